@@ -1,0 +1,96 @@
+"""gdx's own error type and exit statuses.
+
+Every failure that a user can cause (bad function text, bad flag value, bad preset file,
+unwritable export path, symbolic work over its time bound) is a :class:`GdxError`.  It carries
+what the CLI needs to print a compiler-style message -- the kind of error, the offending input
+with a caret under the span, and a hint -- and the exit status to end with.  The core raises
+it; only the CLI prints it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit statuses of the ``gdx`` command (documented in the README)."""
+
+    OK = 0  # the run finished: converged or reached --steps
+    RUN_FAILED = 1  # the run ended in a numerical fault: diverged, NaN, singular Hessian
+    USAGE = 2  # bad input: function text, flag value, preset, start point
+    TIMEOUT = 3  # the symbolic work hit its time or memory bound (--timeout)
+    IO = 4  # an export path could not be written
+    INTERRUPTED = 130  # Ctrl-C: what was computed is still shown and exported
+
+
+class GdxError(Exception):
+    """An error caused by input, with where it is and what to do about it.
+
+    ``span`` is a half-open ``(start, end)`` range of character offsets into ``source``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "error",
+        source: str | None = None,
+        span: tuple[int, int] | None = None,
+        hint: str | None = None,
+        exit_code: ExitCode = ExitCode.USAGE,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.source = source
+        self.span = span
+        self.hint = hint
+        self.exit_code = exit_code
+
+    def caret_lines(self) -> list[str]:
+        """The input echoed with ``^^^`` under the offending span (empty without a source)."""
+        if self.source is None:
+            return []
+        text = self.source
+        if self.span is None:
+            return [f"  {text}"]
+        start, end = self.span
+        start = max(0, min(start, len(text)))
+        end = max(start + 1, min(end, len(text) + 1))
+        # Long inputs are windowed around the span so the message stays one screen.
+        width = 100
+        lo = max(0, start - width // 2) if len(text) > width else 0
+        hi = min(len(text), lo + width)
+        prefix = "…" if lo > 0 else ""
+        suffix = "…" if hi < len(text) else ""
+        shown = prefix + text[lo:hi] + suffix
+        caret = " " * (len(prefix) + start - lo) + "^" * max(1, min(end, hi + 1) - start)
+        return [f"  {shown}", f"  {caret}"]
+
+    def render(self) -> str:
+        """The whole message as plain text: ``kind: message``, caret lines, ``hint: …``."""
+        lines = [f"{self.kind}: {self.message}", *self.caret_lines()]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:  # pragma: no cover - exercised through render()
+        return self.render()
+
+
+def suggest(name: str, choices) -> str | None:
+    """The closest of ``choices`` to ``name`` (case-insensitive), for 'did you mean …?' hints."""
+    import difflib
+
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def did_you_mean(name: str, choices) -> str | None:
+    """``"did you mean 'x'?"`` for the closest choice, or ``None``."""
+    best = suggest(name, choices)
+    return f"did you mean '{best}'?" if best else None

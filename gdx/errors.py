@@ -94,3 +94,15 @@ def did_you_mean(name: str, choices) -> str | None:
     """``"did you mean 'x'?"`` for the closest choice, or ``None``."""
     best = suggest(name, choices)
     return f"did you mean '{best}'?" if best else None
+
+
+class NumericalFault(ArithmeticError):
+    """Raised inside the core when a step cannot be computed (e.g. a singular Hessian).
+
+    The loop turns it into a run status that names the step and the cause; it never reaches
+    the user as a traceback.
+    """
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause

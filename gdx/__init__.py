@@ -1,0 +1,65 @@
+"""gdx — a gradient descent explorer.
+
+Library use::
+
+    import gdx
+    problem = gdx.parse("x^2 + 3*y^2")              # safe parse → SymPy expression + variables
+    result = gdx.minimize("x^2 + 3*y^2", start=(1.5, -0.5), optimizer="adam", lr=0.1, steps=500)
+    result.x, result.fun, result.status, result.path.x   # scipy-style fields, the whole path
+
+Heavy modules (numpy, sympy) are imported on first use, not by ``import gdx``.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "parse", "compile", "minimize", "run", "load_preset", "GdxError"]
+
+
+def __getattr__(name):
+    if name == "GdxError":
+        from .errors import GdxError
+
+        return GdxError
+    if name == "load_preset":
+        from .presets import load_preset
+
+        return load_preset
+    raise AttributeError(name)
+
+
+def parse(text: str, variables=None):
+    """Parse function text (or a preset name) into a :class:`gdx.parse.Problem`."""
+    from .target import resolve_target
+
+    return resolve_target(text, variables).problem
+
+
+def compile(problem):  # noqa: A001 - the verb of the pipeline: parse → compile → optimize
+    """Numeric f, ∇f and H of a problem (derived once, on first use)."""
+    from .compile import Compiled
+
+    return Compiled(problem)
+
+
+def run(function: str, *, start=None, optimizer: str | None = None, steps: int | None = None,
+        tol: float | None = None, schedule: str = "constant", clip_norm: float | None = None,
+        variables=None, callback=None, **hyper):
+    """The event generator of one run: ``Started``, ``Step``…, ``Finished(result)``."""
+    from .config import RunConfig, prepare
+
+    start_spec = None if start is None else (start if isinstance(start, str) else ",".join(repr(float(v)) for v in start))
+    scheduling = {key: hyper.pop(key, None) for key in ("gamma", "step_size", "t_max", "eta_min")}
+    config = RunConfig(
+        function=function, variables=variables, optimizer=optimizer, hyper=hyper, schedule=schedule,
+        clip_norm=clip_norm, steps=steps, tol=tol, start=start_spec, **scheduling,
+    )
+    return prepare(config).run(callback=callback)
+
+
+def minimize(function: str, **kwargs):
+    """Run to the end and return the :class:`gdx.result.Result` (x, fun, jac, nit, status, path, …)."""
+    for event in run(function, **kwargs):
+        pass
+    return event.result

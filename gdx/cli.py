@@ -1,0 +1,80 @@
+"""The ``gdx`` command: typer wiring only.
+
+Each command lives in ``gdx/commands/<name>.py`` (flags → configuration → core → sinks → exit
+status).  This module registers them and turns gdx's own errors into one-screen messages and
+exit statuses; a traceback is printed only with ``gdx --debug``.  Nothing heavy is imported
+here, so ``gdx --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from . import __version__
+from .commands import optimize, optimizers, presets
+
+app = typer.Typer(
+    name="gdx",
+    help="gdx — a gradient descent explorer: see how optimizers walk a loss landscape, and why.\n\n"
+    'Example: gdx optimize "x^2 + 3*y^2" -o momentum --lr 0.05',
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gdx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Print tracebacks of internal errors (for bug reports)."),
+) -> None:
+    """gdx — a gradient descent explorer."""
+    _state["debug"] = debug or bool(os.environ.get("GDX_DEBUG"))
+
+
+for module in (optimize, optimizers, presets):
+    module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; exit with gdx's status (see ``gdx.errors.ExitCode``)."""
+    import click
+
+    from .errors import ExitCode, GdxError
+
+    try:
+        app(args=argv, standalone_mode=False)
+    except GdxError as exc:
+        from .render.errors import print_error
+
+        print_error(exc)
+        sys.exit(int(exc.exit_code))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        sys.stderr.write("interrupted\n")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # an internal error: say so in one line, trace only with --debug
+        if _state["debug"] or "--debug" in (argv or sys.argv):
+            raise
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n(run with gdx --debug … for the traceback)\n")
+        sys.exit(70)
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""One module per gdx command; each has ``register(app)``."""

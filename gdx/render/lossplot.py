@@ -1,0 +1,53 @@
+"""The loss curve, drawn with plotext.
+
+The y axis is logarithmic when the loss is positive and spans two decades or more.  When the
+loss reaches zero or below but its distance to the best value spans decades (a minimum value
+of −1.03, say), the curve shows ``loss − min(loss)`` on a log axis instead, and says so.
+"""
+
+from __future__ import annotations
+
+
+def loss_curve(path, *, width: int = 80, height: int = 16, color: bool = False, title: str = "loss") -> str:
+    """The plot as text (ANSI colours only when ``color``)."""
+    import numpy as np
+    import plotext as plt
+
+    k = np.asarray(path.k, dtype=float)
+    loss = np.asarray(path.loss, dtype=float)
+    ok = np.isfinite(loss)
+    k, loss = k[ok], loss[ok]
+    if len(loss) == 0:
+        return "(no finite loss values to plot)"
+    y, label, log = _scale(loss)
+    plt.clear_figure()
+    plt.plot_size(max(30, width), max(8, height))
+    if len(k) == 1:
+        plt.scatter(k.tolist(), y.tolist(), marker="dot")
+    else:
+        plt.plot(k.tolist(), y.tolist(), marker="braille")
+    if log:
+        plt.yscale("log")
+    plt.title(label if title == "loss" else title)
+    plt.xlabel("step")
+    plt.theme("clear" if not color else "pro")
+    text = plt.build()
+    plt.clear_figure()
+    return text if color else plt.uncolorize(text)
+
+
+def _scale(loss):
+    """(values to plot, axis label, log?) for a loss sequence."""
+    import numpy as np
+
+    lo, hi = float(loss.min()), float(loss.max())
+    if lo > 0 and hi / lo >= 100:
+        return loss, "loss (log scale)", True
+    if lo <= 0 or hi / lo < 100:
+        gap = loss - lo
+        positive = gap[gap > 0]
+        if len(positive) >= 2 and positive.max() / positive.min() >= 1e3:
+            floor = positive.min() / 10
+            return np.maximum(gap, floor), f"loss − min(loss) (log scale; min = {lo:.6g})", True
+    return loss, "loss", False
+

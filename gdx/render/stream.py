@@ -1,0 +1,106 @@
+"""The iteration stream: a live table on a terminal, plain text lines elsewhere.
+
+Which steps are shown: with ``every=K``, steps 0, K, 2K, …; by default a log-spaced choice
+(every step up to 10, then every 10th up to 100, every 100th up to 1000, …) so a run of any
+length fits a screen.  The last step is always shown.  The live table is redrawn at most
+``REFRESH_HZ`` times a second however fast the loop runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from .console import fmt
+
+REFRESH_HZ = 10
+LIVE_ROWS = 12
+
+
+def shown(k: int, every: int | None) -> bool:
+    """Whether step k gets a row."""
+    if every:
+        return k % every == 0
+    if k <= 10:
+        return True
+    scale = 10 ** (len(str(k)) - 1)
+    return k % scale == 0
+
+
+class IterationStream:
+    """A sink for Step events; ``close()`` after the last one."""
+
+    def __init__(self, console, variables, *, every: int | None = None, live: bool | None = None) -> None:
+        self.console = console
+        self.variables = tuple(variables)
+        self.every = every
+        self.live_mode = console.is_terminal if live is None else live
+        self.rows: deque = deque(maxlen=LIVE_ROWS)
+        self.last = None
+        self.last_shown = None
+        self._live = None
+        self._next_refresh = 0.0
+        if not self.live_mode:
+            self._write(self._plain_header())
+
+    # -- events ------------------------------------------------------------------------------
+    def step(self, step) -> None:
+        self.last = step
+        if shown(step.k, self.every):
+            self._show(step)
+        if self.live_mode:
+            now = time.monotonic()
+            if now >= self._next_refresh:
+                self._next_refresh = now + 1.0 / REFRESH_HZ
+                self._refresh(step)
+
+    def close(self) -> None:
+        if self.last is not None and self.last_shown is not self.last:
+            self._show(self.last)
+        if self.live_mode:
+            self._refresh(None)
+            if self._live is not None:
+                self._live.stop()
+
+    # -- plain text ---------------------------------------------------------------------------
+    def _cells(self, step) -> list[str]:
+        return [str(step.k), *(fmt(v) for v in step.x), fmt(step.loss), fmt(step.grad_norm), fmt(step.lr, 4)]
+
+    def _names(self) -> list[str]:
+        return ["step", *self.variables, "loss", "|grad|", "lr"]
+
+    def _plain_header(self) -> str:
+        return "  ".join(f"{n:>12}" for n in self._names())
+
+    def _write(self, line: str) -> None:
+        self.console.file.write(line + "\n")
+        self.console.file.flush()
+
+    def _show(self, step) -> None:
+        self.last_shown = step
+        if self.live_mode:
+            self.rows.append(step)
+        else:
+            self._write("  ".join(f"{c:>12}" for c in self._cells(step)))
+
+    # -- live table ---------------------------------------------------------------------------
+    def _table(self, current):
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for i, name in enumerate(self._names()):
+            table.add_column(name, justify="right", style="cyan" if i == 0 else None)
+        for step in self.rows:
+            table.add_row(*self._cells(step))
+        if current is not None and (not self.rows or self.rows[-1] is not current):
+            table.add_row(*self._cells(current), style="dim")
+        return table
+
+    def _refresh(self, current) -> None:
+        from rich.live import Live
+
+        table = self._table(current)
+        if self._live is None:
+            self._live = Live(table, console=self.console, auto_refresh=False, transient=False)
+            self._live.start()
+        self._live.update(table, refresh=True)

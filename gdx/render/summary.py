@@ -1,0 +1,71 @@
+"""The header (function, gradient, Hessian, settings) and the end-of-run summary panel."""
+
+from __future__ import annotations
+
+from .console import fmt, fmt_point
+from .mathtext import math_text
+
+STATUS_STYLE = {
+    "converged": "bold green",
+    "max_steps": "bold yellow",
+    "diverged": "bold red",
+    "fault": "bold red",
+    "interrupted": "bold magenta",
+    "stopped": "bold yellow",
+}
+
+
+def calculus_table(compiled, *, hessian: bool = True):
+    """f, every ∂f/∂xᵢ and (optionally) every Hessian entry, one readable line each."""
+    from rich.table import Table
+
+    problem = compiled.problem
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold")
+    args = ", ".join(problem.variables)
+    table.add_row(f"f({args})", math_text(problem.expr))
+    for name, g in zip(problem.variables, compiled.gradient):
+        table.add_row(f"∂f/∂{name}", math_text(g))
+    if hessian:
+        for i, a in enumerate(problem.variables):
+            for j, b in enumerate(problem.variables):
+                if j >= i:
+                    label = f"∂²f/∂{a}²" if i == j else f"∂²f/∂{a}∂{b}"
+                    table.add_row(label, math_text(compiled.hessian[i][j]))
+    return table
+
+
+def print_header(console, target, compiled, optimizer, x0, settings_line: str) -> None:
+    """What is about to run: the calculus, then the optimizer and start point."""
+    from rich.panel import Panel
+
+    title = f"gdx · {target.preset.title}" if target.preset is not None else "gdx"
+    console.print(Panel(calculus_table(compiled), title=title, title_align="left", expand=False))
+    console.print(f"[bold]{optimizer.name}[/] {settings_line}  from x₀ = {fmt_point(x0)}")
+
+
+def summary_panel(result, *, diagnosis=None, known_minimum: str | None = None):
+    """Status, steps, final point, loss, gradient norm, evaluations and wall time."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    style = STATUS_STYLE.get(result.status.value, "bold")
+    table.add_row("status", f"[{style}]{result.status.value}[/] — {result.message}")
+    table.add_row("steps", str(result.nit))
+    point = ", ".join(f"{n} = {fmt(v, 10)}" for n, v in zip(result.variables, result.x))
+    table.add_row("final x", point)
+    table.add_row("loss", fmt(result.fun, 10))
+    table.add_row("|grad|", fmt(result.grad_norm, 4))
+    if known_minimum:
+        table.add_row("known min", known_minimum)
+    table.add_row("evaluations", f"f,∇f: {result.njev}   H: {result.nhev}")
+    table.add_row("wall time", f"{result.wall_time * 1000:.1f} ms")
+    if diagnosis is not None:
+        table.add_row("diagnosis", f"[bold]{diagnosis.verdict}[/] — {diagnosis.reason}")
+        if diagnosis.suggestion:
+            table.add_row("suggestion", diagnosis.suggestion)
+    return Panel(table, title="result", title_align="left", expand=False)

@@ -1,0 +1,192 @@
+"""What a run produces: its events, its path and its result (scipy.optimize-style names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, NamedTuple
+
+
+class Status(str, Enum):
+    """How a run ended.  ``code`` is the scipy-style integer status."""
+
+    CONVERGED = "converged"
+    MAX_STEPS = "max_steps"
+    DIVERGED = "diverged"
+    FAULT = "fault"
+    INTERRUPTED = "interrupted"
+    STOPPED = "stopped"
+
+    @property
+    def code(self) -> int:
+        return list(Status).index(self)
+
+    @property
+    def success(self) -> bool:
+        return self is Status.CONVERGED
+
+
+#: The fixed table of status messages (``{k}``: the step, ``{cause}``: what went wrong).
+MESSAGES = {
+    Status.CONVERGED: "gradient norm ≤ tol after {k} steps",
+    Status.MAX_STEPS: "reached the maximum number of steps ({k}) with gradient norm > tol",
+    Status.DIVERGED: "diverged at step {k}: {cause}",
+    Status.FAULT: "numerical fault at step {k}: {cause}",
+    Status.INTERRUPTED: "interrupted at step {k}",
+    Status.STOPPED: "stopped by the callback at step {k}",
+}
+
+
+class Started(NamedTuple):
+    """The first event: what is about to run."""
+
+    variables: tuple[str, ...]
+    x0: Any
+    optimizer: str
+    hyper: dict
+    schedule: str
+    steps: int
+    tol: float
+
+
+class Step(NamedTuple):
+    """One point of the path.  ``k`` = 0 is the start; ``lr`` is the rate applied at x_k."""
+
+    k: int
+    x: Any
+    loss: float
+    grad_norm: float
+    lr: float
+    grad: Any
+
+
+class Finished(NamedTuple):
+    """The last event."""
+
+    result: "Result"
+
+
+@dataclass
+class Path:
+    """Every point a run visited, as arrays (row k = step k; row 0 = the start point)."""
+
+    variables: tuple[str, ...]
+    k: Any  # (N,) int
+    x: Any  # (N, n)
+    loss: Any  # (N,)
+    grad: Any  # (N, n)
+    grad_norm: Any  # (N,)
+    lr: Any  # (N,)
+
+    def __len__(self) -> int:
+        return len(self.k)
+
+    @classmethod
+    def from_steps(cls, variables, steps: list[Step]) -> "Path":
+        import numpy as np
+
+        n = len(variables)
+        if not steps:
+            empty = np.zeros((0, n))
+            return cls(tuple(variables), np.zeros(0, int), empty, np.zeros(0), empty.copy(), np.zeros(0), np.zeros(0))
+        return cls(
+            variables=tuple(variables),
+            k=np.array([s.k for s in steps], dtype=int),
+            x=np.array([s.x for s in steps], dtype=float).reshape(len(steps), n),
+            loss=np.array([s.loss for s in steps], dtype=float),
+            grad=np.array([s.grad for s in steps], dtype=float).reshape(len(steps), n),
+            grad_norm=np.array([s.grad_norm for s in steps], dtype=float),
+            lr=np.array([s.lr for s in steps], dtype=float),
+        )
+
+
+@dataclass
+class Result:
+    """The outcome of one run.
+
+    Field names follow ``scipy.optimize.OptimizeResult`` where they fit: ``x`` (final point),
+    ``fun`` (f there), ``jac`` (∇f there), ``nit`` (updates made), ``nfev``/``njev``/``nhev``
+    (evaluations), ``status``/``success``/``message``.  When the run ends on a non-finite
+    value, ``x``/``fun``/``jac`` are the last finite point and ``fault_step`` is where it broke;
+    the path still holds every point computed, including the failing one.
+    """
+
+    x: Any
+    fun: float
+    jac: Any
+    grad_norm: float
+    nit: int
+    nfev: int
+    njev: int
+    nhev: int
+    status: Status
+    message: str
+    path: Path
+    variables: tuple[str, ...]
+    optimizer: str
+    hyper: dict
+    schedule: str
+    wall_time: float
+    fault_step: int | None = None
+    cause: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return self.status.success
+
+    def to_dict(self, *, path: bool = False) -> dict:
+        """JSON-ready data; ``path=True`` adds every point."""
+        out = {
+            "variables": list(self.variables),
+            "optimizer": self.optimizer,
+            "hyperparameters": {k: _plain(v) for k, v in self.hyper.items()},
+            "schedule": self.schedule,
+            "status": self.status.value,
+            "success": self.success,
+            "message": self.message,
+            "steps": self.nit,
+            "x": [_plain(v) for v in self.x],
+            "loss": _plain(self.fun),
+            "grad": [_plain(v) for v in self.jac],
+            "grad_norm": _plain(self.grad_norm),
+            "nfev": self.nfev,
+            "njev": self.njev,
+            "nhev": self.nhev,
+            "wall_time": self.wall_time,
+            "fault_step": self.fault_step,
+            "cause": self.cause,
+        }
+        out.update(self.extra)
+        if path:
+            out["path"] = path_records(self.path)
+        return out
+
+
+def _plain(v):
+    """A JSON-safe Python value (non-finite floats become the strings 'nan', 'inf', '-inf')."""
+    import math
+
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    if math.isfinite(f):
+        return f
+    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
+
+
+def path_records(path: Path) -> list[dict]:
+    """The path as a list of rows ``{step, <vars>…, loss, grad_norm, lr, grad_<var>…}``."""
+    rows = []
+    for i in range(len(path)):
+        row = {"step": int(path.k[i])}
+        for j, name in enumerate(path.variables):
+            row[name] = _plain(path.x[i, j])
+        row["loss"] = _plain(path.loss[i])
+        row["grad_norm"] = _plain(path.grad_norm[i])
+        row["lr"] = _plain(path.lr[i])
+        for j, name in enumerate(path.variables):
+            row[f"grad_{name}"] = _plain(path.grad[i, j])
+        rows.append(row)
+    return rows

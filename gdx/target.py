@@ -1,0 +1,117 @@
+"""The FUNCTION argument: an expression, a preset name, or a preset file → a Problem.
+
+Also the point syntax shared by ``--start`` and ``--at``: ``"1.5,-0.5"`` (in variable
+order) or ``"x=1.5,y=-0.5"`` (by name, any order, every variable named once).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import GdxError
+from .parse import Problem, parse_function
+
+#: The start point when neither --start nor a preset gives one: every coordinate 1.5.
+DEFAULT_START = 1.5
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user asked to study."""
+
+    text: str
+    problem: Problem
+    preset: object | None = None  # gdx.presets.Preset
+
+    @property
+    def label(self) -> str:
+        return self.preset.name if self.preset is not None else self.text
+
+
+def resolve_target(text: str, variables=None, *, allow_vector: bool = False) -> Target:
+    """A preset (by name or path) when ``text`` names one, otherwise a parsed expression."""
+    from . import presets
+
+    if presets.looks_like_preset(text):
+        preset = presets.load_preset(text)
+        if variables:
+            raise GdxError(
+                f"--vars cannot be used with the preset '{preset.name}'",
+                kind="usage error",
+                hint=f"its variables are {', '.join(preset.variables)}; pass its expression to choose an order",
+            )
+        return Target(text, preset.problem(), preset)
+    return Target(text, parse_function(text, variables, allow_vector=allow_vector))
+
+
+def parse_point(spec: str, variables: tuple[str, ...], *, flag: str = "--start") -> tuple[float, ...]:
+    """``"1.5,-0.5"`` or ``"x=1.5,y=-0.5"`` → one float per variable, in variable order."""
+    names = ", ".join(variables)
+    parts = [p.strip() for p in spec.split(",")] if spec.strip() else []
+    if any("=" in p for p in parts):
+        values: dict[str, float] = {}
+        for part in parts:
+            name, sep, raw = part.partition("=")
+            name = name.strip()
+            if not sep or name not in variables:
+                raise GdxError(
+                    f"{flag}: unknown variable '{name}'",
+                    kind="usage error",
+                    source=spec,
+                    span=_span(spec, part),
+                    hint=f"the variables are {names}",
+                )
+            if name in values:
+                raise GdxError(f"{flag}: '{name}' is given twice", kind="usage error", source=spec, span=_span(spec, part))
+            values[name] = _number(raw, spec, part, flag)
+        missing = [v for v in variables if v not in values]
+        if missing:
+            raise GdxError(
+                f"{flag}: no value for {', '.join(missing)}",
+                kind="usage error",
+                source=spec,
+                hint=f"give one value per variable: {', '.join(f'{v}=…' for v in variables)}",
+            )
+        return tuple(values[v] for v in variables)
+    if len(parts) != len(variables):
+        raise GdxError(
+            f"{flag} has {len(parts)} coordinate{'s' if len(parts) != 1 else ''}, expected {len(variables)} ({names})",
+            kind="usage error",
+            source=spec,
+            hint=f"for example {flag} \"{','.join('1' for _ in variables)}\" or {flag} \"{','.join(f'{v}=1' for v in variables)}\"",
+        )
+    return tuple(_number(p, spec, p, flag) for p in parts)
+
+
+def _span(spec: str, part: str) -> tuple[int, int] | None:
+    i = spec.find(part)
+    return (i, i + len(part)) if i >= 0 else None
+
+
+def _number(raw: str, spec: str, part: str, flag: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = math.nan
+        ok = False
+    else:
+        ok = math.isfinite(value)
+    if not ok:
+        raise GdxError(
+            f"{flag}: '{raw.strip()}' is not a finite number",
+            kind="usage error",
+            source=spec,
+            span=_span(spec, part),
+        )
+    return value
+
+
+def start_point(target: Target, spec: str | None) -> tuple[float, ...]:
+    """--start if given, else the preset's start, else DEFAULT_START for every variable."""
+    variables = target.problem.variables
+    if spec is not None:
+        return parse_point(spec, variables)
+    if target.preset is not None:
+        return tuple(target.preset.start)
+    return tuple(DEFAULT_START for _ in variables)

@@ -1,0 +1,68 @@
+"""Adam and AdamW: ``torch.optim.Adam`` and ``torch.optim.AdamW`` (amsgrad off).
+
+torch's algorithm, for update t = 1, 2, … (m and v start at 0)::
+
+    g ← ∇f(x)
+    adam:   if λ ≠ 0:  g ← g + λ·x          (L2, coupled)
+    adamw:  x ← x·(1 − lr·λ)                (decoupled weight decay, before the step)
+    m ← β₁·m + (1 − β₁)·g                   (torch: m.lerp_(g, 1 − β₁))
+    v ← β₂·v + (1 − β₂)·g²
+    x ← x − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + eps)
+
+which is x ← x − lr·m̂/(√v̂ + eps) with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), computed in torch's
+order (eps is added after dividing √v by √(1 − β₂ᵗ)).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .base import check_beta, check_eps, check_lr, check_nonneg, lerp, weight_decay_l2
+
+
+class AdamState(NamedTuple):
+    exp_avg: object  # m
+    exp_avg_sq: object  # v
+
+
+def _adam(*, lr, beta1, beta2, eps, weight_decay, decoupled: bool):
+    check_lr(lr)
+    eps = check_eps(eps)
+    beta1 = check_beta(beta1, 0)
+    beta2 = check_beta(beta2, 1)
+    weight_decay = check_nonneg(weight_decay, "weight_decay")
+    no_decay = isinstance(weight_decay, float) and weight_decay == 0.0
+
+    def init(x):
+        import numpy as np
+
+        zeros = np.zeros_like(np.asarray(x, dtype=float))
+        return AdamState(zeros, zeros)
+
+    def update(g, state, x, lr, t, oracle=None):
+        import numpy as np
+
+        if decoupled:
+            if not no_decay:
+                x = x * (1 - lr * weight_decay)
+        else:
+            g = weight_decay_l2(g, x, weight_decay)
+        m = lerp(state.exp_avg, g, 1 - beta1)
+        v = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        step_size = lr / bias_correction1
+        denom = np.sqrt(v) / bias_correction2**0.5 + eps
+        return x + (-step_size) * m / denom, AdamState(m, v)
+
+    return init, update
+
+
+def adam(*, lr, beta1, beta2, eps, weight_decay):
+    """Adam (torch.optim.Adam): weight decay is L2, added to the gradient."""
+    return _adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=False)
+
+
+def adamw(*, lr, beta1, beta2, eps, weight_decay):
+    """AdamW (torch.optim.AdamW): weight decay is decoupled, x ← x·(1 − lr·λ) before the step."""
+    return _adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=True)

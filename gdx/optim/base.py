@@ -1,0 +1,154 @@
+"""Shared types and helpers of the optimizers.
+
+An optimizer is a pair of pure functions (the optax shape, DESIGN.md):
+
+* ``init(x) -> state``: a small NamedTuple of arrays, shaped like ``x``;
+* ``update(g, state, x, lr, t, oracle) -> (x_new, state)``: one update, ``t`` = 1 for the first,
+  ``lr`` the already scheduled learning rate, ``oracle`` the :class:`gdx.compile.Compiled`
+  object (only Newton asks it for the Hessian).
+
+``x`` is float64 with the variables on the last axis: ``(n,)`` for one run or ``(B, n)`` for B
+runs at once.  Every rule is elementwise numpy, so ``lr`` and every hyperparameter may be a float
+or an array broadcastable against ``x`` (e.g. ``(B, 1)`` for a learning-rate sweep).  Nothing is
+updated in place: each update returns new arrays.
+
+numpy is imported inside functions so that importing :mod:`gdx.optim` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from ..errors import GdxError
+
+
+class Optimizer(NamedTuple):
+    """A ready-to-run optimizer: resolved hyperparameters and its two pure functions."""
+
+    name: str
+    hyper: dict[str, float]  # resolved hyperparameters (defaults filled in), torch names
+    needs_hessian: bool
+    init: Callable  # init(x) -> state
+    update: Callable  # update(g, state, x, lr, t, oracle) -> (x_new, state)
+
+
+class Hyper(NamedTuple):
+    """One hyperparameter of an optimizer, as listed by ``gdx optimizers``."""
+
+    name: str  # python keyword / torch name
+    default: float
+    meaning: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+class OptimizerSpec(NamedTuple):
+    """A registry entry: everything about an optimizer except its numeric code.
+
+    ``module`` and ``builder`` name the function ``builder(**hyper) -> (init, update)`` that is
+    imported only when the optimizer is made (so listing optimizers never imports numpy).
+    """
+
+    name: str
+    torch: str  # the torch equivalent, e.g. "torch.optim.SGD(momentum=0.9)"
+    summary: str
+    hyper: tuple[Hyper, ...]  # accepted hyperparameters, "lr" first
+    rule: tuple[str, ...]  # the update rule, readable lines of unicode math
+    module: str
+    builder: str
+    needs_hessian: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {h.name: h.default for h in self.hyper}
+
+    @property
+    def default_lr(self) -> float:
+        return self.defaults["lr"]
+
+
+class EmptyState(NamedTuple):
+    """The state of an optimizer that keeps none (gd, newton)."""
+
+
+# --------------------------------------------------------------------------------------------
+# validation (torch's messages, torch's ranges; gdx also refuses NaN and ±inf)
+
+
+def _fmt(value: Any) -> str:
+    """A value as Python's ``str()`` shows it (``-1`` stays ``-1``; numpy scalars as floats)."""
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    return str(value)
+
+
+def check(value: Any, ok: Callable[[Any], Any], message: str, *, kind: str = "invalid hyperparameter"):
+    """Return ``value`` (a float, or a float64 array) if ``ok`` holds for every element.
+
+    ``ok`` is evaluated on a float or a numpy array and must return a bool or a bool array.
+    The message is ``message.format(v)`` for the first offending element ``v``, shown as the user
+    gave it.  NaN and infinite values always fail.
+    """
+    if isinstance(value, bool):
+        raise GdxError(message.format(_fmt(value)), kind=kind)
+    if isinstance(value, (int, float)):
+        import math
+
+        if not (math.isfinite(value) and ok(float(value))):
+            raise GdxError(message.format(_fmt(value)), kind=kind)
+        return float(value)
+    import numpy as np
+
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise GdxError(message.format(_fmt(value)), kind=kind) from None
+    good = np.isfinite(arr) & np.asarray(ok(arr), dtype=bool)
+    if not np.all(good):
+        if arr.ndim == 0:
+            raise GdxError(message.format(_fmt(value)), kind=kind)
+        bad = np.asarray(value).reshape(-1)[int(np.argmin(good.reshape(-1)))]
+        raise GdxError(message.format(_fmt(bad)), kind=kind)
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def check_lr(value):
+    return check(value, lambda v: v >= 0.0, "Invalid learning rate: {}")
+
+
+def check_nonneg(value, what: str):
+    """``0 ≤ value``, e.g. ``Invalid weight_decay value: -1``."""
+    return check(value, lambda v: v >= 0.0, f"Invalid {what} value: {{}}")
+
+
+def check_eps(value):
+    return check(value, lambda v: v >= 0.0, "Invalid epsilon value: {}")
+
+
+def check_beta(value, index: int):
+    return check(value, lambda v: (v >= 0.0) & (v < 1.0), f"Invalid beta parameter at index {index}: {{}}")
+
+
+# --------------------------------------------------------------------------------------------
+# numeric helpers (torch's kernels, in the same order of operations)
+
+
+def weight_decay_l2(g, x, weight_decay):
+    """``g + λ·x`` (torch's ``grad.add(param, alpha=weight_decay)``), skipped when λ is 0."""
+    if isinstance(weight_decay, float) and weight_decay == 0.0:
+        return g
+    return g + weight_decay * x
+
+
+def lerp(start, end, weight):
+    """torch.lerp: ``start + w·(end − start)`` for |w| < ½, else ``end − (end − start)·(1 − w)``."""
+    import numpy as np
+
+    if isinstance(weight, float):
+        if abs(weight) < 0.5:
+            return start + weight * (end - start)
+        return end - (end - start) * (1 - weight)
+    return np.where(np.abs(weight) < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))

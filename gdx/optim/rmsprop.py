@@ -1,0 +1,50 @@
+"""RMSprop: ``torch.optim.RMSprop`` (not centered).
+
+torch's algorithm, for update t = 1, 2, … (v and b start at 0)::
+
+    g ← ∇f(x)
+    if λ ≠ 0:  g ← g + λ·x
+    v ← α·v + (1 − α)·g²
+    d ← √v + eps                          (eps outside the root, no bias correction)
+    if μ > 0:  b ← μ·b + g/d;  x ← x − lr·b
+    else:      x ← x − lr·g/d
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .base import check, check_eps, check_lr, check_nonneg, weight_decay_l2
+
+
+class RMSpropState(NamedTuple):
+    square_avg: object  # v
+    momentum_buffer: object  # b (stays 0 without momentum)
+
+
+def rmsprop(*, lr, alpha, eps, weight_decay, momentum):
+    check_lr(lr)
+    eps = check_eps(eps)
+    momentum = check(momentum, lambda v: v >= 0.0, "Invalid momentum value: {}")
+    weight_decay = check_nonneg(weight_decay, "weight_decay")
+    alpha = check_nonneg(alpha, "alpha")
+    plain = isinstance(momentum, float) and momentum == 0.0
+
+    def init(x):
+        import numpy as np
+
+        zeros = np.zeros_like(np.asarray(x, dtype=float))
+        return RMSpropState(zeros, zeros)
+
+    def update(g, state, x, lr, t, oracle=None):
+        import numpy as np
+
+        g = weight_decay_l2(g, x, weight_decay)
+        v = state.square_avg * alpha + (1 - alpha) * g * g
+        avg = np.sqrt(v) + eps
+        if plain:
+            return x + (-lr) * g / avg, RMSpropState(v, state.momentum_buffer)
+        buf = state.momentum_buffer * momentum + g / avg
+        return x + (-lr) * buf, RMSpropState(v, buf)
+
+    return init, update

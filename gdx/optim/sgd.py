@@ -1,0 +1,77 @@
+"""Gradient descent, heavy-ball momentum and Nesterov momentum: ``torch.optim.SGD``.
+
+torch's algorithm (dampening 0, ``maximize=False``), for update t = 1, 2, …::
+
+    g ← ∇f(x)
+    if λ ≠ 0:  g ← g + λ·x                      (L2 weight decay)
+    if μ ≠ 0:  b ← g            if t = 1
+               b ← μ·b + g      otherwise
+               g ← g + μ·b      if nesterov
+               g ← b            otherwise
+    x ← x − lr·g
+
+``gd`` is ``SGD(momentum=0)``, ``momentum`` is ``SGD(momentum=0.9)``, ``nesterov`` is
+``SGD(momentum=0.9, nesterov=True)``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .base import EmptyState, GdxError, check, check_lr, check_nonneg, weight_decay_l2
+
+
+class MomentumState(NamedTuple):
+    buf: object  # the momentum buffer b (zeros until the first update sets it to g)
+
+
+def gd(*, lr, weight_decay):
+    """Plain gradient descent: x ← x − lr·(g + λx)."""
+    check_lr(lr)
+    weight_decay = check_nonneg(weight_decay, "weight_decay")
+
+    def init(x):
+        return EmptyState()
+
+    def update(g, state, x, lr, t, oracle=None):
+        g = weight_decay_l2(g, x, weight_decay)
+        return x + (-lr) * g, state
+
+    return init, update
+
+
+def _momentum(*, lr, momentum, weight_decay, nesterov: bool):
+    check_lr(lr)
+    momentum = check(momentum, lambda v: v >= 0.0, "Invalid momentum value: {}")
+    weight_decay = check_nonneg(weight_decay, "weight_decay")
+    if nesterov:
+        import numpy as np
+
+        if not np.all(np.asarray(momentum) > 0):
+            raise GdxError("Nesterov momentum requires a momentum and zero dampening", kind="invalid hyperparameter")
+
+    def init(x):
+        import numpy as np
+
+        return MomentumState(np.zeros_like(np.asarray(x, dtype=float)))
+
+    def update(g, state, x, lr, t, oracle=None):
+        g = weight_decay_l2(g, x, weight_decay)
+        import numpy as np
+
+        # torch: buf = grad.clone() on the first update, then buf.mul_(μ).add_(grad)
+        buf = np.array(g, dtype=float) if t == 1 else state.buf * momentum + g
+        step = g + momentum * buf if nesterov else buf  # torch: grad.add(buf, alpha=μ)
+        return x + (-lr) * step, MomentumState(buf)
+
+    return init, update
+
+
+def momentum(*, lr, momentum, weight_decay):
+    """Heavy-ball momentum (torch.optim.SGD with momentum, dampening 0)."""
+    return _momentum(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=False)
+
+
+def nesterov(*, lr, momentum, weight_decay):
+    """Nesterov momentum (torch.optim.SGD with momentum and nesterov=True)."""
+    return _momentum(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True)

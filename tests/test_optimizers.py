@@ -1,0 +1,467 @@
+"""gdx's optimizers against torch.optim (recorded paths), Newton against hand-written numpy.
+
+The torch references are in ``fixtures/torch_paths.json``, written by
+``fixtures/make_torch_references.py`` (see its docstring to regenerate); torch itself is not
+needed here.  gdx builds each function from text with its own parser and symbolic gradient and
+must reproduce every point of torch's 60-step paths to 1e-10 (relative + absolute).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gdx.compile import compile_problem
+from gdx.errors import GdxError, NumericalFault
+from gdx.optim import OPTIMIZERS, describe, make_optimizer
+from gdx.optim.clip import clip_by_norm
+from gdx.parse import parse_function
+from gdx.schedules import make_schedule
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PATHS = json.loads((FIXTURES / "torch_paths.json").read_text())
+TOL = 1e-10
+
+_compiled: dict[str, object] = {}
+
+
+def compiled(text: str):
+    if text not in _compiled:
+        _compiled[text] = compile_problem(parse_function(text))
+    return _compiled[text]
+
+
+def run_gdx(name, hyper, oracle, x0, steps, schedule=None, max_norm=None):
+    """gdx's update loop as the CLI will run it: schedule → gradient → clip → update."""
+    opt = make_optimizer(name, **hyper)
+    lr0 = opt.hyper["lr"]
+    if schedule:
+        sched = dict(schedule)
+        lr_of = make_schedule(sched.pop("name"), lr0, **sched)
+    else:
+        lr_of = make_schedule("constant", lr0)
+    x = np.array(x0, dtype=float)
+    state = opt.init(x)
+    path, lrs = [x], []
+    for k in range(steps):
+        lr = lr_of(k)
+        g = oracle.grad(x)
+        if max_norm is not None:
+            g = clip_by_norm(g, max_norm)
+        x, state = opt.update(g, state, x, lr, k + 1, oracle)
+        path.append(x)
+        lrs.append(lr)
+    return np.array(path), np.array(lrs)
+
+
+def _case_id(case):
+    bits = [case["optimizer"], case["function"], ",".join(f"{k}={v}" for k, v in case["hyper"].items())]
+    if case["schedule"]:
+        bits.append(",".join(f"{k}={v}" for k, v in case["schedule"].items()))
+    if case["max_norm"] is not None:
+        bits.append(f"clip={case['max_norm']}")
+    return "|".join(bits)
+
+
+# -- torch references --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", PATHS["cases"], ids=_case_id)
+def test_path_equals_torch(case):
+    fn = PATHS["functions"][case["function"]]
+    path, lrs = run_gdx(
+        case["optimizer"],
+        case["hyper"],
+        compiled(fn["text"]),
+        fn["x0"],
+        len(case["path"]) - 1,
+        case["schedule"],
+        case["max_norm"],
+    )
+    np.testing.assert_allclose(lrs, case["lrs"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(path, np.array(case["path"]), rtol=TOL, atol=TOL)
+
+
+def test_fixture_covers_every_torch_optimizer_and_feature():
+    cases = PATHS["cases"]
+    assert {c["optimizer"] for c in cases} == set(OPTIMIZERS) - {"newton"}
+    for name in set(OPTIMIZERS) - {"newton"}:
+        assert {c["function"] for c in cases if c["optimizer"] == name} == set(PATHS["functions"])
+        assert any("weight_decay" in c["hyper"] for c in cases if c["optimizer"] == name), name
+    assert {c["schedule"]["name"] for c in cases if c["schedule"]} == {"step", "exponential", "cosine"}
+    assert any(c["max_norm"] for c in cases)
+    assert any("lr_decay" in c["hyper"] and "initial_accumulator_value" in c["hyper"] for c in cases)
+    assert any(c["optimizer"] == "rmsprop" and c["hyper"].get("momentum") for c in cases)
+
+
+def test_paths_actually_move():
+    """Guard against a vacuous comparison: every reference path leaves its start."""
+    for case in PATHS["cases"]:
+        p = np.array(case["path"])
+        assert np.linalg.norm(p[-1] - p[0]) > 1e-3, _case_id(case)
+
+
+# -- batched runs --------------------------------------------------------------------------------
+
+BATCH_HYPER = {
+    "gd": {"weight_decay": 0.1},
+    "momentum": {"momentum": 0.8},
+    "nesterov": {"weight_decay": 0.05},
+    "adagrad": {"lr_decay": 0.01, "initial_accumulator_value": 0.1},
+    "rmsprop": {"momentum": 0.5},
+    "adadelta": {"rho": 0.85},
+    "adam": {"weight_decay": 0.01},
+    "adamw": {},
+    "newton": {},
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_batched_rows_equal_single_runs(name):
+    oracle = compiled("x**2 + 2*y**2 + 0.5*z**2 + x*y + sin(z)")
+    base = OPTIMIZERS[name].default_lr
+    lrs = np.array([0.25, 0.5, 1.0, 1.5]) * base
+    starts = np.array([[1.0, -1.5, 2.0], [0.5, 0.5, -1.0], [-2.0, 1.0, 0.3], [1.0, -1.5, 2.0]])
+    hyper = BATCH_HYPER[name]
+    opt = make_optimizer(name, **hyper)
+    x = starts.copy()
+    state = opt.init(x)
+    for t in range(1, 21):
+        x_in, x_before = x, x.copy()
+        g = oracle.grad(x)
+        g_before = g.copy()
+        x, state = opt.update(g, state, x, lrs[:, None], t, oracle)
+        assert x.shape == starts.shape
+        assert np.array_equal(x_in, x_before) and np.array_equal(g, g_before)  # not mutated
+    for row in range(len(lrs)):
+        single = make_optimizer(name, lr=float(lrs[row]), **hyper)
+        xs = starts[row].copy()
+        s = single.init(xs)
+        for t in range(1, 21):
+            xs, s = single.update(oracle.grad(xs), s, xs, float(lrs[row]), t, oracle)
+        np.testing.assert_allclose(x[row], xs, rtol=1e-13, atol=1e-15)
+
+
+def test_batched_hyperparameters_per_row():
+    """A sweep over a hyperparameter other than lr: momentum of shape (B, 1)."""
+    oracle = compiled("x**2 + 3*y**2")
+    mus = np.array([[0.0], [0.5], [0.9]])
+    opt = make_optimizer("momentum", momentum=mus)
+    x = np.tile([1.5, -0.5], (3, 1))
+    state = opt.init(x)
+    for t in range(1, 11):
+        x, state = opt.update(oracle.grad(x), state, x, 0.01, t, oracle)
+    for row, mu in enumerate(mus[:, 0]):
+        single = make_optimizer("momentum", momentum=float(mu))
+        xs = np.array([1.5, -0.5])
+        s = single.init(xs)
+        for t in range(1, 11):
+            xs, s = single.update(oracle.grad(xs), s, xs, 0.01, t, oracle)
+        np.testing.assert_allclose(x[row], xs, rtol=1e-14)
+
+
+def test_update_never_mutates_inputs():
+    oracle = compiled("x**2 + 3*y**2")
+    for name in OPTIMIZERS:
+        opt = make_optimizer(name, weight_decay=0.1) if "weight_decay" in OPTIMIZERS[name].defaults else make_optimizer(name)
+        x = np.array([1.5, -0.5])
+        state = opt.init(x)
+        for t in (1, 2, 3):
+            g = oracle.grad(x)
+            frozen = [x.copy(), g.copy(), *[np.array(a, copy=True) for a in state]]
+            x_new, new_state = opt.update(g, state, x, opt.hyper["lr"], t, oracle)
+            assert np.array_equal(x, frozen[0]) and np.array_equal(g, frozen[1]), name
+            for old, kept in zip(state, frozen[2:]):
+                assert np.array_equal(old, kept), name
+            assert x_new is not x
+            x, state = x_new, new_state
+
+
+def test_clip_by_norm_batched_rows():
+    g = np.array([[3.0, 4.0], [0.3, 0.4], [0.0, 0.0]])
+    out = clip_by_norm(g, 1.0)
+    np.testing.assert_allclose(out[0], g[0] * (1.0 / (5.0 + 1e-6)))
+    np.testing.assert_array_equal(out[1], g[1])  # coef clamped to 1
+    np.testing.assert_array_equal(out[2], g[2])
+    np.testing.assert_array_equal(clip_by_norm(g[0], 1.0), out[0])
+    assert g[0, 0] == 3.0  # not mutated
+
+
+# -- newton against independent references --------------------------------------------------
+
+
+def test_newton_one_step_on_a_quadratic():
+    oracle = compiled("x**2 + 3*y**2 + x*y - 2*x + y")
+    # minimum: ∇f = (2x + y − 2, 6y + x + 1) = 0
+    expected = np.linalg.solve([[2.0, 1.0], [1.0, 6.0]], [2.0, -1.0])
+    opt = make_optimizer("newton")
+    assert opt.hyper == {"lr": 1.0} and opt.needs_hessian
+    x = np.array([1.5, -0.5])
+    x1, _ = opt.update(oracle.grad(x), opt.init(x), x, 1.0, 1, oracle)
+    np.testing.assert_allclose(x1, expected, rtol=1e-13, atol=1e-14)
+
+
+def test_newton_constant_hessian_batched():
+    oracle = compiled("x**2 + 3*y**2")
+    opt = make_optimizer("newton")
+    x = np.array([[1.5, -0.5], [-3.0, 2.0]])
+    x1, _ = opt.update(oracle.grad(x), opt.init(x), x, np.array([[1.0], [0.5]]), 1, oracle)
+    np.testing.assert_allclose(x1, [[0.0, 0.0], [-1.5, 1.0]], atol=1e-14)
+
+
+def _rosenbrock_newton_reference(x, lr, steps):
+    """Hand-derived gradient and Hessian of (1−x)² + 100(y−x²)², plain numpy Newton."""
+    path = [np.array(x, float)]
+    for _ in range(steps):
+        a, b = path[-1]
+        g = np.array([-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)])
+        h = np.array([[2 - 400 * b + 1200 * a * a, -400 * a], [-400 * a, 200.0]])
+        assert np.all(np.linalg.eigvalsh(h) > 0)  # stays positive definite on this path
+        path.append(path[-1] - lr * np.linalg.solve(h, g))
+    return np.array(path)
+
+
+@pytest.mark.parametrize("lr", [1.0, 0.5])
+def test_newton_rosenbrock_matches_hand_written_newton(lr):
+    oracle = compiled("(1-x)**2 + 100*(y-x**2)**2")
+    start = [-1.2, 1.0] if lr == 1.0 else [1.5, 2.0]
+    expected = _rosenbrock_newton_reference(start, lr, 6 if lr == 1.0 else 15)
+    path, _ = run_gdx("newton", {"lr": lr}, oracle, start, len(expected) - 1)
+    np.testing.assert_allclose(path, expected, rtol=1e-9, atol=1e-12)
+    if lr == 1.0:
+        np.testing.assert_allclose(path[-1], [1.0, 1.0], atol=1e-8)
+
+
+def test_newton_saddle_free_step_goes_downhill():
+    oracle = compiled("x**2 - y**2")
+    opt = make_optimizer("newton")
+    x = np.array([0.5, 0.1])
+    g = oracle.grad(x)
+    x1, _ = opt.update(g, opt.init(x), x, 0.5, 1, oracle)
+    # plain Newton would jump to the saddle (0, 0); the fix flips the negative curvature
+    np.testing.assert_allclose(x1, [0.5 - 0.5 * 0.5, 0.1 + 0.5 * 0.1])
+    assert oracle.value(x1) < oracle.value(x)
+    d = (x - x1) / 0.5
+    assert g @ d > 0  # a descent direction
+
+
+def test_newton_tiny_eigenvalue_is_floored():
+    """H = diag(2, 2e-10): the tiny eigenvalue is replaced by δ = 1e-8·max(1, 2) = 2e-8."""
+    oracle = compiled("x**2 + 1e-10*y**2")
+    opt = make_optimizer("newton")
+    x = np.array([0.3, -0.2])
+    x1, _ = opt.update(oracle.grad(x), opt.init(x), x, 1.0, 1, oracle)
+    np.testing.assert_allclose(x1, [0.0, -0.2 - (-4e-11 / 2e-8)], rtol=1e-12, atol=1e-15)
+
+
+def test_newton_indefinite_rotated():
+    """A non-diagonal indefinite H (eigenvalues ≈ ±1) uses |λ| in H's own eigenbasis."""
+    oracle = compiled("x*y + 1e-3*x**2")
+    opt = make_optimizer("newton")
+    x = np.array([0.3, -0.2])
+    g = oracle.grad(x)
+    x1, _ = opt.update(g, opt.init(x), x, 1.0, 1, oracle)
+    lam, q = np.linalg.eigh(oracle.hess(x))
+    d = q @ ((q.T @ g) / np.maximum(np.abs(lam), 1e-8))
+    np.testing.assert_allclose(x1, x - d, rtol=1e-12)
+    assert g @ (x - x1) > 0
+
+
+def test_newton_singular_hessian_raises():
+    oracle = compiled("x + 2*y")  # H ≡ 0
+    opt = make_optimizer("newton")
+    x = np.array([1.0, 1.0])
+    with pytest.raises(NumericalFault, match=r"^singular Hessian \(largest \|eigenvalue\|"):
+        opt.update(oracle.grad(x), opt.init(x), x, 1.0, 1, oracle)
+    xb = np.array([[1.0, 1.0], [2.0, 0.0]])
+    with pytest.raises(NumericalFault, match="singular Hessian"):
+        opt.update(oracle.grad(xb), opt.init(xb), xb, 1.0, 1, oracle)
+
+
+def test_newton_plateau_row_in_a_batch_raises():
+    oracle = compiled("x**4 + y**4")  # H = 0 at the origin only
+    opt = make_optimizer("newton")
+    xb = np.array([[1.0, 1.0], [0.0, 0.0]])
+    with pytest.raises(NumericalFault, match="singular Hessian"):
+        opt.update(oracle.grad(xb), opt.init(xb), xb, 1.0, 1, oracle)
+
+
+def test_newton_non_finite_hessian_raises():
+    class Oracle:
+        def hess(self, x):
+            return np.array([[np.nan, 0.0], [0.0, 1.0]])
+
+    opt = make_optimizer("newton")
+    x = np.array([1.0, 1.0])
+    with pytest.raises(NumericalFault, match="singular Hessian"):
+        opt.update(np.array([1.0, 1.0]), opt.init(x), x, 1.0, 1, Oracle())
+
+
+# -- validation --------------------------------------------------------------------------------
+
+INVALID = [
+    ("gd", {"lr": -1}, "Invalid learning rate: -1"),
+    ("adam", {"lr": -0.5}, "Invalid learning rate: -0.5"),
+    ("newton", {"lr": -2.0}, "Invalid learning rate: -2.0"),
+    ("momentum", {"momentum": -0.5}, "Invalid momentum value: -0.5"),
+    ("rmsprop", {"momentum": -1}, "Invalid momentum value: -1"),
+    ("adam", {"beta1": 1.5}, "Invalid beta parameter at index 0: 1.5"),
+    ("adamw", {"beta1": -0.1}, "Invalid beta parameter at index 0: -0.1"),
+    ("adam", {"beta2": 1.0}, "Invalid beta parameter at index 1: 1.0"),
+    ("adamw", {"beta2": 1}, "Invalid beta parameter at index 1: 1"),
+    ("adam", {"eps": -1e-08}, "Invalid epsilon value: -1e-08"),
+    ("adagrad", {"eps": -1}, "Invalid epsilon value: -1"),
+    ("rmsprop", {"eps": -0.1}, "Invalid epsilon value: -0.1"),
+    ("adadelta", {"eps": -0.1}, "Invalid epsilon value: -0.1"),
+    ("gd", {"weight_decay": -0.01}, "Invalid weight_decay value: -0.01"),
+    ("adamw", {"weight_decay": -1}, "Invalid weight_decay value: -1"),
+    ("rmsprop", {"alpha": -0.9}, "Invalid alpha value: -0.9"),
+    ("adadelta", {"rho": 1.1}, "Invalid rho value: 1.1"),
+    ("adadelta", {"rho": -0.1}, "Invalid rho value: -0.1"),
+    ("adagrad", {"lr_decay": -0.1}, "Invalid lr_decay value: -0.1"),
+    ("adagrad", {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
+    ("nesterov", {"momentum": 0}, "Nesterov momentum requires a momentum and zero dampening"),
+    ("nesterov", {"momentum": 0.0}, "Nesterov momentum requires a momentum and zero dampening"),
+    ("nesterov", {"momentum": -0.5}, "Invalid momentum value: -0.5"),  # torch checks the value first
+    ("gd", {"lr": float("nan")}, "Invalid learning rate: nan"),
+    ("adam", {"lr": float("inf")}, "Invalid learning rate: inf"),
+    ("gd", {"lr": np.array([[0.1], [-0.2]])}, "Invalid learning rate: -0.2"),
+    ("adam", {"beta1": [0.9, 1.0]}, "Invalid beta parameter at index 0: 1.0"),
+    ("adagrad", {"lr": 0.1, "lr_decay": -1, "eps": -1}, "Invalid lr_decay value: -1"),  # torch's order
+    ("adam", {"lr": -1, "beta1": 2}, "Invalid learning rate: -1"),
+]
+
+
+@pytest.mark.parametrize("name,hyper,message", INVALID)
+def test_invalid_hyperparameter_messages(name, hyper, message):
+    with pytest.raises(GdxError) as info:
+        make_optimizer(name, **hyper)
+    assert info.value.message == message
+    assert info.value.kind == "invalid hyperparameter"
+
+
+def test_valid_edge_values_are_accepted():
+    make_optimizer("gd", lr=0)
+    make_optimizer("adam", beta1=0.0, beta2=0.0, eps=0.0)
+    make_optimizer("adadelta", rho=1.0)
+    make_optimizer("momentum", momentum=0.0)
+    make_optimizer("rmsprop", momentum=0.9, alpha=0.0)
+    make_optimizer("gd", lr=np.array([[0.1], [0.2]]))
+
+
+def test_inapplicable_hyperparameter_names_optimizer_and_lists_accepted():
+    with pytest.raises(GdxError) as info:
+        make_optimizer("adam", momentum=0.9)
+    msg = info.value.message
+    assert "'adam'" in msg and "'momentum'" in msg
+    assert msg.endswith("lr, beta1, beta2, eps, weight_decay")
+    with pytest.raises(GdxError) as info:
+        make_optimizer("rmsprop", rho=0.9)
+    assert info.value.message.endswith("lr, alpha, eps, weight_decay, momentum")
+    with pytest.raises(GdxError) as info:
+        make_optimizer("newton", weight_decay=0.1)
+    assert info.value.message.endswith("it takes: lr")
+    with pytest.raises(GdxError) as info:
+        make_optimizer("adam", beta_1=0.9)
+    assert info.value.hint == "did you mean 'beta1'?"
+
+
+def test_accepted_hyperparameters_are_torchs():
+    takes = {name: list(spec.defaults) for name, spec in OPTIMIZERS.items()}
+    assert takes == {
+        "gd": ["lr", "weight_decay"],
+        "momentum": ["lr", "momentum", "weight_decay"],
+        "nesterov": ["lr", "momentum", "weight_decay"],
+        "adagrad": ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"],
+        "rmsprop": ["lr", "alpha", "eps", "weight_decay", "momentum"],
+        "adadelta": ["lr", "rho", "eps", "weight_decay"],
+        "adam": ["lr", "beta1", "beta2", "eps", "weight_decay"],
+        "adamw": ["lr", "beta1", "beta2", "eps", "weight_decay"],
+        "newton": ["lr"],
+    }
+
+
+def test_none_means_default_and_hyper_is_resolved():
+    opt = make_optimizer("adamw", lr=None, beta1=None, weight_decay=None)
+    assert opt.hyper == {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
+    assert all(isinstance(v, float) for v in opt.hyper.values())
+    opt = make_optimizer("adagrad", lr=1)
+    assert opt.hyper["lr"] == 1.0 and isinstance(opt.hyper["lr"], float)
+    assert opt.name == "adagrad" and not opt.needs_hessian
+
+
+def test_unknown_optimizer_suggests_closest():
+    with pytest.raises(GdxError) as info:
+        make_optimizer("adma")
+    assert info.value.message == "unknown optimizer 'adma'"
+    assert info.value.kind == "input error"
+    assert info.value.hint == "did you mean 'adam'?"
+    with pytest.raises(GdxError) as info:
+        make_optimizer("nesterow")
+    assert info.value.hint == "did you mean 'nesterov'?"
+    with pytest.raises(GdxError) as info:
+        make_optimizer("qqqqqq")
+    assert "gd" in info.value.hint  # no close match: lists the names
+
+
+# -- describe() --------------------------------------------------------------------------------
+
+TORCH_DEFAULTS = {  # torch 2.x constructor defaults (lr excepted: gdx picks explorer-friendly ones)
+    "momentum": {"momentum": 0.9, "weight_decay": 0.0},
+    "adagrad": {"lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0, "eps": 1e-10},
+    "rmsprop": {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0},
+    "adadelta": {"rho": 0.9, "eps": 1e-6, "weight_decay": 0.0, "lr": 1.0},
+    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "adamw": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01},
+}
+
+
+def test_describe_covers_every_optimizer_and_default():
+    rows = describe()
+    assert [r["name"] for r in rows] == list(OPTIMIZERS) == [
+        "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton",
+    ]
+    for row in rows:
+        spec = OPTIMIZERS[row["name"]]
+        listed = {h["name"]: h["default"] for h in row["hyperparameters"]}
+        assert listed == spec.defaults == make_optimizer(row["name"]).hyper
+        assert row["default_lr"] == listed["lr"]
+        for h in row["hyperparameters"]:
+            assert h["flag"] == "--" + h["name"].replace("_", "-")
+            assert h["meaning"]
+        assert row["torch"] and row["summary"] and row["update_rule"]
+        assert all(isinstance(line, str) and line for line in row["update_rule"])
+        json.dumps(row)  # plain data
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["momentum"]["torch"] == "torch.optim.SGD(momentum=0.9)"
+    assert by_name["nesterov"]["torch"] == "torch.optim.SGD(momentum=0.9, nesterov=True)"
+    assert "saddle-free" in " ".join(by_name["newton"]["notes"])
+    for name, defaults in TORCH_DEFAULTS.items():
+        listed = {h["name"]: h["default"] for h in by_name[name]["hyperparameters"]}
+        assert {k: listed[k] for k in defaults} == defaults
+
+
+def test_default_lrs_make_a_first_run_converge():
+    """The documented purpose of the default lrs: x²+3y² from (1.5, −0.5) converges."""
+    oracle = compiled("x**2 + 3*y**2")
+    for name in OPTIMIZERS:
+        path, _ = run_gdx(name, {}, oracle, [1.5, -0.5], 600)
+        f = [oracle.value(p) for p in path]
+        assert f[5] < f[0], name  # visibly moves
+        assert f[-1] < 1e-2 * f[0], name
+        assert math.isfinite(f[-1])
+
+
+def test_registry_does_not_import_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import gdx.optim, gdx.schedules; "
+        "gdx.optim.describe(); sys.exit('numpy' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)

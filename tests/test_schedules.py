@@ -1,0 +1,131 @@
+"""Learning-rate schedules: closed forms against torch.optim.lr_scheduler sequences.
+
+``fixtures/torch_schedules.json`` holds the lr that torch's StepLR, ExponentialLR and
+CosineAnnealingLR give each update (written by ``fixtures/make_torch_references.py``); torch's
+classes update recursively, gdx uses the closed forms, and they must agree to 1e-12.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gdx.errors import GdxError
+from gdx.schedules import SCHEDULES, make_schedule
+
+SEQUENCES = json.loads((Path(__file__).parent / "fixtures" / "torch_schedules.json").read_text())["sequences"]
+
+
+def _id(seq):
+    return ",".join(f"{k}={v}" for k, v in seq["schedule"].items()) + f",lr={seq['lr']}"
+
+
+@pytest.mark.parametrize("seq", SEQUENCES, ids=_id)
+def test_closed_form_equals_torch(seq):
+    params = dict(seq["schedule"])
+    lr_of = make_schedule(params.pop("name"), seq["lr"], **params)
+    ours = [lr_of(k) for k in range(len(seq["lrs"]))]
+    assert all(isinstance(v, float) for v in ours)
+    np.testing.assert_allclose(ours, seq["lrs"], rtol=1e-12, atol=1e-12)
+
+
+def test_fixture_covers_each_schedule_and_cosine_past_t_max():
+    names = {s["schedule"]["name"] for s in SEQUENCES}
+    assert names == {"step", "exponential", "cosine"}
+    assert any(s["schedule"]["name"] == "cosine" and len(s["lrs"]) > 2 * s["schedule"]["t_max"] for s in SEQUENCES)
+
+
+def test_cosine_past_t_max_rises_again():
+    lr_of = make_schedule("cosine", 0.1, t_max=10, eta_min=0.01)
+    assert lr_of(0) == 0.1
+    assert lr_of(10) == pytest.approx(0.01, abs=1e-15)
+    assert lr_of(15) == pytest.approx(lr_of(5))
+    assert lr_of(20) == pytest.approx(0.1)
+
+
+def test_constant_and_formulas():
+    assert make_schedule("constant", 0.3)(1000) == 0.3
+    assert make_schedule("step", 1.0, step_size=4)(7) == 0.1
+    assert make_schedule("step", 1.0, step_size=4)(8) == pytest.approx(0.01)
+    assert make_schedule("step", 1.0, step_size=4)(3) == 1.0
+    assert make_schedule("exponential", 2.0)(3) == pytest.approx(2.0 * 0.99**3)
+    assert make_schedule("exponential", 2.0, gamma=0.5)(3) == 0.25
+    assert make_schedule("cosine", 1.0, t_max=4)(2) == pytest.approx(0.5)
+
+
+def test_array_lr_for_sweeps():
+    lrs = np.array([[0.01], [0.1], [1.0]])
+    for name, params in [
+        ("constant", {}),
+        ("step", {"step_size": 3, "gamma": 0.5}),
+        ("exponential", {}),
+        ("cosine", {"t_max": 20, "eta_min": 0.001}),
+    ]:
+        batched = make_schedule(name, lrs, **params)
+        for k in (0, 4, 17, 33):
+            out = batched(k)
+            assert np.shape(out) == (3, 1)
+            for row in range(3):
+                single = make_schedule(name, float(lrs[row, 0]), **params)(k)
+                assert out[row, 0] == pytest.approx(single, rel=1e-15, abs=0)
+
+
+def test_numpy_integer_step_index():
+    lr_of = make_schedule("cosine", 0.1, t_max=10)
+    assert float(lr_of(np.int64(3))) == pytest.approx(lr_of(3), rel=1e-15)
+
+
+INVALID = [
+    (("constant", -1), {}, "Invalid learning rate: -1"),
+    (("cosine", -0.5), {"t_max": 10}, "Invalid learning rate: -0.5"),
+    (("step", 0.1), {"step_size": 10, "gamma": -0.5}, "Invalid gamma value: -0.5"),
+    (("exponential", 0.1), {"gamma": 0}, "Invalid gamma value: 0"),
+    (("step", 0.1), {"step_size": 0}, "Expected positive integer step_size, but got 0"),
+    (("step", 0.1), {"step_size": 2.5}, "Expected positive integer step_size, but got 2.5"),
+    (("cosine", 0.1), {"t_max": -3}, "Expected positive integer t_max, but got -3"),
+    (("cosine", 0.1), {"t_max": 10, "eta_min": -1}, "Invalid eta_min value: -1"),
+    (("step", 0.1), {}, "the 'step' schedule needs step_size (decay by γ every step_size updates)"),
+    (("cosine", 0.1), {}, "the 'cosine' schedule needs t_max (the number of updates to anneal over)"),
+    (("constant", 0.1), {"gamma": 0.5}, "schedule 'constant' does not take gamma; it takes: no parameters"),
+    (("exponential", 0.1), {"t_max": 5}, "schedule 'exponential' does not take t_max; it takes: gamma"),
+    (("step", 0.1), {"step_size": 3, "eta_min": 0.1}, "schedule 'step' does not take eta_min; it takes: gamma, step_size"),
+]
+
+
+@pytest.mark.parametrize("args,kwargs,message", INVALID)
+def test_validation_messages(args, kwargs, message):
+    with pytest.raises(GdxError) as info:
+        make_schedule(*args, **kwargs)
+    assert info.value.message == message
+
+
+def test_float_step_size_that_is_an_integer_is_accepted():
+    assert make_schedule("step", 1.0, step_size=2.0, gamma=0.5)(2) == 0.5
+
+
+def test_unknown_schedule_suggests_closest():
+    with pytest.raises(GdxError) as info:
+        make_schedule("cosin", 0.1)
+    assert info.value.message == "unknown schedule 'cosin'"
+    assert info.value.kind == "input error"
+    assert info.value.hint == "did you mean 'cosine'?"
+    with pytest.raises(GdxError) as info:
+        make_schedule("zzz", 0.1)
+    assert "constant" in info.value.hint
+
+
+def test_listing():
+    assert list(SCHEDULES) == ["constant", "step", "exponential", "cosine"]
+    assert all(isinstance(v, str) and v for v in SCHEDULES.values())
+    assert "π" in SCHEDULES["cosine"] and "0.1" in SCHEDULES["step"] and "0.99" in SCHEDULES["exponential"]
+
+
+def test_cosine_matches_math_definition():
+    lr, eta, T = 0.2, 0.02, 13
+    lr_of = make_schedule("cosine", lr, t_max=T, eta_min=eta)
+    for k in range(40):
+        assert lr_of(k) == pytest.approx(eta + (lr - eta) * (1 + math.cos(math.pi * k / T)) / 2, rel=1e-14)

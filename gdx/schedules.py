@@ -73,6 +73,10 @@ def make_schedule(
 ) -> Callable:
     """The function k ↦ learning rate of update k (k = 0, 1, …) of schedule ``name``.
 
+    ``t_max`` is used by ``cosine`` only and ignored by the others (so a caller may always pass
+    the run's step count); ``gamma``, ``step_size`` or a non-zero ``eta_min`` given to a schedule
+    that does not use them is an error.
+
     Raises :class:`gdx.errors.GdxError` for an unknown name (with a suggestion), a parameter the
     schedule does not take, or an invalid value (``Invalid gamma value: -1``,
     ``Expected positive integer step_size, but got 0``).
@@ -85,7 +89,8 @@ def make_schedule(
             kind="input error",
             hint=did_you_mean(str(name), SCHEDULES) or "choose one of: " + ", ".join(SCHEDULES),
         )
-    given = {"gamma": gamma, "step_size": step_size, "t_max": t_max}
+    # t_max is not checked here: the CLI passes the run's step count with every schedule.
+    given = {"gamma": gamma, "step_size": step_size}
     extra = [k for k, v in given.items() if v is not None and k not in PARAMETERS[name]]
     if eta_min not in (None, 0, 0.0) and "eta_min" not in PARAMETERS[name]:
         extra.append("eta_min")

@@ -433,13 +433,13 @@ def test_describe_covers_every_optimizer_and_default():
         for h in row["hyperparameters"]:
             assert h["flag"] == "--" + h["name"].replace("_", "-")
             assert h["meaning"]
-        assert row["torch"] and row["summary"] and row["update_rule"]
-        assert all(isinstance(line, str) and line for line in row["update_rule"])
+        assert row["torch"] and row["summary"] and row["rule"]
+        assert all(isinstance(line, str) and line for line in row["rule"])
         json.dumps(row)  # plain data
     by_name = {r["name"]: r for r in rows}
     assert by_name["momentum"]["torch"] == "torch.optim.SGD(momentum=0.9)"
     assert by_name["nesterov"]["torch"] == "torch.optim.SGD(momentum=0.9, nesterov=True)"
-    assert "saddle-free" in " ".join(by_name["newton"]["notes"])
+    assert "saddle-free" in " ".join(by_name["newton"]["notes"]) and "saddle-free" in by_name["newton"]["summary"]
     for name, defaults in TORCH_DEFAULTS.items():
         listed = {h["name"]: h["default"] for h in by_name[name]["hyperparameters"]}
         assert {k: listed[k] for k in defaults} == defaults

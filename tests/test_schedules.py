@@ -91,7 +91,7 @@ INVALID = [
     (("step", 0.1), {}, "the 'step' schedule needs step_size (decay by γ every step_size updates)"),
     (("cosine", 0.1), {}, "the 'cosine' schedule needs t_max (the number of updates to anneal over)"),
     (("constant", 0.1), {"gamma": 0.5}, "schedule 'constant' does not take gamma; it takes: no parameters"),
-    (("exponential", 0.1), {"t_max": 5}, "schedule 'exponential' does not take t_max; it takes: gamma"),
+    (("exponential", 0.1), {"step_size": 5}, "schedule 'exponential' does not take step_size; it takes: gamma"),
     (("step", 0.1), {"step_size": 3, "eta_min": 0.1}, "schedule 'step' does not take eta_min; it takes: gamma, step_size"),
 ]
 
@@ -101,6 +101,13 @@ def test_validation_messages(args, kwargs, message):
     with pytest.raises(GdxError) as info:
         make_schedule(*args, **kwargs)
     assert info.value.message == message
+
+
+def test_t_max_is_ignored_by_schedules_without_it():
+    """The CLI passes the run's step count as t_max whatever the schedule."""
+    assert make_schedule("constant", 0.1, t_max=500)(7) == 0.1
+    assert make_schedule("step", 1.0, step_size=2, gamma=0.5, t_max=500)(2) == 0.5
+    assert make_schedule("exponential", 1.0, gamma=0.5, t_max=500, eta_min=0.0)(1) == 0.5
 
 
 def test_float_step_size_that_is_an_integer_is_accepted():

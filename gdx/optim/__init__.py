@@ -155,8 +155,8 @@ _SPECS = (
     ),
     OptimizerSpec(
         name="newton",
-        torch="none (uses the exact Hessian; saddle-free fix when H is not positive definite)",
-        summary="damped Newton: solves H·d = ∇f, one step to the minimum of a quadratic",
+        torch="none (uses the exact Hessian)",
+        summary="damped Newton: solves H·d = ∇f; saddle-free (|eigenvalues|) when H is not positive definite",
         hyper=(_lr(1.0),),
         rule=(
             "g ← ∇f(x),  H ← ∇²f(x) = QΛQᵀ",
@@ -222,7 +222,13 @@ def make_optimizer(name: str, **hyper) -> Optimizer:
 
 
 def describe() -> list[dict]:
-    """Everything ``gdx optimizers`` lists, as plain data (one dict per optimizer, in order)."""
+    """Everything ``gdx optimizers`` lists, as plain data (one dict per optimizer, in order).
+
+    Keys: ``name``, ``torch`` (the torch.optim equivalent), ``summary``, ``default_lr``,
+    ``hyperparameters`` (``[{name, flag, default, meaning}]``, every default), ``rule`` (the
+    update rule, lines of unicode math), ``notes`` (extra lines, e.g. Newton's saddle-free fix)
+    and ``needs_hessian``.
+    """
     return [
         {
             "name": s.name,
@@ -232,7 +238,7 @@ def describe() -> list[dict]:
             "hyperparameters": [
                 {"name": h.name, "flag": h.flag, "default": h.default, "meaning": h.meaning} for h in s.hyper
             ],
-            "update_rule": list(s.rule),
+            "rule": list(s.rule),
             "notes": list(s.notes),
             "needs_hessian": s.needs_hessian,
         }

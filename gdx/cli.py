@@ -49,32 +49,36 @@ for module in (optimize, optimizers, presets):
     module.register(app)
 
 
+def _click_exception_class():
+    """typer's ClickException (vendored in typer ≥ 0.29, click's before), found via a public class."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; exit with gdx's status (see ``gdx.errors.ExitCode``)."""
-    import click
-
     from .errors import ExitCode, GdxError
 
+    click_exception = _click_exception_class()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except GdxError as exc:
         from .render.errors import print_error
 
         print_error(exc)
         sys.exit(int(exc.exit_code))
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click_exception as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("interrupted\n")
         sys.exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as exc:  # an internal error: say so in one line, trace only with --debug
-        if _state["debug"] or "--debug" in (argv or sys.argv):
+    except Exception as exc:  # an internal error: one line, the traceback only with --debug
+        if _state["debug"] or "--debug" in (argv if argv is not None else sys.argv):
             raise
-        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n(run with gdx --debug … for the traceback)\n")
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n(run gdx --debug … for the traceback)\n")
         sys.exit(70)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

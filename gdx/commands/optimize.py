@@ -7,13 +7,13 @@ from typing import Optional
 
 import typer
 
-HELP = """Run an optimizer on FUNCTION and show every step, the loss curve and a summary.
-
-FUNCTION is an expression ("x^2 + 3*y^2", ^ means power), a preset name (rosenbrock) or a
-preset file (my.toml).  gdx derives the gradient and Hessian symbolically, runs from --start
-(or the preset's start, or 1.5 for every variable) until the gradient norm is ≤ --tol, --steps
-updates are made, or the run diverges.
-"""
+HELP = (
+    "Run an optimizer on FUNCTION and show every step, the loss curve and a summary.\n\n"
+    'FUNCTION is an expression ("x^2 + 3*y^2", ^ means power), a preset name (rosenbrock) or a preset '
+    "file (my.toml). gdx derives the gradient and Hessian symbolically, then runs from --start (or the "
+    "preset's start, or 1.5 for every variable) until the gradient norm is ≤ --tol, --steps updates are "
+    "made, or the run diverges."
+)
 
 EPILOG = (
     'Examples:  gdx optimize "x^2 + 3*y^2" -o momentum --lr 0.05   ·   '
@@ -31,30 +31,30 @@ def register(app: typer.Typer) -> None:
 
 
 def optimize(
-    function: str = typer.Argument(..., help="Expression, preset name or preset .toml file.", show_default=False),
+    function: str = typer.Argument(..., metavar="FUNCTION", help="Expression, preset name or preset .toml file.", show_default=False),
     optimizer: Optional[str] = typer.Option(
-        None, "-o", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw or newton. [default: the preset's, else gd]"
+        None, "-o", "--optimizer", help="gd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw or newton. \\[default: the preset's, else gd]"
     ),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate. [default: per optimizer, see gdx optimizers]", rich_help_panel=HYPER),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate. \\[default: per optimizer, see gdx optimizers]", rich_help_panel=HYPER),
     momentum: Optional[float] = typer.Option(None, "--momentum", help="Momentum μ (momentum, nesterov, rmsprop).", rich_help_panel=HYPER),
-    beta1: Optional[float] = typer.Option(None, "--beta1", help="Adam β₁. [default: 0.9]", rich_help_panel=HYPER),
-    beta2: Optional[float] = typer.Option(None, "--beta2", help="Adam β₂. [default: 0.999]", rich_help_panel=HYPER),
+    beta1: Optional[float] = typer.Option(None, "--beta1", help="Adam β₁. \\[default: 0.9]", rich_help_panel=HYPER),
+    beta2: Optional[float] = typer.Option(None, "--beta2", help="Adam β₂. \\[default: 0.999]", rich_help_panel=HYPER),
     eps: Optional[float] = typer.Option(None, "--eps", help="ε added to denominators.", rich_help_panel=HYPER),
-    alpha: Optional[float] = typer.Option(None, "--alpha", help="RMSprop smoothing α. [default: 0.99]", rich_help_panel=HYPER),
-    rho: Optional[float] = typer.Option(None, "--rho", help="Adadelta ρ. [default: 0.9]", rich_help_panel=HYPER),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="RMSprop smoothing α. \\[default: 0.99]", rich_help_panel=HYPER),
+    rho: Optional[float] = typer.Option(None, "--rho", help="Adadelta ρ. \\[default: 0.9]", rich_help_panel=HYPER),
     weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="L2 penalty λ (decoupled for adamw).", rich_help_panel=HYPER),
     lr_decay: Optional[float] = typer.Option(None, "--lr-decay", help="Adagrad learning-rate decay.", rich_help_panel=HYPER),
     schedule: str = typer.Option("constant", "--schedule", help="constant, step, exponential or cosine.", rich_help_panel=SCHED),
     gamma: Optional[float] = typer.Option(None, "--gamma", help="Decay factor γ (step, exponential).", rich_help_panel=SCHED),
     step_size: Optional[int] = typer.Option(None, "--step-size", help="Steps between decays (step).", rich_help_panel=SCHED),
-    t_max: Optional[int] = typer.Option(None, "--t-max", help="Cosine half-period T_max. [default: --steps]", rich_help_panel=SCHED),
-    eta_min: Optional[float] = typer.Option(None, "--eta-min", help="Cosine floor η_min. [default: 0]", rich_help_panel=SCHED),
+    t_max: Optional[int] = typer.Option(None, "--t-max", help="Cosine half-period T_max. \\[default: --steps]", rich_help_panel=SCHED),
+    eta_min: Optional[float] = typer.Option(None, "--eta-min", help="Cosine floor η_min. \\[default: 0]", rich_help_panel=SCHED),
     clip_norm: Optional[float] = typer.Option(None, "--clip-norm", help="Clip the gradient to this norm before each update (torch clip_grad_norm_)."),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Maximum number of updates. [default: the preset's, else 1000]"),
-    tol: Optional[float] = typer.Option(None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. [default: 1e-6]"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Maximum number of updates. \\[default: the preset's, else 1000]"),
+    tol: Optional[float] = typer.Option(None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. \\[default: 1e-6]"),
     start: Optional[str] = typer.Option(None, "--start", help='Start point: "1.5,-0.5" or "x=1.5,y=-0.5".'),
-    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". [default: natural sort]'),
-    every: Optional[int] = typer.Option(None, "--every", min=1, help="Show every K-th step. [default: log-spaced rows]", rich_help_panel=OUT),
+    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
+    every: Optional[int] = typer.Option(None, "--every", min=1, help="Show every K-th step. \\[default: log-spaced rows]", rich_help_panel=OUT),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary.", rich_help_panel=OUT),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document and nothing else.", rich_help_panel=OUT),
     export: Optional[Path] = typer.Option(None, "--export", help="Write the whole path to a .csv or .json file.", rich_help_panel=OUT),

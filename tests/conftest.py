@@ -1,0 +1,26 @@
+"""Test setup: fixed terminal facts before anything imports typer or rich (DESIGN.md traps)."""
+
+import os
+
+os.environ["COLUMNS"] = "100"
+os.environ["LINES"] = "40"
+os.environ.pop("NO_COLOR", None)
+os.environ.pop("GDX_DEBUG", None)
+os.environ["TERM"] = "dumb"
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def gdx_main(capsys):
+    """Run ``gdx.cli.main(argv)``; return (exit code, stdout, stderr)."""
+    from gdx.cli import main
+
+    def call(*argv):
+        with pytest.raises(SystemExit) as info:
+            main(list(argv))
+        out = capsys.readouterr()
+        code = info.value.code
+        return (0 if code is None else code), out.out, out.err
+
+    return call

@@ -15,7 +15,7 @@ from .errors import GdxError
 DEFAULT_OPTIMIZER = "gd"
 DEFAULT_STEPS = 1000
 DEFAULT_TOL = 1e-6
-HYPER_NAMES = ("lr", "momentum", "beta1", "beta2", "eps", "alpha", "rho", "weight_decay", "lr_decay")
+HYPER_NAMES = ("lr", "momentum", "beta1", "beta2", "eps", "alpha", "rho", "weight_decay", "lr_decay", "initial_accumulator_value")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ def optimize(
     rho: Optional[float] = typer.Option(None, "--rho", help="Adadelta ρ. \\[default: 0.9]", rich_help_panel=HYPER),
     weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="L2 penalty λ (decoupled for adamw).", rich_help_panel=HYPER),
     lr_decay: Optional[float] = typer.Option(None, "--lr-decay", help="Adagrad learning-rate decay.", rich_help_panel=HYPER),
+    initial_accumulator_value: Optional[float] = typer.Option(
+        None, "--initial-accumulator-value", help="Adagrad's starting sum of squares. \\[default: 0]", rich_help_panel=HYPER
+    ),
     schedule: str = typer.Option("constant", "--schedule", help="constant, step, exponential or cosine.", rich_help_panel=SCHED),
     gamma: Optional[float] = typer.Option(None, "--gamma", help="Decay factor γ (step, exponential).", rich_help_panel=SCHED),
     step_size: Optional[int] = typer.Option(None, "--step-size", help="Steps between decays (step).", rich_help_panel=SCHED),
@@ -63,7 +66,7 @@ def optimize(
     from ..config import RunConfig, prepare
 
     hyper = dict(lr=lr, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, alpha=alpha, rho=rho,
-                 weight_decay=weight_decay, lr_decay=lr_decay)
+                 weight_decay=weight_decay, lr_decay=lr_decay, initial_accumulator_value=initial_accumulator_value)
     config = RunConfig(
         function=function, variables=variables, optimizer=optimizer, hyper=hyper, schedule=schedule,
         gamma=gamma, step_size=step_size, t_max=t_max, eta_min=eta_min, clip_norm=clip_norm,

@@ -50,5 +50,8 @@ def optimizer_panel(item: dict):
     for h in item["hyperparameters"]:
         table.add_row(h["flag"], str(h["default"]), escape(h["meaning"]))
     rule = "\n".join(f"  {escape(line)}" for line in item["rule"])
-    body = Group(escape(item["summary"]), table, "[bold]update rule[/]", rule)
+    parts = [escape(item["summary"]), table, "[bold]update rule[/]", rule]
+    if item.get("notes"):
+        parts += ["[bold]notes[/]", escape(item["notes"] if isinstance(item["notes"], str) else " ".join(item["notes"]))]
+    body = Group(*parts)
     return Panel(body, title=f"[bold]{item['name']}[/] · {escape(item['torch'])}", title_align="left", expand=False)

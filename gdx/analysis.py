@@ -1,0 +1,738 @@
+"""The calculus of a landscape: what f, ∇f and H say at a point, and where ∇f = 0.
+
+Pure functions over a :class:`gdx.compile.Compiled` (no printing, no rich).
+
+* :func:`analyze_point` — f, ∇f, H at x; H's eigen-decomposition; the condition number; the
+  steepest-descent direction −∇f/‖∇f‖; the Newton step −H⁻¹∇f; the largest stable constant
+  learning rate of plain gradient descent 2/λmax and the best contraction per step it can reach;
+  and a finite-difference check of the symbolic gradient that flags kinks and 0/0 points.
+* :func:`critical_points` — every point of a box where ∇f = 0, classified by H's eigenvalues.
+  Exact solving (``sympy.solve`` in a child process, killed after ``timeout`` seconds) is merged
+  with a numeric search that always runs (Levenberg–Marquardt-damped Newton on ∇f = 0 from a
+  grid of starts, vectorized across starts, refined until a finer grid finds nothing new).
+* :func:`analyze_vector` — value, Jacobian and its determinant of a vector-valued input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import GdxError
+
+#: The box searched for critical points when neither --box nor a preset's domain gives one.
+DEFAULT_BOX = (-5.0, 5.0)
+#: Seconds allowed for exact (symbolic) solving of ∇f = 0 before the numeric search alone answers.
+DEFAULT_TIMEOUT = 5.0
+#: An eigenvalue counts as zero when |λ| ≤ EIG_TOL · max|λ| (or ≤ EIG_ATOL).
+EIG_TOL = 1e-6
+EIG_ATOL = 1e-12
+#: At most this many critical points are listed (a curve of them would be endless).
+MAX_POINTS = 200
+
+
+# -- classification ---------------------------------------------------------------------------
+def classify(eigenvalues, tol: float = EIG_TOL) -> str:
+    """The kind of a critical point from its Hessian's eigenvalues.
+
+    An eigenvalue is *zero* when |λ| ≤ max(tol·max|λ|, 1e-12).  Then: some λ > 0 and some λ < 0
+    → ``saddle`` (indefinite, whatever the zeros); all λ > 0 → ``minimum``; all λ < 0 →
+    ``maximum``; otherwise (a zero eigenvalue, the rest of one sign or none) → ``degenerate``:
+    the second-derivative test cannot decide.
+    """
+    lams = [float(v) for v in eigenvalues]
+    if not lams or not all(math.isfinite(v) for v in lams):
+        return "degenerate"
+    zero = max(tol * max(abs(v) for v in lams), EIG_ATOL)
+    pos = sum(v > zero for v in lams)
+    neg = sum(v < -zero for v in lams)
+    if pos and neg:
+        return "saddle"
+    if pos == len(lams):
+        return "minimum"
+    if neg == len(lams):
+        return "maximum"
+    return "degenerate"
+
+
+# -- one point -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FDCheck:
+    """Symbolic ∇f against central differences, and one-sided differences to find kinks."""
+
+    symbolic: tuple
+    central: tuple
+    max_error: float  # max over i of |symbolic − central| / (1 + |central|)
+    differentiable: bool
+    note: str
+
+    def to_dict(self) -> dict:
+        return {
+            "symbolic": [_plain(v) for v in self.symbolic],
+            "central": [_plain(v) for v in self.central],
+            "max_error": _plain(self.max_error),
+            "differentiable": self.differentiable,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class PointAnalysis:
+    """Everything the local quadratic model f(x+d) ≈ f + ∇f·d + ½dᵀHd says at x."""
+
+    x: tuple
+    f: float
+    grad: tuple
+    grad_norm: float
+    hess: tuple  # rows
+    eigenvalues: tuple  # ascending
+    eigenvectors: tuple  # eigenvectors[i] belongs to eigenvalues[i]
+    kind: str  # classify(eigenvalues): the shape of the quadratic model ("undefined" when H is not finite)
+    condition: float  # max|λ| / min|λ| (inf when an eigenvalue is 0)
+    steepest: tuple | None  # −∇f/‖∇f‖ (None when ∇f = 0)
+    newton_step: tuple | None  # −H⁻¹∇f (None when H is singular)
+    stable_lr: float | None  # 2/λmax when λmax > 0: plain GD diverges along the top direction above it
+    optimal_lr: float | None  # 2/(λmin + λmax) when H is positive definite
+    contraction: float | None  # (κ−1)/(κ+1): error factor per step at optimal_lr (H positive definite)
+    fd_check: FDCheck
+
+    @property
+    def steps_per_digit(self) -> float | None:
+        """Steps of GD at optimal_lr to gain one decimal digit of accuracy: −1/log₁₀(contraction)."""
+        if self.contraction is None:
+            return None
+        if self.contraction <= 0:
+            return 1.0
+        return -1.0 / math.log10(self.contraction)
+
+    def to_dict(self) -> dict:
+        return {
+            "at": [_plain(v) for v in self.x],
+            "f": _plain(self.f),
+            "grad": [_plain(v) for v in self.grad],
+            "grad_norm": _plain(self.grad_norm),
+            "hessian": [[_plain(v) for v in row] for row in self.hess],
+            "eigenvalues": [_plain(v) for v in self.eigenvalues],
+            "eigenvectors": [[_plain(v) for v in vec] for vec in self.eigenvectors],
+            "kind": self.kind,
+            "condition": _plain(self.condition),
+            "steepest_descent": None if self.steepest is None else [_plain(v) for v in self.steepest],
+            "newton_step": None if self.newton_step is None else [_plain(v) for v in self.newton_step],
+            "stable_lr": _plain(self.stable_lr),
+            "optimal_lr": _plain(self.optimal_lr),
+            "contraction": _plain(self.contraction),
+            "steps_per_digit": _plain(self.steps_per_digit),
+            "fd_check": self.fd_check.to_dict(),
+        }
+
+
+def eigen(h):
+    """Eigenvalues (ascending) and eigenvectors (as rows) of the symmetric part of h; NaN if h is not finite."""
+    import numpy as np
+
+    h = np.asarray(h, dtype=float)
+    n = h.shape[-1]
+    if not np.all(np.isfinite(h)):
+        return np.full(n, np.nan), np.full((n, n), np.nan)
+    w, v = np.linalg.eigh((h + h.T) / 2)
+    v = v.T.copy()
+    for i in range(n):  # a sign convention: the largest component of each eigenvector is positive
+        j = int(np.argmax(np.abs(v[i])))
+        if v[i, j] < 0:
+            v[i] = -v[i]
+    return w, v
+
+
+def condition_number(eigenvalues) -> float:
+    """max|λ| / min|λ|; inf when some λ is 0 (or not finite)."""
+    a = [abs(float(v)) for v in eigenvalues]
+    if not a or not all(math.isfinite(v) for v in a):
+        return math.nan
+    lo, hi = min(a), max(a)
+    if hi == 0:
+        return math.inf
+    return math.inf if lo <= EIG_ATOL * max(1.0, hi) else hi / lo
+
+
+def gd_rates(eigenvalues) -> tuple[float | None, float | None, float | None]:
+    """(stable_lr, optimal_lr, contraction) of constant-step gradient descent on the quadratic model.
+
+    Along eigenvector i, GD multiplies the error by (1 − lr·λᵢ), so it is stable iff
+    lr < 2/λmax (when λmax > 0).  When every λ > 0 the worst factor max|1 − lr·λᵢ| is smallest
+    at lr* = 2/(λmin + λmax), where it equals (κ − 1)/(κ + 1), κ = λmax/λmin.
+    """
+    lams = [float(v) for v in eigenvalues]
+    if not lams or not all(math.isfinite(v) for v in lams):
+        return None, None, None
+    lo, hi = min(lams), max(lams)
+    stable = 2.0 / hi if hi > 0 else None
+    if lo > EIG_ATOL * max(1.0, hi) and hi > 0:
+        return stable, 2.0 / (lo + hi), (hi - lo) / (hi + lo)
+    return stable, None, None
+
+
+def analyze_point(compiled, x) -> PointAnalysis:
+    """The local analysis of f at x (see :class:`PointAnalysis`)."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=float).reshape(compiled.n)
+    with np.errstate(all="ignore"):
+        f, g = compiled.value_and_grad(x)
+        h = compiled.hess(x)
+    g = np.asarray(g, dtype=float)
+    gn = float(np.sqrt(g @ g)) if np.all(np.isfinite(g)) else math.nan
+    w, v = eigen(h)
+    steepest = tuple(float(c) for c in -g / gn) if gn and math.isfinite(gn) else None
+    newton = None
+    if np.all(np.isfinite(h)) and np.all(np.isfinite(g)):
+        cond = condition_number(w)
+        if math.isfinite(cond) and cond < 1e14:
+            newton = tuple(float(c) for c in np.linalg.solve(h, -g))
+    stable, optimal, contraction = gd_rates(w)
+    return PointAnalysis(
+        x=tuple(float(c) for c in x),
+        f=float(f),
+        grad=tuple(float(c) for c in g),
+        grad_norm=gn,
+        hess=tuple(tuple(float(c) for c in row) for row in h),
+        eigenvalues=tuple(float(c) for c in w),
+        eigenvectors=tuple(tuple(float(c) for c in row) for row in v),
+        kind=classify(w) if np.all(np.isfinite(w)) else "undefined",
+        condition=condition_number(w),
+        steepest=steepest,
+        newton_step=newton,
+        stable_lr=stable,
+        optimal_lr=optimal,
+        contraction=contraction,
+        fd_check=fd_check(compiled, x, g),
+    )
+
+
+def fd_check(compiled, x, g=None) -> FDCheck:
+    """Compare ∇f with central differences; flag where f is not differentiable.
+
+    Step hᵢ = 1e-6·(1 + |xᵢ|).  Along each axis, the one-sided slopes D₊ = (f(x+h) − f(x))/h and
+    D₋ = (f(x) − f(x−h))/h differ by about h·f'' where f is smooth, so their gap shrinks ten-fold
+    when h does; at a kink the gap stays the size of the jump in slope.  The axis is flagged
+    when the gap at h exceeds 1e-4·(1 + |D|) and at least half the gap at 10·h.  f is also
+    flagged when the symbolic gradient is not finite (0/0, as at Ackley's origin), and the
+    symbolic gradient is flagged as wrong when it differs from the central difference by more
+    than 1e-4·(1 + |D|) at a smooth point.
+    """
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    n = x.shape[0]
+    with np.errstate(all="ignore"):
+        if g is None:
+            g = compiled.grad(x)
+        g = np.asarray(g, dtype=float)
+        eye = np.eye(n)
+        hs = 1e-6 * (1 + np.abs(x))
+        pts = []
+        for scale in (1.0, 10.0):
+            for i in range(n):
+                d = eye[i] * hs[i] * scale
+                pts += [x + d, x - d]
+        vals = compiled.value(np.array(pts + [x]))
+        f0 = vals[-1]
+        vals = vals[:-1].reshape(2, n, 2)  # scale, axis, (+, −)
+    central = (vals[0, :, 0] - vals[0, :, 1]) / (2 * hs)
+    fwd = (vals[:, :, 0] - f0) / (hs * np.array([[1.0], [10.0]]))
+    bwd = (f0 - vals[:, :, 1]) / (hs * np.array([[1.0], [10.0]]))
+    gap = np.abs(fwd - bwd)
+    scale = 1 + np.maximum(np.abs(fwd[0]), np.abs(bwd[0]))
+    kinks = [i for i in range(n) if np.isfinite(gap[0, i]) and gap[0, i] > 1e-4 * scale[i] and gap[0, i] >= 0.5 * gap[1, i]]
+    err = np.abs(g - central) / (1 + np.abs(central))
+    max_err = float(np.max(err)) if np.all(np.isfinite(err)) else math.nan
+    names = compiled.variables
+    if not np.all(np.isfinite(g)):
+        bad = [names[i] for i in range(n) if not np.isfinite(g[i])]
+        note = f"the symbolic gradient is undefined here (∂f/∂{', ∂f/∂'.join(bad)} is 0/0 or infinite): f is not differentiable at this point"
+        if kinks:
+            note += f" (one-sided slopes along {', '.join(names[i] for i in kinks)} differ: a kink)"
+        return FDCheck(tuple(g), tuple(central), math.nan, False, note)
+    if not np.all(np.isfinite(vals)) or not math.isfinite(float(f0)):
+        return FDCheck(tuple(g), tuple(central), math.nan, False, "f is not finite next to this point: it is at the edge of f's domain")
+    if kinks:
+        parts = [f"{names[i]}: {fmt_num(bwd[0, i])} from below, {fmt_num(fwd[0, i])} from above" for i in kinks]
+        note = "f is not differentiable here (a kink): one-sided slopes differ — " + "; ".join(parts)
+        return FDCheck(tuple(g), tuple(central), max_err, False, note)
+    if max_err > 1e-4:
+        note = f"the symbolic gradient differs from finite differences (relative error {fmt_num(max_err)})"
+        return FDCheck(tuple(g), tuple(central), max_err, True, note)
+    return FDCheck(tuple(g), tuple(central), max_err, True, f"symbolic gradient agrees with central differences (relative error {fmt_num(max_err)})")
+
+
+def fmt_num(v, digits: int = 4) -> str:
+    return f"{float(v):.{digits}g}"
+
+
+# -- the box ----------------------------------------------------------------------------------
+def parse_box(spec: str, variables: tuple[str, ...]) -> dict:
+    """``"x=-5:5,y=-2:2"`` (by name; unnamed variables get DEFAULT_BOX) or ``"-5:5"`` (every variable)."""
+    parts = [p.strip() for p in spec.split(",") if p.strip()]
+    if not parts:
+        raise GdxError("--box is empty", kind="usage error", source=spec, hint='for example --box "x=-5:5,y=-5:5"')
+    box = {v: DEFAULT_BOX for v in variables}
+    if len(parts) == 1 and "=" not in parts[0]:
+        lo_hi = _interval(parts[0], spec)
+        return {v: lo_hi for v in variables}
+    for part in parts:
+        name, sep, rng = part.partition("=")
+        name = name.strip()
+        if not sep or name not in variables:
+            i = spec.find(part)
+            raise GdxError(
+                f"--box: unknown variable '{name}'" if sep else f"--box: '{part}' is not name=lo:hi",
+                kind="usage error",
+                source=spec,
+                span=(i, i + len(part)) if i >= 0 else None,
+                hint=f"the variables are {', '.join(variables)}; for example --box \"{','.join(f'{v}=-5:5' for v in variables)}\"",
+            )
+        box[name] = _interval(rng, spec)
+    return box
+
+
+def _interval(text: str, spec: str) -> tuple[float, float]:
+    lo_s, sep, hi_s = text.strip().partition(":")
+    try:
+        lo, hi = float(lo_s), float(hi_s)
+    except ValueError:
+        lo = hi = math.nan
+    if not sep or not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+        i = spec.find(text)
+        raise GdxError(
+            f"--box: '{text.strip()}' is not an interval lo:hi with lo < hi",
+            kind="usage error",
+            source=spec,
+            span=(i, i + len(text)) if i >= 0 else None,
+            hint='for example --box "x=-5:5,y=-2:2"',
+        )
+    return lo, hi
+
+
+def default_box(variables, preset=None) -> dict:
+    """The preset's domain, else DEFAULT_BOX for every variable."""
+    if preset is not None and getattr(preset, "domain", None):
+        return {v: tuple(float(c) for c in preset.domain.get(v, DEFAULT_BOX)) for v in variables}
+    return {v: DEFAULT_BOX for v in variables}
+
+
+# -- critical points ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A point where ∇f = 0, classified by the eigenvalues of H there."""
+
+    at: tuple
+    kind: str  # minimum | maximum | saddle | degenerate
+    value: float
+    eigenvalues: tuple
+    source: str = "numeric"  # symbolic | numeric | both
+
+    def to_dict(self) -> dict:
+        return {
+            "at": [_plain(v) for v in self.at],
+            "kind": self.kind,
+            "value": _plain(self.value),
+            "eigenvalues": [_plain(v) for v in self.eigenvalues],
+            "source": self.source,
+        }
+
+
+@dataclass
+class CriticalSearch:
+    """The critical points of a box and how they were found."""
+
+    points: list
+    box: dict
+    symbolic: str  # "solved" | "partial" | "timeout" | "failed" | "skipped"
+    symbolic_count: int = 0
+    starts: int = 0
+    rounds: int = 0
+    complete: bool = True  # the last, finest round of starts found nothing new
+    truncated: bool = False
+    notes: list = field(default_factory=list)
+
+    def counts(self) -> dict:
+        out = {k: 0 for k in ("minimum", "maximum", "saddle", "degenerate")}
+        for p in self.points:
+            out[p.kind] += 1
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "box": {k: list(v) for k, v in self.box.items()},
+            "symbolic": self.symbolic,
+            "symbolic_solutions": self.symbolic_count,
+            "numeric_starts": self.starts,
+            "numeric_rounds": self.rounds,
+            "complete": self.complete,
+            "truncated": self.truncated,
+            "counts": self.counts(),
+            "notes": list(self.notes),
+        }
+
+
+def critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT) -> list:
+    """Every critical point of f in ``box``, sorted by f then position (see :func:`find_critical_points`)."""
+    return find_critical_points(compiled, box, timeout=timeout).points
+
+
+def find_critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT, max_points: int = MAX_POINTS) -> CriticalSearch:
+    """Solve ∇f = 0 in ``box`` ({var: (lo, hi)} or a list of (lo, hi) in variable order).
+
+    1. Exact: ``sympy.solve(∇f, vars)`` in a forked child process, killed after ``timeout``
+       seconds (0 skips it).  Real solutions inside the box are kept.
+    2. Numeric, always: Levenberg–Marquardt-damped Newton on ∇f = 0 (step
+       d = −(HᵀH + μI)⁻¹Hᵀ∇f, μ adapted per start) from a grid of starts (random in more than 3
+       dimensions), vectorized across starts.  A start counts when ‖∇f‖ ≤ 1e-7·(1 + median ‖∇f‖
+       over the starts) inside the box.  Rounds double the grid's resolution until a round
+       finds no new point (at most 3 rounds).
+    3. Merge: points closer than 1e-6·(box diagonal), or than ten Newton steps (slow, degenerate
+       convergence), are one point; exact solutions take precedence.  Each is classified with
+       :func:`classify` on H's eigenvalues.
+    """
+    import numpy as np
+
+    variables = tuple(compiled.variables)
+    box = _box_dict(box, variables)
+    lo = np.array([box[v][0] for v in variables], dtype=float)
+    hi = np.array([box[v][1] for v in variables], dtype=float)
+    search = CriticalSearch(points=[], box=box, symbolic="skipped")
+
+    exact = []
+    if timeout and timeout > 0:
+        status, sols, note = solve_symbolic(compiled, timeout)
+        search.symbolic = status
+        search.symbolic_count = len(sols)
+        if note:
+            search.notes.append(note)
+        exact = [s for s in sols if _inside(np.array(s), lo, hi)]
+
+    found = [(np.array(s, dtype=float), 0.0, "symbolic") for s in exact]
+    rounds, total_starts, new_last = 0, 0, 0
+    per_axis = _grid_size(compiled.n)
+    for r in range(3):
+        starts = _starts(lo, hi, per_axis * 2**r if compiled.n <= 3 else None, r, compiled.n)
+        total_starts += len(starts)
+        xs, steps = newton_search(compiled, starts, lo, hi)
+        before = len(_merge(found, lo, hi))
+        found += [(x, s, "numeric") for x, s in zip(xs, steps)]
+        after = len(_merge(found, lo, hi))
+        rounds += 1
+        new_last = after - before
+        if r > 0 and new_last == 0:
+            break
+        if after > max_points or total_starts > 40000:
+            break
+    search.starts, search.rounds = total_starts, rounds
+    search.complete = new_last == 0
+    merged = _merge(found, lo, hi)
+    if len(merged) > max_points:
+        search.truncated = True
+        search.notes.append(f"more than {max_points} critical points (a curve or surface of them?); the first {max_points} by f are listed")
+    if not search.complete:
+        search.notes.append("the finest round of starts still found new points: the list may be incomplete")
+    points = []
+    xs = np.array([m[0] for m in merged]).reshape(len(merged), compiled.n)
+    if len(merged):
+        with np.errstate(all="ignore"):
+            values = np.atleast_1d(compiled.value(xs))
+            hs = compiled.hess(xs)
+        for (x, _, src), fval, h in zip(merged, values, hs):
+            w, _v = eigen(h)
+            points.append(CriticalPoint(tuple(_clean(c, hi - lo) for c in x), classify(w), float(fval), tuple(float(c) for c in w), src))
+    points.sort(key=lambda p: (p.value, p.at))
+    search.points = points[:max_points]
+    return search
+
+
+def _box_dict(box, variables) -> dict:
+    if isinstance(box, dict):
+        return {v: (float(box[v][0]), float(box[v][1])) for v in variables}
+    return {v: (float(a), float(b)) for v, (a, b) in zip(variables, box)}
+
+
+def _grid_size(n: int) -> int:
+    """Starts per axis in the first round: 101 (1-D), 24 (2-D), 10 (3-D); random beyond."""
+    return {1: 101, 2: 24, 3: 10}.get(n, 0)
+
+
+def _starts(lo, hi, per_axis, round_, n):
+    """A cell-centred grid of starts (per_axis per axis), or 1500·2^round random starts when n > 3."""
+    import numpy as np
+
+    if per_axis:
+        axes = [a + (b - a) * (np.arange(per_axis) + 0.5) / per_axis for a, b in zip(lo, hi)]
+        mesh = np.meshgrid(*axes, indexing="ij")
+        return np.stack([m.ravel() for m in mesh], axis=-1)
+    rng = np.random.default_rng(round_)
+    return lo + (hi - lo) * rng.random((1500 * 2**round_, n))
+
+
+def newton_search(compiled, starts, lo, hi, *, iters: int = 100):
+    """LM-damped Newton on ∇f = 0 from every start at once; returns (points, last step lengths).
+
+    Per start: d = −(HᵀH + μ·s·I)⁻¹Hᵀg with s = tr(HᵀH)/n; the step is taken when it lowers
+    ‖g‖ (then μ ← μ/3), else μ ← 10μ.  A start stops when ‖g‖ ≤ 1e-13·gscale, when it leaves
+    the box by more than its width, or when μ > 1e10 (stuck at a local minimum of ‖g‖ ≠ 0).
+    Kept: finite points with ‖g‖ ≤ 1e-7·gscale inside the box, gscale = 1 + median ‖g(start)‖.
+    """
+    import numpy as np
+
+    x = np.array(starts, dtype=float)
+    b, n = x.shape
+    width = hi - lo
+    with np.errstate(all="ignore"):
+        g = compiled.grad(x)
+        r = np.linalg.norm(g, axis=-1)
+        fin = np.isfinite(r)
+        gscale = 1.0 + (float(np.median(r[fin])) if fin.any() else 0.0)
+        active = fin.copy()
+        mu = np.full(b, 1e-4)
+        step = np.full(b, np.inf)
+        eye = np.eye(n)
+        for _ in range(iters):
+            idx = np.nonzero(active)[0]
+            if idx.size == 0:
+                break
+            xa, ga = x[idx], g[idx]
+            h = compiled.hess(xa)
+            hth = np.einsum("bji,bjk->bik", h, h)
+            s = np.trace(hth, axis1=1, axis2=2) / n + 1e-300
+            a = hth + (mu[idx] * s)[:, None, None] * eye
+            rhs = -np.einsum("bji,bj->bi", h, ga)
+            ok = np.all(np.isfinite(a), axis=(1, 2)) & np.all(np.isfinite(rhs), axis=1)
+            d = np.zeros_like(xa)
+            if ok.any():
+                try:
+                    d[ok] = np.linalg.solve(a[ok], rhs[ok][..., None])[..., 0]
+                except np.linalg.LinAlgError:
+                    d[ok] = np.array([np.linalg.lstsq(ai, ri, rcond=None)[0] for ai, ri in zip(a[ok], rhs[ok])])
+            xt = xa + d
+            gt = compiled.grad(xt)
+            rt = np.linalg.norm(gt, axis=-1)
+            better = ok & np.isfinite(rt) & (rt < r[idx])
+            acc = idx[better]
+            x[acc], g[acc], r[acc] = xt[better], gt[better], rt[better]
+            step[acc] = np.linalg.norm(d[better], axis=-1)
+            mu[acc] = np.maximum(mu[acc] / 3, 1e-12)
+            rej = idx[~better]
+            mu[rej] *= 10
+            outside = np.any((x[idx] < lo - width) | (x[idx] > hi + width), axis=-1)
+            done = (r[idx] <= 1e-13 * gscale) | outside | (mu[idx] > 1e10)
+            active[idx[done]] = False
+    keep = np.isfinite(r) & (r <= 1e-7 * gscale) & np.all(np.isfinite(x), axis=-1)
+    keep &= np.all((x >= lo - 1e-9 * width) & (x <= hi + 1e-9 * width), axis=-1)
+    return x[keep], step[keep]
+
+
+def _merge(found, lo, hi):
+    """Cluster points: two are one when closer than max(1e-6·diag, 10·the last Newton step of either).
+
+    Exact solutions come first and represent their cluster (source ``both`` when the numeric
+    search also found them); otherwise the best-converged point (smallest last step) does.
+    """
+    import numpy as np
+
+    if not found:
+        return []
+    diag = float(np.linalg.norm(hi - lo))
+    base = 1e-6 * diag
+    order = sorted(found, key=lambda t: (t[2] != "symbolic", t[1]))
+    xs = np.array([t[0] for t in order], dtype=float)
+    tol = np.array([max(base, 10 * float(t[1])) if math.isfinite(t[1]) else base for t in order])
+    srcs = [t[2] for t in order]
+    left = np.ones(len(order), dtype=bool)
+    reps = []
+    for i in range(len(order)):
+        if not left[i]:
+            continue
+        near = left & (np.linalg.norm(xs - xs[i], axis=-1) <= np.maximum(tol, tol[i]))
+        src = srcs[i]
+        if src == "symbolic" and any(srcs[j] == "numeric" for j in np.nonzero(near)[0]):
+            src = "both"
+        left &= ~near
+        reps.append((xs[i], order[i][1], src))
+    return reps
+
+
+def _inside(x, lo, hi) -> bool:
+    import numpy as np
+
+    w = hi - lo
+    return bool(np.all(np.isfinite(x)) and np.all(x >= lo - 1e-9 * w) and np.all(x <= hi + 1e-9 * w))
+
+
+def _clean(c: float, width) -> float:
+    """Round coordinates within 1e-12·(1 + box width) of 0 to 0 (noise of the numeric search)."""
+    import numpy as np
+
+    return 0.0 if abs(c) <= 1e-12 * (1 + float(np.max(width))) else float(c)
+
+
+# -- exact solving in a child process ----------------------------------------------------------
+def solve_symbolic(compiled, timeout: float):
+    """``sympy.solve(∇f = 0)`` in a forked child killed after ``timeout`` s → (status, points, note).
+
+    status: ``solved`` (every solution is a point), ``partial`` (some solutions are curves or
+    sympy gave up on part), ``timeout``, ``failed``.  Points are the real solutions as float
+    tuples (a solution counts as real when |Im| ≤ 1e-9·(1 + |Re|)).
+    """
+    import multiprocessing as mp
+
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:
+        return "failed", [], "exact solving needs fork(); numeric search only"
+    grad = compiled.gradient  # derived in the parent (it is needed anyway for the display)
+    symbols = compiled.problem.symbols
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_solve_child, args=(send, grad, symbols), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        if recv.poll(timeout):
+            try:
+                status, points, note = recv.recv()
+            except EOFError:
+                status, points, note = "failed", [], "exact solving failed (the solver process died); numeric search only"
+        else:
+            status, points, note = "timeout", [], f"exact solving did not finish within {timeout:g} s; numeric search only"
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(1)
+        recv.close()
+    return status, points, note
+
+
+def _solve_child(conn, grad, symbols) -> None:  # pragma: no cover - runs in the child process
+    try:
+        conn.send(_solve(grad, symbols))
+    except BaseException as exc:  # noqa: BLE001 - report anything to the parent
+        try:
+            conn.send(("failed", [], f"exact solving failed ({type(exc).__name__}); numeric search only"))
+        except BaseException:
+            pass
+    finally:
+        conn.close()
+
+
+def _solve(grad, symbols):
+    """The real isolated solutions of grad = 0 (see :func:`solve_symbolic`)."""
+    import sympy
+
+    eqs = [e for e in grad if e != 0]
+    if not eqs:
+        return "partial", [], "∇f is identically 0: every point is critical"
+    shaped = _solve_polynomial(eqs, symbols)
+    if shaped is not None:
+        return "solved", shaped, f"exact solving (lex Gröbner basis, real roots) found {len(shaped)} real solution(s)"
+    sols = sympy.solve(eqs, list(symbols), dict=True)
+    points, curves = [], 0
+    for sol in sols:
+        values = [sol.get(s, s) for s in symbols]
+        if any(sympy.sympify(v).free_symbols for v in values):
+            curves += 1
+            continue
+        xs = []
+        for v in values:
+            c = complex(sympy.N(v, 30))
+            if abs(c.imag) > 1e-9 * (1 + abs(c.real)):
+                break
+            xs.append(c.real)
+        else:
+            points.append(tuple(xs))
+    if curves:
+        return "partial", points, f"exact solving found {curves} curve(s) or surface(s) of critical points; the numeric search samples them"
+    return "solved", points, f"exact solving found {len(points)} real solution(s)"
+
+
+def _solve_polynomial(eqs, symbols):
+    """Real solutions of a polynomial system whose lex Gröbner basis is in shape position, else None.
+
+    Shape position: the basis is xᵢ − pᵢ(xₙ) (i < n) and q(xₙ).  Then the solutions are exactly
+    xₙ = each real root of q (isolated exactly by ``real_roots``) and xᵢ = pᵢ(xₙ).  Float
+    coefficients are first made rational (2.1 → 21/10).
+    """
+    import sympy
+
+    syms = list(symbols)
+    try:
+        polys = [sympy.Poly(sympy.nsimplify(e, rational=True), *syms) for e in eqs]
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded, ValueError, TypeError):
+        return None
+    if any(p.is_zero for p in polys):
+        return None
+    basis = sympy.groebner([p.as_expr() for p in polys], *syms, order="lex")
+    exprs = list(basis.exprs)
+    n, last = len(syms), syms[-1]
+    if len(exprs) != n or exprs[-1].free_symbols - {last}:
+        return None
+    maps = []
+    for i, e in enumerate(exprs[:-1]):
+        xi = syms[i]
+        if e.free_symbols - {xi, last}:
+            return None
+        p = sympy.Poly(e, xi)
+        if p.degree() != 1 or p.coeffs()[0].free_symbols:
+            return None
+        c1, c0 = p.all_coeffs()
+        maps.append((xi, -c0 / c1))
+    if [m[0] for m in maps] != syms[:-1]:
+        return None
+    q = sympy.Poly(exprs[-1], last)
+    if q.degree() < 1:
+        return []
+    roots = sorted(set(q.real_roots()), key=lambda r: float(sympy.N(r, 30)))
+    points = []
+    for r in roots:
+        rv = sympy.N(r, 50)
+        points.append(tuple(float(sympy.N(expr.subs(last, rv), 30)) for _, expr in maps) + (float(rv),))
+    return points
+
+
+# -- vector-valued input -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VectorAnalysis:
+    """A vector-valued F: its Jacobian, and at a point F(x), J(x) and det J(x) (square J only)."""
+
+    variables: tuple
+    components: tuple  # SymPy expressions
+    jacobian: tuple  # SymPy rows
+    at: tuple | None = None
+    value: tuple | None = None
+    jacobian_at: tuple | None = None
+    determinant: float | None = None
+
+
+def analyze_vector(problem, x=None) -> VectorAnalysis:
+    """The symbolic Jacobian J[i][j] = ∂Fᵢ/∂xⱼ; with x, also F(x), J(x) and det J(x)."""
+    from .compile import _lambdify, jacobian_of
+
+    jac = jacobian_of(problem)
+    if x is None:
+        return VectorAnalysis(problem.variables, problem.exprs, jac)
+    import numpy as np
+
+    x = np.asarray(x, dtype=float).reshape(problem.n)
+    with np.errstate(all="ignore"):
+        vals = _lambdify(problem.symbols, problem.exprs)(x)
+        jv = _lambdify(problem.symbols, [e for row in jac for e in row])(x)
+    value = tuple(float(v) for v in vals)
+    m = len(problem.exprs)
+    jm = np.array([float(v) for v in jv]).reshape(m, problem.n)
+    det = float(np.linalg.det(jm)) if m == problem.n and np.all(np.isfinite(jm)) else None
+    return VectorAnalysis(problem.variables, problem.exprs, jac, tuple(float(c) for c in x), value, tuple(tuple(float(c) for c in r) for r in jm), det)
+
+
+def _plain(v):
+    """A JSON-safe value: None stays None; non-finite floats become 'nan', 'inf', '-inf'."""
+    if v is None:
+        return None
+    f = float(v)
+    if math.isfinite(f):
+        return f
+    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")

@@ -1,0 +1,210 @@
+"""Rich rendering of ``gdx analyze``: the calculus, the critical points, the local picture."""
+
+from __future__ import annotations
+
+import math
+
+from .console import fmt, fmt_point
+from .mathtext import math_text
+
+KIND_STYLE = {"minimum": "green", "maximum": "red", "saddle": "yellow", "degenerate": "magenta", "undefined": "bold red"}
+#: Critical points listed in the table before "… and N more".
+MAX_ROWS = 40
+
+
+def _matrix(rows, *, numeric: bool = False):
+    """A matrix as a borderless table between brackets."""
+    from rich.table import Table
+
+    n = len(rows[0]) if rows else 0
+    table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
+    table.add_column(no_wrap=True)
+    for _ in range(n):
+        table.add_column(justify="right" if numeric else "left", overflow="fold")
+    table.add_column(no_wrap=True)
+    for i, row in enumerate(rows):
+        left = "⎡" if i == 0 and len(rows) > 1 else "⎣" if i == len(rows) - 1 and len(rows) > 1 else "⎢" if len(rows) > 1 else "["
+        right = {"⎡": "⎤", "⎣": "⎦", "⎢": "⎥", "[": "]"}[left]
+        cells = [fmt(v, 6) if numeric else math_text(v) for v in row]
+        table.add_row(left, *cells, right)
+    return table
+
+
+def calculus_panel(target, compiled):
+    """f, every ∂f/∂xᵢ, ∇f as a vector, and H as a matrix."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    problem = compiled.problem
+    names = problem.variables
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row(f"f({', '.join(names)})", math_text(problem.expr))
+    for name, g in zip(names, compiled.gradient):
+        table.add_row(f"∂f/∂{name}", math_text(g))
+    table.add_row("∇f", "(" + ", ".join(math_text(g) for g in compiled.gradient) + ")")
+    hess = Table.grid(padding=(0, 2))
+    hess.add_column(style="bold cyan", no_wrap=True)
+    hess.add_column()
+    hess.add_row("H", _matrix(compiled.hessian))
+    title = f"gdx analyze · {target.preset.title}" if target.preset is not None else "gdx analyze"
+    return Panel(Group(table, hess), title=title, title_align="left", expand=False)
+
+
+def _box_text(box) -> str:
+    return ", ".join(f"{v} ∈ [{fmt(lo)}, {fmt(hi)}]" for v, (lo, hi) in box.items())
+
+
+def _plural(n: int, word: str) -> str:
+    plural = {"minimum": "minima", "maximum": "maxima"}.get(word, word + "s")
+    return f"{n} {word if n == 1 else plural}"
+
+
+def critical_table(search, variables, preset=None):
+    """One row per critical point: where, f, kind, H's eigenvalues, how it was found."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    counts = search.counts()
+    total = len(search.points)
+    kinds = ", ".join(_plural(c, k) for k, c in counts.items() if c)
+    head = Text.from_markup(
+        f"[bold]{total} critical point{'s' if total != 1 else ''}[/] in {_box_text(search.box)}" + (f": {kinds}" if kinds else "")
+    )
+    method = {
+        "solved": f"exact solving: {search.symbolic_count} solution(s)",
+        "partial": "exact solving: partial",
+        "timeout": "exact solving: timed out",
+        "failed": "exact solving: failed",
+        "skipped": "exact solving: skipped",
+    }[search.symbolic]
+    both = sum(p.source == "both" for p in search.points)
+    extra = f", {both} confirmed by both" if search.symbolic in ("solved", "partial") and both else ""
+    sub = Text(f"{method} · numeric search: {search.starts} starts in {search.rounds} round(s){extra}", style="dim")
+    parts = [head, sub]
+    starred = False
+    if total:
+        table = Table(show_edge=False, header_style="bold", pad_edge=False)
+        table.add_column("#", justify="right", style="dim", no_wrap=True)
+        for v in variables:
+            table.add_column(v, justify="right", no_wrap=True)
+        table.add_column("f", justify="right", no_wrap=True)
+        table.add_column("kind", no_wrap=True)
+        table.add_column("eigenvalues of H", justify="right", no_wrap=True)
+        known = [m for m in (getattr(preset, "minima", None) or ())]
+        for i, p in enumerate(search.points[:MAX_ROWS], 1):
+            style = KIND_STYLE.get(p.kind, "")
+            kind = f"[{style}]{p.kind}[/]"
+            if p.kind == "minimum" and any(_close(m.at, p.at) for m in known):
+                kind += " ★"
+                starred = True
+            table.add_row(str(i), *(fmt(c, 7) for c in p.at), fmt(p.value, 6), kind,
+                          ", ".join(fmt(w, 4) for w in p.eigenvalues))
+        parts.append(table)
+        if total > MAX_ROWS:
+            parts.append(Text(f"… and {total - MAX_ROWS} more (all of them with --json)", style="dim"))
+    if starred:
+        parts.append(Text("★ a minimum listed in the preset", style="dim"))
+    for note in search.notes:
+        if search.symbolic == "solved" and note.startswith("exact solving"):
+            continue
+        parts.append(Text(f"note: {note}", style="yellow"))
+    return Group(*parts)
+
+
+def _close(a, b) -> bool:
+    return max(abs(float(u) - float(v)) for u, v in zip(a, b)) <= 1e-6 * (1 + max(abs(float(u)) for u in a))
+
+
+def point_panel(local, variables):
+    """The local analysis at --at."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold", no_wrap=True)
+    t.add_column(overflow="fold")
+    t.add_row("f", fmt(local.f, 10))
+    t.add_row("∇f", fmt_point(local.grad, 8) + f"   ‖∇f‖ = {fmt(local.grad_norm, 6)}")
+    t.add_row("H", _matrix(local.hess, numeric=True))
+    for i, (lam, vec) in enumerate(zip(local.eigenvalues, local.eigenvectors), 1):
+        t.add_row(f"λ{_sub(i)}", f"{fmt(lam, 8)}   along {fmt_point(vec, 4)}")
+    shape = {"minimum": "positive definite (bowl)", "maximum": "negative definite (cap)", "saddle": "indefinite (saddle)",
+             "degenerate": "singular (degenerate)", "undefined": "undefined here (not finite)"}.get(local.kind, local.kind)
+    style = KIND_STYLE.get(local.kind, "")
+    t.add_row("H is", f"[{style}]{shape}[/]")
+    t.add_row("condition κ", fmt(local.condition, 6) + "  (max|λ| / min|λ|)")
+    finite = local.kind != "undefined" and all(math.isfinite(g) for g in local.grad)
+    if local.steepest is None:
+        t.add_row("steepest descent", "—  (∇f = 0)" if finite else "—  (∇f is undefined here)")
+    else:
+        t.add_row("steepest descent", fmt_point(local.steepest, 4) + "  (−∇f/‖∇f‖)")
+    if local.newton_step is None:
+        t.add_row("Newton step", "—  (H is singular)" if finite else "—  (∇f or H is undefined here)")
+    else:
+        to = tuple(a + b for a, b in zip(local.x, local.newton_step))
+        t.add_row("Newton step", f"{fmt_point(local.newton_step, 6)}  (−H⁻¹∇f, to {fmt_point(to, 6)})")
+    if not finite:
+        t.add_row("stable lr", "—  (H is undefined here)")
+    elif local.stable_lr is None:
+        t.add_row("stable lr", "none: H has no positive curvature, plain GD does not settle here")
+    else:
+        t.add_row("stable lr", f"lr < 2/λmax = {fmt(local.stable_lr, 6)} for plain gradient descent")
+    if local.optimal_lr is not None:
+        t.add_row(
+            "best rate",
+            f"lr = 2/(λmin+λmax) = {fmt(local.optimal_lr, 6)} contracts the error by (κ−1)/(κ+1) = "
+            f"{fmt(local.contraction, 6)} per step (~{fmt(local.steps_per_digit, 3)} steps per digit)",
+        )
+    fd = local.fd_check
+    style = "green" if fd.differentiable and "agrees" in fd.note else "bold red"
+    t.add_row("gradient check", f"[{style}]{_escape(fd.note)}[/]")
+    title = "at " + ", ".join(f"{v} = {fmt(c, 8)}" for v, c in zip(variables, local.x))
+    return Panel(Group(t), title=title, title_align="left", expand=False)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _sub(i: int) -> str:
+    return str(i).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def render_scalar(console, target, compiled, *, search=None, local=None) -> None:
+    console.print(calculus_panel(target, compiled))
+    if local is not None:
+        console.print(point_panel(local, compiled.variables))
+    if search is not None:
+        console.print(critical_table(search, compiled.variables, target.preset))
+
+
+def render_vector(console, target, va) -> None:
+    """Components, the Jacobian, and at a point F(x), J(x), det J(x)."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold cyan", no_wrap=True)
+    t.add_column(overflow="fold")
+    args = ", ".join(va.variables)
+    for i, e in enumerate(va.components, 1):
+        t.add_row(f"F{_sub(i)}({args})", math_text(e))
+    t.add_row("J = ∂(F)/∂(" + args + ")", _matrix(va.jacobian))
+    console.print(Panel(Group(t), title="gdx analyze · vector-valued", title_align="left", expand=False))
+    if va.at is not None:
+        p = Table.grid(padding=(0, 2))
+        p.add_column(style="bold", no_wrap=True)
+        p.add_column()
+        p.add_row("F", fmt_point(va.value, 8))
+        p.add_row("J", _matrix(va.jacobian_at, numeric=True))
+        p.add_row("det J", "— (J is not square)" if va.determinant is None else fmt(va.determinant, 8))
+        title = "at " + ", ".join(f"{v} = {fmt(c, 8)}" for v, c in zip(va.variables, va.at))
+        console.print(Panel(p, title=title, title_align="left", expand=False))

@@ -1,0 +1,395 @@
+"""The batched engine: B runs of one optimizer as one vectorized numpy computation.
+
+Row i of ``X0`` (shape ``(B, n)``) is run i.  Every step evaluates f and ∇f of all running rows
+in ONE call of the compiled function (variables on the last axis) and applies ONE optimizer
+update to them.  The stopping rules are those of :mod:`gdx.loop`, per row: at x_k,
+
+* :func:`gdx.loop._broken` (non-finite x, f or ∇f, or an exploding loss) ends the row with
+  ``fault`` (f or ∇f is not a number at a finite x) or ``diverged`` (everything else);
+* ‖∇f(x_k)‖ ≤ tol ends it with ``converged``;
+* k = steps ends it with ``max_steps``;
+
+otherwise update k+1 uses the row's learning rate ``schedule(k)`` (or its constant ``lr``).  A
+row that stops is frozen and dropped from the working set (its optimizer state too), so the
+others continue exactly as if they ran alone: path i is identical to
+``gdx.loop.run(compiled, optimizer_i, X0[i], …)`` where optimizer_i has row i's hyperparameters.
+The loop ends when every row has stopped or ``steps`` is reached.
+
+Per-run hyperparameters (a sweep's momenta, say) are arrays of shape ``(B, 1)`` inside the
+optimizer (``make_optimizer("momentum", momentum=col)``); per-run learning rates are ``lr`` of
+shape ``(B,)``, or a schedule whose values are ``(B,)`` or ``(B, 1)`` arrays (``make_schedule``
+accepts an array ``lr``).  This module imports numpy inside functions and never prints.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class BatchResult:
+    """The outcome of B runs.
+
+    ``x``/``loss``/``grad_norm`` are at the point where each run stopped (row i of the path at
+    ``steps[i]``; for a diverged run that is the offending point).  ``steps[i]`` is the number of
+    updates made (``Result.nit``); ``fault_step[i]`` is the step at which the run broke, -1 if
+    it did not.  ``path_x`` (``(steps + 1, B, n)``) and ``path_loss`` (``(steps + 1, B)``) hold
+    every point when recorded, NaN after a run stopped.
+    """
+
+    variables: tuple[str, ...]
+    optimizer: str
+    x0: Any  # (B, n)
+    x: Any  # (B, n)
+    loss: Any  # (B,)
+    grad_norm: Any  # (B,)
+    status: list  # B × gdx.result.Status
+    steps: Any  # (B,) int
+    fault_step: Any  # (B,) int, -1 = none
+    cause: list  # B × (str | None)
+    lr: Any  # (B,) the base learning rate of each run
+    max_steps: int
+    tol: float
+    wall_time: float
+    point_steps: int  # gradient evaluations made, summed over runs
+    path_x: Any = None
+    path_loss: Any = None
+    extra: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    def path(self, i: int):
+        """The points run i visited, shape ``(steps[i] + 1, n)`` (needs ``record_path``)."""
+        if self.path_x is None:
+            raise ValueError("the path was not recorded (run_batch(..., record_path=True))")
+        return self.path_x[: int(self.steps[i]) + 1, i]
+
+    def mask(self, *statuses) -> Any:
+        """Boolean (B,) array: runs whose status is one of ``statuses``."""
+        import numpy as np
+
+        wanted = {s.value if hasattr(s, "value") else str(s) for s in statuses}
+        return np.array([s.value in wanted for s in self.status], dtype=bool)
+
+    @property
+    def failed(self) -> Any:
+        """Runs that diverged or hit a numerical fault."""
+        from .result import Status
+
+        return self.mask(Status.DIVERGED, Status.FAULT)
+
+    def counts(self) -> dict[str, int]:
+        """status → number of runs."""
+        out: dict[str, int] = {}
+        for s in self.status:
+            out[s.value] = out.get(s.value, 0) + 1
+        return out
+
+
+def status_of_cause(cause: str):
+    """The status a broken point gets (gdx.loop.run's rule): ``fault`` for an undefined value
+    ("not a number: …"), ``diverged`` otherwise."""
+    from .result import Status
+
+    return Status.FAULT if cause.startswith("not a number") else Status.DIVERGED
+
+
+def suspicious(x, f, gn, f0):
+    """Rows (bool (B,)) for which :func:`gdx.loop._broken` may report a cause: anything
+    non-finite, or |f − f₀| > EXPLOSION·(1 + |f₀|).  A cheap vectorized pre-filter; the cause
+    and status of each flagged row come from ``_broken`` itself."""
+    import numpy as np
+
+    from .loop import EXPLOSION
+
+    return (
+        ~np.isfinite(f)
+        | ~np.isfinite(gn)
+        | ~np.all(np.isfinite(x), axis=-1)
+        | (np.abs(f - f0) > EXPLOSION * (1 + np.abs(f0)))
+    )
+
+
+def grad_norms(g):
+    """‖g‖₂ per row, bit-identical to ``math.sqrt(float(g @ g))`` of gdx.loop (np.vecdot
+    uses the same dot product kernel; a plain (g*g).sum() rounds differently)."""
+    import numpy as np
+
+    return np.sqrt(np.vecdot(g, g))
+
+
+def value_and_grad(compiled, x):
+    """(f (m,), ∇f (m, n), Σ∇f² (m,)) of the rows of x, from the compiled f-and-∇f function in
+    one call.
+
+    f and ∇f are the values ``compiled.value_and_grad(x)`` gives (the same generated function);
+    the gradient is assembled into a preallocated array instead of stacked from broadcast
+    copies.  The sum of squares is a cheap approximation of ‖∇f‖² (summed column by column;
+    ``grad_norms`` gives the loop's exact value) used only to decide that no row can stop.
+    """
+    import numpy as np
+
+    fg = getattr(compiled, "_fg", None)
+    m, n = x.shape
+    if fg is None or type(compiled).value_and_grad is not _plain_value_and_grad():
+        f, g = compiled.value_and_grad(x)
+        return f, g, np.einsum("ij,ij->i", g, g)
+    compiled.nfev += 1
+    compiled.njev += 1
+    out = fg(x.T)
+    f = out[0]
+    f = np.full(m, float(f)) if np.ndim(f) == 0 else np.asarray(f, dtype=float)
+    g = np.empty((m, n))
+    sq = None
+    for j in range(n):
+        gj = out[1 + j]
+        g[:, j] = gj
+        if n <= 8:
+            sq = gj * gj if sq is None else sq + gj * gj
+    if sq is None or np.ndim(sq) == 0:
+        sq = np.einsum("ij,ij->i", g, g)
+    return f, g, sq
+
+
+def _plain_value_and_grad():
+    from .compile import Compiled
+
+    return Compiled.value_and_grad
+
+
+def _all_going(x, f, sq, bounds, tol) -> bool:
+    """True when no row can stop at this point (a conservative shortcut, five reductions):
+
+    * lo ≤ min f and max f ≤ hi, where [lo, hi] is the intersection of every row's allowed
+      band f₀ ± EXPLOSION·(1 + |f₀|), so no loss explodes (and none is NaN or ±inf);
+    * min Σ∇f² > tol²·(1 + 1e-9) (a margin for the rounding of ``sq``) and Σ sq finite, so no
+      run converges and no gradient overflows;
+    * Σ x finite, so every x is finite.
+
+    False sends the step to the exact per-row rules: it costs a little time, nothing else.
+    """
+    import math
+
+    lo, hi = bounds
+    return bool(
+        f.min() >= lo
+        and f.max() <= hi
+        and sq.min() > tol * tol * (1 + 1e-9)
+        and math.isfinite(sq.sum())
+        and math.isfinite(x.sum())
+    )
+
+
+def _bounds(f0, limit):
+    """The loss band every working row allows: [max(f₀ − limit), min(f₀ + limit)]."""
+    return float((f0 - limit).max()), float((f0 + limit).min())
+
+
+def _rows_of(value, B: int):
+    """Is ``value`` a per-run array (leading axis B)?"""
+    return getattr(value, "ndim", 0) >= 1 and value.shape[0] == B
+
+
+def subset_optimizer(optimizer, rows, B: int):
+    """The same optimizer restricted to runs ``rows`` (per-run hyperparameter arrays indexed)."""
+    if not any(_rows_of(v, B) for v in optimizer.hyper.values()):
+        return optimizer
+    from .optim import make_optimizer
+
+    return make_optimizer(optimizer.name, **{k: (v[rows] if _rows_of(v, B) else v) for k, v in optimizer.hyper.items()})
+
+
+def _subset_state(state, keep):
+    """Optimizer state (a NamedTuple of arrays shaped like x) restricted to working rows ``keep``."""
+    return type(state)(*[(v[keep] if getattr(v, "ndim", 0) >= 1 else v) for v in state])
+
+
+def _lr_column(value, B: int):
+    """A learning rate (float, (B,) or (B, 1)) as a float64 (B,) array."""
+    import numpy as np
+
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return np.full(B, float(arr))
+    return np.broadcast_to(arr.reshape(-1) if arr.size == B else arr, (B,)).astype(float)
+
+
+def run_batch(
+    compiled,
+    optimizer,
+    X0,
+    *,
+    steps: int = 1000,
+    tol: float = 1e-6,
+    lr=None,
+    schedule_fn: Callable[[int], Any] | None = None,
+    clip_norm: float | None = None,
+    record_path: bool = False,
+) -> BatchResult:
+    """Run ``optimizer`` from every row of ``X0`` (B, n) at once; see the module docstring.
+
+    ``lr``: float or (B,) base learning rates (default: the optimizer's ``lr``); used as a
+    constant unless ``schedule_fn`` (k ↦ float or per-run array) is given.
+    """
+    import numpy as np
+
+    from .errors import NumericalFault
+    from .loop import EXPLOSION, _broken
+    from .result import Status
+
+    X0 = np.array(X0, dtype=float)
+    if X0.ndim == 1:
+        X0 = X0.reshape(-1, compiled.n)
+    B, n = X0.shape
+    base_lr = _lr_column(optimizer.hyper["lr"] if lr is None else lr, B)
+    constant = schedule_fn is None
+    clip = None
+    if clip_norm is not None:
+        from .optim.clip import clip_by_norm
+
+        clip = lambda g: clip_by_norm(g, clip_norm)  # noqa: E731
+
+    x_end = X0.copy()
+    loss = np.full(B, np.nan)
+    gnorm = np.full(B, np.nan)
+    status: list = [Status.MAX_STEPS] * B
+    nsteps = np.zeros(B, dtype=int)
+    fault_step = np.full(B, -1, dtype=int)
+    cause: list = [None] * B
+    path_x = np.full((steps + 1, B, n), np.nan) if record_path else None
+    path_loss = np.full((steps + 1, B), np.nan) if record_path else None
+
+    def lr_of(rows):
+        """The constant learning rate of the working rows: a float when all runs share it."""
+        return float(base_lr[0]) if np.all(base_lr == base_lr[0]) else base_lr[rows][:, None]
+
+    rows = np.arange(B)  # the working set: runs still going, in row order
+    x = X0.copy()
+    opt = optimizer
+    lr_const = lr_of(rows) if constant else None
+    point_steps = 0
+    started = time.perf_counter()
+    k = 0
+    with np.errstate(all="ignore"):
+        state = opt.init(x)
+        f, g, sq = value_and_grad(compiled, x)
+        f0 = f.copy()  # f(x₀) of each working row (for the explosion rule)
+        limit = EXPLOSION * (1 + np.abs(f0))
+        bounds = _bounds(f0, limit)
+        while True:
+            point_steps += len(rows)
+            if record_path:
+                path_x[k, rows] = x
+                path_loss[k, rows] = f
+            gn = None
+            if _all_going(x, f, sq, bounds, tol):
+                stop = None
+            else:  # some row may break or converge: the exact per-row rules
+                gn = grad_norms(g)
+                stop = np.zeros(len(rows), dtype=bool)
+                for j in np.flatnonzero(suspicious(x, f, gn, f0)):
+                    why = _broken(x[j], float(f[j]), float(gn[j]), float(f0[j]))
+                    if why:
+                        i = rows[j]
+                        status[i], cause[i], fault_step[i] = status_of_cause(why), why, k
+                        stop[j] = True
+                done = ~stop & (gn <= tol)
+                for i in rows[done]:
+                    status[i] = Status.CONVERGED
+                stop |= done
+            if k >= steps:
+                x_end[rows], loss[rows], nsteps[rows] = x, f, k
+                gnorm[rows] = grad_norms(g) if gn is None else gn
+                break  # every row still going ends with max_steps
+            if stop is not None and stop.any():
+                gone = rows[stop]
+                x_end[gone], loss[gone], gnorm[gone], nsteps[gone] = x[stop], f[stop], gn[stop], k
+                keep = np.flatnonzero(~stop)
+                rows, x, g, state = rows[keep], x[keep], g[keep], _subset_state(state, keep)
+                f, gn, f0, limit = f[keep], gn[keep], f0[keep], limit[keep]
+                bounds = _bounds(f0, limit) if len(rows) else bounds
+                opt = subset_optimizer(optimizer, rows, B)
+                if constant:
+                    lr_const = lr_of(rows)
+                if not len(rows):
+                    break
+            lr_k = lr_const if constant else _lr_column(schedule_fn(k), B)[rows][:, None]
+            gc = clip(g) if clip else g
+            try:
+                x, state = opt.update(gc, state, x, lr_k, k + 1, compiled)
+            except (NumericalFault, FloatingPointError, np.linalg.LinAlgError):
+                x, state, bad = _update_rows(optimizer, gc, state, x, lr_k, k + 1, compiled, rows, B)
+                if bad:
+                    gn = grad_norms(g) if gn is None else gn
+                    for j, why in bad.items():
+                        i = rows[j]
+                        status[i], cause[i], fault_step[i] = Status.FAULT, why, k + 1
+                    gone = np.array(sorted(bad), dtype=int)
+                    keep = np.array([j for j in range(len(rows)) if j not in bad], dtype=int)
+                    # the path of a run that faults in an update ends at x_k (as in gdx.loop)
+                    x_end[rows[gone]], nsteps[rows[gone]] = x[gone], k
+                    loss[rows[gone]], gnorm[rows[gone]] = f[gone], gn[gone]
+                    rows, x, state = rows[keep], x[keep], _subset_state(state, keep)
+                    f0, limit = f0[keep], limit[keep]
+                    bounds = _bounds(f0, limit) if len(rows) else bounds
+                    opt = subset_optimizer(optimizer, rows, B)
+                    if constant:
+                        lr_const = lr_of(rows)
+                    if not len(rows):
+                        break
+            k += 1
+            f, g, sq = value_and_grad(compiled, x)
+    wall = time.perf_counter() - started
+    return BatchResult(
+        variables=tuple(compiled.variables),
+        optimizer=optimizer.name,
+        x0=X0,
+        x=x_end,
+        loss=loss,
+        grad_norm=gnorm,
+        status=status,
+        steps=nsteps,
+        fault_step=fault_step,
+        cause=cause,
+        lr=base_lr,
+        max_steps=steps,
+        tol=tol,
+        wall_time=wall,
+        point_steps=point_steps,
+        path_x=path_x,
+        path_loss=path_loss,
+    )
+
+
+def _update_rows(optimizer, g, state, x, lr_k, t, compiled, rows, B):
+    """One update row by row, after the batched update raised.
+
+    Returns (x, state, {working index: cause}) where the rows that fault keep their old x and
+    state (the caller drops them) and the others get their update -- identical to the batched
+    one, every rule being elementwise per row.
+    """
+    import numpy as np
+
+    from .errors import NumericalFault
+
+    new_x = x.copy()
+    states = []
+    bad: dict[int, str] = {}
+    for j in range(len(rows)):
+        one = subset_optimizer(optimizer, rows[j : j + 1], B)
+        sub = _subset_state(state, [j])
+        try:
+            lr_j = lr_k[j : j + 1] if getattr(lr_k, "ndim", 0) else lr_k
+            xj, sub = one.update(g[j : j + 1], sub, x[j : j + 1], lr_j, t, compiled)
+            new_x[j] = xj[0]
+        except NumericalFault as exc:
+            bad[j] = exc.cause
+        except (FloatingPointError, np.linalg.LinAlgError) as exc:
+            bad[j] = str(exc)
+        states.append(sub)
+    if len(state):
+        state = type(state)(*[np.concatenate([getattr(s, name) for s in states]) for name in state._fields])
+    return new_x, state, bad

@@ -20,7 +20,9 @@ a 100,000-step path.  The verdicts, in the order they are tested:
     (‖∇f‖ ≤ tol), or the gradient shrank at least a hundred-fold from its largest value.
 ``converged``
     ‖∇f‖ ≤ tol; the kind of critical point (classify(H's eigenvalues)) is stated, and whether it
-    is a preset's known (global) minimum.
+    is a preset's known (global) minimum.  The suggestion is empty at a global minimum; for gd
+    on a quadratic (H the same at the start and the end) it names a faster lr or momentum when
+    one would need at most half the steps.
 ``oscillating``
     The run did not converge, and the steps Δx_k = x_{k+1} − x_k projected on the top
     eigenvector v of H(x_end), s_k = Δx_k·v, flip sign (s_k·s_{k+1} < 0) in at least 75% of
@@ -404,7 +406,7 @@ def _converged(result, compiled, preset, w, v, kind, numbers) -> Diagnosis:
             if float(g.value) < float(result.fun) - 1e-6 * (1 + abs(float(result.fun))):
                 reason += f" The global minimum is f = {fmt(g.value)} at {_point(g.at)}."
                 suggestion = f"try another start (--start \"{','.join(fmt(c, 3) for c in g.at)}\" is the global one) or -o momentum"
-        if not suggestion:
+        if not suggestion and not is_global and _constant_curvature(result, compiled, w):
             suggestion = _faster(result, w, numbers)
         return Diagnosis("converged", reason, suggestion, numbers)
     if kind == "maximum":
@@ -414,6 +416,14 @@ def _converged(result, compiled, preset, w, v, kind, numbers) -> Diagnosis:
     reason = (f"converged in {steps} steps to a degenerate critical point at {_point(result.x)} (f = {fmt(result.fun)}; "
               f"H's eigenvalues {eig}): the second-derivative test cannot tell its kind.")
     return Diagnosis("converged", reason, "", numbers)
+
+
+def _constant_curvature(result, compiled, w) -> bool:
+    """H at the start equals H at the end (to 1e-6): the quadratic model holds along the whole path."""
+    import numpy as np
+
+    (w0, _), = _hess_eigen(compiled, np.asarray(result.path.x[0], dtype=float)[None, :])
+    return bool(np.all(np.isfinite(w0)) and np.allclose(w0, w, rtol=1e-6, atol=1e-12))
 
 
 def _faster(result, w, numbers) -> str:

@@ -166,13 +166,24 @@ def show_run(prepared, *, quiet: bool, json_out: bool, every: int | None, plot: 
     return finish(prepared, result, out, quiet=quiet, json_out=json_out, plot=plot and streaming)
 
 
+def run_diagnosis(prepared, result):
+    """What happened and why (gdx.diagnose); a failure of the diagnosis itself never loses the run."""
+    from ..diagnose import Diagnosis, diagnose
+
+    try:
+        return diagnose(result, prepared.compiled, prepared.target.preset, tol=prepared.tol)
+    except Exception as exc:  # noqa: BLE001 - report it in the summary instead of crashing
+        return Diagnosis("unknown", f"the diagnosis itself failed ({type(exc).__name__}: {exc})", "", {})
+
+
 def finish(prepared, result, out, *, quiet: bool, json_out: bool, plot: bool) -> int:
     """After a run: export first (nothing computed is lost), then plot, summary or JSON."""
     import json
 
     from ..render.summary import summary_panel
 
-    extra = {}
+    diagnosis = run_diagnosis(prepared, result)
+    extra = {"diagnosis": diagnosis.to_dict()}
     if prepared.config.export:
         from ..render.export import export_run
 
@@ -189,7 +200,7 @@ def finish(prepared, result, out, *, quiet: bool, json_out: bool, plot: bool) ->
         color = out.is_terminal and not out.no_color
         text = loss_curve(result.path, width=min(out.width, 100), height=15, color=color)
         out.print(Text.from_ansi(text) if color else Text(text))
-    out.print(summary_panel(result, known_minimum=known_minimum_line(prepared, result)))
+    out.print(summary_panel(result, diagnosis=diagnosis, known_minimum=known_minimum_line(prepared, result)))
     if prepared.config.export:
         out.print(f"path written to {prepared.config.export} ({len(result.path)} rows)")
     return exit_code(result)

@@ -17,7 +17,9 @@ a 100,000-step path.  The verdicts, in the order they are tested:
     quadratic model explains less than a tenth of the gap: ‖∇f‖·d + ½·max|λ|·d² ≤ 0.1·gap.
 ``saddle``
     H at the end is indefinite (some λ < 0 < some λ) and the run stopped there: it converged
-    (‖∇f‖ ≤ tol), or the gradient shrank at least a hundred-fold from its largest value.
+    (‖∇f‖ ≤ tol), or the gradient shrank at least a hundred-fold from its largest value and a
+    saddle point is near (the Newton step −H⁻¹∇f is under 5% of the path's extent and lands
+    where ‖∇f‖ is at least ten times smaller).
 ``converged``
     ‖∇f‖ ≤ tol; the kind of critical point (classify(H's eigenvalues)) is stated, and whether it
     is a preset's known (global) minimum.  The suggestion is empty at a global minimum; for gd
@@ -206,7 +208,7 @@ def diagnose(result, compiled, preset=None, *, tol: float | None = None) -> Diag
         return flat
     converged = result.status is Status.CONVERGED
     gmax = float(np.nanmax(path.grad_norm[_finite_rows(path)])) if len(path) else math.nan
-    if kind == "saddle" and (converged or result.grad_norm <= 1e-2 * gmax):
+    if kind == "saddle" and (converged or (result.grad_norm <= 1e-2 * gmax and _near_critical(result, compiled))):
         return _saddle(result, w, v, numbers, converged)
     if converged:
         return _converged(result, compiled, preset, w, v, kind, numbers)
@@ -351,6 +353,29 @@ def _plateau(result, compiled, preset, w) -> Diagnosis | None:
     else:
         hint = "try adam (its step size does not shrink with the gradient): -o adam"
     return Diagnosis("plateau", reason, hint, numbers)
+
+
+def _near_critical(result, compiled) -> bool:
+    """A critical point is near: the Newton step δ = −H⁻¹∇f is under 5% of the path's extent and
+    ‖∇f(x + δ)‖ ≤ 0.1·‖∇f(x)‖ (one more gradient evaluation)."""
+    import numpy as np
+
+    x = np.asarray(result.x, dtype=float)
+    g = np.asarray(result.jac, dtype=float)
+    saved = (compiled.nfev, compiled.njev, compiled.nhev)
+    try:
+        with np.errstate(all="ignore"):
+            h = compiled.hess(x)
+            try:
+                delta = np.linalg.solve(h, -g)
+            except np.linalg.LinAlgError:
+                return False
+            g2 = compiled.grad(x + delta)
+    finally:
+        compiled.nfev, compiled.njev, compiled.nhev = saved
+    xs = result.path.x[_finite_rows(result.path)]
+    extent = float(np.linalg.norm(xs.max(axis=0) - xs.min(axis=0))) if len(xs) else 0.0
+    return bool(np.linalg.norm(delta) <= 0.05 * max(extent, 1e-12) and np.linalg.norm(g2) <= 0.1 * np.linalg.norm(g))
 
 
 def _saddle(result, w, v, numbers, converged) -> Diagnosis:

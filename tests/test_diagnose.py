@@ -200,3 +200,15 @@ def test_diagnose_is_fast_on_long_paths(n_steps):
 def test_to_dict_is_flat_and_json_safe():
     d = Diagnosis("diverged", "r", "s", {"lambda_max": math.inf, "x": [1.0, math.nan], "step": 3})
     assert d.to_dict() == {"verdict": "diverged", "reason": "r", "suggestion": "s", "lambda_max": "inf", "x": [1.0, "nan"], "step": 3}
+
+
+def test_stalled_near_a_saddle():
+    # x^2 - y^2 from y = 1e-9 with small steps: after 500 steps x ≈ 6e-5, y ≈ 2e-5, H = diag(2, -2).
+    result, d = run("x^2 - y^2", "gd", (1.5, 1e-9), steps=500, lr=0.01)
+    assert result.status is Status.MAX_STEPS and d.verdict == "saddle" and "stalled near" in d.reason
+
+
+def test_an_indefinite_hessian_far_from_any_saddle_is_not_a_saddle():
+    # in Rosenbrock's curved valley H is often indefinite, but there is no saddle point anywhere.
+    _, d = run("(1 - x)^2 + 100*(y - x^2)^2", "adam", (-1.2, 1.0), steps=1000, lr=1e-3)
+    assert d.verdict != "saddle"

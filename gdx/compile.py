@@ -95,6 +95,12 @@ class Compiled:
     def _h(self):
         return _lambdify(self.problem.symbols, [e for row in self.hessian for e in row])
 
+    def warm(self, *, hessian: bool = False) -> None:
+        """Build the compiled functions now (so timing a run measures iterations only)."""
+        self._fg
+        if hessian:
+            self._h
+
     def value(self, x):
         """f(x) for x of shape (..., n): a float, or an array of shape (...)."""
         import numpy as np

@@ -58,6 +58,7 @@ def run(
     yield Started(tuple(compiled.variables), x.copy(), optimizer.name, dict(optimizer.hyper), schedule_name, steps, tol)
     record: list[Step] = []
     status, cause, fault_step = Status.MAX_STEPS, None, None
+    compiled.warm(hessian=optimizer.needs_hessian)
     started = time.perf_counter()
     k = 0
     try:

@@ -43,13 +43,13 @@ def preset_table(items):
 
     table = Table(header_style="bold", box=None, pad_edge=False)
     table.add_column("name", style="cyan", no_wrap=True)
-    table.add_column("f(x, …)", overflow="ellipsis", no_wrap=True, max_width=48)
-    table.add_column("minima", justify="right")
-    table.add_column("f_min", justify="right")
-    table.add_column("title")
+    table.add_column("vars", no_wrap=True)
+    table.add_column("minima", justify="right", no_wrap=True)
+    table.add_column("f_min", justify="right", no_wrap=True)
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
     for p in items:
         f_min = "—" if p.f_min is None else fmt(p.f_min)
-        table.add_row(p.name, escape(p.expression), str(len(p.minima)), f_min, escape(p.title))
+        table.add_row(p.name, ",".join(p.variables), str(len(p.minima)), f_min, escape(p.title))
     return table
 
 

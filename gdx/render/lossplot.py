@@ -7,6 +7,8 @@ of −1.03, say), the curve shows ``loss − min(loss)`` on a log axis instead, 
 
 from __future__ import annotations
 
+import math
+
 
 def loss_curve(path, *, width: int = 80, height: int = 16, color: bool = False, title: str = "loss") -> str:
     """The plot as text (ANSI colours only when ``color``)."""
@@ -22,12 +24,18 @@ def loss_curve(path, *, width: int = 80, height: int = 16, color: bool = False, 
     y, label, log = _scale(loss)
     plt.clear_figure()
     plt.plot_size(max(30, width), max(8, height))
+    if log:
+        # Plot log10(y) on a linear axis and label whole decades: plotext's own log axis
+        # prints fixed-point labels (0.000000000042) that are unreadable over many decades.
+        y = np.log10(y)
+        lo, hi = math.floor(float(y.min())), math.ceil(float(y.max()))
+        stride = max(1, math.ceil((hi - lo) / 6))
+        decades = list(range(lo, hi + 1, stride))
+        plt.yticks(decades, [_decade(d) for d in decades])
     if len(k) == 1:
         plt.scatter(k.tolist(), y.tolist(), marker="dot")
     else:
         plt.plot(k.tolist(), y.tolist(), marker="braille")
-    if log:
-        plt.yscale("log")
     plt.title(label if title == "loss" else title)
     plt.xlabel("step")
     plt.theme("clear" if not color else "pro")
@@ -51,3 +59,8 @@ def _scale(loss):
             return np.maximum(gap, floor), f"loss − min(loss) (log scale; min = {lo:.6g})", True
     return loss, "loss", False
 
+
+
+def _decade(d: int) -> str:
+    """10^d as a short label: 1, 10, 100, 1e3 … 1e-3."""
+    return {0: "1", 1: "10", 2: "100", -1: "0.1", -2: "0.01"}.get(d, f"1e{d}")

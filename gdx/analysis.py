@@ -31,6 +31,20 @@ EIG_ATOL = 1e-12
 MAX_POINTS = 200
 
 
+# -- display form -------------------------------------------------------------------------------
+def tidy(expr, symbols=()):
+    """A derivative in its most readable cheap form: a small polynomial expanded
+    (``2*x*(x^4/3 - 2.1*x^2 + 4) + …`` → ``2*x^5 - 8.4*x^3 + 8*x + y``), anything else as derived."""
+    try:
+        if expr.is_polynomial(*symbols) and expr.count_ops() <= 200:
+            expanded = expr.expand()
+            if expanded.count_ops() <= expr.count_ops() * 2 + 10:
+                return expanded
+    except Exception:  # noqa: BLE001 - display only: fall back to the derived form
+        pass
+    return expr
+
+
 # -- classification ---------------------------------------------------------------------------
 def classify(eigenvalues, tol: float = EIG_TOL) -> str:
     """The kind of a critical point from its Hessian's eigenvalues.

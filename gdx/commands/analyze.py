@@ -67,7 +67,7 @@ def analyze(
 
 
 def _scalar(target, point, box_spec, timeout, critical):
-    from ..analysis import analyze_point, default_box, find_critical_points, parse_box
+    from ..analysis import analyze_point, default_box, find_critical_points, parse_box, tidy
     from ..compile import Compiled
     from ..render.mathtext import math_text
 
@@ -82,8 +82,8 @@ def _scalar(target, point, box_spec, timeout, critical):
         "preset": target.preset.name if target.preset is not None else None,
         "variables": list(problem.variables),
         "expression": math_text(problem.expr),
-        "gradient": [math_text(g) for g in compiled.gradient],
-        "hessian": [[math_text(h) for h in row] for row in compiled.hessian],
+        "gradient": [math_text(tidy(g, problem.symbols)) for g in compiled.gradient],
+        "hessian": [[math_text(tidy(h, problem.symbols)) for h in row] for row in compiled.hessian],
         "critical_points": [p.to_dict() for p in search.points] if search is not None else None,
         "critical_search": search.to_dict() if search is not None else None,
         "at": local.to_dict() if local is not None else None,

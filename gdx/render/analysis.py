@@ -36,19 +36,23 @@ def calculus_panel(target, compiled):
     from rich.panel import Panel
     from rich.table import Table
 
+    from ..analysis import tidy
+
     problem = compiled.problem
     names = problem.variables
+    gradient = [tidy(g, problem.symbols) for g in compiled.gradient]
+    hessian = [[tidy(h, problem.symbols) for h in row] for row in compiled.hessian]
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(overflow="fold")
     table.add_row(f"f({', '.join(names)})", math_text(problem.expr))
-    for name, g in zip(names, compiled.gradient):
+    for name, g in zip(names, gradient):
         table.add_row(f"∂f/∂{name}", math_text(g))
-    table.add_row("∇f", "(" + ", ".join(math_text(g) for g in compiled.gradient) + ")")
+    table.add_row("∇f", "(" + ", ".join(math_text(g) for g in gradient) + ")")
     hess = Table.grid(padding=(0, 2))
     hess.add_column(style="bold cyan", no_wrap=True)
     hess.add_column()
-    hess.add_row("H", _matrix(compiled.hessian))
+    hess.add_row("H", _matrix(hessian))
     title = f"gdx analyze · {target.preset.title}" if target.preset is not None else "gdx analyze"
     return Panel(Group(table, hess), title=title, title_align="left", expand=False)
 

@@ -3,7 +3,8 @@
 Library use::
 
     import gdx
-    problem = gdx.parse("x^2 + 3*y^2")              # safe parse → SymPy expression + variables
+    problem = gdx.problem("x^2 + 3*y^2")            # safe parse → SymPy expression + variables
+    compiled = gdx.compile_problem(problem)         # f, ∇f, H as numpy functions (x on the last axis)
     result = gdx.minimize("x^2 + 3*y^2", start=(1.5, -0.5), optimizer="adam", lr=0.1, steps=500)
     result.x, result.fun, result.status, result.path.x   # scipy-style fields, the whole path
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "parse", "compile", "minimize", "run", "load_preset", "GdxError"]
+__all__ = ["__version__", "problem", "compile_problem", "minimize", "run", "load_preset", "GdxError"]
 
 
 def __getattr__(name):
@@ -29,14 +30,14 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-def parse(text: str, variables=None):
+def problem(text: str, variables=None):
     """Parse function text (or a preset name) into a :class:`gdx.parse.Problem`."""
     from .target import resolve_target
 
     return resolve_target(text, variables).problem
 
 
-def compile(problem):  # noqa: A001 - the verb of the pipeline: parse → compile → optimize
+def compile_problem(problem):
     """Numeric f, ∇f and H of a problem (derived once, on first use)."""
     from .compile import Compiled
 

@@ -1,0 +1,199 @@
+"""The gdx command as a user meets it: optimize, presets, optimizers, --json, --export, exit codes.
+
+Numbers asserted here are derived by hand in the comments (never from gdx's earlier output).
+"""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_help_and_version(gdx_main):
+    code, out, _ = gdx_main("--help")
+    assert code == 0 and "optimize" in out and "Example" in out
+    code, out, _ = gdx_main("--version")
+    assert code == 0 and out.strip().startswith("gdx ")
+
+
+@pytest.mark.parametrize("command", ["optimize", "optimizers", "presets"])
+def test_every_command_help_shows_an_example(gdx_main, command):
+    code, out, _ = gdx_main(command, "--help")
+    assert code == 0 and "Example" in out
+
+
+def test_cli_runner_drives_the_app():
+    from gdx.cli import app
+
+    result = CliRunner().invoke(app, ["optimize", "x^2+3*y^2", "--quiet", "--start", "1,1"])
+    assert result.exit_code == 0, result.output
+    assert "converged" in result.output
+
+
+def test_plain_stream_has_no_control_codes_and_shows_the_calculus(gdx_main):
+    code, out, _ = gdx_main("optimize", "x^2 + 3*y^2", "--start", "1.5,-0.5", "--lr", "0.1", "--every", "10")
+    assert code == 0
+    assert "\x1b" not in out
+    assert "∂f/∂x" in out and "2*x" in out and "6*y" in out  # ∇(x² + 3y²) = (2x, 6y)
+    assert "∂²f/∂y²" in out
+    lines = [line.split() for line in out.splitlines()]
+    rows = [l for l in lines if l and l[0].isdigit() and len(l) == 6]
+    assert [int(r[0]) for r in rows[:3]] == [0, 10, 20]
+    assert float(rows[0][1]) == 1.5 and float(rows[0][3]) == 3.0  # f(1.5, −0.5) = 2.25 + 0.75
+    assert "loss" in out and "converged" in out
+
+
+def test_quiet_prints_only_the_summary(gdx_main):
+    code, out, _ = gdx_main("optimize", "x^2+3*y^2", "--quiet")
+    assert code == 0 and "result" in out and "step" not in out.split("result")[0]
+
+
+def test_json_is_one_document_with_the_required_fields(gdx_main):
+    code, out, err = gdx_main("optimize", "x^2+3*y^2", "--json", "-o", "gd", "--lr", "0.1", "--start", "1.5,-0.5")
+    doc = json.loads(out)
+    assert code == 0
+    for key in ("variables", "optimizer", "status", "steps", "x", "loss", "grad_norm"):
+        assert key in doc
+    assert doc["variables"] == ["x", "y"] and doc["optimizer"] == "gd"
+    # |x_k| = 1.5·0.8^k and |y_k| = 0.5·0.4^k: ‖∇f‖ = 2|x_k| (dominant) ≤ 1e-6 first at k = 67.
+    assert doc["status"] == "converged" and doc["steps"] == 67
+
+
+def test_export_csv_has_every_point_from_step_zero(gdx_main, tmp_path):
+    target = tmp_path / "run.csv"
+    code, out, _ = gdx_main("optimize", "x^2+3*y^2", "--lr", "0.1", "--start", "x=1.5,y=-0.5", "--steps", "20", "--tol", "0", "--export", str(target), "--quiet")
+    assert code == 0
+    rows = list(csv.reader(target.open()))
+    assert rows[0][:6] == ["step", "x", "y", "loss", "grad_norm", "lr"]
+    assert len(rows) == 22 and rows[1][:3] == ["0", "1.5", "-0.5"]
+    assert float(rows[2][1]) == 1.5 - 0.1 * 3.0  # x₁ = x₀ − lr·2x₀
+
+
+def test_export_json(gdx_main, tmp_path):
+    target = tmp_path / "run.json"
+    code, _, _ = gdx_main("optimize", "booth", "--steps", "5", "--tol", "0", "--export", str(target), "--quiet")
+    doc = json.loads(target.read_text())
+    assert code == 0 and doc["preset"] == "booth" and len(doc["path"]) == 6
+
+
+def test_preset_supplies_start_and_settings(gdx_main):
+    from gdx.presets import load_preset
+
+    preset = load_preset("rosenbrock")
+    code, out, _ = gdx_main("optimize", "rosenbrock", "--json", "--steps", "3")
+    doc = json.loads(out)
+    assert doc["start"] == list(preset.start)
+    assert doc["optimizer"] == preset.settings.get("optimizer", "gd")
+
+
+def test_preset_file_path_works_from_another_directory(gdx_main, tmp_path, monkeypatch):
+    src = REPO / "presets" / "booth.toml"
+    copy = tmp_path / "mine.toml"
+    copy.write_text(src.read_text())
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = gdx_main("optimize", "mine.toml", "--json", "-o", "newton")
+    doc = json.loads(out)
+    # Booth is quadratic: one Newton step with lr = 1 lands on its minimum (1, 3).
+    assert code == 0 and doc["status"] == "converged" and doc["steps"] == 1
+    assert doc["x"] == pytest.approx([1.0, 3.0], abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton"])
+def test_every_optimizer_runs_from_the_cli(gdx_main, name):
+    code, out, _ = gdx_main("optimize", "x^2+3*y^2", "-o", name, "--steps", "50", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["optimizer"] == name and doc["loss"] < 9.0  # f(1.5, 1.5) = 9
+
+
+@pytest.mark.parametrize("schedule, extra", [("step", ["--step-size", "10", "--gamma", "0.5"]), ("exponential", ["--gamma", "0.9"]), ("cosine", ["--t-max", "20"])])
+def test_schedules_from_the_cli(gdx_main, tmp_path, schedule, extra):
+    target = tmp_path / "s.csv"
+    code, _, _ = gdx_main("optimize", "x^2+3*y^2", "--lr", "0.1", "--schedule", schedule, *extra, "--steps", "30", "--tol", "0", "--export", str(target), "--quiet")
+    lrs = [float(r[5]) for r in list(csv.reader(target.open()))[1:]]
+    assert code == 0 and len(lrs) == 31 and lrs[0] == 0.1
+    if schedule == "step":
+        assert lrs[10] == 0.05 and lrs[9] == 0.1
+    if schedule == "exponential":
+        assert lrs[2] == pytest.approx(0.1 * 0.81)
+    if schedule == "cosine":
+        assert lrs[20] == pytest.approx(0.0, abs=1e-15) and lrs[10] == pytest.approx(0.05)
+
+
+def test_diverged_run_exits_1_and_still_exports(gdx_main, tmp_path):
+    target = tmp_path / "d.csv"
+    code, out, _ = gdx_main("optimize", "x^2+3*y^2", "--lr", "0.5", "--export", str(target))
+    rows = list(csv.reader(target.open()))
+    assert code == 1 and "diverged" in out and len(rows) > 2
+
+
+def test_presets_listing_and_json(gdx_main):
+    code, out, _ = gdx_main("presets")
+    assert code == 0 and "rosenbrock" in out and "himmelblau" in out
+    code, out, _ = gdx_main("presets", "--json")
+    data = json.loads(out)
+    names = {d["name"] for d in data}
+    assert {"sphere", "rosenbrock", "himmelblau", "saddle", "logistic-regression"} <= names
+    for d in data:
+        assert {"name", "expression", "variables", "domain", "start", "minima", "f_min"} <= set(d)
+    code, out, _ = gdx_main("presets", "himmelblau")
+    assert code == 0 and "(3, 2)" in out
+
+
+def test_optimizers_listing(gdx_main):
+    code, out, _ = gdx_main("optimizers")
+    assert code == 0
+    for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton"):
+        assert f"{name} ·" in out
+    code, out, _ = gdx_main("optimizers", "--json")
+    assert {d["name"] for d in json.loads(out)} >= {"adam", "newton"}
+
+
+def test_library_api():
+    import gdx
+
+    problem = gdx.problem("x^2 + 3*y^2")
+    assert problem.variables == ("x", "y")
+    assert gdx.compile_problem(problem).grad([1.0, 1.0]).tolist() == [2.0, 6.0]
+    result = gdx.minimize("x^2 + 3*y^2", start=(1.5, -0.5), optimizer="gd", lr=0.1)
+    assert result.success and result.nit == 67 and result.path.x.shape == (68, 2)
+    assert result.to_dict()["status"] == "converged"
+
+
+def test_help_imports_neither_numpy_nor_sympy():
+    code = (
+        "import sys\nfrom gdx.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('numpy' in sys.modules, 'sympy' in sys.modules, 'plotext' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False False False"
+
+
+def installed_gdx():
+    """The console script installed next to this interpreter (the README's `pip install .`)."""
+    here = Path(sys.executable).parent / "gdx"
+    return str(here) if here.exists() else shutil.which("gdx")
+
+
+@pytest.mark.skipif(installed_gdx() is None and not os.environ.get("CI"), reason="gdx is not installed in this environment")
+def test_installed_gdx_runs_in_a_real_subprocess(tmp_path):
+    exe = installed_gdx()
+    assert exe, "the gdx console script must be installed (pip install .)"
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [exe, "optimize", "himmelblau", "--steps", "200", "--export", "h.csv"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "himmelblau" in proc.stdout.lower() and "result" in proc.stdout
+    assert (tmp_path / "h.csv").read_text().startswith("step,x,y,loss,grad_norm,lr")
+    proc = subprocess.run([sys.executable, "-m", "gdx", "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith("gdx ")

@@ -62,6 +62,8 @@ def optimize(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document and nothing else.", rich_help_panel=OUT),
     export: Optional[Path] = typer.Option(None, "--export", help="Write the whole path to a .csv or .json file.", rich_help_panel=OUT),
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not draw the loss curve.", rich_help_panel=OUT),
+    landscape: bool = typer.Option(False, "--landscape", help="Also draw the path on the landscape of f (2+ variables).", rich_help_panel=OUT),
+    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with the path, loss curve); needs pip install "gdx[png]".', rich_help_panel=OUT),
 ) -> None:
     from ..config import RunConfig, prepare
 
@@ -72,18 +74,26 @@ def optimize(
         gamma=gamma, step_size=step_size, t_max=t_max, eta_min=eta_min, clip_norm=clip_norm,
         steps=steps, tol=tol, start=start, export=str(export) if export is not None else None,
     )
+    if png is not None:
+        from ..render.png import prepare_png
+
+        prepare_png(png)
     prepared = prepare(config)
-    code = show_run(prepared, quiet=quiet, json_out=json_out, every=every, plot=not no_plot)
+    if landscape:
+        from .plot import require_2d
+
+        require_2d(prepared.target)
+    code = show_run(prepared, quiet=quiet, json_out=json_out, every=every, plot=not no_plot,
+                    landscape=landscape, png=png)
     raise typer.Exit(code)
 
 
 def settings_line(prepared) -> str:
-    """``lr=0.05 momentum=0.9 · constant lr · ≤ 1000 steps · tol 1e-06``."""
+    """``lr=0.05 momentum=0.9 · constant schedule · ≤ 1000 steps · tol 1e-06``."""
     from ..render.console import fmt
 
     hyper = " ".join(f"{k}={fmt(v)}" for k, v in prepared.optimizer.hyper.items())
-    sched = prepared.config.schedule
-    return f"{hyper} · {sched} schedule · ≤ {prepared.steps} steps · tol {fmt(prepared.tol)}"
+    return f"{hyper} · {prepared.config.schedule} lr · ≤ {prepared.steps} steps · tol {fmt(prepared.tol)}"
 
 
 def consume(prepared, on_step=None):
@@ -146,7 +156,8 @@ def run_document(prepared, result, extra: dict | None = None) -> dict:
     return doc
 
 
-def show_run(prepared, *, quiet: bool, json_out: bool, every: int | None, plot: bool) -> int:
+def show_run(prepared, *, quiet: bool, json_out: bool, every: int | None, plot: bool,
+             landscape: bool = False, png=None) -> int:
     """Run with the sinks the flags ask for; return the exit status."""
     from ..render.console import make_console
     from ..render.stream import IterationStream
@@ -163,7 +174,8 @@ def show_run(prepared, *, quiet: bool, json_out: bool, every: int | None, plot: 
     finally:
         if stream is not None:
             stream.close()
-    return finish(prepared, result, out, quiet=quiet, json_out=json_out, plot=plot and streaming)
+    return finish(prepared, result, out, quiet=quiet, json_out=json_out, plot=plot and streaming,
+                  landscape=landscape, png=png)
 
 
 def run_diagnosis(prepared, result):
@@ -176,7 +188,7 @@ def run_diagnosis(prepared, result):
         return Diagnosis("unknown", f"the diagnosis itself failed ({type(exc).__name__}: {exc})", "", {})
 
 
-def finish(prepared, result, out, *, quiet: bool, json_out: bool, plot: bool) -> int:
+def finish(prepared, result, out, *, quiet: bool, json_out: bool, plot: bool, landscape: bool = False, png=None) -> int:
     """After a run: export first (nothing computed is lost), then plot, summary or JSON."""
     import json
 
@@ -188,6 +200,10 @@ def finish(prepared, result, out, *, quiet: bool, json_out: bool, plot: bool) ->
         from ..render.export import export_run
 
         export_run(prepared.config.export, result, run_document(prepared, result) | extra)
+    if png is not None:
+        from .plot import write_run_png
+
+        write_run_png(png, prepared, result)
     if json_out:
         doc = run_document(prepared, result, extra)
         out.file.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
@@ -200,7 +216,13 @@ def finish(prepared, result, out, *, quiet: bool, json_out: bool, plot: bool) ->
         color = out.is_terminal and not out.no_color
         text = loss_curve(result.path, width=min(out.width, 100), height=15, color=color)
         out.print(Text.from_ansi(text) if color else Text(text))
+    if landscape:
+        from .plot import show_run_landscape
+
+        show_run_landscape(out, prepared, result)
     out.print(summary_panel(result, diagnosis=diagnosis, known_minimum=known_minimum_line(prepared, result)))
     if prepared.config.export:
         out.print(f"path written to {prepared.config.export} ({len(result.path)} rows)")
+    if png is not None:
+        out.print(f"figure written to {png}")
     return exit_code(result)

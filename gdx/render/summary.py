@@ -37,12 +37,14 @@ def calculus_table(compiled, *, hessian: bool = True):
 
 
 def print_header(console, target, compiled, optimizer, x0, settings_line: str) -> None:
-    """What is about to run: the calculus, then the optimizer and start point."""
+    """What is about to run: the calculus, then the optimizer, its settings and the start."""
+    from rich.markup import escape
     from rich.panel import Panel
 
     title = f"gdx · {target.preset.title}" if target.preset is not None else "gdx"
-    console.print(Panel(calculus_table(compiled), title=title, title_align="left", expand=False))
-    console.print(f"[bold]{optimizer.name}[/] {settings_line}  from x₀ = {fmt_point(x0)}")
+    console.print(Panel(calculus_table(compiled), title=escape(title), title_align="left", expand=False))
+    console.print(f"[bold]{optimizer.name}[/] from x₀ = {fmt_point(x0)}")
+    console.print(f"  {escape(settings_line)}", soft_wrap=False)
 
 
 def summary_panel(result, *, diagnosis=None, known_minimum: str | None = None):

@@ -1,0 +1,295 @@
+"""``gdx plot FUNCTION``: the landscape of f in the terminal, with known minima and paths on it.
+
+Also the scene-building shared by ``gdx compare`` and ``gdx optimize --landscape``: choose the
+box and the slice, sample f, collect the markers, project paths onto the two plotted variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+HELP = """Draw FUNCTION over a box as a heatmap (or contour map) in the terminal.
+
+The box is --box, else the preset's domain, else -2:2 for every variable.  Shades (colours on a
+terminal) are bands of f: linear, or log-spaced in f − f_min when f spans two decades or more
+(Rosenbrock, Goldstein-Price).  ★ marks known minima; for functions of two variables the
+critical points found within a second are marked too (× saddle, ▲ maximum).  With more than two
+variables, the plot is a slice: --axes picks the two drawn, --slice fixes the others (default:
+the preset's first known minimum, else 0).  --path draws paths exported by
+gdx optimize --export run.csv (or .json) on top.
+"""
+
+EPILOG = (
+    "Examples:  gdx plot rosenbrock   ·   "
+    'gdx plot "x^2 + 3*y^2" --box "x=-2:2,y=-1:1" --style contour   ·   '
+    "gdx optimize rosenbrock --export run.csv && gdx plot rosenbrock --path run.csv   ·   "
+    'gdx plot "x^2+y^2+z^2" --slice "z=0.5" --png bowl.png'
+)
+
+VIEW = "View"
+OUT = "Output"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plot", help=HELP, epilog=EPILOG)(plot)
+
+
+def plot(
+    function: str = typer.Argument(..., help="Expression, preset name or preset .toml file.", show_default=False),
+    box: Optional[str] = typer.Option(None, "--box", help='Ranges: "x=-2:2,y=-1:3" (or "-2:2,-1:3" in variable order).', rich_help_panel=VIEW),
+    slice_: Optional[str] = typer.Option(None, "--slice", help='Values of the variables not plotted: "z=0.5".', rich_help_panel=VIEW),
+    axes: Optional[str] = typer.Option(None, "--axes", help='The two variables to draw: "x,z". [default: the first two]', rich_help_panel=VIEW),
+    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". [default: natural sort]'),
+    path: Optional[List[Path]] = typer.Option(None, "--path", help="A path exported by gdx (CSV or JSON); repeat for more.", show_default=False),
+    style: str = typer.Option("heatmap", "--style", help="heatmap or contour.", rich_help_panel=VIEW),
+    scale: str = typer.Option("auto", "--scale", help="auto, log or linear levels. [auto: log when f spans ≥ 2 decades]", rich_help_panel=VIEW),
+    width: Optional[int] = typer.Option(None, "--width", min=40, max=400, help="Total width in columns. [default: the terminal's]", rich_help_panel=VIEW),
+    height: Optional[int] = typer.Option(None, "--height", min=5, max=200, help="Map rows. [default: keep the box's aspect, at most 30]", rich_help_panel=VIEW),
+    no_critical: bool = typer.Option(False, "--no-critical", help="Do not search for critical points to mark.", rich_help_panel=VIEW),
+    png: Optional[Path] = typer.Option(None, "--png", help='Also write a figure (.png/.svg/.pdf); needs pip install "gdx[png]".', rich_help_panel=OUT),
+) -> None:
+    from ..compile import Compiled
+    from ..render.console import make_console
+    from ..target import resolve_target
+
+    style = check_choice("--style", style, ("heatmap", "contour"))
+    log = scale_flag(scale)
+    if png is not None:
+        from ..render.png import prepare_png
+
+        prepare_png(png)
+    target = resolve_target(function, variables)
+    require_2d(target)
+    raw_paths = [read_path(p, target.problem.variables) for p in (path or [])]
+    compiled = Compiled(target.problem)
+    scene = build_scene(target, compiled, box_spec=box, slice_spec=slice_, axes=axes,
+                        paths=raw_paths, critical=not no_critical)
+    out = make_console()
+    show_scene(out, scene, width=width, height=height, style=style, log=log)
+    if png is not None:
+        write_scene_png(png, scene, log=log)
+        out.print(f"figure written to {png}")
+
+
+# -- checks -----------------------------------------------------------------------------------
+def check_choice(flag: str, value: str, choices) -> str:
+    from ..errors import GdxError, did_you_mean
+
+    if value not in choices:
+        raise GdxError(f"{flag}: unknown value '{value}'", kind="usage error",
+                       hint=did_you_mean(value, choices) or "choose one of: " + ", ".join(choices))
+    return value
+
+
+def scale_flag(scale: str) -> bool | None:
+    """--scale auto|log|linear → None|True|False."""
+    return {"auto": None, "log": True, "linear": False}[check_choice("--scale", scale, ("auto", "log", "linear"))]
+
+
+def require_2d(target) -> None:
+    from ..errors import GdxError
+
+    n = target.problem.n
+    if n < 2:
+        raise GdxError(
+            f"a landscape needs two or more variables; {target.label} has {n} ({', '.join(target.problem.variables)})",
+            kind="usage error",
+            hint="for a function of one variable, gdx optimize draws the loss curve",
+        )
+
+
+# -- paths from files -------------------------------------------------------------------------
+def read_path(path, variables) -> tuple[str, object]:
+    """A path file exported by gdx → (label, (N, n) array in ``variables`` order).
+
+    CSV (``step,<vars>,loss,…``) or JSON (``{"variables": …, "path": [rows]}``).  Its variables
+    must be the function's (in any order).
+    """
+    import json
+
+    import numpy as np
+
+    from ..errors import ExitCode, GdxError
+    from ..render.export import read_csv_path
+
+    p = Path(path)
+    if not p.is_file():
+        raise GdxError(f"--path: '{p}' does not exist" if not p.exists() else f"--path: '{p}' is not a file",
+                       kind="usage error", exit_code=ExitCode.USAGE)
+    try:
+        if p.suffix.lower() == ".json":
+            doc = json.loads(p.read_text(encoding="utf-8"))
+            names = tuple(doc["variables"])
+            rows = doc["path"]
+            columns = {v: np.array([float(r[v]) for r in rows]) for v in names}
+        else:
+            names, columns = read_csv_path(p)
+    except GdxError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise GdxError(f"--path: could not read '{p}' as a gdx path ({type(exc).__name__}: {exc})",
+                       kind="input error") from None
+    if sorted(names) != sorted(variables):
+        raise GdxError(
+            f"--path: '{p}' has variables ({', '.join(names)}) but the function has ({', '.join(variables)})",
+            kind="usage error",
+            hint="plot the function the path was exported from",
+        )
+    if not len(columns[variables[0]]):
+        raise GdxError(f"--path: '{p}' has no points", kind="input error")
+    return p.stem, np.stack([columns[v] for v in variables], axis=1)
+
+
+# -- the scene --------------------------------------------------------------------------------
+@dataclass
+class Scene:
+    """What a landscape shows: box, plotted variables, slice, markers and paths (in plot coordinates)."""
+
+    target: object
+    compiled: object
+    box: list
+    plot_vars: tuple
+    fixed: dict
+    points: list  # (label, (x, y), kind)
+    paths: list = field(default_factory=list)  # (label, (N, 2) array)
+
+    @property
+    def box2(self):
+        return (tuple(self.box[self.plot_vars[0]]), tuple(self.box[self.plot_vars[1]]))
+
+    def grid(self, shape):
+        from ..landscape import grid
+
+        return grid(self.compiled, self.box, shape, fixed=self.fixed, plot_vars=self.plot_vars)
+
+
+def slice_defaults(target) -> dict:
+    """Values for the variables not plotted: the preset's first known minimum, else its start… else 0."""
+    variables = target.problem.variables
+    preset = target.preset
+    if preset is not None and getattr(preset, "minima", None):
+        return dict(zip(variables, (float(v) for v in preset.minima[0].at)))
+    return {v: 0.0 for v in variables}
+
+
+def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, paths=(), critical=True) -> Scene:
+    """Box (fitted to the paths when --box is not given), slice, markers and projected paths."""
+    from ..landscape import (critical_marks, default_box, fit_box, known_points, merge_marks, parse_box,
+                             parse_slice, plot_indices)
+
+    variables = target.problem.variables
+    axes_names = _axes(axes, variables)
+    plot_vars = plot_indices(variables, axes_names)
+    fixed = parse_slice(slice_spec, variables, plot_vars, defaults=slice_defaults(target))
+    base = default_box(target)
+    if box_spec:
+        box = parse_box(box_spec, variables, fill=base)
+    else:
+        import numpy as np
+
+        pts = [p for _, p in paths]
+        box = fit_box(base, np.concatenate(pts) if pts else [])
+    ix, iy = plot_vars
+    projected = [(label, p[:, [ix, iy]]) for label, p in paths]
+    marks = known_points(target, fixed, plot_vars)
+    for i, (label, xy, kind) in enumerate(marks):
+        marks[i] = ("local minimum" if "local" in (kind or "") else "minimum", xy, "minimum")
+    if critical and target.problem.n == 2:
+        marks = merge_marks(marks, critical_marks(compiled, [box[ix], box[iy]]),
+                            (box[ix], box[iy]))
+    return Scene(target, compiled, box, plot_vars, fixed, marks, projected)
+
+
+def _axes(spec, variables):
+    from ..errors import GdxError
+
+    if not spec:
+        return (0, 1)
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if len(names) != 2:
+        raise GdxError(f"--axes needs two variables, got {len(names)}", kind="usage error", source=spec,
+                       hint=f"for example --axes \"{variables[0]},{variables[-1]}\"")
+    for name in names:
+        if name not in variables:
+            i = spec.find(name)
+            raise GdxError(f"--axes: unknown variable '{name}'", kind="usage error", source=spec,
+                           span=(i, i + len(name)), hint=f"the variables are {', '.join(variables)}")
+    return tuple(names)
+
+
+def terminal_color(out) -> bool:
+    return bool(out.is_terminal and not out.no_color and out.color_system is not None)
+
+
+def scene_text(scene, *, width: int, height: int | None = None, color: bool = False, style: str = "heatmap",
+               log: bool | None = None, title: str | None = None) -> str:
+    """The scene drawn by :func:`gdx.render.landscape.landscape_text`."""
+    from ..render.landscape import grid_shape, landscape_text, marker_for
+    from ..render.mathtext import math_text
+
+    shape = grid_shape(width, scene.box2, color=color and style == "heatmap", height=height)
+    g = scene.grid(shape)
+    if title is None:
+        args = ", ".join(scene.target.problem.variables)
+        title = f"f({args}) = {math_text(scene.target.problem.expr)}"
+        if scene.target.preset is not None:
+            title = f"{scene.target.preset.name}: {title}"
+    points = [(label, xy, marker_for(kind)) for label, xy, kind in scene.points]
+    return landscape_text(g, paths=scene.paths, points=points, width=width, height=height, color=color,
+                          log=log, title=title, style=style)
+
+
+def show_scene(out, scene, *, width=None, height=None, style="heatmap", log=None, title=None) -> None:
+    """Print the scene on ``out`` at its width (at most 200 columns)."""
+    from rich.text import Text
+
+    color = terminal_color(out)
+    width = int(width or min(out.width, 200))
+    text = scene_text(scene, width=width, height=height, color=color, style=style, log=log, title=title)
+    if color:
+        out.print(Text.from_ansi(text), crop=False, soft_wrap=True)
+    else:
+        out.file.write(text + "\n")
+        out.file.flush()
+
+
+def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
+    """The publication figure of the scene (and loss curves when given)."""
+    from ..render.png import PNG_GRID, write_figure
+    from ..render.mathtext import math_text
+
+    g = scene.grid(PNG_GRID)
+    if title is None:
+        title = scene.target.preset.title if scene.target.preset is not None else f"f = {math_text(scene.target.problem.expr)}"
+    write_figure(path, g, paths=scene.paths, points=scene.points, curves=curves, log=log, title=title)
+
+
+# -- gdx optimize --landscape / --png -----------------------------------------------------------
+def run_scene(prepared, result):
+    """The scene of one optimize run: the default box grown to hold its path, slice through x₀… or the minimum."""
+    return build_scene(prepared.target, prepared.compiled, paths=[(result.optimizer, result.path.x)], critical=False)
+
+
+def show_run_landscape(out, prepared, result) -> None:
+    """``gdx optimize --landscape``: the run's path on the landscape, under the loss curve."""
+    scene = run_scene(prepared, result)
+    title = None
+    if prepared.target.problem.n > 2:
+        names = prepared.target.problem.variables
+        title = f"path projected on ({names[scene.plot_vars[0]]}, {names[scene.plot_vars[1]]})"
+    show_scene(out, scene, width=min(out.width, 120), title=title)
+
+
+def write_run_png(path, prepared, result) -> None:
+    """``gdx optimize --png``: landscape with the path (2+ variables) beside the loss curve."""
+    curves = [(result.optimizer, result.path.k, result.path.loss)]
+    if prepared.target.problem.n >= 2:
+        write_scene_png(path, run_scene(prepared, result), curves=curves)
+    else:
+        from ..render.png import write_figure
+
+        write_figure(path, None, curves=curves, title=prepared.target.label)

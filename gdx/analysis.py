@@ -445,7 +445,7 @@ def find_critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT, max
     merged = _merge(found, lo, hi)
     if len(merged) > max_points:
         search.truncated = True
-        search.notes.append(f"more than {max_points} critical points (a curve or surface of them?); the first {max_points} by f are listed")
+        search.notes.append(f"more than {max_points} critical points (many isolated ones, or a curve of them); the {max_points} lowest by f are listed")
     if not search.complete:
         search.notes.append("the finest round of starts still found new points: the list may be incomplete")
     points = []

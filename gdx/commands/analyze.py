@@ -75,8 +75,8 @@ def _scalar(target, point, box_spec, timeout, critical):
     box = parse_box(box_spec, problem.variables) if box_spec is not None else default_box(problem.variables, target.preset)
     compiled = Compiled(problem)
     _ = compiled.hessian  # derive ∇f and H once, before anything is shown
-    local = analyze_point(compiled, point) if point is not None else None
-    search = find_critical_points(compiled, box, timeout=timeout) if critical else None
+    local = analyze_point(compiled, point) if point is not None and problem.n else None
+    search = find_critical_points(compiled, box, timeout=timeout) if critical and problem.n else None
     doc = {
         "function": target.text,
         "preset": target.preset.name if target.preset is not None else None,

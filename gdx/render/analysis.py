@@ -75,9 +75,12 @@ def critical_table(search, variables, preset=None):
     counts = search.counts()
     total = len(search.points)
     kinds = ", ".join(_plural(c, k) for k, c in counts.items() if c)
-    head = Text.from_markup(
-        f"[bold]{total} critical point{'s' if total != 1 else ''}[/] in {_box_text(search.box)}" + (f": {kinds}" if kinds else "")
-    )
+    where = _box_text(search.box)
+    box = search.box
+    if len(box) > 3 and len(set(box.values())) == 1:
+        lo, hi = next(iter(box.values()))
+        where = f"[{fmt(lo)}, {fmt(hi)}]^{len(box)}"
+    head = Text(f"{total} critical point{'s' if total != 1 else ''} in {where}" + (f": {kinds}" if kinds else ""), style="bold")
     method = {
         "solved": f"exact solving: {search.symbolic_count} solution(s)",
         "partial": "exact solving: partial",
@@ -92,12 +95,16 @@ def critical_table(search, variables, preset=None):
     starred = False
     if total:
         table = Table(show_edge=False, header_style="bold", pad_edge=False)
+        wide = len(variables) > 3  # many variables: the point as one column, eigenvalues as a range
         table.add_column("#", justify="right", style="dim", no_wrap=True)
-        for v in variables:
-            table.add_column(v, justify="right", no_wrap=True)
+        if wide:
+            table.add_column("(" + ", ".join(variables) + ")", overflow="fold")
+        else:
+            for v in variables:
+                table.add_column(v, justify="right", no_wrap=True)
         table.add_column("f", justify="right", no_wrap=True)
         table.add_column("kind", no_wrap=True)
-        table.add_column("eigenvalues of H", justify="right", no_wrap=True)
+        table.add_column("λmin … λmax of H" if wide else "eigenvalues of H", justify="right", no_wrap=True)
         known = [m for m in (getattr(preset, "minima", None) or ())]
         for i, p in enumerate(search.points[:MAX_ROWS], 1):
             style = KIND_STYLE.get(p.kind, "")
@@ -105,8 +112,12 @@ def critical_table(search, variables, preset=None):
             if p.kind == "minimum" and any(_close(m.at, p.at) for m in known):
                 kind += " ★"
                 starred = True
-            table.add_row(str(i), *(fmt(c, 7) for c in p.at), fmt(p.value, 6), kind,
-                          ", ".join(fmt(w, 4) for w in p.eigenvalues))
+            if wide:
+                eig = f"{fmt(p.eigenvalues[0], 4)} … {fmt(p.eigenvalues[-1], 4)}"
+                table.add_row(str(i), fmt_point(p.at, 7), fmt(p.value, 6), kind, eig)
+            else:
+                table.add_row(str(i), *(fmt(c, 7) for c in p.at), fmt(p.value, 6), kind,
+                              ", ".join(fmt(w, 4) for w in p.eigenvalues))
         parts.append(table)
         if total > MAX_ROWS:
             parts.append(Text(f"… and {total - MAX_ROWS} more (all of them with --json)", style="dim"))

@@ -1,0 +1,155 @@
+"""``gdx sweep FUNCTION``: run one optimizer for every learning rate (and a second parameter)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+HELP = """Run an optimizer from one start for every value of a learning-rate range (and optionally a
+second hyperparameter), all at once, and show the outcome against the setting.
+
+Give a range as A:B (or A:B:log, A:B:lin).  --lr ranges are log-spaced (--linear for linear);
+ranges of momentum, β, α, ρ are linear.  One range draws the final loss (or, with
+--metric steps, the steps to converge) against it, marks the runs that diverged and the
+stability limit 2/λmax of gradient descent at the start; two ranges draw a heatmap.
+"""
+
+EPILOG = (
+    'Examples:  gdx sweep "x^2 + 3*y^2" -o gd --lr 1e-4:1 --num 40   ·   '
+    "gdx sweep rosenbrock -o momentum --lr 1e-5:1e-2 --momentum 0:0.99   ·   "
+    "gdx sweep himmelblau -o adam --lr 1e-3:1 --metric steps --json"
+)
+
+HYPER = "Hyperparameters: a value, or a range A:B to sweep"
+GRID = "Grid"
+OUT = "Output"
+
+#: (option name, python keyword) of every sweepable hyperparameter, lr first.
+SWEEPABLE = ("lr", "momentum", "beta1", "beta2", "eps", "alpha", "rho", "weight_decay", "lr_decay")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep", help=HELP, epilog=EPILOG)(sweep)
+
+
+def sweep(
+    function: str = typer.Argument(..., help="Expression, preset name or preset .toml file.", show_default=False),
+    optimizer: Optional[str] = typer.Option(None, "-o", "--optimizer", help="The optimizer. [default: the preset's, else gd]"),
+    lr: Optional[str] = typer.Option(None, "--lr", help="Learning rate or range A:B. [default: 1e-4:1 when nothing else is swept]", rich_help_panel=HYPER),
+    momentum: Optional[str] = typer.Option(None, "--momentum", help="Momentum μ, or a range such as 0:0.99.", rich_help_panel=HYPER),
+    beta1: Optional[str] = typer.Option(None, "--beta1", help="Adam β₁ or a range.", rich_help_panel=HYPER),
+    beta2: Optional[str] = typer.Option(None, "--beta2", help="Adam β₂ or a range.", rich_help_panel=HYPER),
+    eps: Optional[str] = typer.Option(None, "--eps", help="ε or a range (log-spaced).", rich_help_panel=HYPER),
+    alpha: Optional[str] = typer.Option(None, "--alpha", help="RMSprop α or a range.", rich_help_panel=HYPER),
+    rho: Optional[str] = typer.Option(None, "--rho", help="Adadelta ρ or a range.", rich_help_panel=HYPER),
+    weight_decay: Optional[str] = typer.Option(None, "--weight-decay", help="Weight decay λ or a range.", rich_help_panel=HYPER),
+    lr_decay: Optional[str] = typer.Option(None, "--lr-decay", help="Adagrad lr decay or a range.", rich_help_panel=HYPER),
+    num: int = typer.Option(40, "--num", help="Values on the first swept axis.", rich_help_panel=GRID),
+    grid_num: int = typer.Option(20, "--grid-num", help="Values on the second swept axis.", rich_help_panel=GRID),
+    linear: bool = typer.Option(False, "--linear", help="Space the --lr range linearly instead of logarithmically.", rich_help_panel=GRID),
+    metric: str = typer.Option("loss", "--metric", help="loss (final loss) or steps (steps to converge).", rich_help_panel=GRID),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Maximum updates per run. [default: the preset's, else 1000]"),
+    tol: Optional[float] = typer.Option(None, "--tol", help="A run converges when ‖∇f‖ ≤ tol. [default: 1e-6]"),
+    start: Optional[str] = typer.Option(None, "--start", help='Start point: "1.5,-0.5" or "x=1.5,y=-0.5".'),
+    clip_norm: Optional[float] = typer.Option(None, "--clip-norm", help="Clip the gradient to this norm before each update."),
+    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x".'),
+    json_out: bool = typer.Option(False, "--json", help="Print every run, the best setting and 2/λmax as JSON.", rich_help_panel=OUT),
+) -> None:
+    given = dict(lr=lr, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, alpha=alpha, rho=rho,
+                 weight_decay=weight_decay, lr_decay=lr_decay)
+    code = run_command(function, optimizer, given, num=num, grid_num=grid_num, linear=linear, metric=metric,
+                       steps=steps, tol=tol, start=start, clip_norm=clip_norm, variables=variables, json_out=json_out)
+    raise typer.Exit(code)
+
+
+def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
+    """(axes, fixed values) from the hyperparameter options: ranges become axes, in SWEEPABLE
+    order (the first gets ``num`` values, the second ``grid_num``); plain numbers stay fixed."""
+    from ..errors import GdxError
+    from ..sweep import Axis, parse_range
+
+    if not any(isinstance(v, str) and ":" in v for v in given.values()) and given.get("lr") is None:
+        given = {**given, "lr": "1e-4:1"}
+    axes, fixed = [], {}
+    for name in SWEEPABLE:
+        text = given.get(name)
+        if text is None:
+            continue
+        count = num if not axes else grid_num
+        value = parse_range(name, text, count, log=False if (name == "lr" and linear) else None)
+        if isinstance(value, Axis):
+            axes.append(value)
+        else:
+            fixed[name] = value
+    if len(axes) > 2:
+        names = ", ".join("--" + a.name.replace("_", "-") for a in axes)
+        raise GdxError(f"at most two parameters can be swept at once, got {len(axes)} ranges ({names})",
+                       kind="usage error", hint="give a single value to all but two of them")
+    return tuple(axes), fixed
+
+
+def run_command(function, optimizer, given, *, num, grid_num, linear, metric, steps, tol, start, clip_norm,
+                variables, json_out) -> int:
+    """Parse, run, draw; return the exit status (1 when every run diverged)."""
+    import json
+
+    from ..compile import Compiled
+    from ..config import DEFAULT_STEPS, DEFAULT_TOL, RunConfig, check_counts, optimizer_settings
+    from ..errors import ExitCode, GdxError
+    from ..render.console import make_console
+    from ..sweep import METRICS, run_sweep
+    from ..target import resolve_target, start_point
+
+    if metric not in METRICS:
+        raise GdxError(f"--metric: unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
+    check_counts(steps, tol, clip_norm)
+    axes, fixed = parse_grid(given, num=num, grid_num=grid_num, linear=linear)
+    target = resolve_target(function, variables)
+    name, hyper, steps_, tol_ = optimizer_settings(
+        RunConfig(function=function, optimizer=optimizer, steps=steps, tol=tol), target.preset
+    )
+    swept = {a.name for a in axes}
+    fixed = {**{k: v for k, v in hyper.items() if k not in swept}, **fixed}
+    steps_ = DEFAULT_STEPS if steps_ is None else int(steps_)
+    tol_ = DEFAULT_TOL if tol_ is None else float(tol_)
+    x0 = start_point(target, start)
+    compiled = Compiled(target.problem)
+    result = run_sweep(compiled, name, axes, x0, fixed=fixed, steps=steps_, tol=tol_, metric=metric, clip_norm=clip_norm)
+    out = make_console()
+    code = int(ExitCode.RUN_FAILED) if result.best is None else int(ExitCode.OK)
+    if json_out:
+        from ..render.mathtext import math_text
+
+        doc = {
+            "function": target.text,
+            "expression": math_text(target.problem.expr),
+            "preset": target.preset.name if target.preset is not None else None,
+            "variables": list(target.problem.variables),
+            **result.to_dict(),
+        }
+        out.file.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        return code
+    show(out, target, result)
+    return code
+
+
+def show(out, target, result) -> None:
+    """Header, plot or heatmap, summary."""
+    from rich.text import Text
+
+    from ..render.console import fmt_point
+    from ..render.mathtext import math_text
+    from ..render.sweep import heatmap, summary_table, sweep_plot
+
+    label = target.preset.title if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    swept = " × ".join(f"{a.name} {a.values[0]:g}…{a.values[-1]:g} ({len(a)}, {'log' if a.log else 'linear'})" for a in result.axes)
+    out.print(Text(f"{label}\n{result.optimizer} from x₀ = {fmt_point(result.x0)} · {swept} · ≤ {result.max_steps} steps · tol {result.tol:g}"))
+    color = out.is_terminal and not out.no_color
+    width = min(out.width, 100)
+    if len(result.axes) == 1:
+        text = sweep_plot(result, width=width, height=18, color=color)
+        out.print(Text.from_ansi(text) if color else Text(text))
+    else:
+        out.print(heatmap(result, width=width, color=color))
+    out.print(summary_table(result))

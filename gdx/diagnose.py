@@ -473,7 +473,7 @@ def _momentum_hint(lam_min: float, lam_max: float) -> str:
     sl, sm = math.sqrt(lam_max), math.sqrt(lam_min)
     lr = 4 / (sl + sm) ** 2
     rate = (sl - sm) / (sl + sm)
-    return f"try momentum: -o momentum --lr {round_sig(lr, 2)} --momentum {round_sig(rate * rate, 2)} (≈ {fmt(rate, 2)} contraction per step), or -o newton"
+    return f"try momentum: -o momentum --lr {floor_sig(lr, 2)} --momentum {round_sig(rate * rate, 2)} (≈ {fmt(rate, 2)} contraction per step), or -o newton"
 
 
 def _oscillation(result, w, v) -> Diagnosis | None:

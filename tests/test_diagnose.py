@@ -102,7 +102,7 @@ def test_slow_when_ill_conditioned():
     # steps still needed: ‖∇f‖ shrinks by 0.998 per step from its value now down to 1e-6
     assert d.numbers["steps_needed"] == math.ceil(math.log(1e-6 / result.grad_norm) / math.log(0.998))
     # Polyak's heavy-ball tuning: lr = 4/(√200 + √2)^2 ≈ 0.0165, μ = (9/11)^2 ≈ 0.67
-    assert "-o momentum --lr 0.017 --momentum 0.67" in d.suggestion
+    assert "-o momentum --lr 0.016 --momentum 0.67" in d.suggestion
 
 
 def test_converged_cleanly():
@@ -212,3 +212,16 @@ def test_an_indefinite_hessian_far_from_any_saddle_is_not_a_saddle():
     # in Rosenbrock's curved valley H is often indefinite, but there is no saddle point anywhere.
     _, d = run("(1 - x)^2 + 100*(y - x^2)^2", "adam", (-1.2, 1.0), steps=1000, lr=1e-3)
     assert d.verdict != "saddle"
+
+
+def test_following_the_suggestions_works():
+    # slow → the suggested heavy-ball settings converge in far fewer steps than gd needs (~7450)
+    _, d = run("x^2 + 100*y^2", "gd", (1.5, 1.5), lr=0.001)
+    words = d.suggestion.split()
+    lr, mu = float(words[words.index("--lr") + 1]), float(words[words.index("--momentum") + 1])
+    result, _ = run("x^2 + 100*y^2", "momentum", (1.5, 1.5), lr=lr, momentum=mu)
+    assert result.status is Status.CONVERGED and result.nit < 200
+    # diverged → the suggested lr bound is stable
+    _, d = run("x^2 + 3*y^2", "gd", (1.5, 1.5), lr=0.34)
+    result, _ = run("x^2 + 3*y^2", "gd", (1.5, 1.5), lr=float(d.suggestion.split()[-1]))
+    assert result.status is Status.CONVERGED

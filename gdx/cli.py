@@ -14,7 +14,7 @@ import sys
 import typer
 
 from . import __version__
-from .commands import analyze, optimize, optimizers, presets, sweep
+from .commands import analyze, optimize, optimizers, presets, plot, compare, sweep
 
 app = typer.Typer(
     name="gdx",
@@ -45,7 +45,7 @@ def _root(
     _state["debug"] = debug or bool(os.environ.get("GDX_DEBUG"))
 
 
-for module in (optimize, optimizers, presets, analyze, sweep):
+for module in (optimize, optimizers, presets, plot, analyze, compare, sweep):
     module.register(app)
 
 

@@ -53,7 +53,7 @@ def camel_f(p):
     return (4 - 2.1 * x * x + x**4 / 3) * x * x + x * y + (-4 + 4 * y * y) * y * y
 
 
-def reference_critical_points(grad, hess, box, per_axis=40):
+def reference_critical_points(grad, hess, box, per_axis=30):
     """scipy.optimize.root (hybr) from a grid of starts; dedupe at 1e-6; classify with numpy eigvalsh."""
     (x0, x1), (y0, y1) = box
     found = []

@@ -14,7 +14,7 @@ step axis is logarithmic too, in log10(step + 1), so the short runs are not a si
 
 from __future__ import annotations
 
-from .landscape import LETTERS
+from .landscape import LETTERS, PATH_COLORS
 
 
 def loss_curves(series, *, width: int = 80, height: int = 16, color: bool = False, title: str = "loss") -> str:
@@ -48,10 +48,11 @@ def loss_curves(series, *, width: int = 80, height: int = 16, color: bool = Fals
         y_all.append(y)
         x = np.log10(k + 1) if log_x else k
         marker = "braille" if color else letter
+        rgb = PATH_COLORS[i % len(PATH_COLORS)]
         if len(k) == 1:
-            plt.scatter(x.tolist(), y.tolist(), marker=marker if not color else "dot", label=label)
+            plt.scatter(x.tolist(), y.tolist(), marker=marker if not color else "dot", color=rgb)
         else:
-            plt.plot(x.tolist(), y.tolist(), marker=marker, label=label)
+            plt.plot(x.tolist(), y.tolist(), marker=marker, color=rgb)
     if log:
         ticks = decade_ticks(float(min(v.min() for v in y_all)), float(max(v.max() for v in y_all)))
         plt.yticks(ticks, [_decade(t) for t in ticks])
@@ -64,7 +65,21 @@ def loss_curves(series, *, width: int = 80, height: int = 16, color: bool = Fals
     plt.theme("clear" if not color else "pro")
     text = plt.build()
     plt.clear_figure()
-    return text if color else plt.uncolorize(text)
+    return (text if color else plt.uncolorize(text)) + "\n" + legend(data, color=color, width=width)
+
+
+def legend(data, *, color: bool, width: int) -> str:
+    """``a gd   b momentum   …`` under the plot (plotext's own legend would cover the curves)."""
+    items = []
+    for i, (label, _, _) in enumerate(data):
+        letter = LETTERS[i % len(LETTERS)]
+        item = f"{letter} {label}"
+        if color:
+            item = "\x1b[1;38;2;%d;%d;%dm" % PATH_COLORS[i % len(PATH_COLORS)] + item + "\x1b[0m"
+        items.append(item)
+    from .landscape import _wrap
+
+    return "\n".join(_wrap(["curves:", *items], width))
 
 
 def decade_ticks(lo: float, hi: float, most: int = 7) -> list[float]:

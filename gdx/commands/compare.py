@@ -14,16 +14,16 @@ from typing import Optional
 
 import typer
 
-HELP = """Run several optimizers on FUNCTION from the same start and compare them.
-
--o lists the optimizers, separated by commas; settings follow a colon, also separated by commas:
--o gd,momentum,adam:lr=0.1,beta1=0.8,newton runs four optimizers, Adam with lr 0.1 and β₁ 0.8.
-An optimizer may appear twice with different settings (adam:lr=0.1,adam:lr=0.01).  Every run
-uses the same start (--start, else the preset's, else 1.5 for every variable), --steps and --tol.
-
-"steps" in the table is the number of updates to reach ‖∇f‖ ≤ --tol (— when a run did not).
-Exit status: 0, or 1 when every run diverged or failed, 130 when interrupted.
-"""
+HELP = (
+    'Run several optimizers on FUNCTION from the same start and compare them.\n\n'
+    '-o lists the optimizers, separated by commas; settings follow a colon, also separated by '
+    'commas: -o gd,momentum,adam:lr=0.1,beta1=0.8,newton runs four optimizers, Adam with lr '
+    '0.1 and β₁ 0.8. An optimizer may appear twice with different settings '
+    "(adam:lr=0.1,adam:lr=0.01).  Every run uses the same start (--start, else the preset's, "
+    'else 1.5 for every variable), --steps and --tol.\n\n'
+    '"steps" in the table is the number of updates to reach ‖∇f‖ ≤ --tol (— when a run did '
+    'not). Exit status: 0, or 1 when every run diverged or failed, 130 when interrupted.'
+)
 
 EPILOG = (
     "Examples:  gdx compare rosenbrock -o gd,momentum,adam,newton   ·   "
@@ -43,17 +43,17 @@ def register(app: typer.Typer) -> None:
 def compare(
     function: str = typer.Argument(..., help="Expression, preset name or preset .toml file.", show_default=False),
     optimizers: str = typer.Option(DEFAULT_OPTIMIZERS, "-o", "--optimizers", help='Optimizers with settings: "gd,adam:lr=0.1,beta1=0.8".'),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Maximum number of updates per run. [default: the preset's, else 1000]"),
-    tol: Optional[float] = typer.Option(None, "--tol", help="Stop a run when ‖∇f‖ ≤ tol. [default: 1e-6]"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Maximum number of updates per run. \\[default: the preset's, else 1000]"),
+    tol: Optional[float] = typer.Option(None, "--tol", help="Stop a run when ‖∇f‖ ≤ tol. \\[default: 1e-6]"),
     start: Optional[str] = typer.Option(None, "--start", help='Start point for all: "1.5,-0.5" or "x=1.5,y=-0.5".'),
-    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". [default: natural sort]'),
-    box: Optional[str] = typer.Option(None, "--box", help='Landscape box: "x=-2:2,y=-1:3". [default: the preset\'s domain, grown to hold the paths]', rich_help_panel=VIEW),
+    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
+    box: Optional[str] = typer.Option(None, "--box", help='Landscape box: "x=-2:2,y=-1:3". \\[default: the preset\'s domain, grown to hold the paths]', rich_help_panel=VIEW),
     slice_: Optional[str] = typer.Option(None, "--slice", help='Values of the variables not plotted: "z=0.5".', rich_help_panel=VIEW),
     axes: Optional[str] = typer.Option(None, "--axes", help='The two variables to draw: "x,z".', rich_help_panel=VIEW),
     no_plot: bool = typer.Option(False, "--no-plot", help="Only the table: no loss curves, no landscape.", rich_help_panel=VIEW),
     json_out: bool = typer.Option(False, "--json", help="Print the table as one JSON document and nothing else.", rich_help_panel=OUT),
     export: Optional[Path] = typer.Option(None, "--export", help="Write one CSV per optimizer into this directory.", rich_help_panel=OUT),
-    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with paths, loss curves); needs pip install "gdx[png]".', rich_help_panel=OUT),
+    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with paths, loss curves); needs pip install "gdx\\[png]".', rich_help_panel=OUT),
 ) -> None:
     from ..compile import Compiled
     from ..config import RunConfig, check_counts, prepare

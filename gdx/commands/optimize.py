@@ -63,7 +63,7 @@ def optimize(
     export: Optional[Path] = typer.Option(None, "--export", help="Write the whole path to a .csv or .json file.", rich_help_panel=OUT),
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not draw the loss curve.", rich_help_panel=OUT),
     landscape: bool = typer.Option(False, "--landscape", help="Also draw the path on the landscape of f (2+ variables).", rich_help_panel=OUT),
-    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with the path, loss curve); needs pip install "gdx[png]".', rich_help_panel=OUT),
+    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with the path, loss curve); needs pip install "gdx\\[png]".', rich_help_panel=OUT),
 ) -> None:
     from ..config import RunConfig, prepare
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .config import HYPER_NAMES
 from .errors import GdxError, did_you_mean
 
 KIND = "preset error"
@@ -54,20 +55,7 @@ FIELDS = ("name", "title", "description", "expression", "variables", "start", "d
 MINIMUM_FIELDS = ("at", "value", "kind")
 MINIMUM_KINDS = ("global", "local")
 #: ``[settings]`` keys: what gdx's run configuration reads from a preset (torch-style names).
-SETTINGS_KEYS = (
-    "optimizer",
-    "steps",
-    "tol",
-    "lr",
-    "momentum",
-    "beta1",
-    "beta2",
-    "eps",
-    "alpha",
-    "rho",
-    "weight_decay",
-    "lr_decay",
-)
+SETTINGS_KEYS = ("optimizer", "steps", "tol", *HYPER_NAMES)
 _INT_SETTINGS = ("steps",)
 _STR_SETTINGS = ("optimizer",)
 _POSITIVE_SETTINGS = ("lr", "eps")

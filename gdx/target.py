@@ -33,6 +33,7 @@ def resolve_target(text: str, variables=None, *, allow_vector: bool = False) -> 
     """A preset (by name or path) when ``text`` names one, otherwise a parsed expression."""
     from . import presets
 
+    _refuse_misspelt_preset(text, presets)
     if presets.looks_like_preset(text):
         preset = presets.load_preset(text)
         if variables:
@@ -43,6 +44,25 @@ def resolve_target(text: str, variables=None, *, allow_vector: bool = False) -> 
             )
         return Target(text, preset.problem(), preset)
     return Target(text, parse_function(text, variables, allow_vector=allow_vector))
+
+
+def _refuse_misspelt_preset(text: str, presets) -> None:
+    """A bare name close to a preset's (``rosenbrok``, ``six-hump-camle``) is a typo, not f(x) = x."""
+    import difflib
+    import re
+
+    name = text.strip()
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*", name) or presets.looks_like_preset(name):
+        return
+    close = difflib.get_close_matches(name.lower(), presets.preset_names(), n=1, cutoff=0.8)
+    if close:
+        raise GdxError(
+            f"unknown preset '{name}'",
+            kind="input error",
+            source=text,
+            span=(0, len(text)),
+            hint=f"did you mean '{close[0]}'? (gdx presets lists them all)",
+        )
 
 
 def parse_point(spec: str, variables: tuple[str, ...], *, flag: str = "--start") -> tuple[float, ...]:

@@ -197,3 +197,15 @@ def test_installed_gdx_runs_in_a_real_subprocess(tmp_path):
     assert (tmp_path / "h.csv").read_text().startswith("step,x,y,loss,grad_norm,lr")
     proc = subprocess.run([sys.executable, "-m", "gdx", "--version"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.startswith("gdx ")
+
+
+@pytest.mark.parametrize("typo, meant", [("rosenbrok", "rosenbrock"), ("six-hump-camle", "six-hump-camel"), ("Himmelblau", "himmelblau")])
+def test_misspelt_preset_is_an_error_with_a_suggestion(gdx_main, typo, meant):
+    code, out, err = gdx_main("optimize", typo)
+    assert code == 2 and out == ""
+    assert f"unknown preset '{typo}'" in err and f"did you mean '{meant}'" in err
+
+
+def test_a_bare_variable_is_still_a_function(gdx_main):
+    code, out, _ = gdx_main("optimize", "x-y", "--steps", "2", "--json")
+    assert code == 0 and json.loads(out)["variables"] == ["x", "y"]

@@ -377,7 +377,7 @@ def show_plots(out, runs, target, compiled, *, box=None, slice_spec=None, axes=N
     out.print(Text.from_ansi(text) if color else Text(text))
     if target.problem.n >= 2:
         scene = build_scene(target, compiled, box_spec=box, slice_spec=slice_spec, axes=axes,
-                            paths=[(r.label, r.result.path.x) for r in runs], critical=False)
+                            paths=[(r.label, r.result.path.x) for r in runs], critical=True)
         title = None
         if target.problem.n > 2:
             title = f"paths projected on ({', '.join(scene.target.problem.variables[i] for i in scene.plot_vars)})"

@@ -270,8 +270,8 @@ def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
 
 # -- gdx optimize --landscape / --png -----------------------------------------------------------
 def run_scene(prepared, result):
-    """The scene of one optimize run: the default box grown to hold its path, slice through x₀… or the minimum."""
-    return build_scene(prepared.target, prepared.compiled, paths=[(result.optimizer, result.path.x)], critical=False)
+    """The scene of one optimize run: the default box grown to hold its path; critical points marked when cheap."""
+    return build_scene(prepared.target, prepared.compiled, paths=[(result.optimizer, result.path.x)], critical=True)
 
 
 def show_run_landscape(out, prepared, result) -> None:

@@ -249,14 +249,16 @@ def best_run(metric: str, status, loss, steps) -> int | None:
 
 
 def stable_lr(compiled, x0) -> tuple[float | None, float | None]:
-    """(2/λmax, λmax) of the Hessian at x0; (None, λmax) when λmax ≤ 0 or not finite."""
+    """(2/λmax, λmax) of the Hessian at x0 (gdx.analysis.gd_rates); (None, λmax) when λmax ≤ 0,
+    (None, None) when H is not finite there."""
     import numpy as np
 
-    h = np.asarray(compiled.hess(np.asarray(x0, float)), float)
-    if not np.all(np.isfinite(h)):
+    from .analysis import eigen, gd_rates
+
+    lams, _ = eigen(compiled.hess(np.asarray(x0, float)))
+    if not np.all(np.isfinite(lams)):
         return None, None
-    lam = float(np.linalg.eigvalsh((h + h.T) / 2).max())
-    return (2.0 / lam if lam > 0 else None), lam
+    return gd_rates(lams)[0], float(max(lams))
 
 
 def run_sweep(

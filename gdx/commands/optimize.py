@@ -24,6 +24,7 @@ EPILOG = (
 HYPER = "Hyperparameters (torch.optim names)"
 SCHED = "Learning-rate schedule (torch.optim.lr_scheduler closed forms)"
 OUT = "Output"
+STARTS = "Many starts"
 
 
 def register(app: typer.Typer) -> None:
@@ -64,6 +65,9 @@ def optimize(
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not draw the loss curve.", rich_help_panel=OUT),
     landscape: bool = typer.Option(False, "--landscape", help="Also draw the path on the landscape of f (2+ variables).", rich_help_panel=OUT),
     png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with the path, loss curve); needs pip install "gdx\\[png]".', rich_help_panel=OUT),
+    starts: Optional[int] = typer.Option(None, "--starts", help="Run N random starts in the box at once and show which minimum each reaches (basins table, basin map).", rich_help_panel=STARTS),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random starts (the same seed gives the same starts).", rich_help_panel=STARTS),
+    box: Optional[str] = typer.Option(None, "--box", help='Box of the random starts: "x=-5:5,y=-5:5" or "-5:5,-5:5". \\[default: the preset\'s domain, else -2:2]', rich_help_panel=STARTS),
 ) -> None:
     from ..config import RunConfig, prepare
 
@@ -74,6 +78,11 @@ def optimize(
         gamma=gamma, step_size=step_size, t_max=t_max, eta_min=eta_min, clip_norm=clip_norm,
         steps=steps, tol=tol, start=start, export=str(export) if export is not None else None,
     )
+    if starts is not None:  # many starts: one batch, basins instead of one path
+        from .sweep import check_multistart_flags, show_multistart
+
+        check_multistart_flags(starts=starts, start=start, export=export, landscape=landscape, png=png, box=box)
+        raise typer.Exit(show_multistart(prepare(config), starts=starts, seed=seed, box=box, json_out=json_out))
     if png is not None:
         from ..render.png import prepare_png
 

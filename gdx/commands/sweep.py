@@ -153,3 +153,80 @@ def show(out, target, result) -> None:
     else:
         out.print(heatmap(result, width=width, color=color))
     out.print(summary_table(result))
+
+
+# -- many starts (gdx optimize --starts N --seed S) ----------------------------------------------
+def check_multistart_flags(*, starts: int, start, export, landscape: bool, png, box) -> None:
+    """--starts runs from random points: --start, --export, --landscape and --png do not apply."""
+    from ..errors import GdxError
+
+    if starts < 1:
+        raise GdxError(f"Invalid starts value: {starts}", kind="usage error", hint="--starts must be 1 or more")
+    for flag, given in (("--start", start is not None), ("--export", export is not None),
+                        ("--landscape", landscape), ("--png", png is not None)):
+        if given:
+            raise GdxError(f"{flag} cannot be combined with --starts", kind="usage error",
+                           hint="--starts runs from random points in the box (--box); use --json for the data")
+
+
+def multistart_box(target, spec: str | None):
+    """--box if given, else the preset's domain, else gdx.landscape's default range per variable."""
+    from ..landscape import default_box, parse_box
+
+    fill = default_box(target)
+    if spec is None:
+        return fill
+    return parse_box(spec, target.problem.variables, fill=fill)
+
+
+def show_multistart(prepared, *, starts: int, seed: int, box: str | None, json_out: bool) -> int:
+    """Run ``starts`` random starts as one batch; print the basins table and the basin map (or
+    JSON).  Exit status 1 when every run diverged."""
+    import json
+
+    from rich.text import Text
+
+    from ..basins import multistart
+    from ..errors import ExitCode
+    from ..render.basins import basin_map, basins_table, header_line
+    from ..render.console import make_console
+    from ..render.mathtext import math_text
+    from .optimize import settings_line
+
+    target = prepared.target
+    domain = multistart_box(target, box)
+    known = target.preset.minima if target.preset is not None else ()
+    out = make_console()
+    cols = max(20, min(60, min(out.width, 100) - 12))
+    ms = multistart(prepared.compiled, prepared.optimizer, domain, starts, seed, steps=prepared.steps, tol=prepared.tol,
+                    schedule_fn=prepared.schedule, clip_norm=prepared.config.clip_norm, known=known,
+                    map_shape=(20, cols))
+    code = int(ExitCode.RUN_FAILED) if ms.failed == starts else int(ExitCode.OK)
+    variables = target.problem.variables
+    if json_out:
+        doc = {
+            "function": target.text,
+            "expression": math_text(target.problem.expr),
+            "preset": target.preset.name if target.preset is not None else None,
+            "variables": list(variables),
+            "optimizer": prepared.optimizer.name,
+            "hyperparameters": {k: float(v) for k, v in prepared.optimizer.hyper.items()},
+            "schedule": prepared.config.schedule,
+            "steps": prepared.steps,
+            "tol": prepared.tol,
+            **ms.to_dict(),
+        }
+        out.file.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        return code
+    label = target.preset.title if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    out.print(Text(label))
+    out.print(Text(header_line(ms, f"{prepared.optimizer.name} {settings_line(prepared)}")))
+    out.print(basins_table(ms, variables))
+    if ms.map is not None:
+        out.print()
+        out.print(basin_map(ms, variables, color=out.is_terminal and not out.no_color))
+    elif len(variables) != 2:
+        out.print(Text(f"(no basin map: it needs 2 variables, this function has {len(variables)})"))
+    counts = " · ".join(f"{v} {k}" for k, v in sorted(ms.batch.counts().items(), key=lambda kv: -kv[1]))
+    out.print(Text(f"runs: {counts} · {ms.batch.wall_time:.2f} s"))
+    return code

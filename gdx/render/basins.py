@@ -1,0 +1,95 @@
+"""Drawing many starts: the basins table and the basin map.
+
+The map is the box drawn as characters, one per cell (row 0 = the largest y): each cell shows
+the label of the basin that a run from the cell's centre reached, ``×`` when that run
+diverged; the cell holding a basin's point shows ``*``.  On a terminal each basin has a colour.
+"""
+
+from __future__ import annotations
+
+PALETTE = ("cyan", "magenta", "yellow", "green", "blue", "red", "bright_cyan", "bright_magenta",
+           "bright_yellow", "bright_green", "bright_blue", "bright_red")
+FAILED_CHAR = "×"
+POINT_CHAR = "*"
+
+
+def fmt(v, digits: int = 6) -> str:
+    return f"{float(v):.{digits}g}"
+
+
+def basins_table(ms, variables):
+    """Basin, point, kind, f, runs, share, converged, known — one row per basin, plus diverged."""
+    from rich.table import Table
+
+    N = len(ms.assigned)
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    table.add_column("basin", no_wrap=True)
+    table.add_column("(" + ", ".join(variables) + ")", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("f", justify="right", no_wrap=True)
+    table.add_column("runs", justify="right", no_wrap=True)
+    table.add_column("share", justify="right", no_wrap=True)
+    table.add_column("conv.", justify="right", no_wrap=True)
+    table.add_column("known min.", no_wrap=True)
+    for i, b in enumerate(ms.basins):
+        point = "(" + ", ".join(fmt(v, 6) for v in b.point) + ")"
+        known = (b.known or "").replace(" minimum", "")
+        table.add_row(b.label, point, b.kind, fmt(b.value, 3), str(b.count), f"{100 * b.count / N:.1f}%",
+                      str(b.converged), known or ("map only" if b.count == 0 else ""))
+    if ms.failed:
+        table.add_row(FAILED_CHAR, "diverged / fault", "", "", str(ms.failed), f"{100 * ms.failed / N:.1f}%", "", "")
+    return table
+
+
+def basin_map(ms, variables, *, color: bool = False):
+    """The map as a rich Text with y labels on the left, x labels below and a legend."""
+    from rich.text import Text
+
+    m = ms.map
+    rows, cols = m.cells.shape
+    (x0, x1), (y0, y1) = ms.box
+    marks = _point_cells(ms)
+    ylab = {0: fmt(y1, 3), rows // 2: fmt((y0 + y1) / 2, 3), rows - 1: fmt(y0, 3)}
+    lw = max(len(s) for s in ylab.values())
+    out = Text()
+    out.append(f"basin map: where a run from each cell goes ({cols}×{rows} starts)\n")
+    for r in range(rows):
+        out.append(ylab.get(r, "").rjust(lw) + " │")
+        for c in range(cols):
+            i = int(m.cells[r, c])
+            ch = FAILED_CHAR if i < 0 else (POINT_CHAR if (r, c) in marks else ms.basins[i].label[0])
+            style = None
+            if color:
+                style = "bold red" if i < 0 else PALETTE[i % len(PALETTE)] + (" bold reverse" if (r, c) in marks else "")
+            out.append(ch, style=style)
+        out.append("\n")
+    out.append(" " * lw + " └" + "─" * cols + "\n")
+    left, mid, right = fmt(x0, 3), fmt((x0 + x1) / 2, 3), fmt(x1, 3)
+    line = [" "] * (lw + 2 + cols + 2)
+    for text, at in ((left, lw + 2), (mid, lw + 2 + cols // 2 - len(mid) // 2), (right, lw + 2 + cols - len(right))):
+        line[at : at + len(text)] = list(text)
+    out.append("".join(line).rstrip() + "\n")
+    names = variables if len(variables) == 2 else ("x", "y")
+    out.append(" " * (lw + 2) + f"{names[0]} →   ↑ {names[1]}\n")
+    out.append(f"letters: basins as in the table · {POINT_CHAR} the basin's point · {FAILED_CHAR} diverged")
+    return out
+
+
+def _point_cells(ms) -> set:
+    """(row, col) of the cells holding each basin's point (inside the box)."""
+    m = ms.map
+    rows, cols = m.cells.shape
+    (x0, x1), (y0, y1) = ms.box
+    out = set()
+    for b in ms.basins:
+        x, y = b.point[0], b.point[1]
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            c = min(cols - 1, int((x - x0) / (x1 - x0) * cols))
+            r = min(rows - 1, int((y1 - y) / (y1 - y0) * rows))
+            out.add((r, c))
+    return out
+
+
+def header_line(ms, optimizer_line: str) -> str:
+    box = " × ".join(f"[{fmt(lo, 4)}, {fmt(hi, 4)}]" for lo, hi in ms.box)
+    return f"{len(ms.assigned)} random starts in {box} (seed {ms.seed}) · {optimizer_line}"

@@ -1,0 +1,167 @@
+"""Many starts: basin assignment checked against minima from the literature and by hand.
+
+Himmelblau's function (x² + y − 11)² + (x + y² − 7)² has four minima, all with f = 0
+(Himmelblau 1972; the usual table): (3, 2), (−2.805118, 3.131312), (−3.779310, −3.283186),
+(3.584428, −1.848126).  Every run from the box [−5, 5]² with a stable step reaches one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from gdx.basins import FAILED, assign, multistart, radius_of, random_starts
+from gdx.batch import run_batch
+from gdx.compile import Compiled
+from gdx.loop import run_to_end
+from gdx.optim import make_optimizer
+from gdx.parse import parse_function
+from gdx.result import Status
+
+HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
+LITERATURE = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
+BOX = [(-5.0, 5.0), (-5.0, 5.0)]
+
+
+class Known:
+    def __init__(self, at):
+        self.at, self.value, self.kind = at, 0.0, "global"
+
+
+@pytest.fixture(scope="module")
+def himmelblau():
+    return Compiled(parse_function(HIMMELBLAU))
+
+
+def nearest_literature(point):
+    d = [math.dist(point, m) for m in LITERATURE]
+    return int(np.argmin(d)), min(d)
+
+
+@pytest.mark.parametrize("name,lr,known", [("gd", 0.01, False), ("adam", 0.05, False), ("gd", 0.01, True)])
+def test_himmelblau_has_exactly_four_basins_at_the_literature_minima(himmelblau, name, lr, known):
+    N = 200
+    minima = [Known(m) for m in LITERATURE] if known else ()
+    ms = multistart(himmelblau, make_optimizer(name, lr=lr), BOX, N, seed=7, steps=3000, tol=1e-6,
+                    known=minima, map_shape=None)
+    assert len(ms.basins) == 4
+    found = sorted(nearest_literature(b.point)[0] for b in ms.basins)
+    assert found == [0, 1, 2, 3]  # one basin per literature minimum
+    for b in ms.basins:
+        assert nearest_literature(b.point)[1] < 1e-5  # the table gives 6 decimals
+        assert b.kind == "minimum" and abs(b.value) < 1e-9
+        assert b.known == ("global minimum" if known else None)
+    assert sum(b.count for b in ms.basins) == N and ms.failed == 0
+    # each run's own end point is at the minimum of its basin
+    for i in range(N):
+        b = ms.basins[ms.assigned[i]]
+        assert math.dist(ms.batch.x[i], b.point) <= ms.radius
+
+
+def test_seed_gives_the_same_starts(himmelblau):
+    a = random_starts(BOX, 50, 3)
+    assert np.array_equal(a, random_starts(BOX, 50, 3))
+    assert not np.array_equal(a, random_starts(BOX, 50, 4))
+    assert a.min() >= -5 and a.max() <= 5
+    # numpy's documented generator: default_rng(3).uniform(lo, hi, size)
+    assert np.array_equal(a, np.random.default_rng(3).uniform([-5, -5], [5, 5], size=(50, 2)))
+    opt = make_optimizer("gd", lr=0.01)
+    m1 = multistart(himmelblau, opt, BOX, 50, 3, steps=500, map_shape=None)
+    m2 = multistart(himmelblau, opt, BOX, 50, 3, steps=500, map_shape=None)
+    assert [b.point for b in m1.basins] == [b.point for b in m2.basins]
+    assert np.array_equal(m1.assigned, m2.assigned)
+
+
+def test_diverged_runs_are_their_own_row():
+    # f = x⁴/4 − x²/2 + y²/2: minima (±1, 0) with f = −1/4 (by hand: f' = x³ − x, f'' = 3x² − 1 = 2 > 0);
+    # gd with lr 0.1 overshoots from |x| large and diverges there
+    c = Compiled(parse_function("x^4/4 - x^2/2 + y^2/2"))
+    box = [(-6.0, 6.0), (-1.0, 1.0)]
+    opt = make_optimizer("gd", lr=0.1)
+    ms = multistart(c, opt, box, 200, seed=0, steps=2000, tol=1e-8, map_shape=None)
+    points = sorted(tuple(round(v, 6) for v in b.point) for b in ms.basins)
+    assert points == [(-1.0, 0.0), (1.0, 0.0)]
+    assert all(b.kind == "minimum" and b.value == pytest.approx(-0.25, abs=1e-12) for b in ms.basins)
+    # the failed runs are exactly those that fail alone (gdx.loop.run, one start at a time)
+    alone = np.array([run_to_end(c, opt, x, steps=2000, tol=1e-8).status in (Status.DIVERGED, Status.FAULT)
+                      for x in ms.starts])
+    assert 0 < alone.sum() < 200
+    assert np.array_equal(ms.assigned == FAILED, alone)
+    assert ms.failed + sum(b.count for b in ms.basins) == 200
+    assert ms.to_dict()["diverged"] == int(alone.sum())
+
+
+def test_a_saddle_is_classified_as_one():
+    # f = x² − y² + y⁴: minima (0, ±1/√2) (f = −1/4), a saddle at (0, 0) (H = diag(2, −2), by hand).
+    # Starts with y = 0 exactly stay on the saddle's stable manifold and converge to it.
+    c = Compiled(parse_function("x^2 - y^2 + y^4"))
+    X0 = np.array([[1.0, 0.0], [-0.5, 0.0], [0.3, 0.4], [0.2, -0.9], [-1.0, 0.7]])
+    batch = run_batch(c, make_optimizer("gd", lr=0.05), X0, steps=2000, tol=1e-9)
+    basins, assigned = assign(c, batch, (), radius_of([(-1, 1), (-1, 1)]))
+    kinds = {tuple(round(v, 6) + 0.0 for v in b.point): (b.kind, b.count) for b in basins}
+    r = round(1 / math.sqrt(2), 6)
+    assert kinds == {(0.0, 0.0): ("saddle", 2), (0.0, r): ("minimum", 2), (0.0, -r): ("minimum", 1)}
+    assert (assigned >= 0).all()
+
+
+def test_basin_map_cells_go_where_single_runs_go(himmelblau):
+    opt = make_optimizer("gd", lr=0.01)
+    ms = multistart(himmelblau, opt, BOX, 40, seed=1, steps=2000, map_shape=(6, 10))
+    assert ms.map.cells.shape == (6, 10)
+    rng = np.random.default_rng(0)
+    for r, c in zip(rng.integers(0, 6, 12), rng.integers(0, 10, 12)):
+        x0 = (ms.map.xs[c], ms.map.ys[r])
+        end = run_to_end(himmelblau, opt, x0, steps=2000).x
+        b = ms.basins[ms.map.cells[r, c]]
+        assert math.dist(end, b.point) <= ms.radius
+    assert ms.map.ys[0] > ms.map.ys[-1]  # row 0 is the top
+
+
+# -- the command ---------------------------------------------------------------------------------
+class Ran:
+    def __init__(self, code, out, err):
+        self.returncode, self.stdout, self.stderr = code, out, err
+
+
+@pytest.fixture
+def gdx(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("NO_COLOR", "1")
+    from gdx.cli import main
+
+    def run(*args):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exc:
+            main(list(args))
+        out, err = capsys.readouterr()
+        return Ran(exc.value.code, out, err)
+
+    return run
+
+
+def test_optimize_starts_json_and_text(gdx):
+    r = gdx("optimize", HIMMELBLAU, "--starts", "60", "--seed", "2", "--box", "-5:5,-5:5", "--lr", "0.01", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["starts"] == 60 and sum(b["count"] for b in doc["basins"]) + doc["diverged"] == 60
+    assert len(doc["basins"]) == 4 and len(doc["assignments"]) == 60
+    for b in doc["basins"]:
+        assert nearest_literature(b["point"])[1] < 1e-5 and b["kind"] == "minimum"
+    assert len(doc["map"]["rows"]) == 20
+    r = gdx("optimize", "himmelblau", "--starts", "40", "--seed", "2")
+    assert r.returncode == 0, r.stderr
+    assert "basin map" in r.stdout and "global" in r.stdout and "40 random starts" in r.stdout
+    for label in "ABCD":
+        assert f"\n{label} " in r.stdout
+
+
+def test_optimize_starts_usage_errors(gdx):
+    r = gdx("optimize", "himmelblau", "--starts", "10", "--start", "1,1")
+    assert r.returncode == 2 and "--start cannot be combined with --starts" in r.stderr
+    r = gdx("optimize", "himmelblau", "--starts", "0")
+    assert r.returncode == 2 and "starts" in r.stderr
+    r = gdx("optimize", "himmelblau", "--starts", "10", "--box", "x=1:0")
+    assert r.returncode == 2 and "--box" in r.stderr

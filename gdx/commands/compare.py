@@ -376,6 +376,7 @@ def show_plots(out, runs, target, compiled, *, box=None, slice_spec=None, axes=N
     text = loss_curves([(r.label, r.result.path) for r in runs], width=width, height=16, color=color)
     out.print(Text.from_ansi(text) if color else Text(text))
     if target.problem.n >= 2:
+        out.print()
         scene = build_scene(target, compiled, box_spec=box, slice_spec=slice_spec, axes=axes,
                             paths=[(r.label, r.result.path.x) for r in runs], critical=True)
         title = None

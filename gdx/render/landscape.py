@@ -96,7 +96,7 @@ def landscape_text(grid, *, paths=(), points=(), width: int = 80, height: int | 
     rows = map_rows(box2, cols, height)
     sub = 2 if color and style == "heatmap" else 1
     values = _resample(np.asarray(grid.values, float), rows * sub, cols)[::-1]  # row 0 = top (max y)
-    count = COLOR_LEVELS if color else len(RAMP)
+    count = COLOR_LEVELS if color and style == "heatmap" else len(RAMP)  # contour lines: 10 bands
     lv = make_levels(grid.values, count, log)
     band = lv.index(values)
 

@@ -28,15 +28,20 @@ a 100,000-step path.  The verdicts, in the order they are tested:
 ``oscillating``
     The run did not converge, and the steps Δx_k = x_{k+1} − x_k projected on the top
     eigenvector v of H(x_end), s_k = Δx_k·v, flip sign (s_k·s_{k+1} < 0) in at least 75% of
-    the last min(20, N) pairs, with lr > 1/λmax (for gd, momentum and nesterov: the step
-    overshoots the valley floor; adaptive optimizers need only the flips).
+    the last min(20, N) pairs — or in at least 25% of them while the steps cancel out,
+    |Σ s_k| ≤ 0.1·Σ |s_k| (a longer cycle, as Adam's around Ackley's cone) — with lr > 1/λmax
+    (for gd, momentum and nesterov: the step overshoots the valley floor; adaptive optimizers
+    need only the flips).  When the steps do not bounce along v, the same test is made along the
+    main direction of the recent steps (their first singular vector): near a kink, such as
+    Ackley's cone, the curvature directions say little.
 ``slow``
     The run did not converge but is closing in on a minimum (H positive definite at the end,
     the loss still falling) at a slow rate: κ = λmax/λmin ≥ 10 (ill-conditioned), or a
     contraction per step ρ ≥ 0.99 (ρ = max|1 − lr·λᵢ| for gd, the observed ratio of successive
     gradient norms otherwise); ρ says how many more steps it needs.
 ``max_steps``
-    Anything else: out of steps without a pattern to name.
+    Anything else: out of steps without a pattern to name (the reason says so when x_end is at a
+    kink of f, found by :func:`gdx.analysis.fd_check`, where ‖∇f‖ cannot reach tol).
 """
 
 from __future__ import annotations
@@ -218,10 +223,10 @@ def diagnose(result, compiled, preset=None, *, tol: float | None = None) -> Diag
     if kind == "minimum" and _still_falling(path):
         slow = _slow(result, w, numbers, 1e-6 if tol is None or tol <= 0 else float(tol))
         rate = slow.numbers.get("contraction", slow.numbers.get("observed_contraction", math.nan))
-        if slow.numbers["condition"] >= 10 or rate >= 0.99:
+        if rate < 1 and (slow.numbers["condition"] >= 10 or rate >= 0.99):
             return slow
         numbers = dict(numbers, steps_needed=slow.numbers.get("steps_needed"))
-    return _max_steps(result, numbers)
+    return _max_steps(result, numbers, compiled)
 
 
 def _diverged(result, compiled) -> Diagnosis:
@@ -476,6 +481,24 @@ def _momentum_hint(lam_min: float, lam_max: float) -> str:
     return f"try momentum: -o momentum --lr {floor_sig(lr, 2)} --momentum {round_sig(rate * rate, 2)} (≈ {fmt(rate, 2)} contraction per step), or -o newton"
 
 
+def _flips(s, scale: float):
+    """(s, sign flips, |Σs|/Σ|s|) when the projected steps s bounce (see the module docstring), else None.
+
+    Projections under 1e-6·scale (scale: the longest recent step) are rounding noise and ignored."""
+    import numpy as np
+
+    big = np.abs(s) > 1e-6 * scale
+    s = s[big]
+    if len(s) < 3:
+        return None
+    flips = int(np.sum(s[:-1] * s[1:] < 0))
+    frac = flips / (len(s) - 1)
+    cancel = float(abs(np.sum(s)) / np.sum(np.abs(s)))  # 1: a steady walk; ≈ 0: steps undo each other
+    if frac >= FLIP_FRACTION or (frac >= 0.25 and cancel <= 0.1):
+        return s, flips, cancel
+    return None
+
+
 def _oscillation(result, w, v) -> Diagnosis | None:
     """Sign flips of Δx_k·v over the last RECENT steps, v the top eigenvector, and lr > 1/λmax."""
     import numpy as np
@@ -486,19 +509,23 @@ def _oscillation(result, w, v) -> Diagnosis | None:
     if len(xs) < 4 or not np.all(np.isfinite(w)):
         return None
     lam_max = float(w[-1])
-    top = np.asarray(v[-1], dtype=float)
-    s = np.diff(xs, axis=0) @ top
-    big = np.abs(s) > 1e-12 * max(1e-300, float(np.max(np.abs(s))))
-    s = s[big]
-    if len(s) < 3:
+    steps = np.diff(xs, axis=0)
+    if not np.any(steps):
         return None
-    flips = int(np.sum(s[:-1] * s[1:] < 0))
-    frac = flips / (len(s) - 1)
     lr = _lr_at(result, result.nit - 1)
     linear = result.optimizer in LINEAR
-    if frac < FLIP_FRACTION or (linear and not (lam_max > 0 and lr > 1 / lam_max)):
+    if linear and not (lam_max > 0 and lr > 1 / lam_max):
         return None
-    numbers = {"steps": int(result.nit), "flips": flips, "pairs": len(s) - 1, "lr": lr, "lambda_max": lam_max,
+    dominant = np.linalg.svd(steps, full_matrices=False)[2][0]
+    for top, label in ((np.asarray(v[-1], dtype=float), "the top curvature direction"),
+                       (dominant, "the main direction of the recent steps")):
+        found = _flips(steps @ top, float(np.max(np.linalg.norm(steps, axis=1))))
+        if found is not None:
+            break
+    else:
+        return None
+    s, flips, cancel = found
+    numbers = {"steps": int(result.nit), "flips": flips, "pairs": len(s) - 1, "cancellation": cancel, "lr": lr, "lambda_max": lam_max,
                "direction": [float(c) for c in top], "grad_norm": float(result.grad_norm)}
     bound = stable_bound(result.optimizer, result.hyper, lam_max) if linear else None
     if linear and lam_max > 0:
@@ -508,14 +535,15 @@ def _oscillation(result, w, v) -> Diagnosis | None:
             factor = abs(1 - lr * lam_max)
             numbers["contraction"] = factor
             extra = f"; along it each step multiplies the error by −{fmt(factor, 3)}" if lr * lam_max > 1 else ""
-        reason = (f"successive steps flip sign along the top curvature direction {_point(top)} in {flips} of the last "
+        reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last "
                   f"{len(s) - 1} pairs: lr = {fmt(lr)} is above 1/λmax = {fmt(1 / lam_max)} (λmax = {fmt(lam_max)}), "
                   f"so each step overshoots the valley floor{extra}.")
         suggestion = f"try --lr ≤ {floor_sig(1 / lam_max)}"
     else:
-        reason = (f"successive steps flip sign along the top curvature direction {_point(top)} in {flips} of the last "
-                  f"{len(s) - 1} pairs: {result.optimizer}'s steps stay about lr = {fmt(lr)} long, so it bounces across "
-                  f"the minimum instead of settling (λmax = {fmt(lam_max)}).")
+        reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last "
+                  f"{len(s) - 1} pairs and cancel out (net {fmt(cancel, 2)} of the distance walked): {result.optimizer}'s "
+                  f"steps stay about lr = {fmt(lr)} long, so it bounces across the minimum instead of settling "
+                  f"(λmax = {fmt(lam_max)}).")
         suggestion = "try a decaying schedule (--schedule cosine) or a smaller --lr"
     return Diagnosis("oscillating", reason, suggestion, numbers)
 
@@ -570,13 +598,40 @@ def _slow(result, w, numbers, tol: float) -> Diagnosis:
     return Diagnosis("slow", reason, suggestion, numbers)
 
 
-def _max_steps(result, numbers) -> Diagnosis:
+def _kink(result, compiled):
+    """The finite-difference check at x_end (one batched f evaluation), or None when f is smooth there."""
+    from .analysis import fd_check
+
+    saved = (compiled.nfev, compiled.njev, compiled.nhev)
+    try:
+        check = fd_check(compiled, result.x, result.jac)
+    finally:
+        compiled.nfev, compiled.njev, compiled.nhev = saved
+    return None if check.differentiable else check
+
+
+def _max_steps(result, numbers, compiled) -> Diagnosis:
+    kink = _kink(result, compiled)
+    if kink is not None:
+        numbers = dict(numbers, differentiable=False)
+        detail = kink.note.split(" — ", 1)[-1]
+        reason = (f"stopped after {result.nit} steps at {_point(result.x)} (f = {fmt(result.fun)}), where f is not "
+                  f"differentiable ({detail}); next to a kink ‖∇f‖ (here {fmt(result.grad_norm, 3)}) cannot fall below "
+                  f"tol, so the run could only end by --steps.")
+        if result.schedule == "constant":
+            suggestion = "use a decaying schedule (--schedule cosine) to settle closer, and judge the run by its loss"
+        else:
+            suggestion = f"judge the run by its loss ({fmt(result.fun, 3)}), not by ‖∇f‖"
+        return Diagnosis("max_steps", reason, suggestion, numbers)
     path = result.path
     loss = path.loss[_finite_rows(path)]
     start = float(loss[0]) if len(loss) else math.nan
     reason = (f"stopped after {result.nit} steps with ‖∇f‖ = {fmt(result.grad_norm, 3)} (not yet ≤ tol); "
               f"the loss went from {fmt(start)} to {fmt(result.fun)} and H at the end is {SHAPE.get(numbers.get('kind'), 'unknown')}.")
     numbers = dict(numbers, start_loss=start)
+    lams = numbers.get("eigenvalues") or []
+    if lams and lams[0] < 0 and len(loss) > 1 and loss[-1] < loss[0]:
+        reason = reason[:-1] + f"; the loss is still falling along a direction of negative curvature (λmin = {fmt(lams[0])}), so there may be no minimum that way."
     more = numbers.get("steps_needed")
     if more:
         reason = reason[:-1] + f"; at its current rate it needs about {more} more steps."

@@ -225,3 +225,26 @@ def test_following_the_suggestions_works():
     _, d = run("x^2 + 3*y^2", "gd", (1.5, 1.5), lr=0.34)
     result, _ = run("x^2 + 3*y^2", "gd", (1.5, 1.5), lr=float(d.suggestion.split()[-1]))
     assert result.status is Status.CONVERGED
+
+
+ACKLEY = "-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20"
+
+
+def test_adam_bouncing_around_ackleys_cone_is_oscillating():
+    # Adam's steps stay ~lr long, so next to the cone's tip it cycles across it.
+    _, d = run(ACKLEY, "adam", (0.45, -0.35), lr=0.01)
+    assert d.verdict == "oscillating" and d.numbers["cancellation"] <= 0.1
+    assert "schedule" in d.suggestion
+
+
+def test_stopping_at_a_kink_is_explained():
+    # with a cosine schedule Adam settles onto the cone's tip, where ‖∇f‖ ≈ 2.8 can never reach tol.
+    c = Compiled(parse_function(ACKLEY))
+    from gdx.schedules import make_schedule
+
+    result = run_to_end(c, make_optimizer("adam", lr=0.01), (0.45, -0.35), steps=1000, tol=1e-6,
+                        schedule=make_schedule("cosine", 0.01, t_max=1000), schedule_name="cosine")
+    assert result.fun < 1e-6 and result.grad_norm > 2
+    d = diagnose(result, c)
+    assert d.verdict == "max_steps" and d.numbers["differentiable"] is False
+    assert "not differentiable" in d.reason and d.suggestion.startswith("judge the run by its loss")

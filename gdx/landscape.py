@@ -130,27 +130,30 @@ def _box_example(variables, flag: str) -> str:
     return f'for example {flag} "' + ",".join(f"{v}=-2:2" for v in shown) + '"'
 
 
-def fit_box(box, points, *, margin: float = 0.05) -> list[tuple[float, float]]:
+def fit_box(box, points, *, margin: float = 0.05, anchors=()) -> list[tuple[float, float]]:
     """Grow ``box`` (never shrink it) to hold the finite ``points`` (shape (N, n)), plus a margin,
     a grown edge rounded outward to a round unit (see :func:`_round_step`).
 
-    Points farther than FIT_REACH box-widths from the box (a diverging run) are left out, so
-    one runaway step does not shrink the landscape to a dot.
+    ``anchors`` (the paths' start points) are always held.  Other points farther than
+    FIT_REACH box-widths from the box so grown (a diverging run) are left out, so one runaway
+    step does not shrink the landscape to a dot.
     """
     import numpy as np
 
+    n = len(box)
+    anchors = np.asarray(anchors, dtype=float).reshape(-1, n) if len(anchors) else np.zeros((0, n))
+    anchors = anchors[np.all(np.isfinite(anchors), axis=1)]
+    pts = np.asarray(points, dtype=float).reshape(-1, n) if len(points) else np.zeros((0, n))
     out = []
-    pts = np.asarray(points, dtype=float).reshape(-1, len(box)) if len(points) else np.zeros((0, len(box)))
     for i, (lo, hi) in enumerate(box):
-        width = hi - lo
+        reach_lo, reach_hi = lo, hi  # the box grown to hold the anchors
+        if len(anchors):
+            reach_lo, reach_hi = min(lo, float(anchors[:, i].min())), max(hi, float(anchors[:, i].max()))
+        width = reach_hi - reach_lo
         col = pts[:, i]
-        near = col[np.isfinite(col) & (col > lo - FIT_REACH * width) & (col < hi + FIT_REACH * width)]
-        new_lo, new_hi = lo, hi
-        if len(near):
-            if near.min() < lo:
-                new_lo = float(near.min())
-            if near.max() > hi:
-                new_hi = float(near.max())
+        near = col[np.isfinite(col) & (col > reach_lo - FIT_REACH * width) & (col < reach_hi + FIT_REACH * width)]
+        new_lo = min(reach_lo, float(near.min())) if len(near) else reach_lo
+        new_hi = max(reach_hi, float(near.max())) if len(near) else reach_hi
         pad = margin * (new_hi - new_lo)
         q = _round_step(new_hi - new_lo)
         out.append((math.floor((new_lo - pad) / q) * q if new_lo < lo else lo,

@@ -364,3 +364,10 @@ def test_default_box_without_a_preset(gdx_main):
     assert ticks[0] == f"{hi:g}" and ticks[-1] == f"{lo:g}"
     x_ticks = out.splitlines()[out.splitlines().index(next(l for l in out.splitlines() if "└" in l)) + 1].split()
     assert x_ticks[0] == f"{lo:g}" and x_ticks[-1] == f"{hi:g}"
+
+
+def test_fit_box_always_holds_the_start_points():
+    box = [(-2.0, 2.0), (-2.0, 2.0)]
+    # a start at (10, −7) is far outside, but it is where the user chose to start: held, with a margin
+    grown = fit_box(box, np.array([[10.0, -7.0], [0.0, 0.0]]), anchors=[(10.0, -7.0)])
+    assert grown[0][0] == -2.0 and grown[0][1] > 10.0 and grown[1][0] < -7.0 and grown[1][1] == 2.0

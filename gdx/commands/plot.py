@@ -192,7 +192,8 @@ def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, 
         import numpy as np
 
         pts = [p for _, p in paths]
-        box = fit_box(base, np.concatenate(pts) if pts else [])
+        starts = [p[0] for p in pts if len(p)]
+        box = fit_box(base, np.concatenate(pts) if pts else [], anchors=starts)
     ix, iy = plot_vars
     projected = [(label, p[:, [ix, iy]]) for label, p in paths]
     marks = known_points(target, fixed, plot_vars)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-B, STEPS, REPEATS = 1000, 1000, 5
+B, STEPS, REPEATS = 1000, 1000, 7
 
 
 def rosenbrock_grad(X):

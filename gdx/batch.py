@@ -121,43 +121,52 @@ def grad_norms(g):
     return np.sqrt(np.vecdot(g, g))
 
 
-def value_and_grad(compiled, x):
-    """(f (m,), ∇f (m, n), Σ∇f² (m,)) of the rows of x, from the compiled f-and-∇f function in
-    one call.
+def evaluator(compiled):
+    """A function x (m, n) ↦ (f (m,), ∇f (m, n)): one call of the compiled f-and-∇f function.
 
-    f and ∇f are the values ``compiled.value_and_grad(x)`` gives (the same generated function);
-    the gradient is assembled into a preallocated array instead of stacked from broadcast
-    copies.  The sum of squares is a cheap approximation of ‖∇f‖² (summed column by column;
-    ``grad_norms`` gives the loop's exact value) used only to decide that no row can stop.
+    f and ∇f are the values ``compiled.value_and_grad(x)`` gives (the same generated function,
+    given the variables as rows of ``x.T``).  ∇f comes back variable-major (``np.array(parts).T``,
+    a Fortran-ordered (m, n) array): no broadcast copies, and when x is Fortran-ordered too the
+    rows of ``x.T`` are contiguous, which numpy works through fastest.  A subclass of Compiled with its own ``value_and_grad`` is
+    called through it.
     """
     import numpy as np
 
-    fg = getattr(compiled, "_fg", None)
-    m, n = x.shape
-    if fg is None or type(compiled).value_and_grad is not _plain_value_and_grad():
-        f, g = compiled.value_and_grad(x)
-        return f, g, np.einsum("ij,ij->i", g, g)
-    compiled.nfev += 1
-    compiled.njev += 1
-    out = fg(x.T)
-    f = out[0]
-    f = np.full(m, float(f)) if np.ndim(f) == 0 else np.asarray(f, dtype=float)
-    g = np.empty((m, n))
-    sq = None
-    for j in range(n):
-        gj = out[1 + j]
-        g[:, j] = gj
-        if n <= 8:
-            sq = gj * gj if sq is None else sq + gj * gj
-    if sq is None or np.ndim(sq) == 0:
-        sq = np.einsum("ij,ij->i", g, g)
-    return f, g, sq
-
-
-def _plain_value_and_grad():
     from .compile import Compiled
 
-    return Compiled.value_and_grad
+    fg = getattr(compiled, "_fg", None)
+    if fg is None or type(compiled).value_and_grad is not Compiled.value_and_grad:
+
+        return compiled.value_and_grad
+
+    def fast(x):
+        m, n = x.shape
+        compiled.nfev += 1
+        compiled.njev += 1
+        out = fg(x.T)
+        f = out[0]
+        f = np.full(m, float(f)) if np.ndim(f) == 0 else np.asarray(f, dtype=float)
+        parts = out[1:]
+        if all(getattr(p, "shape", None) == (m,) for p in parts):
+            g = np.array(parts).T
+        else:  # constant entries are scalars: broadcast them
+            g = np.empty((n, m))
+            for j, p in enumerate(parts):
+                g[j] = p
+            g = g.T
+        return f, g
+
+    return fast
+
+
+def sum_squares(gT):
+    """Σ over the variables of ∇f², from variable-major gradients ``gT`` of shape (n, …): a cheap
+    approximation of ‖∇f‖² (``grad_norms`` gives the loop's exact value) used only to decide
+    that no row can stop."""
+    sq = gT[0] * gT[0]
+    for j in range(1, len(gT)):
+        sq = sq + gT[j] * gT[j]
+    return sq
 
 
 def _all_going(x, f, sq, bounds, tol) -> bool:
@@ -217,6 +226,10 @@ def _lr_column(value, B: int):
     return np.broadcast_to(arr.reshape(-1) if arr.size == B else arr, (B,)).astype(float)
 
 
+#: Steps run between vectorized checks (doubling from BLOCK_MIN after every clean block).
+BLOCK_MIN, BLOCK_MAX = 4, 64
+
+
 def run_batch(
     compiled,
     optimizer,
@@ -233,6 +246,15 @@ def run_batch(
 
     ``lr``: float or (B,) base learning rates (default: the optimizer's ``lr``); used as a
     constant unless ``schedule_fn`` (k ↦ float or per-run array) is given.
+
+    Checking the stopping rules costs a few numpy reductions per step, as much as a small
+    gradient.  So steps run in *blocks*: up to BLOCK_MAX steps with f and ∇f kept, then one
+    vectorized check of the whole block.  A clean block is kept.  Otherwise the run goes back to
+    the first step of the block at which some row may stop (every step's x, state, f and ∇f are
+    kept, so nothing is recomputed) and takes that step with the exact per-row rules.  The
+    result is the same as checking every step: a non-finite x stays non-finite under every
+    update rule of gdx.optim (x + (−lr)·step, x·(1 − lr·λ)), so the finiteness of the block's
+    last x vouches for the earlier ones.
     """
     import numpy as np
 
@@ -266,28 +288,85 @@ def run_batch(
         """The constant learning rate of the working rows: a float when all runs share it."""
         return float(base_lr[0]) if np.all(base_lr == base_lr[0]) else base_lr[rows][:, None]
 
-    rows = np.arange(B)  # the working set: runs still going, in row order
+    # the working set: runs still going (in row order) and everything kept per working row
+    rows = np.arange(B)
     x = X0.copy()
     opt = optimizer
     lr_const = lr_of(rows) if constant else None
     point_steps = 0
     started = time.perf_counter()
+    if B == 0:
+        return _empty_result(compiled, optimizer, X0, base_lr, steps, tol, record_path)
+
+    def lr_at(k):
+        return lr_const if constant else _lr_column(schedule_fn(k), B)[rows][:, None]
+
+    def drop(stop):
+        """Remove the rows flagged in ``stop`` (working indices) from the working set."""
+        nonlocal rows, x, g, f, gn, state, f0, limit, bounds, opt, lr_const
+        keep = np.flatnonzero(~stop)
+        rows, x, g, f, state = rows[keep], x[keep], g[keep], f[keep], _subset_state(state, keep)
+        gn = gn[keep] if gn is not None else None
+        f0, limit = f0[keep], limit[keep]
+        if len(rows):
+            bounds = _bounds(f0, limit)
+            opt = subset_optimizer(optimizer, rows, B)
+            if constant:
+                lr_const = lr_of(rows)
+
+    value_and_grad = evaluator(compiled)
+    x = np.asfortranarray(x)  # variable-major: the compiled function reads contiguous rows of x.T
     k = 0
+    K = BLOCK_MIN
     with np.errstate(all="ignore"):
         state = opt.init(x)
-        f, g, sq = value_and_grad(compiled, x)
+        f, g = value_and_grad(x)
         f0 = f.copy()  # f(x₀) of each working row (for the explosion rule)
         limit = EXPLOSION * (1 + np.abs(f0))
         bounds = _bounds(f0, limit)
+        gn = None
         while True:
+            # -- a block of unchecked steps k, k+1, …, k+K−1 (all < steps) -------------------
+            if k + K <= steps:
+                m = len(rows)
+                F = np.empty((K, m))
+                G = np.empty((n, K, m))  # variable-major, so each G[j] is contiguous
+                kept = []
+                made = K
+                for i in range(K):
+                    kept.append((x, state, f, g))
+                    F[i] = f
+                    G[:, i] = g.T
+                    if record_path:
+                        path_x[k + i, rows] = x
+                        path_loss[k + i, rows] = f
+                    try:
+                        x, state = opt.update(clip(g) if clip else g, state, x, lr_at(k + i), k + i + 1, compiled)
+                    except (NumericalFault, FloatingPointError, np.linalg.LinAlgError):
+                        made = i  # step i is retaken with the exact rules (and its fallback)
+                        break
+                    f, g = value_and_grad(x)
+                good = _clean_steps(F[:made], sum_squares(G[:, :made]), x if made == K else None, kept, bounds, tol)
+                point_steps += good * m
+                if good == K:
+                    k += K
+                    K = min(2 * K, BLOCK_MAX)
+                    continue
+                # back to step k + good: the first that needs the exact rules
+                x, state, f, g = kept[good]
+                if record_path:
+                    path_x[k + good + 1 : k + K, rows] = np.nan
+                    path_loss[k + good + 1 : k + K, rows] = np.nan
+                k += good
+                K = BLOCK_MIN
+            # -- one step with the exact per-row rules ---------------------------------------
             point_steps += len(rows)
             if record_path:
                 path_x[k, rows] = x
                 path_loss[k, rows] = f
             gn = None
-            if _all_going(x, f, sq, bounds, tol):
-                stop = None
-            else:  # some row may break or converge: the exact per-row rules
+            stop = None
+            if not _all_going(x, f, sum_squares(g.T), bounds, tol):
                 gn = grad_norms(g)
                 stop = np.zeros(len(rows), dtype=bool)
                 for j in np.flatnonzero(suspicious(x, f, gn, f0)):
@@ -307,41 +386,33 @@ def run_batch(
             if stop is not None and stop.any():
                 gone = rows[stop]
                 x_end[gone], loss[gone], gnorm[gone], nsteps[gone] = x[stop], f[stop], gn[stop], k
-                keep = np.flatnonzero(~stop)
-                rows, x, g, state = rows[keep], x[keep], g[keep], _subset_state(state, keep)
-                f, gn, f0, limit = f[keep], gn[keep], f0[keep], limit[keep]
-                bounds = _bounds(f0, limit) if len(rows) else bounds
-                opt = subset_optimizer(optimizer, rows, B)
-                if constant:
-                    lr_const = lr_of(rows)
+                drop(stop)
                 if not len(rows):
                     break
-            lr_k = lr_const if constant else _lr_column(schedule_fn(k), B)[rows][:, None]
+            lr_k = lr_at(k)
             gc = clip(g) if clip else g
             try:
-                x, state = opt.update(gc, state, x, lr_k, k + 1, compiled)
+                x_new, state = opt.update(gc, state, x, lr_k, k + 1, compiled)
             except (NumericalFault, FloatingPointError, np.linalg.LinAlgError):
-                x, state, bad = _update_rows(optimizer, gc, state, x, lr_k, k + 1, compiled, rows, B)
+                x_new, state, bad = _update_rows(optimizer, gc, state, x, lr_k, k + 1, compiled, rows, B)
                 if bad:
                     gn = grad_norms(g) if gn is None else gn
+                    stop = np.zeros(len(rows), dtype=bool)
                     for j, why in bad.items():
                         i = rows[j]
                         status[i], cause[i], fault_step[i] = Status.FAULT, why, k + 1
-                    gone = np.array(sorted(bad), dtype=int)
-                    keep = np.array([j for j in range(len(rows)) if j not in bad], dtype=int)
+                        stop[j] = True
                     # the path of a run that faults in an update ends at x_k (as in gdx.loop)
-                    x_end[rows[gone]], nsteps[rows[gone]] = x[gone], k
-                    loss[rows[gone]], gnorm[rows[gone]] = f[gone], gn[gone]
-                    rows, x, state = rows[keep], x[keep], _subset_state(state, keep)
-                    f0, limit = f0[keep], limit[keep]
-                    bounds = _bounds(f0, limit) if len(rows) else bounds
-                    opt = subset_optimizer(optimizer, rows, B)
-                    if constant:
-                        lr_const = lr_of(rows)
+                    gone = rows[stop]
+                    x_end[gone], loss[gone], gnorm[gone], nsteps[gone] = x[stop], f[stop], gn[stop], k
+                    x = x_new
+                    drop(stop)
+                    x_new = x
                     if not len(rows):
                         break
+            x = x_new
             k += 1
-            f, g, sq = value_and_grad(compiled, x)
+            f, g = value_and_grad(x)
     wall = time.perf_counter() - started
     return BatchResult(
         variables=tuple(compiled.variables),
@@ -361,6 +432,48 @@ def run_batch(
         point_steps=point_steps,
         path_x=path_x,
         path_loss=path_loss,
+    )
+
+
+def _clean_steps(F, S, x_last, kept, bounds, tol) -> int:
+    """How many leading steps of a block no row can stop at (see :func:`_all_going`).
+
+    F: (K, m) losses, S: (K, m) sums of squared gradients of the block's points; ``x_last``: the point after
+    the block's last update (None when the block was cut short by an exception).  When every
+    F and G pass but ``x_last`` is not finite, the kept points are scanned for the first
+    non-finite x.
+    """
+    import math
+
+    import numpy as np
+
+    K = len(F)
+    if K == 0:
+        return 0
+    lo, hi = bounds
+    if (F.min() >= lo and F.max() <= hi and S.min() > tol * tol * (1 + 1e-9) and math.isfinite(S.sum())
+            and (x_last is None or math.isfinite(x_last.sum()))):
+        if x_last is not None:
+            return K
+        bad = np.zeros(K, dtype=bool)
+    else:
+        bad = ~((F >= lo) & (F <= hi)).all(axis=1) | ~((S > tol * tol * (1 + 1e-9)) & np.isfinite(S)).all(axis=1)
+    for i in range(K):  # x_k finite for every kept point before the first bad step?
+        if bad[i] or not math.isfinite(kept[i][0].sum()):
+            return i
+    return K
+
+
+def _empty_result(compiled, optimizer, X0, base_lr, steps, tol, record_path) -> BatchResult:
+    import numpy as np
+
+    n = compiled.n
+    return BatchResult(
+        variables=tuple(compiled.variables), optimizer=optimizer.name, x0=X0, x=X0.copy(), loss=np.zeros(0),
+        grad_norm=np.zeros(0), status=[], steps=np.zeros(0, dtype=int), fault_step=np.zeros(0, dtype=int),
+        cause=[], lr=base_lr, max_steps=steps, tol=tol, wall_time=0.0, point_steps=0,
+        path_x=np.zeros((steps + 1, 0, n)) if record_path else None,
+        path_loss=np.zeros((steps + 1, 0)) if record_path else None,
     )
 
 

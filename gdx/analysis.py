@@ -23,7 +23,7 @@ from .errors import GdxError
 #: The box searched for critical points when neither --box nor a preset's domain gives one.
 DEFAULT_BOX = (-5.0, 5.0)
 #: Seconds allowed for exact (symbolic) solving of ∇f = 0 before the numeric search alone answers.
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 3.0
 #: An eigenvalue counts as zero when |λ| ≤ EIG_TOL · max|λ| (or ≤ EIG_ATOL).
 EIG_TOL = 1e-6
 EIG_ATOL = 1e-12
@@ -396,8 +396,9 @@ def critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT) -> list:
 def find_critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT, max_points: int = MAX_POINTS) -> CriticalSearch:
     """Solve ∇f = 0 in ``box`` ({var: (lo, hi)} or a list of (lo, hi) in variable order).
 
-    1. Exact: ``sympy.solve(∇f, vars)`` in a forked child process, killed after ``timeout``
-       seconds (0 skips it).  Real solutions inside the box are kept.
+    1. Exact: ``sympy.solve(∇f, vars)`` in a forked child process, running while the numeric
+       search does and killed ``timeout`` seconds after it started (0 skips it).  Real
+       solutions inside the box are kept.
     2. Numeric, always: Levenberg–Marquardt-damped Newton on ∇f = 0 (step
        d = −(HᵀH + μI)⁻¹Hᵀ∇f, μ adapted per start) from a grid of starts (random in more than 3
        dimensions), vectorized across starts.  A start counts when ‖∇f‖ ≤ 1e-7·(1 + median ‖∇f‖
@@ -415,16 +416,8 @@ def find_critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT, max
     hi = np.array([box[v][1] for v in variables], dtype=float)
     search = CriticalSearch(points=[], box=box, symbolic="skipped")
 
-    exact = []
-    if timeout and timeout > 0:
-        status, sols, note = solve_symbolic(compiled, timeout)
-        search.symbolic = status
-        search.symbolic_count = len(sols)
-        if note:
-            search.notes.append(note)
-        exact = [s for s in sols if _inside(np.array(s), lo, hi)]
-
-    found = [(np.array(s, dtype=float), 0.0, "symbolic") for s in exact]
+    solver = start_solver(compiled) if timeout and timeout > 0 else None  # works while we search
+    found = []
     rounds, total_starts, new_last = 0, 0, 0
     per_axis = _grid_size(compiled.n)
     for r in range(3):
@@ -442,6 +435,13 @@ def find_critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT, max
             break
     search.starts, search.rounds = total_starts, rounds
     search.complete = new_last == 0
+    if timeout and timeout > 0:
+        status, sols, note = finish_solver(solver, timeout)
+        search.symbolic = status
+        search.symbolic_count = len(sols)
+        if note:
+            search.notes.append(note)
+        found = [(np.array(s, dtype=float), 0.0, "symbolic") for s in sols if _inside(np.array(s), lo, hi)] + found
     merged = _merge(found, lo, hi)
     if len(merged) > max_points:
         search.truncated = True
@@ -594,20 +594,37 @@ def solve_symbolic(compiled, timeout: float):
     sympy gave up on part), ``timeout``, ``failed``.  Points are the real solutions as float
     tuples (a solution counts as real when |Im| ≤ 1e-9·(1 + |Re|)).
     """
+    return finish_solver(start_solver(compiled), timeout)
+
+
+def start_solver(compiled):
+    """Fork the exact solver; it works while the caller does the numeric search (see finish_solver)."""
     import multiprocessing as mp
+    import time
 
     try:
         ctx = mp.get_context("fork")
     except ValueError:
-        return "failed", [], "exact solving needs fork(); numeric search only"
+        return None
     grad = compiled.gradient  # derived in the parent (it is needed anyway for the display)
     symbols = compiled.problem.symbols
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_solve_child, args=(send, grad, symbols), daemon=True)
     proc.start()
     send.close()
+    return proc, recv, time.monotonic()
+
+
+def finish_solver(handle, timeout: float):
+    """Wait for the solver until ``timeout`` s after it started; kill it if it is still working."""
+    import time
+
+    if handle is None:
+        return "failed", [], "exact solving needs fork(); numeric search only"
+    proc, recv, started = handle
     try:
-        if recv.poll(timeout):
+        left = max(0.0, started + timeout - time.monotonic())
+        if recv.poll(left):
             try:
                 status, points, note = recv.recv()
             except EOFError:

@@ -34,9 +34,9 @@ def analyze(
     function: str = typer.Argument(..., help="Expression, preset name or preset .toml file (or a vector: \"x*y, x+y^2\").", show_default=False),
     at: Optional[str] = typer.Option(None, "--at", help='Analyze this point: "1.5,-0.5" or "x=1.5,y=-0.5".'),
     box: Optional[str] = typer.Option(
-        None, "--box", help='Box for critical points: "x=-5:5,y=-2:2" or "-5:5". [default: the preset\'s domain, else -5:5 per variable]'
+        None, "--box", help='Box for critical points: "x=-5:5,y=-2:2" or "-5:5". \\[default: the preset\'s domain, else -5:5 per variable]'
     ),
-    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". [default: natural sort]'),
+    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
     timeout: float = typer.Option(3.0, "--timeout", help="Seconds for exact solving of ∇f = 0, which runs alongside the numeric search (0: numeric search only)."),
     no_critical: bool = typer.Option(False, "--no-critical", help="Skip the critical-point search."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document and nothing else."),

@@ -435,7 +435,7 @@ def _converged(result, compiled, preset, w, v, kind, numbers) -> Diagnosis:
             g = min(minima, key=lambda m: float(m.value))
             if float(g.value) < float(result.fun) - 1e-6 * (1 + abs(float(result.fun))):
                 reason += f" The global minimum is f = {fmt(g.value)} at {_point(g.at)}."
-                suggestion = f"try another start (--start \"{','.join(fmt(c, 3) for c in g.at)}\" is the global one) or -o momentum"
+                suggestion = f"try another --start, in the global minimum's basin around {_point(g.at)}, or -o momentum, which can roll past a shallow minimum"
         if not suggestion and not is_global and _constant_curvature(result, compiled, w):
             suggestion = _faster(result, w, numbers)
         return Diagnosis("converged", reason, suggestion, numbers)

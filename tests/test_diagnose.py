@@ -134,7 +134,7 @@ def test_known_global_and_local_minima_of_presets():
     camel = load_preset("six-hump-camel")
     _, d = run(camel.expression, "gd", (1.5, -1.0), preset=camel, lr=0.01)
     assert d.verdict == "converged" and d.numbers["known_minimum"] is True and d.numbers["global_minimum"] is False
-    assert "global minimum is f = -1.032" in d.reason and d.suggestion.startswith("try another start")
+    assert "global minimum is f = -1.032" in d.reason and d.suggestion.startswith("try another --start")
 
 
 def test_plateau_preset_with_gradient_descent():

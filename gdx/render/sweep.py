@@ -168,11 +168,12 @@ def heatmap(sweep, *, width: int = 80, color: bool = False):
     out.append(" " * lw + " └" + "─" * (cw * cols) + "\n")
     out.append(_x_axis(a0, cols, cw, lw + 2) + "\n")
     out.append(" " * (lw + 2) + a0.name + (" (log scale)" if a0.log else "") + f"   ↑ {a1.name}\n")
-    rng = f" {fmt(scale[0], 2)}…{fmt(scale[1], 2)}{' log' if log else ''}" if scale else ""
     if sweep.metric == "loss":
+        rng = f" {fmt(scale[0], 2)}…{fmt(scale[1], 2)}{' (log)' if log else ''}" if scale else ""
         legend = f"{RAMP[0]} converged · {RAMP[1:]} not converged, loss{rng} · {DIVERGED} diverged · {BEST} best"
     else:
-        legend = f"{RAMP[:-1]} steps to converge{rng} · {RAMP[-1]} not converged · {DIVERGED} diverged · {BEST} best"
+        rng = f" {round(scale[0])}…{round(scale[1])}{' (log)' if log else ''}" if scale else ""
+        legend = f"{RAMP[:-1]} converged in{rng} steps · {RAMP[-1]} not converged · {DIVERGED} diverged · {BEST} best"
     out.append(legend)
     return out
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 
 from .errors import GdxError
 
-#: The box searched for critical points when neither --box nor a preset's domain gives one.
-DEFAULT_BOX = (-5.0, 5.0)
 #: Seconds allowed for exact (symbolic) solving of ∇f = 0 before the numeric search alone answers.
 DEFAULT_TIMEOUT = 3.0
 #: An eigenvalue counts as zero when |λ| ≤ EIG_TOL · max|λ| (or ≤ EIG_ATOL).
@@ -280,57 +278,6 @@ def fd_check(compiled, x, g=None) -> FDCheck:
 
 def fmt_num(v, digits: int = 4) -> str:
     return f"{float(v):.{digits}g}"
-
-
-# -- the box ----------------------------------------------------------------------------------
-def parse_box(spec: str, variables: tuple[str, ...]) -> dict:
-    """``"x=-5:5,y=-2:2"`` (by name; unnamed variables get DEFAULT_BOX) or ``"-5:5"`` (every variable)."""
-    parts = [p.strip() for p in spec.split(",") if p.strip()]
-    if not parts:
-        raise GdxError("--box is empty", kind="usage error", source=spec, hint='for example --box "x=-5:5,y=-5:5"')
-    box = {v: DEFAULT_BOX for v in variables}
-    if len(parts) == 1 and "=" not in parts[0]:
-        lo_hi = _interval(parts[0], spec)
-        return {v: lo_hi for v in variables}
-    for part in parts:
-        name, sep, rng = part.partition("=")
-        name = name.strip()
-        if not sep or name not in variables:
-            i = spec.find(part)
-            raise GdxError(
-                f"--box: unknown variable '{name}'" if sep else f"--box: '{part}' is not name=lo:hi",
-                kind="usage error",
-                source=spec,
-                span=(i, i + len(part)) if i >= 0 else None,
-                hint=f"the variables are {', '.join(variables)}; for example --box \"{','.join(f'{v}=-5:5' for v in variables)}\"",
-            )
-        box[name] = _interval(rng, spec)
-    return box
-
-
-def _interval(text: str, spec: str) -> tuple[float, float]:
-    lo_s, sep, hi_s = text.strip().partition(":")
-    try:
-        lo, hi = float(lo_s), float(hi_s)
-    except ValueError:
-        lo = hi = math.nan
-    if not sep or not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
-        i = spec.find(text)
-        raise GdxError(
-            f"--box: '{text.strip()}' is not an interval lo:hi with lo < hi",
-            kind="usage error",
-            source=spec,
-            span=(i, i + len(text)) if i >= 0 else None,
-            hint='for example --box "x=-5:5,y=-2:2"',
-        )
-    return lo, hi
-
-
-def default_box(variables, preset=None) -> dict:
-    """The preset's domain, else DEFAULT_BOX for every variable."""
-    if preset is not None and getattr(preset, "domain", None):
-        return {v: tuple(float(c) for c in preset.domain.get(v, DEFAULT_BOX)) for v in variables}
-    return {v: DEFAULT_BOX for v in variables}
 
 
 # -- critical points ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Row i of ``X0`` (shape ``(B, n)``) is run i.  Every step evaluates f and ∇f of
 in ONE call of the compiled function (variables on the last axis) and applies ONE optimizer
 update to them.  The stopping rules are those of :mod:`gdx.loop`, per row: at x_k,
 
-* :func:`gdx.loop._broken` (non-finite x, f or ∇f, or an exploding loss) ends the row with
+* :func:`gdx.loop.broken_cause` (non-finite x, f or ∇f, or an exploding loss) ends the row with
   ``fault`` (f or ∇f is not a number at a finite x) or ``diverged`` (everything else);
 * ‖∇f(x_k)‖ ≤ tol ends it with ``converged``;
 * k = steps ends it with ``max_steps``;
@@ -89,18 +89,10 @@ class BatchResult:
         return out
 
 
-def status_of_cause(cause: str):
-    """The status a broken point gets (gdx.loop.run's rule): ``fault`` for an undefined value
-    ("not a number: …"), ``diverged`` otherwise."""
-    from .result import Status
-
-    return Status.FAULT if cause.startswith("not a number") else Status.DIVERGED
-
-
 def suspicious(x, f, gn, f0):
-    """Rows (bool (B,)) for which :func:`gdx.loop._broken` may report a cause: anything
+    """Rows (bool (B,)) for which :func:`gdx.loop.broken_cause` may report a cause: anything
     non-finite, or |f − f₀| > EXPLOSION·(1 + |f₀|).  A cheap vectorized pre-filter; the cause
-    and status of each flagged row come from ``_broken`` itself."""
+    and status of each flagged row come from ``broken_cause`` itself."""
     import numpy as np
 
     from .loop import EXPLOSION
@@ -259,7 +251,7 @@ def run_batch(
     import numpy as np
 
     from .errors import NumericalFault
-    from .loop import EXPLOSION, _broken
+    from .loop import EXPLOSION, broken_cause, status_of_cause
     from .result import Status
 
     X0 = np.array(X0, dtype=float)
@@ -370,7 +362,7 @@ def run_batch(
                 gn = grad_norms(g)
                 stop = np.zeros(len(rows), dtype=bool)
                 for j in np.flatnonzero(suspicious(x, f, gn, f0)):
-                    why = _broken(x[j], float(f[j]), float(gn[j]), float(f0[j]))
+                    why = broken_cause(x[j], float(f[j]), float(gn[j]), float(f0[j]))
                     if why:
                         i = rows[j]
                         status[i], cause[i], fault_step[i] = status_of_cause(why), why, k

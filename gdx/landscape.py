@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from .errors import GdxError
 
 #: The range of every variable when neither --box nor a preset's domain gives one.
-DEFAULT_RANGE = (-2.0, 2.0)
+DEFAULT_RANGE = (-5.0, 5.0)
 
 #: Log levels are used when the largest f − f_min sampled is at least this many times its value
 #: at the 10th percentile: the landscape spans two decades or more.

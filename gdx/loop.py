@@ -74,10 +74,9 @@ def run(
                 yield step
                 if f0 is None:
                     f0 = f
-                broken = _broken(x, f, gn, f0)
-                if broken:
-                    status = Status.FAULT if broken.startswith("not a number") else Status.DIVERGED
-                    cause, fault_step = broken, k
+                cause = broken_cause(x, f, gn, f0)
+                if cause:
+                    status, fault_step = status_of_cause(cause), k
                     break
                 if gn <= tol:
                     status = Status.CONVERGED
@@ -103,7 +102,12 @@ def run(
     yield Finished(_result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall))
 
 
-def _broken(x, f: float, gn: float, f0: float) -> str | None:
+def status_of_cause(cause: str) -> Status:
+    """A NaN (undefined f or ∇f) is a fault; overflow and explosion are divergence."""
+    return Status.FAULT if cause.startswith("not a number") else Status.DIVERGED
+
+
+def broken_cause(x, f: float, gn: float, f0: float) -> str | None:
     """Why the point x_k ends the run, or None: non-finite values or an exploding loss."""
     if math.isnan(f) or math.isnan(gn):
         if not all(math.isfinite(v) for v in x):

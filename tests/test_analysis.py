@@ -11,9 +11,7 @@ from gdx.analysis import (
     analyze_vector,
     classify,
     critical_points,
-    default_box,
     find_critical_points,
-    parse_box,
     solve_symbolic,
 )
 from gdx.compile import Compiled
@@ -135,7 +133,7 @@ def test_exact_solving_is_used_when_it_finishes():
 def test_quartic_double_well_by_hand():
     # f = x^4 - 2x^2 + y^2: ∇f = (4x^3 - 4x, 2y) = 0 at x ∈ {-1, 0, 1}, y = 0;
     # H = diag(12x^2 - 4, 2): minima at x = ±1 (f = -1), saddle at 0 (f = 0).
-    points = critical_points(compiled("x^4 - 2*x^2 + y^2"), parse_box("x=-2:2,y=-1:1", ("x", "y")), timeout=0)
+    points = critical_points(compiled("x^4 - 2*x^2 + y^2"), [(-2, 2), (-1, 1)], timeout=0)
     got = sorted((round(p.at[0], 9), round(p.at[1], 9), p.kind, round(p.value, 9)) for p in points)
     assert got == [(-1.0, 0.0, "minimum", -1.0), (0.0, 0.0, "saddle", 0.0), (1.0, 0.0, "minimum", -1.0)]
 
@@ -241,13 +239,17 @@ def test_jacobian_by_hand_and_by_finite_differences():
 
 
 def test_box_parsing_and_defaults():
-    assert parse_box("x=-1:2,y=0:3", ("x", "y")) == {"x": (-1.0, 2.0), "y": (0.0, 3.0)}
-    assert parse_box("-2:2", ("x", "y")) == {"x": (-2.0, 2.0), "y": (-2.0, 2.0)}
-    assert parse_box("y=0:1", ("x", "y")) == {"x": (-5.0, 5.0), "y": (0.0, 1.0)}
-    assert default_box(("x",)) == {"x": (-5.0, 5.0)}
+    """analyze reads --box with the landscape's parser; unnamed variables keep the default range."""
+    from gdx.landscape import DEFAULT_RANGE, parse_box
+
+    fill = [DEFAULT_RANGE, DEFAULT_RANGE]
+    assert DEFAULT_RANGE == (-5.0, 5.0)
+    assert parse_box("x=-1:2,y=0:3", ("x", "y"), fill=fill) == [(-1.0, 2.0), (0.0, 3.0)]
+    assert parse_box("-2:2,-1:1", ("x", "y"), fill=fill) == [(-2.0, 2.0), (-1.0, 1.0)]
+    assert parse_box("y=0:1", ("x", "y"), fill=fill) == [(-5.0, 5.0), (0.0, 1.0)]
     for bad in ("z=0:1", "x=1:0", "x=a:b", "x=1", ""):
         with pytest.raises(GdxError):
-            parse_box(bad, ("x", "y"))
+            parse_box(bad, ("x", "y"), fill=fill)
 
 
 def test_symbolic_solving_is_time_bounded():

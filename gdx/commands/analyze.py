@@ -34,14 +34,14 @@ def analyze(
     function: str = typer.Argument(..., help="Expression, preset name or preset .toml file (or a vector: \"x*y, x+y^2\").", show_default=False),
     at: Optional[str] = typer.Option(None, "--at", help='Analyze this point: "1.5,-0.5" or "x=1.5,y=-0.5".'),
     box: Optional[str] = typer.Option(
-        None, "--box", help='Box for critical points: "x=-5:5,y=-2:2" or "-5:5". \\[default: the preset\'s domain, else -5:5 per variable]'
+        None, "--box", help='Box for critical points: "x=-5:5,y=-2:2" (or "-5:5,-2:2" in variable order). \\[default: the preset\'s domain, else -5:5 per variable]'
     ),
     variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
     timeout: float = typer.Option(3.0, "--timeout", help="Seconds for exact solving of ∇f = 0, which runs alongside the numeric search (0: numeric search only)."),
     no_critical: bool = typer.Option(False, "--no-critical", help="Skip the critical-point search."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document and nothing else."),
 ) -> None:
-    import json
+    from ..render.console import write_json
 
     from ..errors import GdxError
     from ..target import parse_point, resolve_target
@@ -59,7 +59,7 @@ def analyze(
         from ..render.console import make_console
 
         out = make_console()
-        out.file.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        write_json(out, doc)
         return
     from ..render.console import make_console
 
@@ -67,12 +67,15 @@ def analyze(
 
 
 def _scalar(target, point, box_spec, timeout, critical):
-    from ..analysis import analyze_point, default_box, find_critical_points, parse_box, tidy
+    from ..analysis import analyze_point, find_critical_points, tidy
+    from ..landscape import default_box, parse_box
     from ..compile import Compiled
     from ..render.mathtext import math_text
 
     problem = target.problem
-    box = parse_box(box_spec, problem.variables) if box_spec is not None else default_box(problem.variables, target.preset)
+    box = default_box(target)
+    if box_spec is not None:
+        box = parse_box(box_spec, problem.variables, fill=box)
     compiled = Compiled(problem)
     _ = compiled.hessian  # derive ∇f and H once, before anything is shown
     local = analyze_point(compiled, point) if point is not None and problem.n else None

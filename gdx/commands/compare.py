@@ -85,7 +85,7 @@ def compare(
         files = export_all(export, runs)
     rows = [table_row(run) for run in runs]
     if json_out:
-        import json
+        from ..render.console import write_json
 
         doc = {
             "function": target.text,
@@ -94,7 +94,7 @@ def compare(
             "start": list(x0),
             "runs": rows,
         }
-        out.file.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        write_json(out, doc)
     else:
         out.print(comparison_table(rows))
         if not no_plot:

@@ -199,7 +199,7 @@ def run_diagnosis(prepared, result):
 
 def finish(prepared, result, out, *, quiet: bool, json_out: bool, plot: bool, landscape: bool = False, png=None) -> int:
     """After a run: export first (nothing computed is lost), then plot, summary or JSON."""
-    import json
+    from ..render.console import write_json
 
     from ..render.summary import summary_panel
 
@@ -215,7 +215,7 @@ def finish(prepared, result, out, *, quiet: bool, json_out: bool, plot: bool, la
         write_run_png(png, prepared, result)
     if json_out:
         doc = run_document(prepared, result, extra)
-        out.file.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        write_json(out, doc)
         return exit_code(result)
     if plot and len(result.path) > 1:
         from rich.text import Text

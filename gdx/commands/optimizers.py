@@ -17,7 +17,7 @@ def optimizers(
     name: str = typer.Argument(None, help="Show only this optimizer.", show_default=False),
     json_out: bool = typer.Option(False, "--json", help="Print the list as JSON."),
 ) -> None:
-    import json
+    from ..render.console import write_json
 
     from ..errors import GdxError, did_you_mean
     from ..optim import OPTIMIZERS, describe
@@ -30,7 +30,7 @@ def optimizers(
         items = [d for d in items if d["name"] == name]
     out = make_console()
     if json_out:
-        out.file.write(json.dumps(items, indent=1) + "\n")
+        write_json(out, items)
         return
     for item in items:
         out.print(optimizer_panel(item))

@@ -17,7 +17,7 @@ def presets(
     name: str = typer.Argument(None, help="A preset name or .toml file to show in full.", show_default=False),
     json_out: bool = typer.Option(False, "--json", help="Print all (or the one named) as JSON data."),
 ) -> None:
-    import json
+    from ..render.console import write_json
 
     from .. import presets as lib
     from ..render.console import make_console
@@ -26,7 +26,7 @@ def presets(
     out = make_console()
     if json_out:
         data = [p.to_dict() for p in items]
-        out.file.write(json.dumps(data[0] if name else data, indent=1) + "\n")
+        write_json(out, data[0] if name else data)
         return
     if name:
         out.print(preset_panel(items[0]))

@@ -92,7 +92,7 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
 def run_command(function, optimizer, given, *, num, grid_num, linear, metric, steps, tol, start, clip_norm,
                 variables, json_out) -> int:
     """Parse, run, draw; return the exit status (1 when every run diverged)."""
-    import json
+    from ..render.console import write_json
 
     from ..compile import Compiled
     from ..config import DEFAULT_STEPS, DEFAULT_TOL, RunConfig, check_counts, optimizer_settings
@@ -128,7 +128,7 @@ def run_command(function, optimizer, given, *, num, grid_num, linear, metric, st
             "variables": list(target.problem.variables),
             **result.to_dict(),
         }
-        out.file.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        write_json(out, doc)
         return code
     show(out, target, result)
     return code
@@ -182,7 +182,7 @@ def multistart_box(target, spec: str | None):
 def show_multistart(prepared, *, starts: int, seed: int, box: str | None, json_out: bool) -> int:
     """Run ``starts`` random starts as one batch; print the basins table and the basin map (or
     JSON).  Exit status 1 when every run diverged."""
-    import json
+    from ..render.console import write_json
 
     from rich.text import Text
 
@@ -216,7 +216,7 @@ def show_multistart(prepared, *, starts: int, seed: int, box: str | None, json_o
             "tol": prepared.tol,
             **ms.to_dict(),
         }
-        out.file.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        write_json(out, doc)
         return code
     label = target.preset.title if target.preset is not None else f"f = {math_text(target.problem.expr)}"
     out.print(Text(label))

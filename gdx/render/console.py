@@ -33,3 +33,10 @@ def fmt(v: float, digits: int = 6) -> str:
 
 def fmt_point(x, digits: int = 6) -> str:
     return "(" + ", ".join(fmt(v, digits) for v in x) + ")"
+
+
+def write_json(console, data) -> None:
+    """One JSON document on the console's stream: UTF-8 as is, no NaN (gdx writes 'nan')."""
+    import json
+
+    console.file.write(json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False) + "\n")

@@ -61,7 +61,7 @@ def json_text(result, meta: dict | None = None) -> str:
     data = result.to_dict(path=True)
     if meta:
         data.update(meta)
-    return json.dumps(data, indent=1, allow_nan=False)
+    return json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False)
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:

@@ -52,22 +52,24 @@ def summary_panel(result, *, diagnosis=None, known_minimum: str | None = None):
     from rich.panel import Panel
     from rich.table import Table
 
+    from rich.markup import escape
+
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     style = STATUS_STYLE.get(result.status.value, "bold")
-    table.add_row("status", f"[{style}]{result.status.value}[/] — {result.message}")
+    table.add_row("status", f"[{style}]{result.status.value}[/] — {escape(result.message)}")
     table.add_row("steps", str(result.nit))
     point = ", ".join(f"{n} = {fmt(v, 10)}" for n, v in zip(result.variables, result.x))
     table.add_row("final x", point)
     table.add_row("loss", fmt(result.fun, 10))
     table.add_row("|grad|", fmt(result.grad_norm, 4))
     if known_minimum:
-        table.add_row("known min", known_minimum)
+        table.add_row("known min", escape(known_minimum))
     table.add_row("evaluations", f"f,∇f: {result.njev}   H: {result.nhev}")
     table.add_row("wall time", f"{result.wall_time * 1000:.1f} ms")
     if diagnosis is not None:
-        table.add_row("diagnosis", f"[bold]{diagnosis.verdict}[/] — {diagnosis.reason}")
+        table.add_row("diagnosis", f"[bold]{escape(diagnosis.verdict)}[/] — {escape(diagnosis.reason)}")
         if diagnosis.suggestion:
-            table.add_row("suggestion", diagnosis.suggestion)
+            table.add_row("suggestion", escape(diagnosis.suggestion))
     return Panel(table, title="result", title_align="left", expand=False)

@@ -371,3 +371,12 @@ def test_fit_box_always_holds_the_start_points():
     # a start at (10, −7) is far outside, but it is where the user chose to start: held, with a margin
     grown = fit_box(box, np.array([[10.0, -7.0], [0.0, 0.0]]), anchors=[(10.0, -7.0)])
     assert grown[0][0] == -2.0 and grown[0][1] > 10.0 and grown[1][0] < -7.0 and grown[1][1] == 2.0
+
+
+def test_paths_without_a_preset_get_a_box_around_their_starts():
+    """The starts ± 2 (holding the origin), rounded out to whole units — worked by hand."""
+    from gdx.commands.plot import around
+
+    assert around([(1.5, 0.8)]) == [(-2.0, 2.0), (-2.0, 2.0)]
+    assert around([(4.2, -0.3)]) == [(-2.0, 5.0), (-2.0, 2.0)]
+    assert around([(1.0, 1.0), (-3.6, 0.0)]) == [(-5.0, 2.0), (-2.0, 2.0)]

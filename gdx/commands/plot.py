@@ -176,6 +176,20 @@ def slice_defaults(target) -> dict:
     return {v: 0.0 for v in variables}
 
 
+def around(points, *, half_width: float = 2.0) -> list[tuple[float, float]]:
+    """Without a preset's domain, a box centred on the origin's grid around the start points:
+    each axis spans the starts ± ``half_width``, rounded out to whole units (−2:2 for a start
+    at (1.5, 0.8)), so a path is drawn at a readable size rather than lost in a fixed box."""
+    import math
+
+    import numpy as np
+
+    pts = np.asarray(points, dtype=float)
+    lo = np.minimum(pts.min(axis=0), 0.0) - 0.5
+    hi = np.maximum(pts.max(axis=0), 0.0) + 0.5
+    return [(float(math.floor(min(a, -half_width))), float(math.ceil(max(b, half_width)))) for a, b in zip(lo, hi)]
+
+
 def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, paths=(), critical=True) -> Scene:
     """Box (fitted to the paths when --box is not given), slice, markers and projected paths."""
     from ..landscape import (critical_marks, default_box, fit_box, known_points, merge_marks, parse_box,
@@ -193,6 +207,8 @@ def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, 
 
         pts = [p for _, p in paths]
         starts = [p[0] for p in pts if len(p)]
+        if target.preset is None and starts:
+            base = around(starts)
         box = fit_box(base, np.concatenate(pts) if pts else [], anchors=starts)
     ix, iy = plot_vars
     projected = [(label, p[:, [ix, iy]]) for label, p in paths]

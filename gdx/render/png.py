@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import ExitCode, GdxError
 
 FORMATS = (".png", ".svg", ".pdf")
-INSTALL_HINT = 'install the extra: pip install "gdx[png]"  (or just: pip install matplotlib)'
+INSTALL_HINT = 'install the extra: pip install "gdx[png]" (from a checkout: pip install ".[png]"), or just: pip install matplotlib'
 PNG_LEVELS = 20
 PNG_GRID = (240, 240)
 MARKERS = {"minimum": ("*", 15), "saddle": ("X", 9), "maximum": ("^", 9)}

@@ -36,6 +36,7 @@ class RunConfig:
     tol: float | None = None
     start: str | None = None
     export: str | None = None
+    timeout: float | None = None  # bound on the symbolic work, seconds (None: gdx.sandbox.DEFAULT_TIMEOUT)
 
 
 @dataclass
@@ -90,14 +91,25 @@ def optimizer_settings(config: RunConfig, preset) -> tuple[str, dict, int | None
     return name, hyper, steps, tol
 
 
+def symbolic_timeout(config: RunConfig) -> float:
+    """--timeout, checked (> 0 seconds), else gdx.sandbox.DEFAULT_TIMEOUT."""
+    from .sandbox import DEFAULT_TIMEOUT, check_timeout
+
+    return DEFAULT_TIMEOUT if config.timeout is None else check_timeout(config.timeout)
+
+
 def prepare(config: RunConfig, *, target=None, compiled=None) -> Prepared:
-    """Resolve and check a configuration; build (or reuse) the compiled problem."""
-    from .compile import Compiled
+    """Resolve and check a configuration; build (or reuse) the compiled problem.
+
+    The symbolic work (∇f, H and their compiled code) runs in a child process bounded by
+    ``config.timeout`` seconds (gdx.derive.compile_bounded).
+    """
     from .optim import make_optimizer
     from .schedules import make_schedule
     from .target import resolve_target, start_point
 
     check_counts(config.steps, config.tol, config.clip_norm)
+    timeout = symbolic_timeout(config)
     if target is None:
         target = resolve_target(config.function, config.variables)
     name, hyper, steps, tol = optimizer_settings(config, target.preset)
@@ -119,5 +131,7 @@ def prepare(config: RunConfig, *, target=None, compiled=None) -> Prepared:
 
         check_export_path(config.export)
     if compiled is None:
-        compiled = Compiled(target.problem)
+        from .derive import compile_bounded
+
+        compiled = compile_bounded(target.problem, timeout=timeout)
     return Prepared(replace(config), target, compiled, optimizer, schedule, x0, steps, tol)

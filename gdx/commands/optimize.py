@@ -57,6 +57,7 @@ def optimize(
     steps: Optional[int] = typer.Option(None, "--steps", help="Maximum number of updates. \\[default: the preset's, else 1000]"),
     tol: Optional[float] = typer.Option(None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. \\[default: 1e-6]"),
     start: Optional[str] = typer.Option(None, "--start", help='Start point: "1.5,-0.5" or "x=1.5,y=-0.5".'),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Bound, in seconds, on the symbolic work (gradient, Hessian, compiling them); exit 3 when hit. [default: 10]"),
     variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
     every: Optional[int] = typer.Option(None, "--every", min=1, help="Show every K-th step. \\[default: log-spaced rows]", rich_help_panel=OUT),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary.", rich_help_panel=OUT),
@@ -76,7 +77,7 @@ def optimize(
     config = RunConfig(
         function=function, variables=variables, optimizer=optimizer, hyper=hyper, schedule=schedule,
         gamma=gamma, step_size=step_size, t_max=t_max, eta_min=eta_min, clip_norm=clip_norm,
-        steps=steps, tol=tol, start=start, export=str(export) if export is not None else None,
+        steps=steps, tol=tol, start=start, export=str(export) if export is not None else None, timeout=timeout,
     )
     if starts is not None:  # many starts: one batch, basins instead of one path
         from .sweep import check_multistart_flags, show_multistart

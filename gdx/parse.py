@@ -219,6 +219,57 @@ def _find_name(text: str, name: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
+#: ASCII characters that are never part of a function, with what to say about them.
+_REFUSED_CHARS = {
+    "#": "comments ('#') are not allowed",
+    ";": "';' is not allowed: give one expression",
+    "=": "'=' is not allowed: give an expression, not an equation or assignment",
+    "\\": "'\\' is not allowed",
+    "$": "'$' is not allowed",
+    "?": "'?' is not allowed",
+    "!": "'!' is not allowed (factorial is not supported)",
+    "`": "'`' is not allowed",
+    ":": "':' is not allowed",
+}
+
+#: Unicode characters people paste for an operator.
+_UNICODE_OPERATORS = {"\u2212": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u2217": "*", "\u00f7": "/",
+                      "\u00b2": "^2", "\u00b3": "^3", "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2009": " "}
+
+
+def escaped(text: str, span: tuple[int, int] | None = None) -> tuple[str, tuple[int, int] | None]:
+    """``text`` with every character outside printable ASCII written as ``\\uXXXX``, span mapped.
+
+    The input is echoed in error messages: a bidi override, an escape sequence or a NUL must
+    not reach the terminal as itself.
+    """
+    out, starts = [], []
+    for ch in text:
+        starts.append(sum(len(o) for o in out))
+        code = ord(ch)
+        out.append(ch if 32 <= code <= 126 else (f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}" if code < 65536 else f"\\U{code:08x}"))
+    starts.append(sum(len(o) for o in out))
+    if span is None:
+        return "".join(out), None
+    a, b = span
+    a, b = max(0, min(a, len(text))), max(0, min(b, len(text)))
+    return "".join(out), (starts[a], max(starts[b], starts[a] + 1))
+
+
+def _character_hint(ch: str) -> str:
+    """What to type instead of a non-ASCII character (never substituted silently)."""
+    import unicodedata
+
+    if ch in _UNICODE_OPERATORS:
+        return f"type the ASCII '{_UNICODE_OPERATORS[ch]}' instead"
+    plain = unicodedata.normalize("NFKC", ch)
+    if plain.isascii() and plain.strip() and plain.isprintable():
+        return f"it looks like '{plain}' but is a different character: type the plain ASCII '{plain}'"
+    if unicodedata.category(ch) in ("Cf", "Zl", "Zp", "Cc"):
+        return "invisible and control characters (e.g. bidi overrides) are not allowed; retype the function"
+    return "functions are plain ASCII: letters a-z, A-Z, digits, + - * / ^ ( ) , ."
+
+
 def _check_characters(text: str, limits: Limits) -> None:
     """Refuse empty, over-long, non-ASCII and control-character input, pointing at it."""
     if len(text) > limits.max_length:
@@ -234,25 +285,26 @@ def _check_characters(text: str, limits: Limits) -> None:
         if ch == " ":
             continue
         code = ord(ch)
-        if code > 126:
+        if code > 126 or code < 32 or code == 127:
             import unicodedata
 
-            label = unicodedata.name(ch, f"U+{code:04X}")
+            label = unicodedata.name(ch, "control character" if code < 32 or 127 <= code < 160 else "unnamed")
+            source, span = escaped(text, (i, i + 1))
+            if code in (10, 13):
+                hint = "write the function on one line"
+            elif code == 9:
+                hint = "use spaces, not tabs"
+            else:
+                hint = _character_hint(ch)
             raise GdxError(
-                f"character {label!s} (U+{code:04X}) is not allowed",
+                f"character U+{code:04X} ({label}) is not allowed",
                 kind="syntax error",
-                source=text,
-                span=(i, i + 1),
-                hint="functions are plain ASCII: letters a-z, A-Z, digits, + - * / ^ ( ) , .",
+                source=source,
+                span=span,
+                hint=hint,
             )
-        if code < 32 or code == 127:
-            raise GdxError(
-                f"control character U+{code:04X} is not allowed",
-                kind="syntax error",
-                source=text.encode("unicode_escape").decode("ascii") if code else text.replace("\0", "?"),
-                span=(i, i + 1),
-                hint="write the function on one line",
-            )
+        if ch in _REFUSED_CHARS:
+            raise GdxError(_REFUSED_CHARS[ch], kind="syntax error", source=text, span=(i, i + 1))
     depth = 0
     for i, ch in enumerate(text):
         depth += ch == "("
@@ -284,6 +336,22 @@ def _caret_to_pow(text: str) -> tuple[str, list[int]]:
 _IMPLICIT = re.compile(r"(\d\.?\s*[A-Za-z(])|(\)\s*[A-Za-z0-9(])|([A-Za-z0-9_]\s+[A-Za-z0-9(])")
 
 
+def _syntax_hint(text: str, at: int) -> str | None:
+    """A hint for a syntax error at offset ``at``: a Python keyword, or implicit multiplication there."""
+    import keyword
+
+    for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*", text):
+        if keyword.iskeyword(m.group(0)):
+            return f"'{m.group(0)}' is a Python keyword; gdx functions are arithmetic expressions only"
+    for m in _IMPLICIT.finditer(text):
+        if m.start() <= at <= m.end():
+            a = m.group(0)
+            if a[0] == ")":
+                return "implicit multiplication is not supported: write '*' between the factors, e.g. (x+1)*(x-1)"
+            return f"implicit multiplication is not supported: write {a[0]}*{a[-1]}"
+    return None
+
+
 def _read_tree(text: str, python_text: str, origin: list[int], limits: Limits) -> ast.Expression:
     """Python's parser reads (never runs) the text; syntax errors become spans."""
     try:
@@ -293,13 +361,7 @@ def _read_tree(text: str, python_text: str, origin: list[int], limits: Limits) -
         if exc.lineno and exc.lineno > 1:
             offset = len(python_text)
         start = origin[min(offset, len(origin) - 1)]
-        hint = None
-        m = _IMPLICIT.search(text)
-        if m:
-            a = m.group(0)
-            hint = f"implicit multiplication is not supported: write {a[0]}*{a[-1]}" if a[0].isdigit() else (
-                f"implicit multiplication is not supported: write {a[0]}*{a[-1].strip()}"
-            )
+        hint = _syntax_hint(text, start)
         message = (exc.msg or "invalid syntax").replace("invalid syntax. Perhaps you forgot a comma?", "invalid syntax")
         raise GdxError(message, kind="syntax error", source=text, span=(start, start + 1), hint=hint) from None
     except (ValueError, MemoryError, RecursionError) as exc:
@@ -308,7 +370,7 @@ def _read_tree(text: str, python_text: str, origin: list[int], limits: Limits) -
     stack = [(tree.body, 1)]
     while stack:
         node, depth = stack.pop()
-        nodes += 1
+        nodes += isinstance(node, ast.expr)  # numbers, names, operations, calls (not Load/Add markers)
         if depth > limits.max_depth:
             raise GdxError(
                 f"the expression is nested too deeply (the limit is {limits.max_depth} levels)",
@@ -321,9 +383,20 @@ def _read_tree(text: str, python_text: str, origin: list[int], limits: Limits) -
                 f"the expression is too large (over {limits.max_nodes} terms and operators)",
                 kind="limit",
                 source=text,
+                span=_span_of(node, origin, text),
             )
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        stack.extend((child, depth + (0 if _same_chain(node, child) else 1)) for child in ast.iter_child_nodes(node))
     return tree
+
+
+_CHAINS = ({ast.Add, ast.Sub}, {ast.Mult, ast.Div})
+
+
+def _same_chain(node: ast.AST, child: ast.AST) -> bool:
+    """``a + b - c + d`` is one flat sum, not four levels: the left operand continuing a chain."""
+    if not (isinstance(node, ast.BinOp) and isinstance(child, ast.BinOp) and child is node.left):
+        return False
+    return any(type(node.op) in c and type(child.op) in c for c in _CHAINS)
 
 
 def _span_of(node: ast.AST, origin: list[int], text: str) -> tuple[int, int] | None:
@@ -371,8 +444,13 @@ class _Builder:
 
     def _refusal(self, node: ast.AST) -> GdxError:
         if isinstance(node, ast.Constant):
-            what = "string literals" if isinstance(node.value, (str, bytes)) else f"the value {node.value!r}"
-            return self.error(node, f"{what} are not allowed" if what.endswith("s") else f"{what} is not allowed")
+            if isinstance(node.value, (str, bytes)):
+                return self.error(node, "string literals are not allowed", hint="a function is arithmetic on numbers and variables")
+            if isinstance(node.value, complex):
+                return self.error(node, f"the complex number {node.value!r} is not allowed", hint="gdx works with real numbers")
+            span = _span_of(node, self.origin, self.text)
+            shown = self.text[span[0] : span[1]] if span else repr(node.value)
+            return self.error(node, f"'{shown}' is not allowed")
         word = _NODE_WORDS.get(type(node), type(node).__name__)
         hint = None
         if isinstance(node, ast.Attribute):
@@ -423,16 +501,26 @@ class _Builder:
         raise self.error(node, f"operator {'not' if isinstance(node.op, ast.Not) else '~'} is not allowed")
 
     def _BinOp(self, node: ast.BinOp):
+        """A chain ``a + b - c + …`` (or ``a * b / c …``) is built iteratively, left to right."""
+        chain = [node]
+        while isinstance(chain[-1].left, ast.BinOp) and _same_chain(chain[-1], chain[-1].left):
+            chain.append(chain[-1].left)
+        acc = self._node(chain[-1].left)
+        for link in reversed(chain):
+            acc = self._combine(link, acc)
+        return acc
+
+    def _combine(self, node: ast.BinOp, built_left):
         op = type(node.op)
         if op not in _BINOPS:
             hint = "write x**2 or x^2 for powers" if op is ast.BitXor else None
             raise self.error(node, f"operator {_REFUSED_BINOPS.get(op, op.__name__)} is not supported", hint=hint)
-        left, lv, lb = self._node(node.left)
+        left, lv, lb = built_left
         right, rv, rb = self._node(node.right)
         if op is ast.Pow and rv is not None and abs(rv) > self.limits.max_exponent:
             raise self.error(
                 node.right,
-                f"exponent {rv:g} is too large (the limit is {self.limits.max_exponent:g})",
+                f"exponent {rv:g} is too large (the limit is ±{self.limits.max_exponent:g})",
                 kind="limit",
             )
         value = bits = None
@@ -519,7 +607,10 @@ class _Builder:
         name = func.id
         if name not in FUNCTIONS:
             hint = did_you_mean(name, FUNCTIONS)
-            if hint is None and len(name) <= 2 and len(node.args) == 1 and not node.keywords:
+            texts = any(isinstance(a, ast.Constant) and isinstance(a.value, (str, bytes)) for a in node.args)
+            if texts:
+                hint = "gdx never evaluates text; allowed functions: " + ", ".join(FUNCTIONS)
+            elif hint is None and len(name) <= 2 and len(node.args) == 1 and not node.keywords:
                 hint = f"implicit multiplication is not supported: write {name}*(...)"
             elif hint is None:
                 hint = "allowed functions: " + ", ".join(FUNCTIONS)
@@ -570,4 +661,6 @@ class _Builder:
             raise self.error(node, f"{name} of this constant is too large", kind="limit") from None
         except ValueError:
             raise self.error(node, f"{name} is not defined (as a real number) at this constant", kind="math error") from None
+        if value == 0 and name == "exp":
+            raise self.error(node, "this constant is too small (underflow)", kind="limit")
         return self._bounded(node, value)

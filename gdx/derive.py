@@ -34,6 +34,8 @@ def compile_bounded(problem, *, timeout: float = DEFAULT_TIMEOUT, hessian: bool 
 
     Raises ``GdxError(kind="timeout", exit_code=ExitCode.TIMEOUT)`` when the bound is hit.
     """
+    import numpy  # noqa: F401 - imported once, here: the forked child inherits it (else both import it)
+
     from .compile import Compiled
 
     what = "the symbolic work (gradient" + (" and Hessian)" if hessian else ")")

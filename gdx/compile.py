@@ -117,6 +117,9 @@ class Compiled:
         x = np.asarray(x, dtype=float)
         self.nfev += 1
         self.njev += 1
+        if x.ndim == 1:  # one point: the fast path of the iteration loop
+            out = self._fg(x)
+            return float(out[0]), np.array(out[1:], dtype=float)
         out = self._fg(_columns(x))
         return _as_batch(out[0], x.shape[:-1]), _stack(out[1:], x.shape)
 

@@ -109,6 +109,8 @@ def status_of_cause(cause: str) -> Status:
 
 def broken_cause(x, f: float, gn: float, f0: float) -> str | None:
     """Why the point x_k ends the run, or None: non-finite values or an exploding loss."""
+    if math.isfinite(f) and math.isfinite(gn) and math.isfinite(float(x.sum())) and abs(f - f0) <= EXPLOSION * (1 + abs(f0)):
+        return None  # the common case, checked in one pass (a NaN or ±inf in x makes the sum non-finite)
     if math.isnan(f) or math.isnan(gn):
         if not all(math.isfinite(v) for v in x):
             return "x overflowed to a non-finite value"

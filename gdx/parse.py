@@ -243,12 +243,13 @@ def escaped(text: str, span: tuple[int, int] | None = None) -> tuple[str, tuple[
     The input is echoed in error messages: a bidi override, an escape sequence or a NUL must
     not reach the terminal as itself.
     """
-    out, starts = [], []
+    out, starts, at = [], [], 0
     for ch in text:
-        starts.append(sum(len(o) for o in out))
+        starts.append(at)
         code = ord(ch)
         out.append(ch if 32 <= code <= 126 else (f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}" if code < 65536 else f"\\U{code:08x}"))
-    starts.append(sum(len(o) for o in out))
+        at += len(out[-1])
+    starts.append(at)
     if span is None:
         return "".join(out), None
     a, b = span
@@ -273,14 +274,16 @@ def _character_hint(ch: str) -> str:
 def _check_characters(text: str, limits: Limits) -> None:
     """Refuse empty, over-long, non-ASCII and control-character input, pointing at it."""
     if len(text) > limits.max_length:
+        source, span = escaped(text[: limits.max_length + 200], (limits.max_length, len(text)))
         raise GdxError(
             f"the function is too long ({len(text)} characters; the limit is {limits.max_length})",
             kind="limit",
-            source=text,
-            span=(limits.max_length, len(text)),
+            source=source,
+            span=span,
         )
     if not text.strip():
-        raise GdxError("the function is empty", kind="syntax error", source=text, hint='for example "x**2 + 3*y**2"')
+        raise GdxError("the function is empty", kind="syntax error", source=escaped(text)[0],
+                       hint='for example "x**2 + 3*y**2"')
     for i, ch in enumerate(text):
         if ch == " ":
             continue
@@ -303,6 +306,7 @@ def _check_characters(text: str, limits: Limits) -> None:
                 span=span,
                 hint=hint,
             )
+    for i, ch in enumerate(text):  # after the scan above: the echo below is printable ASCII
         if ch in _REFUSED_CHARS:
             raise GdxError(_REFUSED_CHARS[ch], kind="syntax error", source=text, span=(i, i + 1))
     depth = 0
@@ -354,8 +358,12 @@ def _syntax_hint(text: str, at: int) -> str | None:
 
 def _read_tree(text: str, python_text: str, origin: list[int], limits: Limits) -> ast.Expression:
     """Python's parser reads (never runs) the text; syntax errors become spans."""
+    import warnings
+
     try:
-        tree = ast.parse(python_text.strip() and python_text, mode="eval")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal": the error below says it
+            warnings.simplefilter("ignore")
+            tree = ast.parse(python_text.strip() and python_text, mode="eval")
     except SyntaxError as exc:
         offset = max(0, (exc.offset or 1) - 1)
         if exc.lineno and exc.lineno > 1:

@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     except GdxError as exc:
         from .render.errors import print_error
 
+        if _state["debug"] or "--debug" in (argv if argv is not None else sys.argv):
+            import traceback
+
+            traceback.print_exc()  # where gdx raised it (for bug reports); the message follows
         print_error(exc)
         sys.exit(int(exc.exit_code))
     except typer.Exit as exc:

@@ -31,7 +31,12 @@ def check_export_path(path: str | os.PathLike, *, flag: str = "--export") -> Pat
         )
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
-        raise GdxError(f"{flag}: directory '{parent}' does not exist", kind="usage error", exit_code=ExitCode.USAGE)
+        blocker = next((a for a in [parent, *parent.parents] if a.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise GdxError(f"{flag}: '{blocker}' is a file, not a directory", kind="usage error",
+                           hint=f"choose a path in an existing directory, e.g. {flag} ./{p.name}")
+        raise GdxError(f"{flag}: directory '{parent}' does not exist", kind="usage error", exit_code=ExitCode.USAGE,
+                       hint=f"create it first (mkdir -p {parent}) or choose another path")
     if p.is_dir():
         raise GdxError(f"{flag}: '{p}' is a directory", kind="usage error")
     if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):

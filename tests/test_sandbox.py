@@ -159,3 +159,15 @@ def test_ctrl_c_during_the_symbolic_work_exits_130_promptly():
     assert proc.returncode == 130
     assert time.monotonic() - sent < 2.0
     assert "Traceback" not in out + err
+
+
+def test_the_compiled_functions_are_the_checked_generated_ones():
+    # If compile.py renamed its cached slots, compile_bounded would silently fall back to
+    # unbounded in-process compiling: this catches it.
+    from gdx.derive import compile_bounded
+    from gdx.parse import parse_function
+
+    c = compile_bounded(parse_function("x^2 + 3*y^2"))
+    for slot in ("_f", "_fg", "_h"):
+        assert c.__dict__[slot].__code__.co_filename.startswith("<gdx-generated"), slot
+    assert c.value_and_grad(np.array([1.0, 2.0]))[1] == pytest.approx([2.0, 12.0])

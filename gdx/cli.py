@@ -85,4 +85,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n(run gdx --debug … for the traceback)\n")
         sys.exit(70)
+    if code == int(ExitCode.INTERRUPTED):  # typer turns Ctrl-C outside a run into a silent 130
+        sys.stderr.write("interrupted\n")
     sys.exit(code if isinstance(code, int) else 0)

@@ -54,6 +54,34 @@ def _click_exception_class():
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+def _printable(exc):
+    """The error with control and format characters escaped (``\\x1b``, ``\\u202e``), span kept.
+
+    Messages echo what was typed (--start, names, paths): a terminal escape sequence or a bidi
+    override in it must not reach the terminal as itself.
+    """
+    import unicodedata
+
+    def clean(text, span=None):
+        out, starts, at = [], [], 0
+        for ch in text:
+            starts.append(at)
+            bad = unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+            out.append(ch.encode("unicode_escape").decode("ascii") if bad else ch)
+            at += len(out[-1])
+        starts.append(at)
+        if span is not None:
+            a, b = (max(0, min(v, len(text))) for v in span)
+            span = (starts[a], max(starts[b], starts[a] + 1))
+        return "".join(out), span
+
+    exc.message = clean(exc.message)[0]
+    exc.hint = clean(exc.hint)[0] if exc.hint else exc.hint
+    if exc.source is not None:
+        exc.source, exc.span = clean(exc.source, exc.span)
+    return exc
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; exit with gdx's status (see ``gdx.errors.ExitCode``)."""
     from .errors import ExitCode, GdxError
@@ -68,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
 
             traceback.print_exc()  # where gdx raised it (for bug reports); the message follows
-        print_error(exc)
+        print_error(_printable(exc))
         sys.exit(int(exc.exit_code))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

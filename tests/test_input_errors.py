@@ -204,3 +204,19 @@ def test_function_errors_through_the_cli_exit_2_without_traceback(gdx_main, func
     assert code == 2
     assert "Traceback" not in out + err
     assert "^" in err or function == ""
+
+
+@pytest.mark.parametrize(
+    "argv, shown",
+    [
+        (["optimize", "x+y", "--start", "1\x1b[31mRED,2"], "1\\x1b[31mRED"),
+        (["optimize", "x+y", "--start", "z\u202e=1,y=2"], "z\\u202e"),
+        (["optimize", "x+y", "-o", "ad\x1b[2Jam"], "ad\\x1b[2Jam"),
+        (["optimize", "x+y", "--export", "no\x07where/p.csv"], "no\\x07where"),
+    ],
+)
+def test_control_characters_in_any_echoed_input_are_escaped(gdx_main, argv, shown):
+    code, out, err = gdx_main(*argv)
+    assert code == 2
+    assert shown in err
+    assert not any(ord(c) < 32 and c != "\n" or c == "\u202e" for c in out + err)

@@ -376,9 +376,9 @@ ORDINARY = [
     ("x**-1", 1 / X),
     ("2**-1000*x", sp.Integer(2) ** -1000 * X),
     ("1e-300*x", sp.Float("1e-300") * X),
-    ("x " * 0 + "+".join(["x"] * 400), 400 * X),
+    ("+".join(["x"] * 400), 400 * X),
     ("*".join(["x"] * 400), X**400),
-    (nested(LIMITS.max_depth - 2), sp.sin(X) if False else None),
+    (nested(LIMITS.max_depth - 2), None),  # parses; the value is not checked
 ]
 
 

@@ -46,6 +46,13 @@ def compile_bounded(problem, *, timeout: float = DEFAULT_TIMEOUT, hessian: bool 
     return compiled
 
 
+def compile_for_command(problem, timeout: float | None = None):
+    """compile_bounded with a command's --timeout (None: DEFAULT_TIMEOUT), checked > 0."""
+    from .sandbox import check_timeout
+
+    return compile_bounded(problem, timeout=DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout))
+
+
 def _derive(problem, hessian: bool):
     """In the child: the derivatives and the generated source of f, (f, ∇f) and H."""
     import inspect

@@ -199,7 +199,7 @@ def _order_variables(text, used, variables, limits) -> tuple[str, ...]:
         missing = [u for u in used if u not in order]
         if missing:
             raise GdxError(
-                f"variable '{missing[0]}' appears in the function but not in --vars",
+                f"variable '{missing[0]}' appears in the function but not in the variable list (--vars)",
                 kind="input error",
                 source=text,
                 span=_find_name(text, missing[0]),

@@ -209,3 +209,19 @@ def test_misspelt_preset_is_an_error_with_a_suggestion(gdx_main, typo, meant):
 def test_a_bare_variable_is_still_a_function(gdx_main):
     code, out, _ = gdx_main("optimize", "x-y", "--steps", "2", "--json")
     assert code == 0 and json.loads(out)["variables"] == ["x", "y"]
+
+
+SLOW_HESSIAN = (
+    "exp(x0*x1)**2*log(x0+2)*exp(x1*x2)**3*log(x1+2)*exp(x2*x3)**4*log(x2+2)*exp(x3*x4)**5*log(x3+2)"
+    "*exp(x4*x5)**6*log(x4+2)*exp(x5*x6)**7*log(x5+2)*exp(x6*x7)**8*log(x6+2)*exp(x7*x0)**9*log(x7+2)"
+)
+
+
+@pytest.mark.parametrize("command", [["compare", SLOW_HESSIAN, "-o", "gd,adam"], ["sweep", SLOW_HESSIAN, "--lr", "1e-3:1e-1", "--num", "3"]])
+def test_every_command_bounds_its_symbolic_work(gdx_main, command):
+    import time
+
+    started = time.perf_counter()
+    code, out, err = gdx_main(*command, "--timeout", "1")
+    assert code == 3 and "did not finish within 1 s" in err and "--timeout" in err
+    assert time.perf_counter() - started < 8

@@ -69,14 +69,14 @@ def analyze(
 def _scalar(target, point, box_spec, timeout, critical):
     from ..analysis import analyze_point, find_critical_points, tidy
     from ..landscape import default_box, parse_box
-    from ..compile import Compiled
+    from ..derive import compile_for_command
     from ..render.mathtext import math_text
 
     problem = target.problem
     box = default_box(target)
     if box_spec is not None:
         box = parse_box(box_spec, problem.variables, fill=box)
-    compiled = Compiled(problem)
+    compiled = compile_for_command(problem)  # ∇f, H: bounded by the default 10 s
     _ = compiled.hessian  # derive ∇f and H once, before anything is shown
     local = analyze_point(compiled, point) if point is not None and problem.n else None
     search = find_critical_points(compiled, box, timeout=timeout) if critical and problem.n else None

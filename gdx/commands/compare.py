@@ -14,6 +14,8 @@ from typing import Optional
 
 import typer
 
+from . import timeout_option
+
 HELP = (
     'Run several optimizers on FUNCTION from the same start and compare them.\n\n'
     '-o lists the optimizers, separated by commas; settings follow a colon, also separated by '
@@ -54,8 +56,9 @@ def compare(
     json_out: bool = typer.Option(False, "--json", help="Print the table as one JSON document and nothing else.", rich_help_panel=OUT),
     export: Optional[Path] = typer.Option(None, "--export", help="Write one CSV per optimizer into this directory.", rich_help_panel=OUT),
     png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with paths, loss curves); needs pip install "gdx\\[png]".', rich_help_panel=OUT),
+    timeout: Optional[float] = timeout_option(),
 ) -> None:
-    from ..compile import Compiled
+    from ..derive import compile_for_command
     from ..config import RunConfig, check_counts, prepare
     from ..render.console import make_console
     from ..target import resolve_target, start_point
@@ -70,7 +73,7 @@ def compare(
         prepare_png(png)
     target = resolve_target(function, variables)
     x0 = start_point(target, start)  # checked once, before any run
-    compiled = Compiled(target.problem)
+    compiled = compile_for_command(target.problem, timeout)
     start_spec = ",".join(repr(float(v)) for v in x0)
     prepared = []
     for entry in entries:

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from . import timeout_option
+
 HELP = (
     "Run an optimizer on FUNCTION and show every step, the loss curve and a summary.\n\n"
     'FUNCTION is an expression ("x^2 + 3*y^2", ^ means power), a preset name (rosenbrock) or a preset '
@@ -57,7 +59,7 @@ def optimize(
     steps: Optional[int] = typer.Option(None, "--steps", help="Maximum number of updates. \\[default: the preset's, else 1000]"),
     tol: Optional[float] = typer.Option(None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. \\[default: 1e-6]"),
     start: Optional[str] = typer.Option(None, "--start", help='Start point: "1.5,-0.5" or "x=1.5,y=-0.5".'),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Bound, in seconds, on the symbolic work (gradient, Hessian, compiling them); exit 3 when hit. [default: 10]"),
+    timeout: Optional[float] = timeout_option(),
     variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
     every: Optional[int] = typer.Option(None, "--every", min=1, help="Show every K-th step. \\[default: log-spaced rows]", rich_help_panel=OUT),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary.", rich_help_panel=OUT),

@@ -12,6 +12,8 @@ from typing import List, Optional
 
 import typer
 
+from . import timeout_option
+
 HELP = (
     'Draw FUNCTION over a box as a heatmap (or contour map) in the terminal.\n\n'
     "The box is --box, else the preset's domain, else -2:2 for every variable.  Shades "
@@ -51,8 +53,9 @@ def plot(
     height: Optional[int] = typer.Option(None, "--height", min=5, max=200, help="Map rows. \\[default: keep the box's aspect, at most 30]", rich_help_panel=VIEW),
     no_critical: bool = typer.Option(False, "--no-critical", help="Do not search for critical points to mark.", rich_help_panel=VIEW),
     png: Optional[Path] = typer.Option(None, "--png", help='Also write a figure (.png/.svg/.pdf); needs pip install "gdx\\[png]".', rich_help_panel=OUT),
+    timeout: Optional[float] = timeout_option(),
 ) -> None:
-    from ..compile import Compiled
+    from ..derive import compile_for_command
     from ..render.console import make_console
     from ..target import resolve_target
 
@@ -65,7 +68,7 @@ def plot(
     target = resolve_target(function, variables)
     require_2d(target)
     raw_paths = [read_path(p, target.problem.variables) for p in (path or [])]
-    compiled = Compiled(target.problem)
+    compiled = compile_for_command(target.problem, timeout)
     scene = build_scene(target, compiled, box_spec=box, slice_spec=slice_, axes=axes,
                         paths=raw_paths, critical=not no_critical)
     out = make_console()

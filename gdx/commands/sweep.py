@@ -6,6 +6,8 @@ from typing import Optional
 
 import typer
 
+from . import timeout_option
+
 HELP = """Run an optimizer from one start for every value of a learning-rate range (and optionally a
 second hyperparameter), all at once, and show the outcome against the setting.
 
@@ -55,11 +57,13 @@ def sweep(
     clip_norm: Optional[float] = typer.Option(None, "--clip-norm", help="Clip the gradient to this norm before each update."),
     variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x".'),
     json_out: bool = typer.Option(False, "--json", help="Print every run, the best setting and 2/λmax as JSON.", rich_help_panel=OUT),
+    timeout: Optional[float] = timeout_option(),
 ) -> None:
     given = dict(lr=lr, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, alpha=alpha, rho=rho,
                  weight_decay=weight_decay, lr_decay=lr_decay)
     code = run_command(function, optimizer, given, num=num, grid_num=grid_num, linear=linear, metric=metric,
-                       steps=steps, tol=tol, start=start, clip_norm=clip_norm, variables=variables, json_out=json_out)
+                       steps=steps, tol=tol, start=start, clip_norm=clip_norm, variables=variables, json_out=json_out,
+                       timeout=timeout)
     raise typer.Exit(code)
 
 
@@ -90,11 +94,11 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
 
 
 def run_command(function, optimizer, given, *, num, grid_num, linear, metric, steps, tol, start, clip_norm,
-                variables, json_out) -> int:
+                variables, json_out, timeout=None) -> int:
     """Parse, run, draw; return the exit status (1 when every run diverged)."""
     from ..render.console import write_json
 
-    from ..compile import Compiled
+    from ..derive import compile_for_command
     from ..config import DEFAULT_STEPS, DEFAULT_TOL, RunConfig, check_counts, optimizer_settings
     from ..errors import ExitCode, GdxError
     from ..render.console import make_console
@@ -114,7 +118,7 @@ def run_command(function, optimizer, given, *, num, grid_num, linear, metric, st
     steps_ = DEFAULT_STEPS if steps_ is None else int(steps_)
     tol_ = DEFAULT_TOL if tol_ is None else float(tol_)
     x0 = start_point(target, start)
-    compiled = Compiled(target.problem)
+    compiled = compile_for_command(target.problem, timeout)
     result = run_sweep(compiled, name, axes, x0, fixed=fixed, steps=steps_, tol=tol_, metric=metric, clip_norm=clip_norm)
     out = make_console()
     code = int(ExitCode.RUN_FAILED) if result.best is None else int(ExitCode.OK)

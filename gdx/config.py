@@ -98,6 +98,17 @@ def symbolic_timeout(config: RunConfig) -> float:
     return DEFAULT_TIMEOUT if config.timeout is None else check_timeout(config.timeout)
 
 
+def require_variables(target) -> None:
+    """A function of no variables (``"3"``) cannot be optimized: say so before any work."""
+    if target.problem.n == 0:
+        raise GdxError(
+            "the function has no variables: there is nothing to optimize",
+            kind="input error",
+            source=target.text,
+            hint='write a function of at least one variable, e.g. "x^2 + 3"',
+        )
+
+
 def prepare(config: RunConfig, *, target=None, compiled=None) -> Prepared:
     """Resolve and check a configuration; build (or reuse) the compiled problem.
 
@@ -112,6 +123,7 @@ def prepare(config: RunConfig, *, target=None, compiled=None) -> Prepared:
     timeout = symbolic_timeout(config)
     if target is None:
         target = resolve_target(config.function, config.variables)
+    require_variables(target)
     name, hyper, steps, tol = optimizer_settings(config, target.preset)
     steps = DEFAULT_STEPS if steps is None else int(steps)
     tol = DEFAULT_TOL if tol is None else float(tol)

@@ -239,6 +239,15 @@ def _diverged(result, compiled) -> Diagnosis:
     n_ok = int(np.argmin(ok)) if not ok.all() else len(path)  # rows before the first non-finite one
     numbers = {"step": result.fault_step, "optimizer": result.optimizer}
     lr0 = _lr_at(result, 0)
+    if result.cause and result.cause.startswith("singular Hessian"):
+        # Newton's step H⁻¹∇f does not exist: no learning rate fixes that, curvature is missing.
+        return Diagnosis(
+            "diverged",
+            f"Newton's method needs curvature, but at step {result.fault_step - 1} the Hessian is zero "
+            f"({result.cause}): f is linear or flat there, so H⁻¹∇f does not exist",
+            "use a first-order optimizer (-o gd, -o momentum or -o adam), or start where f curves (--start)",
+            numbers,
+        )
     if n_ok == 0:
         return Diagnosis(
             "diverged",

@@ -225,3 +225,17 @@ def test_every_command_bounds_its_symbolic_work(gdx_main, command):
     code, out, err = gdx_main(*command, "--timeout", "1")
     assert code == 3 and "did not finish within 1 s" in err and "--timeout" in err
     assert time.perf_counter() - started < 8
+
+
+def test_newton_on_a_linear_function_is_explained_not_told_to_lower_lr(gdx_main):
+    # f = x + y has H = 0 everywhere: Newton's step does not exist at any learning rate.
+    code, out, _ = gdx_main("optimize", "x + y", "-o", "newton", "--json")
+    doc = json.loads(out)
+    assert code == 1 and doc["status"] == "fault" and "singular Hessian" in doc["cause"]
+    assert "first-order optimizer" in doc["diagnosis"]["suggestion"] and "--lr" not in doc["diagnosis"]["suggestion"]
+
+
+@pytest.mark.parametrize("command", ["optimize", "compare", "sweep"])
+def test_a_constant_function_has_nothing_to_optimize(gdx_main, command):
+    code, out, err = gdx_main(command, "3")
+    assert code == 2 and out == "" and "no variables" in err

@@ -99,7 +99,7 @@ def run_command(function, optimizer, given, *, num, grid_num, linear, metric, st
     from ..render.console import write_json
 
     from ..derive import compile_for_command
-    from ..config import DEFAULT_STEPS, DEFAULT_TOL, RunConfig, check_counts, optimizer_settings
+    from ..config import DEFAULT_STEPS, DEFAULT_TOL, RunConfig, check_counts, optimizer_settings, require_variables
     from ..errors import ExitCode, GdxError
     from ..render.console import make_console
     from ..sweep import METRICS, run_sweep
@@ -110,6 +110,7 @@ def run_command(function, optimizer, given, *, num, grid_num, linear, metric, st
     check_counts(steps, tol, clip_norm)
     axes, fixed = parse_grid(given, num=num, grid_num=grid_num, linear=linear)
     target = resolve_target(function, variables)
+    require_variables(target)
     name, hyper, steps_, tol_ = optimizer_settings(
         RunConfig(function=function, optimizer=optimizer, steps=steps, tol=tol), target.preset
     )

@@ -17,6 +17,7 @@ def gdx_main(capsys):
     from gdx.cli import main
 
     def call(*argv):
+        capsys.readouterr()  # only this command's output
         with pytest.raises(SystemExit) as info:
             main(list(argv))
         out = capsys.readouterr()
@@ -24,3 +25,21 @@ def gdx_main(capsys):
         return (0 if code is None else code), out.out, out.err
 
     return call
+
+
+class Ran:
+    """What a command run in-process returned: exit status, stdout, stderr."""
+
+    def __init__(self, code, out, err):
+        self.returncode, self.stdout, self.stderr = code, out, err
+
+
+@pytest.fixture
+def gdx(gdx_main, monkeypatch):
+    """``gdx(*args)`` → Ran, with NO_COLOR set (the shape the sweep and basin tests read)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def run(*args):
+        return Ran(*gdx_main(*args))
+
+    return run

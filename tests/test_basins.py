@@ -121,27 +121,6 @@ def test_basin_map_cells_go_where_single_runs_go(himmelblau):
 
 
 # -- the command ---------------------------------------------------------------------------------
-class Ran:
-    def __init__(self, code, out, err):
-        self.returncode, self.stdout, self.stderr = code, out, err
-
-
-@pytest.fixture
-def gdx(capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("NO_COLOR", "1")
-    from gdx.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exc:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return Ran(exc.value.code, out, err)
-
-    return run
-
-
 def test_optimize_starts_json_and_text(gdx):
     r = gdx("optimize", HIMMELBLAU, "--starts", "60", "--seed", "2", "--box", "-5:5,-5:5", "--lr", "0.01", "--json")
     assert r.returncode == 0, r.stderr

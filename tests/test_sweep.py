@@ -144,28 +144,6 @@ def test_plot_marks_diverged_runs_and_the_stability_line():
 
 
 # -- the command -------------------------------------------------------------------------------
-class Ran:
-    def __init__(self, code, out, err):
-        self.returncode, self.stdout, self.stderr = code, out, err
-
-
-@pytest.fixture
-def gdx(capsys, monkeypatch):
-    """Run ``gdx ARGS`` in this process (gdx.cli.main: GdxError → message + exit status)."""
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("NO_COLOR", "1")
-    from gdx.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exc:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return Ran(exc.value.code, out, err)
-
-    return run
-
-
 def test_command_json_and_text(gdx):
     r = gdx("sweep", QUAD, "-o", "gd", "--lr", "1e-3:1", "--num", "12", "--start", "1.5,-0.5", "--json")
     assert r.returncode == 0, r.stderr

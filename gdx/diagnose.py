@@ -226,7 +226,7 @@ def diagnose(result, compiled, preset=None, *, tol: float | None = None) -> Diag
         if rate < 1 and (slow.numbers["condition"] >= 10 or rate >= 0.99):
             return slow
         numbers = dict(numbers, steps_needed=slow.numbers.get("steps_needed"))
-    return _max_steps(result, numbers, compiled)
+    return _max_steps(result, numbers, compiled, every_step=tol is not None and tol <= 0)
 
 
 def _diverged(result, compiled) -> Diagnosis:
@@ -619,7 +619,8 @@ def _kink(result, compiled):
     return None if check.differentiable else check
 
 
-def _max_steps(result, numbers, compiled) -> Diagnosis:
+def _max_steps(result, numbers, compiled, *, every_step: bool = False) -> Diagnosis:
+    """Ran out of steps.  With ``--tol 0`` (every_step) that was asked for: report, suggest nothing."""
     kink = _kink(result, compiled)
     if kink is not None:
         numbers = dict(numbers, differentiable=False)
@@ -644,5 +645,8 @@ def _max_steps(result, numbers, compiled) -> Diagnosis:
     more = numbers.get("steps_needed")
     if more:
         reason = reason[:-1] + f"; at its current rate it needs about {more} more steps."
+    if every_step:
+        reason = reason.replace(" (not yet ≤ tol)", " (--tol 0: every step was run, as asked)")
+        return Diagnosis("max_steps", reason, "", numbers)
     target = result.nit + more if more else 2 * result.nit
     return Diagnosis("max_steps", reason, f"try --steps {max(1, target)}", numbers)

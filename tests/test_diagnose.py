@@ -248,3 +248,19 @@ def test_stopping_at_a_kink_is_explained():
     d = diagnose(result, c)
     assert d.verdict == "max_steps" and d.numbers["differentiable"] is False
     assert "not differentiable" in d.reason and d.suggestion.startswith("judge the run by its loss")
+
+
+def test_tol_zero_runs_every_step_as_asked_and_suggests_no_more_steps():
+    from gdx.compile import Compiled
+    from gdx.diagnose import diagnose
+    from gdx.loop import run_to_end
+    from gdx.optim import make_optimizer
+    from gdx.parse import parse_function
+
+    # gd with lr 0.1 on x² + 3y² contracts x by 0.8 and y by 0.4 a step: no sign flips, κ = 3.
+    c = Compiled(parse_function("x^2 + 3*y^2"))
+    result = run_to_end(c, make_optimizer("gd", lr=0.1), (1.5, -0.5), steps=300, tol=0)
+    d = diagnose(result, c, tol=0)
+    assert d.verdict == "max_steps" and d.suggestion == "" and "--tol 0" in d.reason
+    d = diagnose(result, c, tol=1e-20)
+    assert d.suggestion.startswith("try --steps")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .errors import GdxError
+from .target import finite_number
 
 #: The range of every variable when neither --box nor a preset's domain gives one.
 DEFAULT_RANGE = (-5.0, 5.0)
@@ -211,13 +212,7 @@ def parse_slice(spec: str | None, variables, plot_vars, *, defaults: dict | None
                            hint=f"the variables are {', '.join(variables)}")
         if name in values:
             raise GdxError(f"--slice: '{name}' is given twice", kind="usage error", source=spec, span=span)
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            raise GdxError(f"--slice: '{raw.strip()}' is not a finite number", kind="usage error", source=spec, span=span)
-        values[name] = value
+        values[name] = finite_number(raw, flag="--slice", source=spec, span=span)
     missing = [v for v in others if v not in values]
     if missing:
         if defaults is None or any(v not in defaults for v in missing):

@@ -84,7 +84,7 @@ def parse_point(spec: str, variables: tuple[str, ...], *, flag: str = "--start")
                 )
             if name in values:
                 raise GdxError(f"{flag}: '{name}' is given twice", kind="usage error", source=spec, span=_span(spec, part))
-            values[name] = _number(raw, spec, part, flag)
+            values[name] = finite_number(raw, flag=flag, source=spec, span=_span(spec, part))
         missing = [v for v in variables if v not in values]
         if missing:
             raise GdxError(
@@ -101,7 +101,7 @@ def parse_point(spec: str, variables: tuple[str, ...], *, flag: str = "--start")
             source=spec,
             hint=f"for example {flag} \"{','.join('1' for _ in variables)}\" or {flag} \"{','.join(f'{v}=1' for v in variables)}\"",
         )
-    return tuple(_number(p, spec, p, flag) for p in parts)
+    return tuple(finite_number(p, flag=flag, source=spec, span=_span(spec, p)) for p in parts)
 
 
 def _span(spec: str, part: str) -> tuple[int, int] | None:
@@ -109,21 +109,14 @@ def _span(spec: str, part: str) -> tuple[int, int] | None:
     return (i, i + len(part)) if i >= 0 else None
 
 
-def _number(raw: str, spec: str, part: str, flag: str) -> float:
+def finite_number(raw: str, *, flag: str, source: str, span: tuple[int, int] | None) -> float:
+    """A flag's number (``--start``, ``--at``, ``--slice``, ``-o adam:lr=…``): finite, or an error at its span."""
     try:
         value = float(raw.strip())
     except ValueError:
         value = math.nan
-        ok = False
-    else:
-        ok = math.isfinite(value)
-    if not ok:
-        raise GdxError(
-            f"{flag}: '{raw.strip()}' is not a finite number",
-            kind="usage error",
-            source=spec,
-            span=_span(spec, part),
-        )
+    if not math.isfinite(value):
+        raise GdxError(f"{flag}: '{raw.strip()}' is not a finite number", kind="usage error", source=source, span=span)
     return value
 
 

@@ -139,10 +139,9 @@ def parse_optimizers(spec: str, *, flag: str = "-o") -> list[Entry]:
     setting names (``-`` may stand for ``_``) and values are checked here, with a caret under
     the offending item.
     """
-    import math
-
     from ..errors import GdxError, did_you_mean
     from ..optim import OPTIMIZERS
+    from ..target import finite_number
 
     entries: list[Entry] = []
     spans: list[tuple[int, int]] = []
@@ -188,13 +187,7 @@ def parse_optimizers(spec: str, *, flag: str = "-o") -> list[Entry]:
             )
         if key in entry.hyper:
             raise GdxError(f"{flag}: '{key}' is given twice for {entry.name}", kind="usage error", source=spec, span=span)
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise GdxError(f"{flag}: '{value.strip()}' is not a finite number", kind="usage error", source=spec, span=span)
-        entry.hyper[key] = number
+        entry.hyper[key] = finite_number(value, flag=flag, source=spec, span=span)
     if not entries:
         raise GdxError(f"{flag}: no optimizers given", kind="usage error", hint='for example -o "gd,adam"')
     _label(entries)

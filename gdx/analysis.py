@@ -15,6 +15,8 @@ Pure functions over a :class:`gdx.compile.Compiled` (no printing, no rich).
 
 from __future__ import annotations
 
+from .numbers import json_number as _plain
+
 import math
 from dataclasses import dataclass, field
 
@@ -704,13 +706,3 @@ def analyze_vector(problem, x=None) -> VectorAnalysis:
     jm = np.array([float(v) for v in jv]).reshape(m, problem.n)
     det = float(np.linalg.det(jm)) if m == problem.n and np.all(np.isfinite(jm)) else None
     return VectorAnalysis(problem.variables, problem.exprs, jac, tuple(float(c) for c in x), value, tuple(tuple(float(c) for c in r) for r in jm), det)
-
-
-def _plain(v):
-    """A JSON-safe value: None stays None; non-finite floats become 'nan', 'inf', '-inf'."""
-    if v is None:
-        return None
-    f = float(v)
-    if math.isfinite(f):
-        return f
-    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")

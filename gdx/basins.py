@@ -19,6 +19,8 @@ Pure: numpy imported inside functions, nothing printed.
 
 from __future__ import annotations
 
+from .numbers import json_number as _plain
+
 import math
 import string
 from dataclasses import dataclass, field
@@ -103,11 +105,6 @@ class MultiStart:
         return out
 
 
-def _plain(v):
-    f = float(v)
-    if math.isfinite(f):
-        return f
-    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
 
 
 def random_starts(box, N: int, seed: int):

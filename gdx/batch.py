@@ -2,13 +2,9 @@
 
 Row i of ``X0`` (shape ``(B, n)``) is run i.  Every step evaluates f and ∇f of all running rows
 in ONE call of the compiled function (variables on the last axis) and applies ONE optimizer
-update to them.  The stopping rules are those of :mod:`gdx.loop`, per row: at x_k,
-
-* :func:`gdx.loop.broken_cause` (non-finite x, f or ∇f, or an exploding loss) ends the row with
-  ``fault`` (f or ∇f is not a number at a finite x) or ``diverged`` (everything else);
-* ‖∇f(x_k)‖ ≤ tol ends it with ``converged``;
-* k = steps ends it with ``max_steps``;
-
+update to them.  The stopping and fault rules are those of :mod:`gdx.stopping` (the same
+functions the single-run loop calls), per row: at x_k a broken point ends the row with
+``fault`` or ``diverged``, ‖∇f(x_k)‖ ≤ tol with ``converged``, k = steps with ``max_steps``;
 otherwise update k+1 uses the row's learning rate ``schedule(k)`` (or its constant ``lr``).  A
 row that stops is frozen and dropped from the working set (its optimizer state too), so the
 others continue exactly as if they ran alone: path i is identical to
@@ -30,24 +26,24 @@ from typing import Any, Callable
 
 @dataclass
 class BatchResult:
-    """The outcome of B runs.
+    """The outcome of B runs, with :class:`gdx.result.Result`'s names and meanings per row.
 
-    ``x``/``loss``/``grad_norm`` are at the point where each run stopped (row i of the path at
-    ``steps[i]``; for a diverged run that is the offending point).  ``steps[i]`` is the number of
-    updates made (``Result.nit``); ``fault_step[i]`` is the step at which the run broke, -1 if
-    it did not.  ``path_x`` (``(steps + 1, B, n)``) and ``path_loss`` (``(steps + 1, B)``) hold
-    every point when recorded, NaN after a run stopped.
+    ``x[i]``/``fun[i]``/``grad_norm[i]`` are those of the last point of run i's path at which
+    x, f and ‖∇f‖ are all finite (NaN when there is none; see :mod:`gdx.stopping`);
+    ``nit[i]`` is the last step of its path (the updates made); ``fault_step[i]`` is the step at
+    which it broke, ``None`` if it did not.  ``path_x`` (``(steps + 1, B, n)``) and
+    ``path_fun`` (``(steps + 1, B)``) hold every point when recorded, NaN after a run stopped.
     """
 
     variables: tuple[str, ...]
     optimizer: str
     x0: Any  # (B, n)
     x: Any  # (B, n)
-    loss: Any  # (B,)
+    fun: Any  # (B,)
     grad_norm: Any  # (B,)
     status: list  # B × gdx.result.Status
-    steps: Any  # (B,) int
-    fault_step: Any  # (B,) int, -1 = none
+    nit: Any  # (B,) int
+    fault_step: list  # B × (int | None)
     cause: list  # B × (str | None)
     lr: Any  # (B,) the base learning rate of each run
     max_steps: int
@@ -55,17 +51,17 @@ class BatchResult:
     wall_time: float
     point_steps: int  # gradient evaluations made, summed over runs
     path_x: Any = None
-    path_loss: Any = None
+    path_fun: Any = None
     extra: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.status)
 
     def path(self, i: int):
-        """The points run i visited, shape ``(steps[i] + 1, n)`` (needs ``record_path``)."""
+        """The points run i visited, shape ``(nit[i] + 1, n)`` (needs ``record_path``)."""
         if self.path_x is None:
             raise ValueError("the path was not recorded (run_batch(..., record_path=True))")
-        return self.path_x[: int(self.steps[i]) + 1, i]
+        return self.path_x[: int(self.nit[i]) + 1, i]
 
     def mask(self, *statuses) -> Any:
         """Boolean (B,) array: runs whose status is one of ``statuses``."""
@@ -76,10 +72,10 @@ class BatchResult:
 
     @property
     def failed(self) -> Any:
-        """Runs that diverged or hit a numerical fault."""
-        from .result import Status
+        """Runs that diverged or hit a numerical fault (``Status.failed``)."""
+        import numpy as np
 
-        return self.mask(Status.DIVERGED, Status.FAULT)
+        return np.array([s.failed for s in self.status], dtype=bool)
 
     def counts(self) -> dict[str, int]:
         """status → number of runs."""
@@ -87,22 +83,6 @@ class BatchResult:
         for s in self.status:
             out[s.value] = out.get(s.value, 0) + 1
         return out
-
-
-def suspicious(x, f, gn, f0):
-    """Rows (bool (B,)) for which :func:`gdx.loop.broken_cause` may report a cause: anything
-    non-finite, or |f − f₀| > EXPLOSION·(1 + |f₀|).  A cheap vectorized pre-filter; the cause
-    and status of each flagged row come from ``broken_cause`` itself."""
-    import numpy as np
-
-    from .loop import EXPLOSION
-
-    return (
-        ~np.isfinite(f)
-        | ~np.isfinite(gn)
-        | ~np.all(np.isfinite(x), axis=-1)
-        | (np.abs(f - f0) > EXPLOSION * (1 + np.abs(f0)))
-    )
 
 
 def grad_norms(g):
@@ -250,9 +230,8 @@ def run_batch(
     """
     import numpy as np
 
-    from .errors import NumericalFault
-    from .loop import EXPLOSION, broken_cause, status_of_cause
     from .result import Status
+    from .stopping import EXPLOSION, may_stop, point_verdict, update_faults
 
     X0 = np.array(X0, dtype=float)
     if X0.ndim == 1:
@@ -266,13 +245,14 @@ def run_batch(
 
         clip = lambda g: clip_by_norm(g, clip_norm)  # noqa: E731
 
-    x_end = X0.copy()
+    x_end = np.full((B, n), np.nan)
     loss = np.full(B, np.nan)
     gnorm = np.full(B, np.nan)
     status: list = [Status.MAX_STEPS] * B
     nsteps = np.zeros(B, dtype=int)
-    fault_step = np.full(B, -1, dtype=int)
+    fault_step: list = [None] * B
     cause: list = [None] * B
+    faults = update_faults()
     path_x = np.full((steps + 1, B, n), np.nan) if record_path else None
     path_loss = np.full((steps + 1, B), np.nan) if record_path else None
 
@@ -295,10 +275,11 @@ def run_batch(
 
     def drop(stop):
         """Remove the rows flagged in ``stop`` (working indices) from the working set."""
-        nonlocal rows, x, g, f, gn, state, f0, limit, bounds, opt, lr_const
+        nonlocal rows, x, g, f, gn, state, f0, limit, bounds, opt, lr_const, prev
         keep = np.flatnonzero(~stop)
         rows, x, g, f, state = rows[keep], x[keep], g[keep], f[keep], _subset_state(state, keep)
         gn = gn[keep] if gn is not None else None
+        prev = tuple(p[keep] for p in prev) if prev is not None else None
         f0, limit = f0[keep], limit[keep]
         if len(rows):
             bounds = _bounds(f0, limit)
@@ -306,6 +287,22 @@ def run_batch(
             if constant:
                 lr_const = lr_of(rows)
 
+    def end_rows(stopped, at_k):
+        """Record where the working rows ``stopped`` end: the last finite point of each path
+        (x_k itself, else x_{k−1} from ``prev``, else NaN at k = 0) and their step ``at_k``."""
+        js = np.flatnonzero(stopped)
+        ended = rows[js]
+        nsteps[ended] = at_k
+        xj, fj = x[js], f[js]
+        gj = gn[js] if gn is not None else grad_norms(g[js])
+        ok = np.isfinite(fj) & np.isfinite(gj) & np.all(np.isfinite(xj), axis=-1)
+        x_end[ended[ok]], loss[ended[ok]], gnorm[ended[ok]] = xj[ok], fj[ok], gj[ok]
+        if prev is not None and not ok.all():
+            back = js[~ok]
+            x_end[rows[back]], loss[rows[back]] = prev[0][back], prev[1][back]
+            gnorm[rows[back]] = grad_norms(prev[2][back])
+
+    prev = None  # (x, f, g) of the working rows at the step before the current one
     value_and_grad = evaluator(compiled)
     x = np.asfortranarray(x)  # variable-major: the compiled function reads contiguous rows of x.T
     k = 0
@@ -334,18 +331,21 @@ def run_batch(
                         path_loss[k + i, rows] = f
                     try:
                         x, state = opt.update(clip(g) if clip else g, state, x, lr_at(k + i), k + i + 1, compiled)
-                    except (NumericalFault, FloatingPointError, np.linalg.LinAlgError):
+                    except faults:
                         made = i  # step i is retaken with the exact rules (and its fallback)
                         break
                     f, g = value_and_grad(x)
                 good = _clean_steps(F[:made], sum_squares(G[:, :made]), x if made == K else None, kept, bounds, tol)
                 point_steps += good * m
                 if good == K:
+                    prev = (kept[-1][0], kept[-1][2], kept[-1][3])
                     k += K
                     K = min(2 * K, BLOCK_MAX)
                     continue
                 # back to step k + good: the first that needs the exact rules
                 x, state, f, g = kept[good]
+                if good:
+                    prev = (kept[good - 1][0], kept[good - 1][2], kept[good - 1][3])
                 if record_path:
                     path_x[k + good + 1 : k + K, rows] = np.nan
                     path_loss[k + good + 1 : k + K, rows] = np.nan
@@ -361,42 +361,36 @@ def run_batch(
             if not _all_going(x, f, sum_squares(g.T), bounds, tol):
                 gn = grad_norms(g)
                 stop = np.zeros(len(rows), dtype=bool)
-                for j in np.flatnonzero(suspicious(x, f, gn, f0)):
-                    why = broken_cause(x[j], float(f[j]), float(gn[j]), float(f0[j]))
-                    if why:
+                for j in np.flatnonzero(may_stop(x, f, gn, f0, tol)):
+                    verdict = point_verdict(x[j], float(f[j]), float(gn[j]), float(f0[j]), tol)
+                    if verdict is not None:
                         i = rows[j]
-                        status[i], cause[i], fault_step[i] = status_of_cause(why), why, k
+                        status[i], cause[i] = verdict
+                        fault_step[i] = k if cause[i] else None
                         stop[j] = True
-                done = ~stop & (gn <= tol)
-                for i in rows[done]:
-                    status[i] = Status.CONVERGED
-                stop |= done
             if k >= steps:
-                x_end[rows], loss[rows], nsteps[rows] = x, f, k
-                gnorm[rows] = grad_norms(g) if gn is None else gn
+                end_rows(np.ones(len(rows), dtype=bool), k)
                 break  # every row still going ends with max_steps
             if stop is not None and stop.any():
-                gone = rows[stop]
-                x_end[gone], loss[gone], gnorm[gone], nsteps[gone] = x[stop], f[stop], gn[stop], k
+                end_rows(stop, k)
                 drop(stop)
                 if not len(rows):
                     break
             lr_k = lr_at(k)
             gc = clip(g) if clip else g
+            prev = (x, f, g)
             try:
                 x_new, state = opt.update(gc, state, x, lr_k, k + 1, compiled)
-            except (NumericalFault, FloatingPointError, np.linalg.LinAlgError):
+            except faults:
                 x_new, state, bad = _update_rows(optimizer, gc, state, x, lr_k, k + 1, compiled, rows, B)
                 if bad:
-                    gn = grad_norms(g) if gn is None else gn
                     stop = np.zeros(len(rows), dtype=bool)
                     for j, why in bad.items():
                         i = rows[j]
                         status[i], cause[i], fault_step[i] = Status.FAULT, why, k + 1
                         stop[j] = True
                     # the path of a run that faults in an update ends at x_k (as in gdx.loop)
-                    gone = rows[stop]
-                    x_end[gone], loss[gone], gnorm[gone], nsteps[gone] = x[stop], f[stop], gn[stop], k
+                    end_rows(stop, k)
                     x = x_new
                     drop(stop)
                     x_new = x
@@ -411,10 +405,10 @@ def run_batch(
         optimizer=optimizer.name,
         x0=X0,
         x=x_end,
-        loss=loss,
+        fun=loss,
         grad_norm=gnorm,
         status=status,
-        steps=nsteps,
+        nit=nsteps,
         fault_step=fault_step,
         cause=cause,
         lr=base_lr,
@@ -423,7 +417,7 @@ def run_batch(
         wall_time=wall,
         point_steps=point_steps,
         path_x=path_x,
-        path_loss=path_loss,
+        path_fun=path_loss,
     )
 
 
@@ -461,11 +455,11 @@ def _empty_result(compiled, optimizer, X0, base_lr, steps, tol, record_path) -> 
 
     n = compiled.n
     return BatchResult(
-        variables=tuple(compiled.variables), optimizer=optimizer.name, x0=X0, x=X0.copy(), loss=np.zeros(0),
-        grad_norm=np.zeros(0), status=[], steps=np.zeros(0, dtype=int), fault_step=np.zeros(0, dtype=int),
+        variables=tuple(compiled.variables), optimizer=optimizer.name, x0=X0, x=X0.copy(), fun=np.zeros(0),
+        grad_norm=np.zeros(0), status=[], nit=np.zeros(0, dtype=int), fault_step=[],
         cause=[], lr=base_lr, max_steps=steps, tol=tol, wall_time=0.0, point_steps=0,
         path_x=np.zeros((steps + 1, 0, n)) if record_path else None,
-        path_loss=np.zeros((steps + 1, 0)) if record_path else None,
+        path_fun=np.zeros((steps + 1, 0)) if record_path else None,
     )
 
 
@@ -478,8 +472,9 @@ def _update_rows(optimizer, g, state, x, lr_k, t, compiled, rows, B):
     """
     import numpy as np
 
-    from .errors import NumericalFault
+    from .stopping import fault_cause, update_faults
 
+    faults = update_faults()
     new_x = x.copy()
     states = []
     bad: dict[int, str] = {}
@@ -490,10 +485,8 @@ def _update_rows(optimizer, g, state, x, lr_k, t, compiled, rows, B):
             lr_j = lr_k[j : j + 1] if getattr(lr_k, "ndim", 0) else lr_k
             xj, sub = one.update(g[j : j + 1], sub, x[j : j + 1], lr_j, t, compiled)
             new_x[j] = xj[0]
-        except NumericalFault as exc:
-            bad[j] = exc.cause
-        except (FloatingPointError, np.linalg.LinAlgError) as exc:
-            bad[j] = str(exc)
+        except faults as exc:
+            bad[j] = fault_cause(exc)
         states.append(sub)
     if len(state):
         state = type(state)(*[np.concatenate([getattr(s, name) for s in states]) for name in state._fields])

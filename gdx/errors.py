@@ -13,13 +13,15 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit statuses of the ``gdx`` command (documented in the README)."""
+    """Exit statuses of the ``gdx`` command (documented in the README).  Every status gdx exits
+    with is a member; the values are fixed (tests pin them)."""
 
     OK = 0  # the run finished: converged or reached --steps
     RUN_FAILED = 1  # the run ended in a numerical fault: diverged, NaN, singular Hessian
     USAGE = 2  # bad input: function text, flag value, preset, start point
     TIMEOUT = 3  # the symbolic work hit its time or memory bound (--timeout)
     IO = 4  # an export path could not be written
+    INTERNAL = 70  # a bug in gdx (EX_SOFTWARE): one line, the traceback with --debug
     INTERRUPTED = 130  # Ctrl-C: what was computed is still shown and exported
 
 

@@ -1,16 +1,11 @@
-"""The iteration: a generator of events, and the rules that stop it.
+"""The single-run loop: a generator of events (Started, Step…, Finished).
 
 For k = 0, 1, 2, …: evaluate f(x_k) and ∇f(x_k) together (one call), emit ``Step(k, …)``, then
-stop if
-
-* f, ∇f or x_k is not finite, or |f(x_k) − f(x_0)| > 1e10·(1 + |f(x_0)|)  (diverged / fault),
-* ‖∇f(x_k)‖ ≤ tol  (converged; ``tol = 0`` never stops early),
-* k = steps  (max_steps),
-* the callback returns True  (stopped),
-
-and otherwise apply update k+1 with learning rate ``schedule(k)`` (so the first update uses
-k = 0, as torch.optim.lr_scheduler does) to the gradient, clipped by norm if asked.  Ctrl-C at
-any point ends the run with status ``interrupted`` and every point computed so far.
+apply the stopping rules of :mod:`gdx.stopping` (broken → converged → max_steps → the callback
+returning True), and otherwise make update k+1 — the optimizer's ``t`` is k+1 — with learning
+rate ``schedule(k)`` (so the first update uses k = 0, as torch.optim.lr_scheduler does) to the
+gradient, clipped by norm if asked.  Ctrl-C at any point ends the run with status
+``interrupted`` and every point computed so far.
 """
 
 from __future__ import annotations
@@ -19,11 +14,10 @@ import math
 import time
 from typing import Callable, Iterator
 
-from .errors import NumericalFault
 from .result import MESSAGES, Finished, Path, Result, Started, Status, Step
+from .stopping import EXPLOSION, broken_cause, fault_cause, is_finite_point, point_verdict, status_of_cause, update_faults
 
-#: |f(x_k) − f(x_0)| above this many times (1 + |f(x_0)|) counts as divergence.
-EXPLOSION = 1e10
+__all__ = ["run", "run_to_end", "constant_schedule", "EXPLOSION", "broken_cause", "status_of_cause"]
 
 
 def constant_schedule(lr: float) -> Callable[[int], float]:
@@ -58,6 +52,7 @@ def run(
     yield Started(tuple(compiled.variables), x.copy(), optimizer.name, dict(optimizer.hyper), schedule_name, steps, tol)
     record: list[Step] = []
     status, cause, fault_step = Status.MAX_STEPS, None, None
+    faults = update_faults()
     compiled.warm(hessian=optimizer.needs_hessian)
     started = time.perf_counter()
     k = 0
@@ -74,12 +69,10 @@ def run(
                 yield step
                 if f0 is None:
                     f0 = f
-                cause = broken_cause(x, f, gn, f0)
-                if cause:
-                    status, fault_step = status_of_cause(cause), k
-                    break
-                if gn <= tol:
-                    status = Status.CONVERGED
+                verdict = point_verdict(x, f, gn, f0, tol)
+                if verdict is not None:
+                    status, cause = verdict
+                    fault_step = k if cause else None
                     break
                 if k >= steps:
                     status = Status.MAX_STEPS
@@ -89,11 +82,8 @@ def run(
                     break
                 try:
                     x, state = optimizer.update(clip(g) if clip else g, state, x, lr, k + 1, compiled)
-                except NumericalFault as exc:
-                    status, cause, fault_step = Status.FAULT, exc.cause, k + 1
-                    break
-                except (FloatingPointError, np.linalg.LinAlgError) as exc:
-                    status, cause, fault_step = Status.FAULT, str(exc), k + 1
+                except faults as exc:
+                    status, cause, fault_step = Status.FAULT, fault_cause(exc), k + 1
                     break
                 k += 1
     except KeyboardInterrupt:
@@ -102,33 +92,8 @@ def run(
     yield Finished(_result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall))
 
 
-def status_of_cause(cause: str) -> Status:
-    """A NaN (undefined f or ∇f) is a fault; overflow and explosion are divergence."""
-    return Status.FAULT if cause.startswith("not a number") else Status.DIVERGED
-
-
-def broken_cause(x, f: float, gn: float, f0: float) -> str | None:
-    """Why the point x_k ends the run, or None: non-finite values or an exploding loss."""
-    if math.isfinite(f) and math.isfinite(gn) and math.isfinite(float(x.sum())) and abs(f - f0) <= EXPLOSION * (1 + abs(f0)):
-        return None  # the common case, checked in one pass (a NaN or ±inf in x makes the sum non-finite)
-    if math.isnan(f) or math.isnan(gn):
-        if not all(math.isfinite(v) for v in x):
-            return "x overflowed to a non-finite value"
-        what = "f" if math.isnan(f) else "the gradient"
-        return f"not a number: {what} is undefined at this point (outside the function's domain, or 0/0)"
-    if not all(math.isfinite(v) for v in x):
-        return "x overflowed to a non-finite value"
-    if math.isinf(f):
-        return f"the loss overflowed to {'+' if f > 0 else '-'}inf"
-    if math.isinf(gn):
-        return "the gradient overflowed to inf"
-    if abs(f - f0) > EXPLOSION * (1 + abs(f0)):
-        return "the loss exploded (|f − f₀| > 1e10·(1 + |f₀|))" if f > f0 else "the loss is unbounded below"
-    return None
-
-
 def _result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall) -> Result:
-    """Assemble the Result; x/fun/jac are those of the last finite point."""
+    """Assemble the Result; x/fun/jac are those of the last finite point (gdx.stopping)."""
     import numpy as np
 
     path = Path.from_steps(compiled.variables, record)
@@ -163,8 +128,9 @@ def _result(compiled, optimizer, schedule_name, record, status, cause, fault_ste
 
 
 def _last_finite(record: list[Step]) -> Step | None:
+    """The last step whose x, f and ‖∇f‖ are all finite (what the Result reports)."""
     for step in reversed(record):
-        if math.isfinite(step.loss) and math.isfinite(step.grad_norm) and all(math.isfinite(v) for v in step.x):
+        if is_finite_point(step.x, step.loss, step.grad_norm):
             return step
     return None
 

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple
 
+from .numbers import json_number as _plain
+
 
 class Status(str, Enum):
-    """How a run ended.  ``code`` is the scipy-style integer status."""
+    """How a run ended.  ``code`` is the scipy-style integer status, fixed per member
+    (:data:`STATUS_CODES`: reordering the members never changes it)."""
 
     CONVERGED = "converged"
     MAX_STEPS = "max_steps"
@@ -19,11 +22,20 @@ class Status(str, Enum):
 
     @property
     def code(self) -> int:
-        return list(Status).index(self)
+        return STATUS_CODES[self.value]
 
     @property
     def success(self) -> bool:
         return self is Status.CONVERGED
+
+    @property
+    def failed(self) -> bool:
+        """The run broke: it diverged or hit a numerical fault (the one "run failed" rule)."""
+        return self in (Status.DIVERGED, Status.FAULT)
+
+
+#: The integer status of each outcome (``Result.to_dict()["status_code"]``); never renumbered.
+STATUS_CODES = {"converged": 0, "max_steps": 1, "diverged": 2, "fault": 3, "interrupted": 4, "stopped": 5}
 
 
 #: The fixed table of status messages (``{k}``: the step, ``{cause}``: what went wrong).
@@ -161,19 +173,6 @@ class Result:
         if path:
             out["path"] = path_records(self.path)
         return out
-
-
-def _plain(v):
-    """A JSON-safe Python value (non-finite floats become the strings 'nan', 'inf', '-inf')."""
-    import math
-
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return v
-    if math.isfinite(f):
-        return f
-    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
 
 
 def path_records(path: Path) -> list[dict]:

@@ -21,6 +21,8 @@ Pure: imports numpy inside functions, never prints.
 
 from __future__ import annotations
 
+from .numbers import json_number as _plain
+
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,11 +203,6 @@ class SweepResult:
         }
 
 
-def _plain(v):
-    f = float(v)
-    if math.isfinite(f):
-        return f
-    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
 
 
 def _counts(status) -> dict:
@@ -299,7 +296,7 @@ def run_sweep(
     X0 = np.tile(np.asarray(x0, float), (B, 1))
     res = run_batch(compiled, opt, X0, steps=steps, tol=tol, lr=lr, clip_norm=clip_norm)
     s_lr, lam = stable_lr(compiled, x0)
-    best = best_run(metric, res.status, res.loss, res.steps)
+    best = best_run(metric, res.status, res.fun, res.nit)
     shown_fixed = {k: float(v) for k, v in hyper.items() if k not in params}
     if "lr" not in params:
         shown_fixed["lr"] = float(opt.hyper["lr"])
@@ -311,8 +308,8 @@ def run_sweep(
         metric=metric,
         params=params,
         status=res.status,
-        loss=res.loss,
-        steps=res.steps,
+        loss=res.fun,
+        steps=res.nit,
         max_steps=steps,
         tol=tol,
         best=best,

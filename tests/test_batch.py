@@ -60,7 +60,7 @@ def assert_same_path(batch, i, single, exact=True):
     """Run i of the batch is the single run: same points, status, steps, fault step."""
     got, want = batch.path(i), single.path.x
     assert got.shape == want.shape, (i, got.shape, want.shape, batch.status[i], single.status)
-    loss = batch.path_loss[: got.shape[0], i]
+    loss = batch.path_fun[: got.shape[0], i]
     if exact:
         assert np.array_equal(got, want, equal_nan=True), (i, np.nanmax(np.abs(got - want)))
         assert np.array_equal(loss, single.path.loss, equal_nan=True)
@@ -68,9 +68,13 @@ def assert_same_path(batch, i, single, exact=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(loss, single.path.loss, rtol=1e-12, atol=1e-12)
     assert batch.status[i] is single.status
-    assert batch.steps[i] == single.nit
-    assert (batch.fault_step[i] if batch.fault_step[i] >= 0 else None) == single.fault_step
+    assert batch.nit[i] == single.nit
+    assert batch.fault_step[i] == single.fault_step
     assert batch.cause[i] == single.cause
+    # the same end point, with the same convention (the last finite point of the path)
+    assert np.array_equal(batch.x[i], single.x, equal_nan=True) if exact else np.allclose(batch.x[i], single.x, equal_nan=True)
+    assert (batch.fun[i] == single.fun or (np.isnan(batch.fun[i]) and np.isnan(single.fun))) if exact else np.isclose(batch.fun[i], single.fun, equal_nan=True)
+    assert np.isclose(batch.grad_norm[i], single.grad_norm, rtol=1e-12, equal_nan=True)
 
 
 def starts(B, lo, hi, seed):
@@ -108,7 +112,7 @@ def test_batched_paths_equal_single_runs(text, name, fixed, swept, values, lrs, 
             single = run_to_end(ref, make_optimizer(name, **hyper), X0[i], steps=steps, tol=tol)
             assert_same_path(batch, i, single, exact and swept not in ("beta1", "beta2"))
     # some runs stop early (are masked) while others go on
-    assert len(set(batch.steps.tolist())) >= 2, "the settings should end runs at different steps"
+    assert len(set(batch.nit.tolist())) >= 2, "the settings should end runs at different steps"
 
 
 def test_runs_that_diverge_mid_batch_leave_the_others_unchanged():
@@ -171,7 +175,7 @@ def test_final_points_match_and_loop_stops_when_all_runs_stop():
     batch = run_batch(c, make_optimizer("gd", lr=0.1), X0, steps=10_000, tol=1e-9)
     assert all(s is Status.CONVERGED for s in batch.status)
     # gd on a diagonal quadratic, by hand: x_k = (1 − 2·lr)^k x₀, y_k = (1 − 6·lr)^k y₀
-    k = batch.steps
+    k = batch.nit
     np.testing.assert_allclose(batch.x[:, 0], X0[:, 0] * 0.8 ** k, rtol=1e-9, atol=1e-300)
     np.testing.assert_allclose(batch.x[:, 1], X0[:, 1] * 0.4 ** k, rtol=1e-9, atol=1e-300)
     assert batch.point_steps == int((k + 1).sum()) and k.max() < 10_000

@@ -131,9 +131,10 @@ def check(value: Any, ok: Callable[[Any], Any], message: str, *, kind: str = "in
 
     ``ok`` is evaluated on a float or a numpy array and must return a bool or a bool array.
     The message is ``message.format(v)`` for the first offending element ``v``, shown as the user
-    gave it.  NaN and infinite values always fail.
+    gave it.  NaN and infinite values always fail, and so do booleans and text (numpy would
+    read ``"0.1"`` as a number; a hyperparameter given as text is a caller's bug).
     """
-    if isinstance(value, bool):
+    if isinstance(value, (bool, str, bytes)):
         raise GdxError(message.format(_fmt(value)), kind=kind)
     if isinstance(value, (int, float)):
         import math

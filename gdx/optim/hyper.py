@@ -55,7 +55,9 @@ class Hyperparameter:
     kind: type = float
 
     def contains(self, value: float) -> bool:
-        """True when the number ``value`` is finite and inside the range (the rule above)."""
+        """True when ``value`` is a number (not a bool or text), finite and inside the range."""
+        if isinstance(value, (bool, str, bytes)):
+            return False
         try:
             v = float(value)
         except (TypeError, ValueError):

@@ -5,6 +5,13 @@ compares whole paths with torch's to 1e-10).  Hyperparameters have torch's names
 validation messages; only the default learning rates differ, chosen so that a first run on
 ``x**2 + 3*y**2`` from (1.5, −0.5) visibly moves and converges (see :data:`OPTIMIZERS`).
 
+Each hyperparameter is declared once, in the table :data:`HYPERPARAMETERS` (``hyper.py``: flag,
+symbol, help, range, torch's message, log spacing); a spec only names table entries and gives
+its own default and meaning (checked at import by :func:`check_specs`).  A spec also states its
+``family`` and, where the theory gives one, its stability rule on a quadratic — what
+:mod:`gdx.diagnose` reads instead of optimizer names.  :func:`accepted` and :func:`takers`
+answer "what does this optimizer take" and "who takes this hyperparameter" for generated help.
+
 The per-family modules (``sgd``, ``adagrad``, ``rmsprop``, ``adadelta``, ``adam``, ``newton``)
 are imported only when an optimizer is made, so listing them never imports numpy.
 """

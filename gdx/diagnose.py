@@ -42,12 +42,19 @@ a 100,000-step path.  The verdicts, in the order they are tested:
 ``max_steps``
     Anything else: out of steps without a pattern to name (the reason says so when x_end is at a
     kink of f, found by :func:`gdx.analysis.fd_check`, where ‖∇f‖ cannot reach tol).
+
+What is known about each optimizer is read from its registry entry (:mod:`gdx.optim`), never
+from its name: ``family`` ("sgd": lr·λ decides stability; "adaptive": steps about lr long),
+``stable_lr``/``stability_text`` (the lr bound above and its formula) and ``step_factor`` (the
+one-step error factor 1 − lr·λ, which only gd has).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+
+from .optim import OPTIMIZERS
 
 #: Verdicts, in the order they are tested.
 VERDICTS = ("diverged", "plateau", "saddle", "converged", "oscillating", "slow", "max_steps")
@@ -57,8 +64,24 @@ RECENT = 20
 FLIP_FRACTION = 0.75
 #: How H looks for each kind of point.
 SHAPE = {"minimum": "positive definite", "maximum": "negative definite", "saddle": "indefinite", "degenerate": "singular"}
-#: Optimizers whose step is lr·(a sum of gradients), for which lr·λ is meaningful.
-LINEAR = ("gd", "momentum", "nesterov")
+
+
+def _spec(result):
+    """The registry entry of the run's optimizer (None for a name gdx does not know)."""
+    return OPTIMIZERS.get(result.optimizer)
+
+
+def _family(result) -> str | None:
+    """The run's optimizer family: "sgd" (step lr·(a sum of gradients), for which lr·λ is
+    meaningful), "adaptive", "newton", or None for an unknown optimizer."""
+    spec = _spec(result)
+    return spec.family if spec is not None else None
+
+
+def _step_factor(result):
+    """The one-step error factor (lr, λ) → c of the run's optimizer (gd: 1 − lr·λ), else None."""
+    spec = _spec(result)
+    return spec.step_factor if spec is not None else None
 
 
 @dataclass(frozen=True)
@@ -118,21 +141,14 @@ def round_sig(v: float, digits: int = 2) -> float:
 
 
 def stable_bound(optimizer: str, hyper: dict, lam_max: float) -> float | None:
-    """The largest stable constant lr on a quadratic with top curvature λmax (gd family), else None.
+    """The largest stable constant lr on a quadratic with top curvature λmax, else None.
 
-    gd: 2/λmax.  Heavy-ball momentum μ (torch SGD form): 2(1+μ)/λmax.  Nesterov (torch form):
-    2(1+μ)/((1+2μ)·λmax).  Both follow from the 2×2 linear recurrence along an eigenvector.
+    The optimizer's own rule (:meth:`gdx.optim.OptimizerSpec.stable_lr`): gd 2/λmax, heavy-ball
+    momentum μ 2(1+μ)/λmax, Nesterov 2(1+μ)/((1+2μ)·λmax); None for optimizers without one
+    (adaptive ones, newton, unknown names) and when λmax ≤ 0.
     """
-    if not lam_max > 0:
-        return None
-    mu = float(hyper.get("momentum", 0.0) or 0.0)
-    if optimizer == "gd":
-        return 2.0 / lam_max
-    if optimizer == "momentum":
-        return 2.0 * (1 + mu) / lam_max
-    if optimizer == "nesterov":
-        return 2.0 * (1 + mu) / ((1 + 2 * mu) * lam_max)
-    return None
+    spec = OPTIMIZERS.get(optimizer)
+    return spec.stable_lr(lam_max, hyper) if spec is not None else None
 
 
 # -- the path --------------------------------------------------------------------------------
@@ -270,9 +286,10 @@ def _diverged(result, compiled) -> Diagnosis:
         if bound is not None:
             ratio = lr / bound
             numbers["ratio"] = ratio
-            rule = {"gd": "2/λmax", "momentum": "2(1+μ)/λmax", "nesterov": "2(1+μ)/((1+2μ)λmax)"}[result.optimizer]
+            rule = _spec(result).stability_text
             if lr > bound:
-                factor = abs(1 - lr * lam_max) if result.optimizer == "gd" else None
+                step_factor = _step_factor(result)
+                factor = abs(step_factor(lr, lam_max)) if step_factor is not None else None
                 grow = f"; each step multiplies the error along the top eigenvector {_point(v[-1])} by −{fmt(factor, 3)}" if factor else ""
                 reason = (f"{where}; there λmax = {fmt(lam_max)}, so {result.optimizer} is stable only for "
                           f"lr < {rule} = {fmt(bound)}, and lr = {fmt(lr)} is {fmt(ratio, 3)}× that{grow}.")
@@ -361,8 +378,7 @@ def _plateau(result, compiled, preset, w) -> Diagnosis | None:
     reason = (f"the run {stop} at f = {fmt(f_end)} with ‖∇f‖ = {fmt(result.grad_norm, 3)}, but f = {fmt(f_best)} at "
               f"{_point(at_best)} ({source}), {fmt(d, 3)} away: the slope and curvature here (max|λ| = {fmt(lam, 3)}) "
               f"account for a change of only {fmt(model, 3)} over that distance, against a gap of {fmt(gap, 3)}.")
-    opt = result.optimizer
-    if opt in ("adam", "adamw", "rmsprop", "adagrad", "adadelta"):
+    if _family(result) == "adaptive":
         hint = f"start nearer the minimum: --start \"{','.join(fmt(c, 3) for c in at_best)}\""
     else:
         hint = "try adam (its step size does not shrink with the gradient): -o adam"
@@ -467,11 +483,12 @@ def _constant_curvature(result, compiled, w) -> bool:
 
 def _faster(result, w, numbers) -> str:
     """For a gd run that converged: the rate a better lr or momentum would give, when it is much better."""
-    if result.optimizer != "gd" or not (w[0] > 0) or result.nit < 50:
+    step_factor = _step_factor(result)
+    if step_factor is None or not (w[0] > 0) or result.nit < 50:
         return ""
     lam_min, lam_max = float(w[0]), float(w[-1])
     lr = _lr_at(result, result.nit - 1)
-    rho = max(abs(1 - lr * lam_min), abs(1 - lr * lam_max))
+    rho = max(abs(step_factor(lr, lam_min)), abs(step_factor(lr, lam_max)))
     kappa = lam_max / lam_min
     best = (kappa - 1) / (kappa + 1)
     numbers.update(lr=lr, contraction=rho, condition=kappa, optimal_lr=2 / (lam_min + lam_max), optimal_contraction=best)
@@ -522,7 +539,7 @@ def _oscillation(result, w, v) -> Diagnosis | None:
     if not np.any(steps):
         return None
     lr = _lr_at(result, result.nit - 1)
-    linear = result.optimizer in LINEAR
+    linear = _family(result) == "sgd"
     if linear and not (lam_max > 0 and lr > 1 / lam_max):
         return None
     dominant = np.linalg.svd(steps, full_matrices=False)[2][0]
@@ -540,8 +557,9 @@ def _oscillation(result, w, v) -> Diagnosis | None:
     if linear and lam_max > 0:
         numbers.update(half_stable_lr=1 / lam_max, stable_lr=bound)
         extra = ""
-        if result.optimizer == "gd":
-            factor = abs(1 - lr * lam_max)
+        step_factor = _step_factor(result)
+        if step_factor is not None:
+            factor = abs(step_factor(lr, lam_max))
             numbers["contraction"] = factor
             extra = f"; along it each step multiplies the error by −{fmt(factor, 3)}" if lr * lam_max > 1 else ""
         reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last "
@@ -583,8 +601,9 @@ def _slow(result, w, numbers, tol: float) -> Diagnosis:
                    optimal_contraction=(kappa - 1) / (kappa + 1))
     parts = [f"after {result.nit} steps the run is closing in on a minimum (H's eigenvalues {fmt(lam_min)} … {fmt(lam_max)}, "
              f"condition number κ = {fmt(kappa)})"]
-    if result.optimizer == "gd":
-        rho = max(abs(1 - lr * lam_min), abs(1 - lr * lam_max))
+    step_factor = _step_factor(result)
+    if step_factor is not None:
+        rho = max(abs(step_factor(lr, lam_min)), abs(step_factor(lr, lam_max)))
         numbers["contraction"] = rho
         parts.append(f"with lr = {fmt(lr)} gradient descent shrinks the error by only {fmt(rho, 4)} per step "
                      f"(the best constant lr, 2/(λmin+λmax) = {fmt(2 / (lam_min + lam_max))}, gives (κ−1)/(κ+1) = {fmt((kappa - 1) / (kappa + 1), 4)})")
@@ -600,7 +619,7 @@ def _slow(result, w, numbers, tol: float) -> Diagnosis:
     reason = "; ".join(parts) + "."
     if kappa >= 10:
         suggestion = _momentum_hint(lam_min, lam_max)
-    elif result.optimizer == "gd":
+    elif step_factor is not None:
         suggestion = f"try --lr {round_sig(2 / (lam_min + lam_max), 3)}"
     else:
         suggestion = f"try --steps {max(2 * result.nit, numbers.get('steps_needed', 0) + result.nit)}"

@@ -46,20 +46,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .config import HYPER_NAMES
 from .errors import GdxError, did_you_mean
+from .optim.hyper import HYPERPARAMETERS
 
 KIND = "preset error"
 REQUIRED = ("name", "expression", "variables", "start", "domain")
 FIELDS = ("name", "title", "description", "expression", "variables", "start", "domain", "settings", "minima", "source")
 MINIMUM_FIELDS = ("at", "value", "kind")
 MINIMUM_KINDS = ("global", "local")
-#: ``[settings]`` keys: what gdx's run configuration reads from a preset (torch-style names).
-SETTINGS_KEYS = ("optimizer", "steps", "tol", *HYPER_NAMES)
-_INT_SETTINGS = ("steps",)
-_STR_SETTINGS = ("optimizer",)
-_POSITIVE_SETTINGS = ("lr", "eps")
-_BELOW_ONE_SETTINGS = ("beta1", "beta2")
+#: ``[settings]`` keys: what gdx's run configuration reads from a preset — optimizer, steps,
+#: tol, and every hyperparameter of the table (torch names, :data:`gdx.optim.hyper.HYPERPARAMETERS`).
+SETTINGS_KEYS = ("optimizer", "steps", "tol", *HYPERPARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -434,17 +431,20 @@ def _domain(display, value, variables) -> dict[str, tuple[float, float]]:
 
 
 def _settings(display, value) -> dict[str, object]:
+    """``[settings]``, checked: ``optimizer`` a non-empty string, ``steps`` a whole number ≥ 0,
+    ``tol`` a finite number ≥ 0, and each hyperparameter a finite number inside the range of
+    the hyperparameter table (``settings.beta1: must be in [0, 1), got 1.0``)."""
     if not isinstance(value, dict):
         raise _error(display, "settings", f"must be a table ([settings]), got {_type_name(value)}")
     _unknown_keys(display, value, SETTINGS_KEYS, prefix="settings.")
     settings: dict[str, object] = {}
     for key, item in value.items():
         field = f"settings.{key}"
-        if key in _STR_SETTINGS:
+        if key == "optimizer":
             if not isinstance(item, str) or not item:
                 raise _error(display, field, f"must be a name (string), got {_type_name(item)}")
             settings[key] = item
-        elif key in _INT_SETTINGS:
+        elif key == "steps":
             if not isinstance(item, int) or isinstance(item, bool) or item < 0:
                 raise _error(display, field, f"must be a whole number >= 0, got {item!r}")
             settings[key] = item
@@ -452,10 +452,11 @@ def _settings(display, value) -> dict[str, object]:
             if not _is_number(item) or not math.isfinite(item):
                 got = item if _is_number(item) else _type_name(item)
                 raise _error(display, field, f"must be a finite number, got {got}")
-            low_ok = item > 0 if key in _POSITIVE_SETTINGS else item >= 0
-            if not low_ok or (key in _BELOW_ONE_SETTINGS and item >= 1):
-                rule = "> 0" if key in _POSITIVE_SETTINGS else "in [0, 1)" if key in _BELOW_ONE_SETTINGS else ">= 0"
-                raise _error(display, field, f"must be {rule}, got {item}")
+            hyper = HYPERPARAMETERS.get(key)
+            if hyper is not None and not hyper.contains(item):
+                raise _error(display, field, f"must be {hyper.range_text}, got {item}")
+            if hyper is None and not item >= 0:  # tol
+                raise _error(display, field, f"must be >= 0, got {item}")
             settings[key] = float(item)
     return settings
 

@@ -81,7 +81,8 @@ def make_schedule(
     schedule does not take, or an invalid value (``Invalid gamma value: -1``,
     ``Expected positive integer step_size, but got 0``).
     """
-    from .optim.base import check, check_lr
+    from .optim.base import check
+    from .optim.hyper import HYPERPARAMETERS
 
     if name not in SCHEDULES:
         raise GdxError(
@@ -98,7 +99,7 @@ def make_schedule(
         takes = ", ".join(PARAMETERS[name]) or "no parameters"
         raise GdxError(f"schedule '{name}' does not take {', '.join(extra)}; it takes: {takes}", kind=_KIND)
 
-    lr = check_lr(lr)
+    lr = HYPERPARAMETERS["lr"].check(lr)
     if name == "constant":
         return lambda k: lr
 

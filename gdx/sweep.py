@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import GdxError
+from .optim.hyper import HYPERPARAMETERS
 
-#: Hyperparameters whose ranges are log-spaced unless told otherwise.
-LOG_BY_DEFAULT = ("lr", "eps")
+#: Hyperparameters whose ranges are log-spaced unless told otherwise (``log_scale`` in the table).
+LOG_BY_DEFAULT = tuple(name for name, h in HYPERPARAMETERS.items() if h.log_scale)
 #: Losses within this relative distance of the best count as tied.
 TIE = 1e-9
 METRICS = ("loss", "steps")

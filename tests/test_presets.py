@@ -369,6 +369,40 @@ def test_malformed_file_names_file_and_field(tmp_path, what, old, new, words):
         assert word in err.message, err.render()
 
 
+SETTINGS_RANGES = [
+    # (setting line, error words or None when accepted) — the ranges are the hyperparameter table's
+    ("beta1 = 1.0", "field 'settings.beta1' must be in [0, 1), got 1.0"),
+    ("beta2 = -0.1", "field 'settings.beta2' must be in [0, 1), got -0.1"),
+    ("rho = 1.5", "field 'settings.rho' must be in [0, 1], got 1.5"),
+    ("momentum = -1", "field 'settings.momentum' must be ≥ 0, got -1"),
+    ("weight_decay = -0.5", "field 'settings.weight_decay' must be ≥ 0, got -0.5"),
+    ("eps = nan", "field 'settings.eps' must be a finite number, got nan"),
+    ("tol = -1.0", "field 'settings.tol' must be >= 0, got -1.0"),
+    ("rho = 1.0", None),
+    ("beta1 = 0.0", None),
+    ("initial_accumulator_value = 0.1", None),
+]
+
+
+@pytest.mark.parametrize(("line", "words"), SETTINGS_RANGES, ids=[c[0] for c in SETTINGS_RANGES])
+def test_settings_ranges_come_from_the_hyperparameter_table(tmp_path, line, words):
+    assert "lr = 0.1\n" in GOOD
+    path = write(tmp_path, GOOD.replace("lr = 0.1\n", f"lr = 0.1\n{line}\n", 1))
+    if words is None:
+        key, value = (part.strip() for part in line.split("="))
+        assert P.load_preset(str(path)).settings[key] == float(value)
+        return
+    with pytest.raises(GdxError) as info:
+        P.load_preset(str(path))
+    assert words in info.value.message and info.value.kind == "preset error"
+
+
+def test_settings_keys_are_the_table_names():
+    from gdx.optim import HYPERPARAMETERS
+
+    assert P.SETTINGS_KEYS == ("optimizer", "steps", "tol", *HYPERPARAMETERS)
+
+
 def test_unknown_field_suggests_the_right_one(tmp_path):
     path = write(tmp_path, GOOD.replace("start =", "strat ="))
     with pytest.raises(GdxError) as info:

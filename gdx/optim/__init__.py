@@ -5,21 +5,61 @@ compares whole paths with torch's to 1e-10).  Hyperparameters have torch's names
 validation messages; only the default learning rates differ, chosen so that a first run on
 ``x**2 + 3*y**2`` from (1.5, −0.5) visibly moves and converges (see :data:`OPTIMIZERS`).
 
+Each hyperparameter is declared once, in the table :data:`HYPERPARAMETERS` (``hyper.py``: flag,
+symbol, help, range, torch's message, log spacing); a spec only names table entries and gives
+its own default and meaning (checked at import by :func:`check_specs`).  A spec also states its
+``family`` and, where the theory gives one, its stability rule on a quadratic — what
+:mod:`gdx.diagnose` reads instead of optimizer names.  :func:`accepted` and :func:`takers`
+answer "what does this optimizer take" and "who takes this hyperparameter" for generated help.
+
 The per-family modules (``sgd``, ``adagrad``, ``rmsprop``, ``adadelta``, ``adam``, ``newton``)
 are imported only when an optimizer is made, so listing them never imports numpy.
 """
 
 from __future__ import annotations
 
-from .base import GdxError, Hyper, Optimizer, OptimizerSpec
+from .base import FAMILIES, GdxError, Hyper, Optimizer, OptimizerSpec
+from .hyper import HYPERPARAMETERS, Hyperparameter, range_text
 
-__all__ = ["OPTIMIZERS", "Optimizer", "OptimizerSpec", "Hyper", "make_optimizer", "describe"]
+__all__ = [
+    "OPTIMIZERS", "Optimizer", "OptimizerSpec", "Hyper", "HYPERPARAMETERS", "Hyperparameter", "range_text",
+    "make_optimizer", "describe", "accepted", "takers", "get_spec",
+]  # fmt: skip
 
 _WD = Hyper("weight_decay", 0.0, "L2 penalty λ: the gradient becomes g + λ·x")
 
 
 def _lr(default: float) -> Hyper:
     return Hyper("lr", default, "learning rate (scaled by --schedule)")
+
+
+# -- stability on a quadratic (what the diagnosis compares lr with) -------------------------
+# Along an eigenvector of H with curvature λ > 0 the error e of every "sgd"-family update obeys
+# a linear recurrence; the bound is the lr at which its spectral radius reaches 1.
+
+
+def _gd_stable_lr(lam_max: float, hyper: dict) -> float:
+    """gd: e ← (1 − lr·λ)·e, stable while |1 − lr·λ| < 1, i.e. lr < 2/λmax."""
+    return 2.0 / lam_max
+
+
+def _heavy_ball_stable_lr(lam_max: float, hyper: dict) -> float:
+    """Heavy ball (torch SGD form): e_{k+1} = (1 + μ − lr·λ)·e_k − μ·e_{k−1}; stable for
+    lr < 2(1+μ)/λmax (the root −1 of z² − (1+μ−lr·λ)z + μ)."""
+    mu = float(hyper["momentum"])
+    return 2.0 * (1 + mu) / lam_max
+
+
+def _nesterov_stable_lr(lam_max: float, hyper: dict) -> float:
+    """Nesterov (torch form, step g + μ·b): e_{k+1} = (1 + μ − lr·λ(1+μ))·e_k − μ(1 − lr·λ)·e_{k−1};
+    stable for lr < 2(1+μ)/((1+2μ)·λmax) (the root −1)."""
+    mu = float(hyper["momentum"])
+    return 2.0 * (1 + mu) / ((1 + 2 * mu) * lam_max)
+
+
+def _gd_step_factor(lr: float, lam: float) -> float:
+    """gd: one step multiplies the error along curvature λ by 1 − lr·λ."""
+    return 1 - lr * lam
 
 
 _SPECS = (
@@ -31,6 +71,10 @@ _SPECS = (
         rule=("g ← ∇f(x) + λ·x", "x ← x − lr·g"),
         module="sgd",
         builder="gd",
+        family="sgd",
+        stability=_gd_stable_lr,
+        stability_text="2/λmax",
+        step_factor=_gd_step_factor,
     ),
     OptimizerSpec(
         name="momentum",
@@ -40,6 +84,9 @@ _SPECS = (
         rule=("g ← ∇f(x) + λ·x", "b ← g (first update), then b ← μ·b + g", "x ← x − lr·b"),
         module="sgd",
         builder="momentum",
+        family="sgd",
+        stability=_heavy_ball_stable_lr,
+        stability_text="2(1+μ)/λmax",
     ),
     OptimizerSpec(
         name="nesterov",
@@ -49,6 +96,9 @@ _SPECS = (
         rule=("g ← ∇f(x) + λ·x", "b ← g (first update), then b ← μ·b + g", "x ← x − lr·(g + μ·b)"),
         module="sgd",
         builder="nesterov",
+        family="sgd",
+        stability=_nesterov_stable_lr,
+        stability_text="2(1+μ)/((1+2μ)λmax)",
     ),
     OptimizerSpec(
         name="adagrad",
@@ -69,6 +119,7 @@ _SPECS = (
         ),
         module="adagrad",
         builder="adagrad",
+        family="adaptive",
     ),
     OptimizerSpec(
         name="rmsprop",
@@ -89,6 +140,7 @@ _SPECS = (
         ),
         module="rmsprop",
         builder="rmsprop",
+        family="adaptive",
     ),
     OptimizerSpec(
         name="adadelta",
@@ -109,6 +161,7 @@ _SPECS = (
         ),
         module="adadelta",
         builder="adadelta",
+        family="adaptive",
     ),
     OptimizerSpec(
         name="adam",
@@ -130,6 +183,7 @@ _SPECS = (
         ),
         module="adam",
         builder="adam",
+        family="adaptive",
     ),
     OptimizerSpec(
         name="adamw",
@@ -152,6 +206,7 @@ _SPECS = (
         ),
         module="adam",
         builder="adamw",
+        family="adaptive",
     ),
     OptimizerSpec(
         name="newton",
@@ -166,6 +221,7 @@ _SPECS = (
         ),
         module="newton",
         builder="newton",
+        family="newton",
         needs_hessian=True,
         notes=(
             "When H is not positive definite each eigenvalue λᵢ is replaced by max(|λᵢ|, δ) "
@@ -176,8 +232,45 @@ _SPECS = (
     ),
 )
 
+
+
+def check_specs(specs) -> None:
+    """Refuse a registry that does not follow the table (run at import, so a bad entry is caught
+    before anything runs): every hyperparameter a spec takes is a name of
+    :data:`HYPERPARAMETERS`, taken at most once, ``lr`` first, with a default inside the table's
+    range; every ``family`` is one of :data:`FAMILIES`; a stability rule comes with its text.
+    Raises ValueError naming the optimizer and the problem."""
+    for spec in specs:
+        names = [h.name for h in spec.hyper]
+        for h in spec.hyper:
+            if h.name not in HYPERPARAMETERS:
+                raise ValueError(f"optimizer '{spec.name}' takes '{h.name}', which is not in the hyperparameter table")
+            if not HYPERPARAMETERS[h.name].contains(h.default):
+                raise ValueError(f"optimizer '{spec.name}': default {h.name} = {h.default} is not {range_text(h.name)}")
+        if len(set(names)) != len(names) or not names or names[0] != "lr":
+            raise ValueError(f"optimizer '{spec.name}' must take lr first and each hyperparameter once: {names}")
+        if spec.family not in FAMILIES:
+            raise ValueError(f"optimizer '{spec.name}': unknown family '{spec.family}'")
+        if (spec.stability is None) != (not spec.stability_text):
+            raise ValueError(f"optimizer '{spec.name}': a stability rule needs its text, and a text its rule")
+
+
+check_specs(_SPECS)
+
 #: name → spec, in listing order.
 OPTIMIZERS: dict[str, OptimizerSpec] = {s.name: s for s in _SPECS}
+
+
+def accepted(name: str) -> dict[str, float]:
+    """The hyperparameters optimizer ``name`` takes, with their defaults, in the spec's order
+    (``lr`` first).  An unknown name raises GdxError with a suggestion (as :func:`get_spec`)."""
+    return dict(get_spec(name).defaults)
+
+
+def takers(hyper_name: str) -> tuple[str, ...]:
+    """The optimizers that take hyperparameter ``hyper_name``, in registry order (``()`` for a
+    name no optimizer takes, e.g. one not in the table)."""
+    return tuple(s.name for s in _SPECS if any(h.name == hyper_name for h in s.hyper))
 
 
 def get_spec(name: str) -> OptimizerSpec:
@@ -225,9 +318,10 @@ def describe() -> list[dict]:
     """Everything ``gdx optimizers`` lists, as plain data (one dict per optimizer, in order).
 
     Keys: ``name``, ``torch`` (the torch.optim equivalent), ``summary``, ``default_lr``,
-    ``hyperparameters`` (``[{name, flag, default, meaning}]``, every default), ``rule`` (the
-    update rule, lines of unicode math), ``notes`` (extra lines, e.g. Newton's saddle-free fix)
-    and ``needs_hessian``.
+    ``hyperparameters`` (``[{name, flag, default, meaning, range}]``, every default; ``flag``
+    and ``range`` — e.g. ``"in [0, 1)"`` — from the hyperparameter table, ``meaning`` the
+    optimizer's own), ``rule`` (the update rule, lines of unicode math), ``notes`` (extra
+    lines, e.g. Newton's saddle-free fix) and ``needs_hessian``.
     """
     return [
         {
@@ -236,7 +330,14 @@ def describe() -> list[dict]:
             "summary": s.summary,
             "default_lr": s.default_lr,
             "hyperparameters": [
-                {"name": h.name, "flag": h.flag, "default": h.default, "meaning": h.meaning} for h in s.hyper
+                {
+                    "name": h.name,
+                    "flag": HYPERPARAMETERS[h.name].flag,
+                    "default": h.default,
+                    "meaning": h.meaning,
+                    "range": range_text(h.name),
+                }
+                for h in s.hyper
             ],
             "rule": list(s.rule),
             "notes": list(s.notes),

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import check, check_eps, check_lr, check_nonneg, weight_decay_l2
+from .base import weight_decay_l2
+from .hyper import HYPERPARAMETERS
 
 
 class AdadeltaState(NamedTuple):
@@ -23,10 +24,10 @@ class AdadeltaState(NamedTuple):
 
 
 def adadelta(*, lr, rho, eps, weight_decay):
-    check_lr(lr)
-    rho = check(rho, lambda v: (v >= 0.0) & (v <= 1.0), "Invalid rho value: {}")
-    eps = check_eps(eps)
-    weight_decay = check_nonneg(weight_decay, "weight_decay")
+    HYPERPARAMETERS["lr"].check(lr)  # torch's order of checks
+    rho = HYPERPARAMETERS["rho"].check(rho)
+    eps = HYPERPARAMETERS["eps"].check(eps)
+    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
 
     def init(x):
         import numpy as np

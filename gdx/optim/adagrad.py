@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import check_eps, check_lr, check_nonneg, weight_decay_l2
+from .base import weight_decay_l2
+from .hyper import HYPERPARAMETERS
 
 
 class AdagradState(NamedTuple):
@@ -21,11 +22,11 @@ class AdagradState(NamedTuple):
 
 
 def adagrad(*, lr, lr_decay, weight_decay, initial_accumulator_value, eps):
-    check_lr(lr)
-    lr_decay = check_nonneg(lr_decay, "lr_decay")
-    weight_decay = check_nonneg(weight_decay, "weight_decay")
-    initial = check_nonneg(initial_accumulator_value, "initial_accumulator_value")
-    eps = check_eps(eps)
+    HYPERPARAMETERS["lr"].check(lr)
+    lr_decay = HYPERPARAMETERS["lr_decay"].check(lr_decay)
+    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
+    initial = HYPERPARAMETERS["initial_accumulator_value"].check(initial_accumulator_value)
+    eps = HYPERPARAMETERS["eps"].check(eps)
 
     def init(x):
         import numpy as np

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import check_beta, check_eps, check_lr, check_nonneg, lerp, weight_decay_l2
+from .base import lerp, weight_decay_l2
+from .hyper import HYPERPARAMETERS
 
 
 class AdamState(NamedTuple):
@@ -26,11 +27,11 @@ class AdamState(NamedTuple):
 
 
 def _adam(*, lr, beta1, beta2, eps, weight_decay, decoupled: bool):
-    check_lr(lr)
-    eps = check_eps(eps)
-    beta1 = check_beta(beta1, 0)
-    beta2 = check_beta(beta2, 1)
-    weight_decay = check_nonneg(weight_decay, "weight_decay")
+    HYPERPARAMETERS["lr"].check(lr)  # torch's order of checks
+    eps = HYPERPARAMETERS["eps"].check(eps)
+    beta1 = HYPERPARAMETERS["beta1"].check(beta1)
+    beta2 = HYPERPARAMETERS["beta2"].check(beta2)
+    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
     no_decay = isinstance(weight_decay, float) and weight_decay == 0.0
 
     def init(x):

@@ -33,15 +33,29 @@ class Optimizer(NamedTuple):
 
 
 class Hyper(NamedTuple):
-    """One hyperparameter of an optimizer, as listed by ``gdx optimizers``."""
+    """One hyperparameter as one optimizer takes it: a name of the table, its default there and
+    what it means in that optimizer.  Flag, symbol, range and message come from the table
+    (:data:`gdx.optim.hyper.HYPERPARAMETERS`)."""
 
-    name: str  # python keyword / torch name
+    name: str  # python keyword / torch name: a key of HYPERPARAMETERS
     default: float
     meaning: str
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        """The command-line flag, from the table (``--weight-decay``)."""
+        from .hyper import HYPERPARAMETERS
+
+        return HYPERPARAMETERS[self.name].flag
+
+
+#: The optimizer families (``OptimizerSpec.family``):
+#: ``"sgd"``: the step is lr·(a linear combination of past gradients) — gd, momentum, nesterov —
+#: so lr·λ along an eigenvector of H decides stability;
+#: ``"adaptive"``: the step is divided per coordinate by a running size of the gradients —
+#: adagrad, rmsprop, adadelta, adam, adamw — so its length is about lr whatever the gradient;
+#: ``"newton"``: the step uses the Hessian.
+FAMILIES = ("sgd", "adaptive", "newton")
 
 
 class OptimizerSpec(NamedTuple):
@@ -49,6 +63,16 @@ class OptimizerSpec(NamedTuple):
 
     ``module`` and ``builder`` name the function ``builder(**hyper) -> (init, update)`` that is
     imported only when the optimizer is made (so listing optimizers never imports numpy).
+
+    What the diagnosis reads, for f = λ·x²/2 along one eigenvector of H:
+
+    * ``family``: one of :data:`FAMILIES`.
+    * ``stability(lam_max, hyper) -> float``: the largest stable constant lr for top curvature
+      ``lam_max`` > 0 (with the run's resolved ``hyper``), and ``stability_text`` its formula
+      (``"2/λmax"``); None / ``""`` for optimizers without such a bound.  Use :meth:`stable_lr`.
+    * ``step_factor(lr, lam) -> float``: the number one step multiplies the error by, when the
+      error obeys a one-term recurrence e ← c·e (gd: c = 1 − lr·λ); None when the update keeps
+      state that mixes in (momentum's 2×2 recurrence) or is not linear in g.
     """
 
     name: str
@@ -58,16 +82,33 @@ class OptimizerSpec(NamedTuple):
     rule: tuple[str, ...]  # the update rule, readable lines of unicode math
     module: str
     builder: str
+    family: str
     needs_hessian: bool = False
     notes: tuple[str, ...] = ()
+    stability: Callable[[float, dict], float] | None = None
+    stability_text: str = ""
+    step_factor: Callable[[float, float], float] | None = None
 
     @property
     def defaults(self) -> dict[str, float]:
+        """Accepted hyperparameter → default, in the spec's order (``lr`` first)."""
         return {h.name: h.default for h in self.hyper}
 
     @property
     def default_lr(self) -> float:
         return self.defaults["lr"]
+
+    def stable_lr(self, lam_max: float, hyper: dict | None = None) -> float | None:
+        """The largest stable constant lr on a quadratic of top curvature ``lam_max``.
+
+        None when the optimizer has no such bound (``stability`` is None) or ``lam_max`` is not
+        > 0 (no positive curvature: no lr is stable along it, and none is needed).  ``hyper``
+        defaults to the spec's defaults; missing names are filled in from them.
+        """
+        if self.stability is None or not lam_max > 0:
+            return None
+        given = {k: v for k, v in (hyper or {}).items() if v is not None}
+        return self.stability(float(lam_max), {**self.defaults, **given})
 
 
 class EmptyState(NamedTuple):
@@ -90,9 +131,10 @@ def check(value: Any, ok: Callable[[Any], Any], message: str, *, kind: str = "in
 
     ``ok`` is evaluated on a float or a numpy array and must return a bool or a bool array.
     The message is ``message.format(v)`` for the first offending element ``v``, shown as the user
-    gave it.  NaN and infinite values always fail.
+    gave it.  NaN and infinite values always fail, and so do booleans and text (numpy would
+    read ``"0.1"`` as a number; a hyperparameter given as text is a caller's bug).
     """
-    if isinstance(value, bool):
+    if isinstance(value, (bool, str, bytes)):
         raise GdxError(message.format(_fmt(value)), kind=kind)
     if isinstance(value, (int, float)):
         import math
@@ -113,23 +155,6 @@ def check(value: Any, ok: Callable[[Any], Any], message: str, *, kind: str = "in
         bad = np.asarray(value).reshape(-1)[int(np.argmin(good.reshape(-1)))]
         raise GdxError(message.format(_fmt(bad)), kind=kind)
     return float(arr) if arr.ndim == 0 else arr
-
-
-def check_lr(value):
-    return check(value, lambda v: v >= 0.0, "Invalid learning rate: {}")
-
-
-def check_nonneg(value, what: str):
-    """``0 ≤ value``, e.g. ``Invalid weight_decay value: -1``."""
-    return check(value, lambda v: v >= 0.0, f"Invalid {what} value: {{}}")
-
-
-def check_eps(value):
-    return check(value, lambda v: v >= 0.0, "Invalid epsilon value: {}")
-
-
-def check_beta(value, index: int):
-    return check(value, lambda v: (v >= 0.0) & (v < 1.0), f"Invalid beta parameter at index {index}: {{}}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ is singular.
 from __future__ import annotations
 
 from ..errors import NumericalFault
-from .base import EmptyState, check_lr
+from .base import EmptyState
+from .hyper import HYPERPARAMETERS
 
 SINGULAR = 1e-12  # below this largest |eigenvalue| the Hessian counts as zero
 RELATIVE_FLOOR = 1e-8  # δ = RELATIVE_FLOOR · max(1, max|λ|)
@@ -50,7 +51,7 @@ def newton_direction(g, h):
 
 
 def newton(*, lr):
-    check_lr(lr)
+    HYPERPARAMETERS["lr"].check(lr)
 
     def init(x):
         return EmptyState()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import check, check_eps, check_lr, check_nonneg, weight_decay_l2
+from .base import weight_decay_l2
+from .hyper import HYPERPARAMETERS
 
 
 class RMSpropState(NamedTuple):
@@ -23,11 +24,11 @@ class RMSpropState(NamedTuple):
 
 
 def rmsprop(*, lr, alpha, eps, weight_decay, momentum):
-    check_lr(lr)
-    eps = check_eps(eps)
-    momentum = check(momentum, lambda v: v >= 0.0, "Invalid momentum value: {}")
-    weight_decay = check_nonneg(weight_decay, "weight_decay")
-    alpha = check_nonneg(alpha, "alpha")
+    HYPERPARAMETERS["lr"].check(lr)  # torch's order of checks
+    eps = HYPERPARAMETERS["eps"].check(eps)
+    momentum = HYPERPARAMETERS["momentum"].check(momentum)
+    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
+    alpha = HYPERPARAMETERS["alpha"].check(alpha)
     plain = isinstance(momentum, float) and momentum == 0.0
 
     def init(x):

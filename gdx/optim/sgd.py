@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import EmptyState, GdxError, check, check_lr, check_nonneg, weight_decay_l2
+from .base import EmptyState, GdxError, weight_decay_l2
+from .hyper import HYPERPARAMETERS
 
 
 class MomentumState(NamedTuple):
@@ -27,8 +28,8 @@ class MomentumState(NamedTuple):
 
 def gd(*, lr, weight_decay):
     """Plain gradient descent: x ← x − lr·(g + λx)."""
-    check_lr(lr)
-    weight_decay = check_nonneg(weight_decay, "weight_decay")
+    HYPERPARAMETERS["lr"].check(lr)
+    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
 
     def init(x):
         return EmptyState()
@@ -41,10 +42,10 @@ def gd(*, lr, weight_decay):
 
 
 def _momentum(*, lr, momentum, weight_decay, nesterov: bool):
-    check_lr(lr)
-    momentum = check(momentum, lambda v: v >= 0.0, "Invalid momentum value: {}")
-    weight_decay = check_nonneg(weight_decay, "weight_decay")
-    if nesterov:
+    HYPERPARAMETERS["lr"].check(lr)
+    momentum = HYPERPARAMETERS["momentum"].check(momentum)
+    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
+    if nesterov:  # beyond the table's range (torch's rule): Nesterov needs μ > 0
         import numpy as np
 
         if not np.all(np.asarray(momentum) > 0):

@@ -45,18 +45,21 @@ def compile_problem(problem):
 
 
 def run(function: str, *, start=None, optimizer: str | None = None, steps: int | None = None,
-        tol: float | None = None, schedule: str = "constant", clip_norm: float | None = None,
-        variables=None, callback=None, **hyper):
-    """The event generator of one run: ``Started``, ``Step``…, ``Finished(result)``."""
-    from .config import RunConfig, prepare
+        tol: float | None = None, schedule: str | None = None, clip_norm: float | None = None,
+        variables=None, callback=None, timeout: float | None = None, **hyper):
+    """The event generator of one run: ``Started``, ``Step``…, ``Finished(result)``.
 
-    start_spec = None if start is None else (start if isinstance(start, str) else ",".join(repr(float(v)) for v in start))
+    The same request, checks and defaults as ``gdx optimize`` (:func:`gdx.app.prepare.prepare`):
+    ``start`` is a point (floats in variable order) or ``"x=1,y=2"``; ``hyper`` takes the
+    hyperparameters (``lr=0.1``) and the schedule's parameters (``gamma``, ``step_size``,
+    ``t_max``, ``eta_min``).
+    """
+    from .app.prepare import RunRequest, prepare
+
     scheduling = {key: hyper.pop(key, None) for key in ("gamma", "step_size", "t_max", "eta_min")}
-    config = RunConfig(
-        function=function, variables=variables, optimizer=optimizer, hyper=hyper, schedule=schedule,
-        clip_norm=clip_norm, steps=steps, tol=tol, start=start_spec, **scheduling,
-    )
-    return prepare(config).run(callback=callback)
+    request = RunRequest(function=function, variables=variables, optimizer=optimizer, hyper=hyper, schedule=schedule,
+                         clip_norm=clip_norm, steps=steps, tol=tol, start=start, timeout=timeout, **scheduling)
+    return prepare(request).run(callback=callback)
 
 
 def minimize(function: str, **kwargs):

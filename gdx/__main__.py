@@ -1,6 +1,8 @@
 """``python -m gdx``."""
 
+import sys
+
 from gdx.cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

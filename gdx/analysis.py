@@ -15,6 +15,7 @@ Pure functions over a :class:`gdx.compile.Compiled` (no printing, no rich).
 
 from __future__ import annotations
 
+from .numbers import fmt
 from .numbers import json_number as _plain
 
 import math
@@ -279,7 +280,8 @@ def fd_check(compiled, x, g=None) -> FDCheck:
 
 
 def fmt_num(v, digits: int = 4) -> str:
-    return f"{float(v):.{digits}g}"
+    """Numbers in analysis notes: 4 significant digits (gdx.numbers.fmt)."""
+    return fmt(v, digits)
 
 
 # -- critical points ---------------------------------------------------------------------------

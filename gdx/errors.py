@@ -108,3 +108,43 @@ class NumericalFault(ArithmeticError):
     def __init__(self, cause: str) -> None:
         super().__init__(cause)
         self.cause = cause
+
+
+def escape_text(text: str, span: tuple[int, int] | None = None, *, ascii_only: bool = False):
+    """``(text, span)`` with unsafe characters written as escapes (``\\x1b``, ``\\u202e``), the
+    span mapped onto the escaped text.
+
+    Unsafe: control, format (bidi overrides), surrogate, private-use, unassigned and
+    line/paragraph-separator characters; with ``ascii_only``, every character outside printable
+    ASCII (function text is ASCII, so anything else is shown as its code).  Input echoed in an
+    error must not reach the terminal as itself.
+    """
+    import unicodedata
+
+    def unsafe(ch: str) -> bool:
+        if ascii_only:
+            return not 32 <= ord(ch) <= 126
+        return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+    out, starts, at = [], [], 0
+    for ch in text:
+        starts.append(at)
+        code = ord(ch)
+        if unsafe(ch):
+            ch = f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}" if code < 65536 else f"\\U{code:08x}"
+        out.append(ch)
+        at += len(ch)
+    starts.append(at)
+    if span is None:
+        return "".join(out), None
+    a, b = (max(0, min(v, len(text))) for v in span)
+    return "".join(out), (starts[a], max(starts[b], starts[a] + 1))
+
+
+def printable(exc: GdxError) -> GdxError:
+    """The error with its message, hint and echoed source escaped by :func:`escape_text` (span kept)."""
+    exc.message = escape_text(exc.message)[0]
+    exc.hint = escape_text(exc.hint)[0] if exc.hint else exc.hint
+    if exc.source is not None:
+        exc.source, exc.span = escape_text(exc.source, exc.span)
+    return exc

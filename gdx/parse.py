@@ -238,23 +238,11 @@ _UNICODE_OPERATORS = {"\u2212": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*"
 
 
 def escaped(text: str, span: tuple[int, int] | None = None) -> tuple[str, tuple[int, int] | None]:
-    """``text`` with every character outside printable ASCII written as ``\\uXXXX``, span mapped.
+    """``text`` with every character outside printable ASCII written as ``\\uXXXX``, span mapped
+    (:func:`gdx.errors.escape_text` with ``ascii_only``: function text is plain ASCII)."""
+    from .errors import escape_text
 
-    The input is echoed in error messages: a bidi override, an escape sequence or a NUL must
-    not reach the terminal as itself.
-    """
-    out, starts, at = [], [], 0
-    for ch in text:
-        starts.append(at)
-        code = ord(ch)
-        out.append(ch if 32 <= code <= 126 else (f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}" if code < 65536 else f"\\U{code:08x}"))
-        at += len(out[-1])
-    starts.append(at)
-    if span is None:
-        return "".join(out), None
-    a, b = span
-    a, b = max(0, min(a, len(text))), max(0, min(b, len(text)))
-    return "".join(out), (starts[a], max(starts[b], starts[a] + 1))
+    return escape_text(text, span, ascii_only=True)
 
 
 def _character_hint(ch: str) -> str:

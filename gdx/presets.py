@@ -543,7 +543,9 @@ def _fmt_point(x) -> str:
 
 
 def _fmt_short(x) -> str:
-    return ", ".join(f"{float(v):.6g}" for v in x)
+    from .numbers import fmt
+
+    return ", ".join(fmt(v) for v in x)
 
 
 def _verify_one(display, compiled, i, m: Minimum, np) -> None:

@@ -259,52 +259,37 @@ def stable_lr(compiled, x0) -> tuple[float | None, float | None]:
     return gd_rates(lams)[0], float(max(lams))
 
 
-def run_sweep(
-    compiled,
-    optimizer: str,
-    axes: tuple[Axis, ...],
-    x0,
-    *,
-    fixed: dict | None = None,
-    steps: int = 1000,
-    tol: float = 1e-6,
-    metric: str = "loss",
-    clip_norm: float | None = None,
-) -> SweepResult:
-    """Run every setting of the grid ``axes`` (1 or 2 axes) from x0, as one batch."""
+def grid_settings(axes: tuple[Axis, ...]) -> dict:
+    """Every setting of the grid: axis name → (B,) values, row-major (the first axis varies fastest)."""
     import numpy as np
 
-    from .batch import run_batch
-    from .optim import make_optimizer
-
-    if metric not in METRICS:
-        raise GdxError(f"unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
     if not 1 <= len(axes) <= 2:
         raise GdxError(f"a sweep has 1 or 2 swept parameters, got {len(axes)}", kind="usage error",
                        hint="give ranges A:B to at most two of --lr and the hyperparameters; fix the others")
-    fixed = dict(fixed or {})
     mesh = np.meshgrid(*[np.array(a.values) for a in axes], indexing="xy")  # rows: axis 1, cols: axis 0
-    params = {a.name: m.reshape(-1) for a, m in zip(axes, mesh)}
+    return {a.name: m.reshape(-1) for a, m in zip(axes, mesh)}
+
+
+def run_sweep(compiled, optimizer, axes: tuple[Axis, ...], params: dict, x0, *, steps: int = 1000, tol: float = 1e-6,
+              metric: str = "loss", schedule_fn=None, clip_norm: float | None = None) -> SweepResult:
+    """Run every setting of the grid (``params`` from :func:`grid_settings`, already inside
+    ``optimizer`` as (B, 1) hyperparameter columns) from x0, as one batch."""
+    import numpy as np
+
+    from .batch import run_batch
+
+    if metric not in METRICS:
+        raise GdxError(f"unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
     B = len(params[axes[0].name])
-    hyper = {k: v for k, v in fixed.items() if v is not None}
-    hyper.update({name: vals[:, None] for name, vals in params.items() if name != "lr"})
-    lr = params.get("lr")
-    opt = make_optimizer(optimizer, **hyper)
-    if lr is None:
-        lr = np.full(B, float(opt.hyper["lr"]))
-    else:
-        make_optimizer(optimizer, **{**hyper, "lr": lr[:, None]})  # validates every lr
     X0 = np.tile(np.asarray(x0, float), (B, 1))
-    res = run_batch(compiled, opt, X0, steps=steps, tol=tol, lr=lr, clip_norm=clip_norm)
+    res = run_batch(compiled, optimizer, X0, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm)
     s_lr, lam = stable_lr(compiled, x0)
     best = best_run(metric, res.status, res.fun, res.nit)
-    shown_fixed = {k: float(v) for k, v in hyper.items() if k not in params}
-    if "lr" not in params:
-        shown_fixed["lr"] = float(opt.hyper["lr"])
+    shown_fixed = {k: float(v) for k, v in optimizer.hyper.items() if k not in params and getattr(v, "ndim", 0) == 0}
     return SweepResult(
         axes=tuple(axes),
         fixed=shown_fixed,
-        optimizer=opt.name,
+        optimizer=optimizer.name,
         x0=tuple(float(v) for v in x0),
         metric=metric,
         params=params,

@@ -12,17 +12,16 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture
-def gdx_main(capsys):
-    """Run ``gdx.cli.main(argv)``; return (exit code, stdout, stderr)."""
+def gdx_main():
+    """Run ``gdx.cli.main(argv, stdout, stderr)`` into StringIO streams; return (exit code, stdout, stderr)."""
+    import io
+
     from gdx.cli import main
 
     def call(*argv):
-        capsys.readouterr()  # only this command's output
-        with pytest.raises(SystemExit) as info:
-            main(list(argv))
-        out = capsys.readouterr()
-        code = info.value.code
-        return (0 if code is None else code), out.out, out.err
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(argv), stdout=out, stderr=err)
+        return code, out.getvalue(), err.getvalue()
 
     return call
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from gdx.commands.compare import file_names, parse_optimizers
+from gdx.app.compare import file_names, parse_optimizers
 from gdx.errors import GdxError
 
 

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from gdx.compile import Compiled
-from gdx.errors import GdxError
+from gdx.errors import ExitCode, GdxError
 from gdx.loop import run_to_end
 from gdx.optim import make_optimizer
 from gdx.parse import parse_function
-from gdx.render.export import check_export_path, csv_text, export_run, read_csv_path, write_atomic
+from gdx.paths import write_atomic
+from gdx.render.export import check_export_path, csv_text, export_run, read_csv_path
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_non_finite_values_are_written_readably(tmp_path):
     last = text.strip().splitlines()[-1].split(",")
     assert math.isnan(float(last[2]))
     doc = json.loads(export_run(tmp_path / "r.json", res).read_text())
-    assert doc["path"][-1]["loss"] == "nan"
+    assert doc["path"][-1]["loss"] is None  # JSON has no NaN: a non-finite number is null
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -77,8 +78,9 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(GdxError) as info:
         write_atomic(target, "new\n")
+    assert info.value.exit_code == ExitCode.IO and "No space left on device" in info.value.message
     assert target.read_text() == "old\n" and len(list(tmp_path.iterdir())) == 1
 
 

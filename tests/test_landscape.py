@@ -375,7 +375,7 @@ def test_fit_box_always_holds_the_start_points():
 
 def test_paths_without_a_preset_get_a_box_around_their_starts():
     """The starts ± 2 (holding the origin), rounded out to whole units — worked by hand."""
-    from gdx.commands.plot import around
+    from gdx.app.plot import around
 
     assert around([(1.5, 0.8)]) == [(-2.0, 2.0), (-2.0, 2.0)]
     assert around([(4.2, -0.3)]) == [(-2.0, 5.0), (-2.0, 2.0)]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gdx.config import RunConfig, prepare
+from gdx.app.prepare import RunRequest, prepare
 from gdx.result import Status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +26,8 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", PYTHONUNBUFFERED="1"
 
 
 def run_config(**kwargs):
-    prepared = prepare(RunConfig(**kwargs))
-    from gdx.commands.optimize import consume
+    prepared = prepare(RunRequest(**kwargs))
+    from gdx.app.runs import consume
 
     return prepared, consume(prepared)
 
@@ -129,7 +129,7 @@ def test_sigint_mid_run_keeps_every_step(tmp_path):
 # -- kill -9 during an export: the previous file or a complete new one ---------------------------
 WRITER = r"""
 import sys
-from gdx.render.export import write_atomic
+from gdx.paths import write_atomic
 path = sys.argv[1]
 n = 0
 while True:

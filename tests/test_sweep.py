@@ -20,13 +20,22 @@ from gdx.compile import Compiled
 from gdx.errors import GdxError
 from gdx.parse import parse_function
 from gdx.result import Status
-from gdx.sweep import Axis, best_run, parse_range, run_sweep
+from gdx.sweep import Axis, best_run, parse_range
 
 QUAD = "x^2 + 3*y^2"
 
 
 def quad():
     return Compiled(parse_function(QUAD))
+
+
+def sweep_runs(optimizer, axes, **settings):
+    """The sweep of ``axes`` on QUAD from (1.5, -0.5) through gdx's real pipeline (prepare → batch)."""
+    from gdx.app.prepare import RunRequest
+    from gdx.app.sweep import sweep_axes
+
+    request = RunRequest(QUAD, optimizer=optimizer, start=(1.5, -0.5), **settings)
+    return sweep_axes(request, axes).result
 
 
 # -- ranges ------------------------------------------------------------------------------------
@@ -70,7 +79,7 @@ def test_a_sweep_needs_two_values():
 def test_gd_diverges_exactly_above_two_over_lambda_max():
     lr = parse_range("lr", "1e-3:1", 40)  # no grid value is within 3% of 1/3
     assert min(abs(v - 1 / 3) / (1 / 3) for v in lr.values) > 0.03
-    res = run_sweep(quad(), "gd", (lr,), (1.5, -0.5), steps=1000, tol=1e-6)
+    res = sweep_runs("gd", (lr,), steps=1000, tol=1e-6)
     values = res.params["lr"]
     expected = values > 1 / 3  # by hand: |1 − 6·lr| > 1
     assert np.array_equal(res.failed, expected)
@@ -85,7 +94,7 @@ def test_gd_diverges_exactly_above_two_over_lambda_max():
 def test_momentum_grid_diverges_above_the_heavy_ball_limit():
     lr = parse_range("lr", "1e-2:1", 30)
     mu = parse_range("momentum", "0:0.9", 10)
-    res = run_sweep(quad(), "momentum", (lr, mu), (1.5, -0.5), steps=2000, tol=1e-6)
+    res = sweep_runs("momentum", (lr, mu), steps=2000, tol=1e-6)
     lrs, mus = res.params["lr"], res.params["momentum"]
     limit = (1 + mus) / 3  # by hand (Jury's test), see the module docstring
     clear = np.abs(lrs / limit - 1) > 0.05  # leave out cells within 5% of the boundary
@@ -115,7 +124,7 @@ def test_heatmap_marks_diverged_and_best_cells():
 
     lr = parse_range("lr", "0.05:0.5", 6, log=False)
     mu = Axis("momentum", (0.0, 0.5), False)
-    res = run_sweep(quad(), "momentum", (lr, mu), (1.5, -0.5), steps=500, tol=1e-6)
+    res = sweep_runs("momentum", (lr, mu), steps=500, tol=1e-6)
     chars, levels, _ = heatmap_cells(res)
     assert len(chars) == 2 and len(chars[0]) == 6
     # row 0 is the top row: momentum 0.5; diverged iff lr > (1 + μ)/3 (0.5 for μ = .5: none)
@@ -137,7 +146,7 @@ def test_heatmap_marks_diverged_and_best_cells():
 def test_plot_marks_diverged_runs_and_the_stability_line():
     from gdx.render.sweep import sweep_plot
 
-    res = run_sweep(quad(), "gd", (parse_range("lr", "1e-2:1", 12),), (1.5, -0.5), steps=300)
+    res = sweep_runs("gd", (parse_range("lr", "1e-2:1", 12),), steps=300)
     text = sweep_plot(res, width=90, height=16)
     assert "2/λmax" in text and "diverged" in text and "x" in text
     assert "\x1b[" not in text

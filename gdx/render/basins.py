@@ -7,14 +7,12 @@ diverged; the cell holding a basin's point shows ``*``.  On a terminal each basi
 
 from __future__ import annotations
 
+from .console import fmt
+
 PALETTE = ("cyan", "magenta", "yellow", "green", "blue", "red", "bright_cyan", "bright_magenta",
            "bright_yellow", "bright_green", "bright_blue", "bright_red")
 FAILED_CHAR = "×"
 POINT_CHAR = "*"
-
-
-def fmt(v, digits: int = 6) -> str:
-    return f"{float(v):.{digits}g}"
 
 
 def basins_table(ms, variables):
@@ -93,3 +91,31 @@ def _point_cells(ms) -> set:
 def header_line(ms, optimizer_line: str) -> str:
     box = " × ".join(f"[{fmt(lo, 4)}, {fmt(hi, 4)}]" for lo, hi in ms.box)
     return f"{len(ms.assigned)} random starts in {box} (seed {ms.seed}) · {optimizer_line}"
+
+
+def map_columns(width: int) -> int:
+    """Basin-map columns for a console ``width`` columns wide (20 to 60)."""
+    return max(20, min(60, min(width, 100) - 12))
+
+
+def print_multistart(out, outcome) -> None:
+    """``gdx optimize --starts``: the title, the settings, the basins table, the basin map, the counts."""
+    from rich.text import Text
+
+    from .console import terminal_color
+    from .mathtext import math_text
+
+    ms, prepared = outcome.multistart, outcome.prepared
+    target = prepared.target
+    variables = target.problem.variables
+    label = target.preset.title if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    out.print(Text(label))
+    out.print(Text(header_line(ms, f"{prepared.optimizer.name} {prepared.settings_line()}")))
+    out.print(basins_table(ms, variables))
+    if ms.map is not None:
+        out.print()
+        out.print(basin_map(ms, variables, color=terminal_color(out)))
+    elif len(variables) != 2:
+        out.print(Text(f"(no basin map: it needs 2 variables, this function has {len(variables)})"))
+    counts = " · ".join(f"{v} {k}" for k, v in sorted(ms.batch.counts().items(), key=lambda kv: -kv[1]))
+    out.print(Text(f"runs: {counts} · {ms.batch.wall_time:.2f} s"))

@@ -4,39 +4,36 @@ from __future__ import annotations
 
 import os
 
+from ..numbers import fmt, fmt_point  # noqa: F401 - the renderers' number formats (one rule, gdx.numbers)
 
-def make_console(*, stderr: bool = False, file=None, width: int | None = None):
-    """A rich Console on stdout (or stderr).
+
+def make_console(*, stderr: bool = False, file=None, width: int | None = None, env=None):
+    """A rich Console on ``file`` (default: stdout, or stderr).
 
     Colour and live display follow the stream: none when it is not a terminal, none when
-    ``NO_COLOR`` is set (rich honours it).  ``file``/``width`` are for tests.
+    ``NO_COLOR`` is set in ``env`` (default: the process environment).  ``width`` is for tests.
     """
     from rich.console import Console
 
+    env = os.environ if env is None else env
     return Console(
         file=file,
         stderr=stderr,
         width=width,
         highlight=False,
         soft_wrap=False,
-        no_color=bool(os.environ.get("NO_COLOR")) or None,
+        no_color=bool(env.get("NO_COLOR")) or None,
+        _environ=dict(env),
     )
 
 
-def fmt(v: float, digits: int = 6) -> str:
-    """A float for humans: ``%.{digits}g``, with nan/inf spelled plainly."""
-    try:
-        return f"{float(v):.{digits}g}"
-    except (TypeError, ValueError):
-        return str(v)
-
-
-def fmt_point(x, digits: int = 6) -> str:
-    return "(" + ", ".join(fmt(v, digits) for v in x) + ")"
-
-
 def write_json(console, data) -> None:
-    """One JSON document on the console's stream: UTF-8 as is, no NaN (gdx writes 'nan')."""
+    """One JSON document on the console's stream: UTF-8 as is; NaN is refused (gdx writes null)."""
     import json
 
     console.file.write(json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False) + "\n")
+
+
+def terminal_color(out) -> bool:
+    """Colour on this console: a terminal, NO_COLOR unset, and a colour system."""
+    return bool(out.is_terminal and not out.no_color and out.color_system is not None)

@@ -3,8 +3,8 @@
 CSV: header ``step,<variables in order>,loss,grad_norm,lr,grad_<var>…``; one row per point,
 the start point first as step 0; floats as ``repr`` so they read back exactly (``nan``,
 ``inf`` included).  JSON: ``{"variables", "optimizer", …, "path": [rows]}``.
-A write goes to a temporary file in the same directory, is flushed to disk, then renamed over
-the target: a killed process leaves the old file or the complete new one, never half of one.
+Paths are checked and files written atomically by :mod:`gdx.paths` (a killed process leaves the
+old file or the complete new one, never half of one).  In JSON a non-finite number is ``null``.
 """
 
 from __future__ import annotations
@@ -12,36 +12,17 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 
-from ..errors import ExitCode, GdxError
+from ..errors import GdxError
+from ..paths import EXPORT_FORMATS as FORMATS
 
-FORMATS = (".csv", ".json")
 
+def check_export_path(path, *, flag: str = "--export") -> Path:
+    """Refuse, before any work, an export path that could not be written (gdx.paths)."""
+    from ..paths import check_export_file
 
-def check_export_path(path: str | os.PathLike, *, flag: str = "--export") -> Path:
-    """Refuse, before any work, an export path that could not be written."""
-    p = Path(path)
-    if p.suffix.lower() not in FORMATS:
-        raise GdxError(
-            f"{flag}: unknown format '{p.suffix or p.name}'",
-            kind="usage error",
-            hint="the path must end in .csv or .json",
-        )
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        blocker = next((a for a in [parent, *parent.parents] if a.exists()), None)
-        if blocker is not None and not blocker.is_dir():
-            raise GdxError(f"{flag}: '{blocker}' is a file, not a directory", kind="usage error",
-                           hint=f"choose a path in an existing directory, e.g. {flag} ./{p.name}")
-        raise GdxError(f"{flag}: directory '{parent}' does not exist", kind="usage error", exit_code=ExitCode.USAGE,
-                       hint=f"create it first (mkdir -p {parent}) or choose another path")
-    if p.is_dir():
-        raise GdxError(f"{flag}: '{p}' is a directory", kind="usage error")
-    if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise GdxError(f"{flag}: '{p}' is not writable", kind="usage error")
-    return p
+    return check_export_file(path, flag=flag)
 
 
 def csv_text(path) -> str:
@@ -69,33 +50,13 @@ def json_text(result, meta: dict | None = None) -> str:
     return json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False)
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def export_run(path: str | os.PathLike, result, meta: dict | None = None) -> Path:
     """Write the run to ``path`` as CSV or JSON by its suffix."""
+    from ..paths import write_atomic
+
     p = Path(path)
-    try:
-        text = csv_text(result.path) if p.suffix.lower() == ".csv" else json_text(result, meta)
-        write_atomic(p, text)
-    except OSError as exc:
-        raise GdxError(f"could not write '{p}': {exc.strerror or exc}", kind="io error", exit_code=ExitCode.IO) from None
-    return p
+    text = csv_text(result.path) if p.suffix.lower() == ".csv" else json_text(result, meta)
+    return write_atomic(p, text)
 
 
 def read_csv_path(path: str | os.PathLike):

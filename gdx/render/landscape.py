@@ -456,3 +456,36 @@ def _wrap(items: list[str], width: int, sep: str = "   ") -> list[str]:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def scene_text(scene, *, width: int, height: int | None = None, color: bool = False, style: str = "heatmap",
+               log: bool | None = None, title: str | None = None) -> str:
+    """The scene (gdx.app.plot.Scene) drawn by :func:`landscape_text`."""
+    from .mathtext import math_text
+
+    shape = grid_shape(width, scene.box2, color=color and style == "heatmap", height=height)
+    g = scene.grid(shape)
+    if title is None:
+        args = ", ".join(scene.target.problem.variables)
+        title = f"f({args}) = {math_text(scene.target.problem.expr)}"
+        if scene.target.preset is not None:
+            title = f"{scene.target.preset.name}: {title}"
+    points = [(label, xy, marker_for(kind)) for label, xy, kind in scene.points]
+    return landscape_text(g, paths=scene.paths, points=points, width=width, height=height, color=color,
+                          log=log, title=title, style=style)
+
+
+def show_scene(out, scene, *, width=None, height=None, style="heatmap", log=None, title=None) -> None:
+    """Print the scene on ``out`` at its width (at most 200 columns)."""
+    from rich.text import Text
+
+    from .console import terminal_color
+
+    color = terminal_color(out)
+    width = int(width or min(out.width, 200))
+    text = scene_text(scene, width=width, height=height, color=color, style=style, log=log, title=title)
+    if color:
+        out.print(Text.from_ansi(text), crop=False, soft_wrap=True)
+    else:
+        out.file.write(text + "\n")
+        out.file.flush()

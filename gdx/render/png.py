@@ -3,7 +3,7 @@
 matplotlib is an optional extra (``pip install "gdx[png]"``).  It is imported only when a
 figure is drawn; without it, :func:`require_matplotlib` raises a GdxError saying how to get
 it.  Figures are built with ``matplotlib.figure.Figure`` (no pyplot, no global backend) and
-written atomically (a temporary file in the same directory, then a rename).
+written atomically by :func:`gdx.paths.write_atomic`.
 
 Contour levels are the same bands as the terminal's (:func:`gdx.landscape.levels`): linear, or
 equally spaced in log10(f − f_min + ε) when f spans decades; the colours are spread evenly over
@@ -12,11 +12,9 @@ the bands (a BoundaryNorm), so a log landscape uses the whole viridis scale.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-from ..errors import ExitCode, GdxError
+from ..errors import GdxError
 
 FORMATS = (".png", ".svg", ".pdf")
 INSTALL_HINT = 'install the extra: pip install "gdx[png]" (from a checkout: pip install ".[png]"), or just: pip install matplotlib'
@@ -38,18 +36,9 @@ def require_matplotlib():
 
 def check_png_path(path, *, flag: str = "--png") -> Path:
     """Refuse, before any work, a figure path that could not be written (or has no known format)."""
-    p = Path(path)
-    if p.suffix.lower() not in FORMATS:
-        raise GdxError(f"{flag}: unknown format '{p.suffix or p.name}'", kind="usage error",
-                       hint="the path must end in " + ", ".join(FORMATS))
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise GdxError(f"{flag}: directory '{parent}' does not exist", kind="usage error")
-    if p.is_dir():
-        raise GdxError(f"{flag}: '{p}' is a directory", kind="usage error")
-    if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise GdxError(f"{flag}: '{p}' is not writable", kind="usage error")
-    return p
+    from ..paths import check_output_file
+
+    return check_output_file(path, flag=flag, formats=FORMATS)
 
 
 def prepare_png(path, *, flag: str = "--png") -> Path:
@@ -178,27 +167,11 @@ def _curves(ax, curves) -> None:
 
 
 def save(fig, path) -> Path:
-    """Write the figure to ``path`` (format from the suffix) via a temporary file and a rename."""
+    """Write the figure to ``path`` (format from the suffix) atomically (gdx.paths.write_atomic)."""
+    from ..paths import write_atomic
+
     p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=p.parent if str(p.parent) else ".")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=p.suffix.lower().lstrip("."))
-        os.replace(tmp, p)
-    except OSError as exc:
-        _unlink(tmp)
-        raise GdxError(f"could not write '{p}': {exc.strerror or exc}", kind="io error", exit_code=ExitCode.IO) from None
-    except BaseException:
-        _unlink(tmp)
-        raise
-    return p
-
-
-def _unlink(path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+    return write_atomic(p, lambda tmp: fig.savefig(tmp, format=p.suffix.lower().lstrip(".")))
 
 
 def write_figure(path, grid=None, **kwargs) -> Path:

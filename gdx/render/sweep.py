@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from ..numbers import fmt as _fmt
+
 import math
 
 #: Dense (best) to light (worst).
@@ -21,7 +23,8 @@ DIVERGED, FAULT, BEST = "×", "?", "◆"
 
 
 def fmt(v, digits: int = 4) -> str:
-    return f"{float(v):.{digits}g}"
+    """Sweep numbers: 4 significant digits (gdx.numbers.fmt)."""
+    return _fmt(v, digits)
 
 
 def _log_scale(values) -> bool:
@@ -252,3 +255,23 @@ def summary_table(sweep):
     for label, text in summary_lines(sweep):
         table.add_row(label, text)
     return table
+
+
+def print_sweep(out, target, result) -> None:
+    """``gdx sweep``: the header, the plot (one axis) or heatmap (two), the summary."""
+    from rich.text import Text
+
+    from .console import fmt_point, terminal_color
+    from .mathtext import math_text
+
+    label = target.preset.title if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    swept = " × ".join(f"{a.name} {a.values[0]:g}…{a.values[-1]:g} ({len(a)}, {'log' if a.log else 'linear'})" for a in result.axes)
+    out.print(Text(f"{label}\n{result.optimizer} from x₀ = {fmt_point(result.x0)} · {swept} · ≤ {result.max_steps} steps · tol {result.tol:g}"))
+    color = terminal_color(out)
+    width = min(out.width, 100)
+    if len(result.axes) == 1:
+        text = sweep_plot(result, width=width, height=18, color=color)
+        out.print(Text.from_ansi(text) if color else Text(text))
+    else:
+        out.print(heatmap(result, width=width, color=color))
+    out.print(summary_table(result))

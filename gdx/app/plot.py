@@ -1,86 +1,49 @@
-"""``gdx plot FUNCTION``: the landscape of f in the terminal, with known minima and paths on it.
+"""The landscape a command draws, as data: the box, the plotted variables, the slice, the
+markers (known minima, critical points) and the paths projected on the plotted variables.
 
-Also the scene-building shared by ``gdx compare`` and ``gdx optimize --landscape``: choose the
-box and the slice, sample f, collect the markers, project paths onto the two plotted variables.
+Shared by ``gdx plot``, ``gdx compare`` and ``gdx optimize --landscape/--png``; rendering is
+:mod:`gdx.render.landscape` (terminal) and :mod:`gdx.render.png` (files).  Rules:
+
+* the box is ``--box``, else the preset's domain, else (for paths without a preset) a box
+  around their start points (:func:`around`); then grown to hold the paths
+  (:func:`gdx.landscape.fit_box`);
+* the variables not plotted are fixed at ``--slice``, else the preset's first known minimum,
+  else 0;
+* critical points are marked for functions of exactly two variables when the numeric search
+  finishes within its budget (:func:`gdx.landscape.critical_marks`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
 
-import typer
-
-from . import timeout_option
-
-HELP = (
-    'Draw FUNCTION over a box as a heatmap (or contour map) in the terminal.\n\n'
-    "The box is --box, else the preset's domain, else -2:2 for every variable.  Shades "
-    '(colours on a terminal) are bands of f: linear, or log-spaced in f − f_min when f spans '
-    'two decades or more (Rosenbrock, Goldstein-Price).  ★ marks known minima; for functions '
-    'of two variables the critical points found within a second are marked too (× saddle, ▲ '
-    'maximum).  With more than two variables, the plot is a slice: --axes picks the two '
-    "drawn, --slice fixes the others (default: the preset's first known minimum, else 0).  "
-    '--path draws paths exported by gdx optimize --export run.csv (or .json) on top.'
-)
-
-EPILOG = (
-    "Examples:  gdx plot rosenbrock   ·   "
-    'gdx plot "x^2 + 3*y^2" --box "x=-2:2,y=-1:1" --style contour   ·   '
-    "gdx optimize rosenbrock --export run.csv && gdx plot rosenbrock --path run.csv   ·   "
-    'gdx plot "x^2+y^2+z^2" --slice "z=0.5" --png bowl.png'
-)
-
-VIEW = "View"
-OUT = "Output"
+from ..errors import GdxError
 
 
-def register(app: typer.Typer) -> None:
-    app.command("plot", help=HELP, epilog=EPILOG)(plot)
+def plot(function: str, *, variables=None, box=None, slice_spec=None, axes=None, paths=(), critical=True,
+         timeout=None, png=None, log=None):
+    """``gdx plot``: the scene of FUNCTION with the path files ``paths`` on it (and its figure)."""
+    from .prepare import compile_target, resolve
 
-
-def plot(
-    function: str = typer.Argument(..., help="Expression, preset name or preset .toml file.", show_default=False),
-    box: Optional[str] = typer.Option(None, "--box", help='Ranges: "x=-2:2,y=-1:3" (or "-2:2,-1:3" in variable order).', rich_help_panel=VIEW),
-    slice_: Optional[str] = typer.Option(None, "--slice", help='Values of the variables not plotted: "z=0.5".', rich_help_panel=VIEW),
-    axes: Optional[str] = typer.Option(None, "--axes", help='The two variables to draw: "x,z". \\[default: the first two]', rich_help_panel=VIEW),
-    variables: Optional[str] = typer.Option(None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
-    path: Optional[List[Path]] = typer.Option(None, "--path", metavar="FILE", help="A path exported by gdx (CSV or JSON); repeat for more.", show_default=False),
-    style: str = typer.Option("heatmap", "--style", help="heatmap or contour.", rich_help_panel=VIEW),
-    scale: str = typer.Option("auto", "--scale", help="auto, log or linear levels. \\[auto: log when f spans ≥ 2 decades]", rich_help_panel=VIEW),
-    width: Optional[int] = typer.Option(None, "--width", min=40, max=400, help="Total width in columns. \\[default: the terminal's]", rich_help_panel=VIEW),
-    height: Optional[int] = typer.Option(None, "--height", min=5, max=200, help="Map rows. \\[default: keep the box's aspect, at most 30]", rich_help_panel=VIEW),
-    no_critical: bool = typer.Option(False, "--no-critical", help="Do not search for critical points to mark.", rich_help_panel=VIEW),
-    png: Optional[Path] = typer.Option(None, "--png", help='Also write a figure (.png/.svg/.pdf); needs pip install "gdx\\[png]".', rich_help_panel=OUT),
-    timeout: Optional[float] = timeout_option(),
-) -> None:
-    from ..derive import compile_for_command
-    from ..render.console import make_console
-    from ..target import resolve_target
-
-    style = check_choice("--style", style, ("heatmap", "contour"))
-    log = scale_flag(scale)
     if png is not None:
         from ..render.png import prepare_png
 
         prepare_png(png)
-    target = resolve_target(function, variables)
+    target = resolve(function, variables)
     require_2d(target)
-    raw_paths = [read_path(p, target.problem.variables) for p in (path or [])]
-    compiled = compile_for_command(target.problem, timeout)
-    scene = build_scene(target, compiled, box_spec=box, slice_spec=slice_, axes=axes,
-                        paths=raw_paths, critical=not no_critical)
-    out = make_console()
-    show_scene(out, scene, width=width, height=height, style=style, log=log)
+    raw_paths = [read_path(p, target.problem.variables) for p in paths]
+    compiled = compile_target(target, timeout)
+    scene = build_scene(target, compiled, box_spec=box, slice_spec=slice_spec, axes=axes,
+                        paths=raw_paths, critical=critical)
     if png is not None:
         write_scene_png(png, scene, log=log)
-        out.print(f"figure written to {png}")
+    return scene
 
 
-# -- checks -----------------------------------------------------------------------------------
 def check_choice(flag: str, value: str, choices) -> str:
-    from ..errors import GdxError, did_you_mean
+    """``value`` if it is one of ``choices``, else a usage error with the closest choice."""
+    from ..errors import did_you_mean
 
     if value not in choices:
         raise GdxError(f"{flag}: unknown value '{value}'", kind="usage error",
@@ -94,8 +57,7 @@ def scale_flag(scale: str) -> bool | None:
 
 
 def require_2d(target) -> None:
-    from ..errors import GdxError
-
+    """A landscape needs two or more variables: refuse a function of one before any work."""
     n = target.problem.n
     if n < 2:
         raise GdxError(
@@ -116,7 +78,7 @@ def read_path(path, variables) -> tuple[str, object]:
 
     import numpy as np
 
-    from ..errors import ExitCode, GdxError
+    from ..errors import ExitCode
     from ..render.export import read_csv_path
 
     p = Path(path)
@@ -225,8 +187,6 @@ def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, 
 
 
 def _axes(spec, variables):
-    from ..errors import GdxError
-
     if not spec:
         return (0, 1)
     names = [s.strip() for s in spec.split(",") if s.strip()]
@@ -239,42 +199,6 @@ def _axes(spec, variables):
             raise GdxError(f"--axes: unknown variable '{name}'", kind="usage error", source=spec,
                            span=(i, i + len(name)), hint=f"the variables are {', '.join(variables)}")
     return tuple(names)
-
-
-def terminal_color(out) -> bool:
-    return bool(out.is_terminal and not out.no_color and out.color_system is not None)
-
-
-def scene_text(scene, *, width: int, height: int | None = None, color: bool = False, style: str = "heatmap",
-               log: bool | None = None, title: str | None = None) -> str:
-    """The scene drawn by :func:`gdx.render.landscape.landscape_text`."""
-    from ..render.landscape import grid_shape, landscape_text, marker_for
-    from ..render.mathtext import math_text
-
-    shape = grid_shape(width, scene.box2, color=color and style == "heatmap", height=height)
-    g = scene.grid(shape)
-    if title is None:
-        args = ", ".join(scene.target.problem.variables)
-        title = f"f({args}) = {math_text(scene.target.problem.expr)}"
-        if scene.target.preset is not None:
-            title = f"{scene.target.preset.name}: {title}"
-    points = [(label, xy, marker_for(kind)) for label, xy, kind in scene.points]
-    return landscape_text(g, paths=scene.paths, points=points, width=width, height=height, color=color,
-                          log=log, title=title, style=style)
-
-
-def show_scene(out, scene, *, width=None, height=None, style="heatmap", log=None, title=None) -> None:
-    """Print the scene on ``out`` at its width (at most 200 columns)."""
-    from rich.text import Text
-
-    color = terminal_color(out)
-    width = int(width or min(out.width, 200))
-    text = scene_text(scene, width=width, height=height, color=color, style=style, log=log, title=title)
-    if color:
-        out.print(Text.from_ansi(text), crop=False, soft_wrap=True)
-    else:
-        out.file.write(text + "\n")
-        out.file.flush()
 
 
 def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
@@ -292,16 +216,6 @@ def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
 def run_scene(prepared, result):
     """The scene of one optimize run: the default box grown to hold its path; critical points marked when cheap."""
     return build_scene(prepared.target, prepared.compiled, paths=[(result.optimizer, result.path.x)], critical=True)
-
-
-def show_run_landscape(out, prepared, result) -> None:
-    """``gdx optimize --landscape``: the run's path on the landscape, under the loss curve."""
-    scene = run_scene(prepared, result)
-    title = None
-    if prepared.target.problem.n > 2:
-        names = prepared.target.problem.variables
-        title = f"path projected on ({names[scene.plot_vars[0]]}, {names[scene.plot_vars[1]]})"
-    show_scene(out, scene, width=min(out.width, 120), title=title)
 
 
 def write_run_png(path, prepared, result) -> None:

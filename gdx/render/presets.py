@@ -1,45 +1,14 @@
-"""``gdx presets [NAME]``: the preset landscapes, one or all, as a table or JSON."""
+"""``gdx presets``: the presets as a table, or one as a panel."""
 
 from __future__ import annotations
 
-import typer
-
-
-def register(app: typer.Typer) -> None:
-    app.command(
-        "presets",
-        help="List the preset landscapes, or show one (its expression, domain, start, settings and known minima).",
-        epilog="Examples:  gdx presets   ·   gdx presets himmelblau   ·   gdx presets --json",
-    )(presets)
-
-
-def presets(
-    name: str = typer.Argument(None, help="A preset name or .toml file to show in full.", show_default=False),
-    json_out: bool = typer.Option(False, "--json", help="Print all (or the one named) as JSON data."),
-) -> None:
-    from ..render.console import write_json
-
-    from .. import presets as lib
-    from ..render.console import make_console
-
-    items = [lib.load_preset(name)] if name else lib.list_presets()
-    out = make_console()
-    if json_out:
-        data = [p.to_dict() for p in items]
-        write_json(out, data[0] if name else data)
-        return
-    if name:
-        out.print(preset_panel(items[0]))
-        return
-    out.print(preset_table(items))
-    out.print('Show one with: gdx presets NAME   ·   run one with: gdx optimize NAME')
-
 
 def preset_table(items):
+    """Every preset in one table: name, variables, known minima, f_min, title."""
     from rich.markup import escape
     from rich.table import Table
 
-    from ..render.console import fmt
+    from .console import fmt
 
     table = Table(header_style="bold", box=None, pad_edge=False)
     table.add_column("name", style="cyan", no_wrap=True)
@@ -54,11 +23,12 @@ def preset_table(items):
 
 
 def preset_panel(p):
+    """One preset in full: expression, variables, domain, start, settings, minima, sources."""
     from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
-    from ..render.console import fmt, fmt_point
+    from .console import fmt, fmt_point
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)

@@ -1,0 +1,98 @@
+"""``gdx analyze``: the calculus of a landscape as data — f, ∇f, H, critical points, a point.
+
+The symbolic work (∇f, H) and exact solving of ∇f = 0 share one budget, ``timeout`` seconds
+(:mod:`gdx.sandbox`): the derivatives must finish within it (else exit 3); exact solving gets
+what is left, at most :data:`EXACT_DEFAULT` seconds unless ``timeout`` is given, and when it
+runs out the numeric search alone answers (the notes say so).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+#: Exact solving's share of the default budget, seconds (a --timeout gives it everything left).
+EXACT_DEFAULT = 3.0
+
+
+@dataclass
+class AnalyzeOutcome:
+    target: Any
+    document: dict
+    compiled: Any = None
+    search: Any = None  # gdx.analysis.CriticalSearch
+    local: Any = None  # gdx.analysis.PointAnalysis
+    vector: Any = None  # gdx.analysis.VectorAnalysis
+
+
+def analyze(function: str, *, at=None, box=None, variables=None, timeout=None, critical: bool = True,
+            exact: bool = True) -> AnalyzeOutcome:
+    """Resolve FUNCTION (a vector of functions allowed), then its scalar or vector analysis
+    (``exact=False``: critical points by the numeric search only)."""
+    from ..target import parse_point
+    from .prepare import resolve, symbolic_timeout
+
+    started = time.monotonic()
+    budget = symbolic_timeout(timeout)
+    target = resolve(function, variables, allow_vector=True)
+    point = parse_point(at, target.problem.variables, flag="--at") if at is not None else None
+    if target.problem.is_vector:
+        return _vector(target, point, budget)
+    cap = 0.0 if not exact else None if timeout is not None else EXACT_DEFAULT
+    return _scalar(target, point, box, budget, started, critical, exact_cap=cap)
+
+
+def _scalar(target, point, box_spec, budget, started, critical, exact_cap) -> AnalyzeOutcome:
+    from ..analysis import analyze_point, find_critical_points, tidy
+    from ..landscape import default_box, parse_box
+    from ..render.mathtext import math_text
+    from .prepare import compile_target
+
+    problem = target.problem
+    box = default_box(target)
+    if box_spec is not None:
+        box = parse_box(box_spec, problem.variables, fill=box)
+    compiled = compile_target(target, budget)  # ∇f and H, within the budget
+    local = analyze_point(compiled, point) if point is not None and problem.n else None
+    search = None
+    if critical and problem.n:
+        left = max(0.0, budget - (time.monotonic() - started))
+        exact = left if exact_cap is None else min(left, exact_cap)
+        search = find_critical_points(compiled, box, timeout=exact if exact > 0 else 0)
+    doc = {
+        "function": target.text,
+        "preset": target.preset.name if target.preset is not None else None,
+        "variables": list(problem.variables),
+        "expression": math_text(problem.expr),
+        "gradient": [math_text(tidy(g, problem.symbols)) for g in compiled.gradient],
+        "hessian": [[math_text(tidy(h, problem.symbols)) for h in row] for row in compiled.hessian],
+        "critical_points": [p.to_dict() for p in search.points] if search is not None else None,
+        "critical_search": search.to_dict() if search is not None else None,
+        "at": local.to_dict() if local is not None else None,
+    }
+    return AnalyzeOutcome(target, doc, compiled=compiled, search=search, local=local)
+
+
+def _vector(target, point, budget) -> AnalyzeOutcome:
+    from ..analysis import analyze_vector
+    from ..numbers import json_number
+    from ..render.mathtext import math_text
+    from ..sandbox import bounded
+
+    va = bounded(analyze_vector, target.problem, point, timeout=budget, what="the symbolic work (Jacobian)")
+    doc = {
+        "function": target.text,
+        "variables": list(va.variables),
+        "components": [math_text(e) for e in va.components],
+        "jacobian": [[math_text(e) for e in row] for row in va.jacobian],
+        "at": None,
+    }
+    if point is not None:
+        doc["at"] = {
+            "at": [json_number(v) for v in va.at],
+            "value": [json_number(v) for v in va.value],
+            "jacobian": [[json_number(v) for v in row] for row in va.jacobian_at],
+            "determinant": json_number(va.determinant),
+        }
+    return AnalyzeOutcome(target, doc, vector=va)

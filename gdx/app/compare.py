@@ -1,0 +1,267 @@
+"""``gdx compare``: several optimizers from the same start on the same compiled function.
+
+The ``-o`` list is a small language (:func:`parse_optimizers`): names from the optimizer
+registry, each with optional ``key=value`` settings whose keys are the hyperparameters that
+optimizer takes (the registry's table).  Every run is prepared by the one ``prepare`` from the
+same request (steps, tol, start, schedule, clipping), with f, ∇f and H derived once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExitCode, GdxError
+from ..result import Status
+
+DEFAULT_OPTIMIZERS = "gd,momentum,adam,newton"
+
+
+@dataclass
+class Run:
+    """One optimizer of the comparison, run."""
+
+    label: str
+    entry: Any  # Entry
+    prepared: Any
+    result: Any
+    diagnosis: Any = None
+
+
+@dataclass
+class CompareOutcome:
+    target: Any
+    compiled: Any
+    x0: tuple
+    runs: list
+    rows: list  # table_row of each run
+    document: dict  # what --json prints
+    exit_code: ExitCode
+    files: list = field(default_factory=list)  # written by --export DIR
+    png: str | None = None
+
+
+def check_compare_outputs(*, export, png) -> None:
+    """Before any work: --export DIR is a writable directory; --png a writable figure path."""
+    if export is not None:
+        from ..paths import check_output_dir
+
+        check_output_dir(export, why="compare writes one CSV per optimizer into a directory")
+    if png is not None:
+        from ..render.png import prepare_png
+
+        prepare_png(png)
+
+
+def prepare_all(request, entries):
+    """(target, compiled, [Prepared per entry]): every entry checked first, then one target, one
+    compiled function, one start for all."""
+    from .prepare import compile_target, plan, resolve
+
+    target = resolve(request.function, request.variables)
+    plans = [plan(replace(request, optimizer=e.name, hyper=dict(e.hyper)), target=target) for e in entries]
+    compiled = compile_target(target, plans[0].timeout)
+    for p in plans:
+        p.compiled = compiled
+    return target, compiled, plans
+
+
+def compare(request, entries, *, prepared=None, on_run=None, export=None, png=None, view=None) -> CompareOutcome:
+    """Prepare every entry, run them in turn (``on_run(label)`` before each; Ctrl-C stops the
+    comparison there), export and draw (``view``: box_spec, slice_spec, axes of the figure);
+    return the table rows and the document.  ``prepared``: what :func:`prepare_all` returned, when
+    the caller showed something before the runs."""
+    from .runs import consume, diagnose_run, runs_exit_code, target_fields
+
+    target, compiled, prepared = prepared or prepare_all(request, entries)
+    runs = []
+    for entry, prep in zip(entries, prepared):
+        if on_run is not None:
+            on_run(entry.label)
+        result = consume(prep)
+        runs.append(Run(entry.label, entry, prep, result, diagnose_run(prep, result)))
+        if result.status is Status.INTERRUPTED:
+            break
+    files = export_all(export, runs) if export is not None else []
+    rows = [table_row(run) for run in runs]
+    x0 = prepared[0].x0
+    document = {**target_fields(target), "start": list(x0), "runs": rows}
+    outcome = CompareOutcome(target, compiled, x0, runs, rows, document, runs_exit_code(r.result for r in runs), files)
+    if png is not None:
+        write_compare_png(png, outcome, **(view or {}))
+        outcome.png = str(png)
+    return outcome
+
+
+def write_compare_png(png, outcome, *, box_spec=None, slice_spec=None, axes=None) -> None:
+    """The figure: the paths on the landscape (2+ variables) beside the loss curves."""
+    curves = [(r.label, r.result.path.k, r.result.path.loss) for r in outcome.runs]
+    if outcome.target.problem.n >= 2:
+        from .plot import build_scene, write_scene_png
+
+        scene = build_scene(outcome.target, outcome.compiled, box_spec=box_spec, slice_spec=slice_spec, axes=axes,
+                            paths=[(r.label, r.result.path.x) for r in outcome.runs], critical=False)
+        write_scene_png(png, scene, curves=curves)
+    else:
+        from ..render.png import write_figure
+
+        write_figure(png, None, curves=curves, title=outcome.target.label)
+
+
+# -- the -o list ------------------------------------------------------------------------------
+@dataclass
+class Entry:
+    """One optimizer of the comparison: its name, its settings, and the label shown for it."""
+
+    name: str
+    hyper: dict = field(default_factory=dict)
+    text: str = ""
+    label: str = ""
+
+
+def parse_optimizers(spec: str, *, flag: str = "-o") -> list[Entry]:
+    """``"gd,momentum,adam:lr=0.1,beta1=0.8,newton"`` → entries.
+
+    Commas separate items.  An item ``name`` or ``name:key=value`` starts an optimizer; an item
+    ``key=value`` without a colon continues the settings of the optimizer before it.  Names,
+    setting names (``-`` may stand for ``_``) and values are checked here, with a caret under
+    the offending item.
+    """
+    from ..errors import did_you_mean
+    from ..optim import OPTIMIZERS
+    from ..target import finite_number
+
+    entries: list[Entry] = []
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for raw in spec.split(","):
+        item = raw.strip()
+        start = at + (raw.index(item) if item else 0)
+        at += len(raw) + 1
+        span = (start, start + max(1, len(item)))
+        if not item:
+            raise GdxError(f"{flag}: empty item", kind="usage error", source=spec, span=span,
+                           hint='separate optimizers with single commas: -o "gd,adam:lr=0.1"')
+        if ":" in item:
+            name, _, setting = item.partition(":")
+            name = name.strip()
+            _check_name(name, spec, (start, start + len(name)), flag)
+            entries.append(Entry(name, {}, item))
+            spans.append(span)
+            if not setting.strip():
+                continue
+            item = setting.strip()
+            start = start + len(name) + 1 + (len(setting) - len(setting.lstrip()))
+            span = (start, start + len(item))
+        elif "=" not in item:
+            _check_name(item, spec, span, flag)
+            entries.append(Entry(item, {}, item))
+            spans.append(span)
+            continue
+        elif not entries:
+            raise GdxError(f"{flag}: the setting '{item}' comes before any optimizer", kind="usage error",
+                           source=spec, span=span, hint='write the optimizer first: -o "adam:lr=0.1,beta1=0.8"')
+        else:
+            entries[-1].text += "," + item
+        entry = entries[-1]
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        accepted = OPTIMIZERS[entry.name].defaults
+        if not sep or key not in accepted:
+            raise GdxError(
+                f"{flag}: optimizer '{entry.name}' does not take '{key}'" if sep else f"{flag}: '{item}' is not key=value",
+                kind="usage error", source=spec, span=span,
+                hint=(did_you_mean(key, accepted) or f"it takes: {', '.join(accepted)}"),
+            )
+        if key in entry.hyper:
+            raise GdxError(f"{flag}: '{key}' is given twice for {entry.name}", kind="usage error", source=spec, span=span)
+        entry.hyper[key] = finite_number(value, flag=flag, source=spec, span=span)
+    if not entries:
+        raise GdxError(f"{flag}: no optimizers given", kind="usage error", hint='for example -o "gd,adam"')
+    _label(entries)
+    return entries
+
+
+def _check_name(name: str, spec: str, span, flag: str) -> None:
+    """An optimizer name of the registry, or an error at its span with the closest name."""
+    from ..errors import did_you_mean
+    from ..optim import OPTIMIZERS
+
+    if name not in OPTIMIZERS:
+        raise GdxError(f"{flag}: unknown optimizer '{name}'", kind="usage error", source=spec, span=span,
+                       hint=did_you_mean(name, OPTIMIZERS) or "choose from: " + ", ".join(OPTIMIZERS))
+
+
+def _label(entries: list[Entry]) -> None:
+    """The name alone when it is unique; ``name(settings)`` otherwise; ``#2``, ``#3`` for exact repeats."""
+    from collections import Counter
+
+    names = Counter(e.name for e in entries)
+    seen: Counter = Counter()
+    for e in entries:
+        base = e.name
+        if names[e.name] > 1 and e.hyper:
+            base = f"{e.name}({','.join(f'{k}={v:g}' for k, v in e.hyper.items())})"
+        seen[base] += 1
+        e.label = base if seen[base] == 1 else f"{base}#{seen[base]}"
+
+
+# -- the table --------------------------------------------------------------------------------
+def table_row(run) -> dict:
+    """One row of the comparison as plain data (what --json prints)."""
+    from ..numbers import json_number, json_numbers
+    from .runs import known_minimum
+
+    r = run.result
+    found = known_minimum(run.prepared, r.x)
+    row = {
+        "optimizer": run.entry.name,
+        "label": run.label,
+        "hyperparameters": {k: json_number(v) for k, v in run.prepared.optimizer.hyper.items()},
+        "status": r.status.value,
+        "message": r.message,
+        "steps": r.nit,
+        "steps_to_tol": r.nit if r.status is Status.CONVERGED else None,
+        "loss": json_number(r.fun),
+        "grad_norm": json_number(r.grad_norm),
+        "x": json_numbers(r.x),
+        "distance_to_minimum": None if found is None else json_number(found[1]),
+        "wall_time": r.wall_time,
+    }
+    if run.diagnosis is not None:
+        row["diagnosis"] = run.diagnosis.verdict
+    return row
+
+
+# -- export -----------------------------------------------------------------------------------
+def file_names(runs) -> list[str]:
+    """``<optimizer>.csv``; a repeated optimizer gets ``<optimizer>-2.csv``, ``-3``, …"""
+    from collections import Counter
+
+    seen: Counter = Counter()
+    out = []
+    for r in runs:
+        seen[r.entry.name] += 1
+        k = seen[r.entry.name]
+        out.append(f"{r.entry.name}.csv" if k == 1 else f"{r.entry.name}-{k}.csv")
+    return out
+
+
+def compare_scene(outcome, *, box_spec=None, slice_spec=None, axes=None):
+    """The paths of every run on the landscape (2+ variables; critical points marked), or None."""
+    if outcome.target.problem.n < 2:
+        return None
+    from .plot import build_scene
+
+    return build_scene(outcome.target, outcome.compiled, box_spec=box_spec, slice_spec=slice_spec, axes=axes,
+                       paths=[(r.label, r.result.path.x) for r in outcome.runs], critical=True)
+
+
+def export_all(directory, runs) -> list[Path]:
+    """One CSV per run into ``directory`` (created if needed), named by :func:`file_names`."""
+    from ..paths import make_dir
+    from ..render.export import export_run
+
+    d = make_dir(directory)
+    return [export_run(d / name, r.result) for name, r in zip(file_names(runs), runs)]

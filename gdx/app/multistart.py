@@ -1,0 +1,65 @@
+"""``gdx optimize --starts N``: N random starts in a box as one batch, and the basins they reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ExitCode, GdxError
+
+
+@dataclass
+class MultiStartOutcome:
+    prepared: Any  # gdx.app.prepare.Prepared
+    multistart: Any  # gdx.basins.MultiStart
+    document: dict
+    exit_code: ExitCode
+
+
+def check_multistart_flags(*, starts: int, start, export, landscape: bool, png) -> None:
+    """--starts runs from random points: --start, --export, --landscape and --png do not apply."""
+    if starts < 1:
+        raise GdxError(f"Invalid starts value: {starts}", kind="usage error", hint="--starts must be 1 or more")
+    for flag, given in (("--start", start is not None), ("--export", export is not None),
+                        ("--landscape", landscape), ("--png", png is not None)):
+        if given:
+            raise GdxError(f"{flag} cannot be combined with --starts", kind="usage error",
+                           hint="--starts runs from random points in the box (--box); use --json for the data")
+
+
+def multistart_box(target, spec: str | None):
+    """--box if given, else the preset's domain, else gdx.landscape's default range per variable."""
+    from ..landscape import default_box, parse_box
+
+    fill = default_box(target)
+    if spec is None:
+        return fill
+    return parse_box(spec, target.problem.variables, fill=fill)
+
+
+def multistart(prepared, *, starts: int, seed: int, box: str | None, map_cols: int = 40) -> MultiStartOutcome:
+    """Run ``starts`` random starts (and, for 2 variables, a 20 × ``map_cols`` grid for the basin
+    map) with the prepared optimizer, schedule, clipping, steps and tol; exit status RUN_FAILED
+    when every run failed."""
+    from ..basins import multistart as run_multistart
+    from ..numbers import json_number
+    from .runs import target_fields
+
+    target = prepared.target
+    domain = multistart_box(target, box)
+    known = target.preset.minima if target.preset is not None else ()
+    ms = run_multistart(prepared.compiled, prepared.optimizer, domain, starts, seed, steps=prepared.steps,
+                        tol=prepared.tol, schedule_fn=None if prepared.constant_lr else prepared.schedule,
+                        clip_norm=prepared.clip_norm, known=known, map_shape=(20, map_cols))
+    code = ExitCode.RUN_FAILED if ms.failed == starts else ExitCode.OK
+    document = {
+        **target_fields(target),
+        "optimizer": prepared.optimizer.name,
+        "hyperparameters": {k: json_number(v) for k, v in prepared.optimizer.hyper.items()},
+        "schedule": prepared.schedule_name,
+        "clip_norm": prepared.clip_norm,
+        "steps": prepared.steps,
+        "tol": prepared.tol,
+        **ms.to_dict(),
+    }
+    return MultiStartOutcome(prepared, ms, document, code)

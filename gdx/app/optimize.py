@@ -1,0 +1,62 @@
+"""``gdx optimize``: one run, from a prepared request to its outcome (result, diagnosis, document).
+
+The order is the rule "nothing computed is lost": the run is drained (Ctrl-C still gives every
+step so far), then diagnosed, then exported (``--export``) and drawn to a file (``--png``)
+before anything is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ExitCode
+from .runs import consume, diagnose_run, run_document, run_exit_code
+
+
+@dataclass
+class OptimizeOutcome:
+    """A finished run and everything said about it."""
+
+    prepared: Any  # gdx.app.prepare.Prepared
+    result: Any  # gdx.result.Result
+    diagnosis: Any  # gdx.diagnose.Diagnosis
+    document: dict  # what --json prints
+    exit_code: ExitCode
+    export: str | None = None  # the file written by --export
+    png: str | None = None  # the figure written by --png
+
+
+def check_run_outputs(*, landscape: bool, png, target) -> None:
+    """Before any work: --landscape needs 2+ variables; --png needs a writable path and matplotlib."""
+    if landscape:
+        from .plot import require_2d
+
+        require_2d(target)
+    if png is not None:
+        from ..render.png import prepare_png
+
+        prepare_png(png)
+
+
+def optimize(prepared, *, on_step=None, png=None) -> OptimizeOutcome:
+    """Run ``prepared`` (steps go to ``on_step``), then diagnose, export and draw it."""
+    result = consume(prepared, on_step)
+    return finish(prepared, result, png=png)
+
+
+def finish(prepared, result, *, png=None) -> OptimizeOutcome:
+    """After a run: the diagnosis, the document, the export and the figure."""
+    diagnosis = diagnose_run(prepared, result)
+    document = run_document(prepared, result, diagnosis)
+    export = prepared.request.export
+    if export:
+        from ..render.export import export_run
+
+        export_run(export, result, document)
+    if png is not None:
+        from .plot import write_run_png
+
+        write_run_png(png, prepared, result)
+    return OptimizeOutcome(prepared, result, diagnosis, document, run_exit_code(result), export,
+                           str(png) if png is not None else None)

@@ -1,0 +1,226 @@
+"""One ``prepare`` for every command and for the library API: a typed request → a run ready to go.
+
+Precedence for every setting: the request (a flag or a keyword argument), else the preset's
+``[settings]`` (hyperparameters only when the optimizer is the preset's suggested one), else
+gdx's default.  ``prepare`` checks everything that is cheap to check (names, hyperparameters,
+schedule, start point, export path, the bound on symbolic work) before any symbolic work starts,
+so a bad flag never waits behind a derivative.  The symbolic work itself (∇f, H and their
+compiled code) runs once, in the bounded child of :mod:`gdx.sandbox` (``timeout`` seconds).
+
+The same :class:`Prepared` runs one path (:meth:`Prepared.run`, the event generator of
+:mod:`gdx.loop`) or many at once (:meth:`Prepared.run_batch`, :mod:`gdx.batch`) with the same
+steps, tol, schedule and clipping: everything a single run accepts, a batch accepts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+from ..errors import GdxError
+
+DEFAULT_OPTIMIZER = "gd"
+DEFAULT_STEPS = 1000
+DEFAULT_TOL = 1e-6
+DEFAULT_SCHEDULE = "constant"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a caller asks for, typed (numbers are numbers; None: not given).
+
+    ``start`` is a point (a sequence of floats in variable order) or the flag's text
+    (``"1.5,-0.5"`` / ``"x=1.5,y=-0.5"``).  ``hyper`` maps torch names to values (floats, or
+    arrays for a batch of settings).  ``timeout`` bounds the symbolic work, in seconds.
+    """
+
+    function: str
+    variables: str | Sequence[str] | None = None
+    optimizer: str | None = None
+    hyper: Mapping[str, Any] = field(default_factory=dict)
+    schedule: str | None = None
+    gamma: float | None = None
+    step_size: int | None = None
+    t_max: int | None = None
+    eta_min: float | None = None
+    clip_norm: float | None = None
+    steps: int | None = None
+    tol: float | None = None
+    start: Sequence[float] | str | None = None
+    export: str | None = None
+    timeout: float | None = None
+
+
+@dataclass
+class Prepared:
+    """A run ready to start: the target, its compiled functions, optimizer, schedule, x₀."""
+
+    request: RunRequest
+    target: Any  # gdx.target.Target
+    compiled: Any  # gdx.compile.Compiled
+    optimizer: Any  # gdx.optim.Optimizer
+    schedule: Any  # k ↦ lr
+    schedule_name: str
+    x0: tuple
+    steps: int
+    tol: float
+    clip_norm: float | None
+    timeout: float
+
+    @property
+    def constant_lr(self) -> bool:
+        return self.schedule_name == DEFAULT_SCHEDULE
+
+    def run(self, *, callback=None):
+        """The event generator of this run (see :func:`gdx.loop.run`)."""
+        from ..loop import run
+
+        return run(self.compiled, self.optimizer, self.x0, steps=self.steps, tol=self.tol, schedule=self.schedule,
+                   schedule_name=self.schedule_name, clip_norm=self.clip_norm, callback=callback)
+
+    def run_batch(self, X0=None, *, record_path: bool = False):
+        """Rows of ``X0`` (default: x₀ once per setting of the optimizer) as one batch
+        (:func:`gdx.batch.run_batch`) with this run's steps, tol, schedule and clipping."""
+        import numpy as np
+
+        from ..batch import run_batch
+
+        if X0 is None:
+            X0 = np.tile(np.asarray(self.x0, float), (batch_size(self.optimizer.hyper), 1))
+        return run_batch(self.compiled, self.optimizer, X0, steps=self.steps, tol=self.tol,
+                         schedule_fn=None if self.constant_lr else self.schedule, clip_norm=self.clip_norm,
+                         record_path=record_path)
+
+    def settings_line(self) -> str:
+        """``lr=0.05 momentum=0.9 · constant lr · ≤ 1000 steps · tol 1e-06`` (+ clipping)."""
+        from ..numbers import fmt
+
+        hyper = " ".join(f"{k}={fmt(v)}" for k, v in self.optimizer.hyper.items() if _is_scalar(v))
+        clip = f" · clip ‖g‖ ≤ {fmt(self.clip_norm)}" if self.clip_norm is not None else ""
+        return f"{hyper} · {self.schedule_name} lr{clip} · ≤ {self.steps} steps · tol {fmt(self.tol)}"
+
+
+def _is_scalar(v) -> bool:
+    return getattr(v, "ndim", 0) == 0
+
+
+def batch_size(hyper: Mapping[str, Any]) -> int:
+    """The number of settings in ``hyper``: the length of its per-run arrays, 1 without any."""
+    sizes = {int(v.shape[0]) for v in hyper.values() if getattr(v, "ndim", 0) >= 1}
+    return max(sizes) if sizes else 1
+
+
+# -- the checks -------------------------------------------------------------------------------
+def check_counts(steps: int | None, tol: float | None, clip_norm: float | None) -> None:
+    """--steps ≥ 0, --tol ≥ 0, --clip-norm > 0 (finite)."""
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
+        raise GdxError(f"Invalid steps value: {steps}", kind="usage error", hint="--steps must be a whole number, 0 or more")
+    if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0 and math.isfinite(tol)):
+        raise GdxError(f"Invalid tol value: {tol}", kind="usage error", hint="--tol must be 0 or more")
+    if clip_norm is not None and not (isinstance(clip_norm, (int, float)) and clip_norm > 0 and math.isfinite(clip_norm)):
+        raise GdxError(f"Invalid clip_norm value: {clip_norm}", kind="usage error", hint="--clip-norm must be > 0")
+
+
+def symbolic_timeout(timeout: float | None) -> float:
+    """The bound on symbolic work: ``timeout`` checked (> 0 seconds), else the default."""
+    from ..sandbox import DEFAULT_TIMEOUT, check_timeout
+
+    return DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
+
+
+def require_variables(target) -> None:
+    """A function of no variables (``"3"``) cannot be optimized: say so before any work."""
+    if target.problem.n == 0:
+        raise GdxError(
+            "the function has no variables: there is nothing to optimize",
+            kind="input error",
+            source=target.text,
+            hint='write a function of at least one variable, e.g. "x^2 + 3"',
+        )
+
+
+def settings(request: RunRequest, preset) -> tuple[str, dict, int, float]:
+    """(optimizer name, hyperparameters, steps, tol) after applying the preset's suggestions."""
+    from ..optim.hyper import HYPERPARAMETERS
+
+    suggested = dict(preset.settings) if preset is not None else {}
+    suggested_name = suggested.get("optimizer")
+    name = request.optimizer or suggested_name or DEFAULT_OPTIMIZER
+    hyper = {k: v for k, v in suggested.items() if k in HYPERPARAMETERS} if name == suggested_name else {}
+    hyper.update({k: v for k, v in request.hyper.items() if v is not None})
+    steps = request.steps if request.steps is not None else suggested.get("steps", DEFAULT_STEPS)
+    tol = request.tol if request.tol is not None else suggested.get("tol", DEFAULT_TOL)
+    return name, hyper, int(steps), float(tol)
+
+
+def start_of(target, start: Sequence[float] | str | None) -> tuple[float, ...]:
+    """The start point: the flag's text parsed, a given point checked, else the preset's or the default."""
+    from ..target import start_point
+
+    if start is None or isinstance(start, str):
+        return start_point(target, start)
+    variables = target.problem.variables
+    point = tuple(float(v) for v in start)
+    if len(point) != len(variables):
+        raise GdxError(f"start has {len(point)} coordinates, expected {len(variables)} ({', '.join(variables)})",
+                       kind="usage error")
+    if not all(math.isfinite(v) for v in point):
+        raise GdxError(f"start {point} is not finite", kind="usage error")
+    return point
+
+
+def make_run_schedule(request: RunRequest, lr, steps: int):
+    """The schedule function of the request (``t_max`` defaults to the run's steps)."""
+    from ..schedules import make_schedule
+
+    t_max = request.t_max if request.t_max is not None else max(1, steps)
+    return make_schedule(request.schedule or DEFAULT_SCHEDULE, lr, gamma=request.gamma, step_size=request.step_size,
+                         t_max=t_max, eta_min=request.eta_min if request.eta_min is not None else 0.0)
+
+
+# -- prepare ----------------------------------------------------------------------------------
+def resolve(function: str, variables=None, *, allow_vector: bool = False):
+    """The target of a command: a preset (name or file) or a parsed expression."""
+    from ..target import resolve_target
+
+    if variables is not None and not isinstance(variables, str):
+        variables = ",".join(variables)
+    return resolve_target(function, variables, allow_vector=allow_vector)
+
+
+def compile_target(target, timeout: float | None = None):
+    """∇f, H and their compiled code, derived once in the bounded child (``timeout`` seconds)."""
+    from ..derive import compile_bounded
+
+    return compile_bounded(target.problem, timeout=symbolic_timeout(timeout))
+
+
+def plan(request: RunRequest, *, target=None) -> Prepared:
+    """Every cheap check of a request, in order (counts, bound, target, settings, optimizer,
+    schedule, start, export path): a :class:`Prepared` whose ``compiled`` is still None."""
+    from ..optim import make_optimizer
+
+    check_counts(request.steps, request.tol, request.clip_norm)
+    timeout = symbolic_timeout(request.timeout)
+    if target is None:
+        target = resolve(request.function, request.variables)
+    require_variables(target)
+    name, hyper, steps, tol = settings(request, target.preset)
+    optimizer = make_optimizer(name, **hyper)
+    schedule = make_run_schedule(request, optimizer.hyper["lr"], steps)
+    x0 = start_of(target, request.start)
+    if request.export:
+        from ..paths import check_export_file
+
+        check_export_file(request.export)
+    return Prepared(replace(request), target, None, optimizer, schedule, request.schedule or DEFAULT_SCHEDULE,
+                    x0, steps, tol, request.clip_norm, timeout)
+
+
+def prepare(request: RunRequest, *, target=None, compiled=None) -> Prepared:
+    """:func:`plan`, then the compiled problem (``compiled`` when given, else derived once in the
+    bounded child within the request's ``timeout``)."""
+    prepared = plan(request, target=target)
+    prepared.compiled = compiled if compiled is not None else compile_target(prepared.target, prepared.timeout)
+    return prepared

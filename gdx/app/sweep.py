@@ -1,0 +1,81 @@
+"""``gdx sweep``: one optimizer from one start for every setting of a 1-D or 2-D grid, as one batch.
+
+The grid comes from the hyperparameter flags: a value ``A:B`` (``A:B:log``, ``A:B:lin``) is an
+axis, a plain number is fixed (:func:`parse_grid`).  The run itself is prepared by the one
+``prepare`` — the swept values enter as (B, 1) hyperparameter columns, so every value is
+validated as a single run's would be, and the schedule, clipping, steps and tol are a single
+run's too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..errors import ExitCode, GdxError
+
+
+@dataclass
+class SweepOutcome:
+    prepared: Any  # gdx.app.prepare.Prepared (hyperparameters as per-run columns)
+    result: Any  # gdx.sweep.SweepResult
+    document: dict
+    exit_code: ExitCode
+
+
+def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
+    """(axes, fixed values) from the hyperparameter flags: ranges become axes, in the table's
+    order (the first gets ``num`` values, the second ``grid_num``); plain numbers stay fixed.
+    Without any range, the learning rate is swept over 1e-4:1."""
+    from ..optim.hyper import HYPERPARAMETERS
+    from ..sweep import Axis, parse_range
+
+    if not any(isinstance(v, str) and ":" in v for v in given.values() if v is not None):
+        if given.get("lr") is None:
+            given = {**given, "lr": "1e-4:1"}
+    axes, fixed = [], {}
+    for name in HYPERPARAMETERS:
+        text = given.get(name)
+        if text is None:
+            continue
+        count = num if not axes else grid_num
+        value = parse_range(name, text, count, log=False if (name == "lr" and linear) else None)
+        if isinstance(value, Axis):
+            axes.append(value)
+        else:
+            fixed[name] = value
+    if len(axes) > 2:
+        names = ", ".join("--" + a.name.replace("_", "-") for a in axes)
+        raise GdxError(f"at most two parameters can be swept at once, got {len(axes)} ranges ({names})",
+                       kind="usage error", hint="give a single value to all but two of them")
+    return tuple(axes), fixed
+
+
+def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=None) -> SweepOutcome:
+    """Run the grid ``axes`` with the request's optimizer, settings and start (see the module docstring)."""
+    from ..sweep import METRICS, grid_settings, run_sweep
+    from .prepare import prepare
+    from .runs import target_fields
+
+    if metric not in METRICS:
+        raise GdxError(f"--metric: unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
+    params = grid_settings(tuple(axes))
+    hyper = {**request.hyper, **{name: values[:, None] for name, values in params.items()}}
+    prepared = prepare(replace(request, hyper=hyper), target=target, compiled=compiled)
+    result = run_sweep(prepared.compiled, prepared.optimizer, tuple(axes), params, prepared.x0, steps=prepared.steps,
+                       tol=prepared.tol, metric=metric, schedule_fn=None if prepared.constant_lr else prepared.schedule,
+                       clip_norm=prepared.clip_norm)
+    document = {**target_fields(prepared.target), "schedule": prepared.schedule_name, "clip_norm": prepared.clip_norm,
+                **result.to_dict()}
+    code = ExitCode.RUN_FAILED if result.best is None else ExitCode.OK
+    return SweepOutcome(prepared, result, document, code)
+
+
+def sweep(request, given: dict, *, num: int = 40, grid_num: int = 20, linear: bool = False, metric: str = "loss") -> SweepOutcome:
+    """``gdx sweep``: the grid from the flags ``given`` (name → text), fixed values into the request."""
+    from ..sweep import METRICS
+
+    if metric not in METRICS:
+        raise GdxError(f"--metric: unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
+    axes, fixed = parse_grid(given, num=num, grid_num=grid_num, linear=linear)
+    return sweep_axes(replace(request, hyper={**request.hyper, **fixed}), axes, metric=metric)

@@ -1,0 +1,110 @@
+"""The ``gdx`` command: typer wiring only.
+
+Each command is a module of this package (``optimize``, ``compare``, ``sweep``, ``plot``,
+``analyze``, ``presets``, ``optimizers``): flags → a typed request → :mod:`gdx.app` → the
+renderers → an exit status.  :func:`main` takes its streams and environment (httpie-style), so
+tests render into a ``StringIO``; it turns gdx's own errors into one-screen messages and every
+outcome into a member of :class:`gdx.errors.ExitCode`.  A traceback is printed only with
+``gdx --debug``.  Nothing heavy is imported here, so ``gdx --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import typer
+
+from .. import __version__
+from . import analyze, common, compare, optimize, optimizers, plot, presets, sweep
+
+app = typer.Typer(
+    name="gdx",
+    help="gdx — a gradient descent explorer: see how optimizers walk a loss landscape, and why.\n\n"
+    'Example: gdx optimize "x^2 + 3*y^2" -o momentum --lr 0.05',
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gdx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Print tracebacks of internal errors (for bug reports)."),
+) -> None:
+    """gdx — a gradient descent explorer."""
+    s = common.session(ctx)
+    s.debug = s.debug or debug
+
+
+for module in (optimize, optimizers, presets, plot, analyze, compare, sweep):
+    module.register(app)
+
+
+def _click_exception_class():
+    """typer's ClickException (vendored in typer ≥ 0.29, click's before), found via a public class."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> int:
+    """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) with these streams and environment
+    (default: the process's); return gdx's exit status (a :class:`gdx.errors.ExitCode` value).
+
+    Output that typer and click write themselves (help, usage errors) goes to the same streams.
+    """
+    from ..errors import ExitCode, GdxError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    env = dict(os.environ if env is None else env)
+    s = common.Session(stdout=stdout, stderr=stderr, env=env,
+                       debug=bool(env.get("GDX_DEBUG")) or "--debug" in argv)
+    click_exception = _click_exception_class()
+    out_stream = stdout if stdout is not None else sys.stdout
+    err_stream = stderr if stderr is not None else sys.stderr
+    with contextlib.redirect_stdout(out_stream), contextlib.redirect_stderr(err_stream):
+        try:
+            code = app(args=argv, prog_name="gdx", standalone_mode=False, obj=s)
+        except GdxError as exc:
+            from ..errors import printable
+            from ..render.errors import print_error
+
+            if s.debug:
+                import traceback
+
+                traceback.print_exc()  # where gdx raised it (for bug reports); the message follows
+            print_error(printable(exc), s.err())
+            return int(exc.exit_code)
+        except typer.Exit as exc:
+            return int(exc.exit_code)
+        except click_exception as exc:
+            exc.show()
+            return int(exc.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            err_stream.write("interrupted\n")
+            return int(ExitCode.INTERRUPTED)
+        except BrokenPipeError:
+            return int(ExitCode.OK)
+        except Exception as exc:  # an internal error: one line, the traceback only with --debug
+            if s.debug:
+                raise
+            err_stream.write(f"internal error: {type(exc).__name__}: {exc}\n(run gdx --debug … for the traceback)\n")
+            return int(ExitCode.INTERNAL)
+    if code == int(ExitCode.INTERRUPTED):  # typer turns Ctrl-C outside a run into a silent 130
+        err_stream.write("interrupted\n")
+    return int(code) if isinstance(code, int) else int(ExitCode.OK)
+
+
+def run() -> None:
+    """The console script: ``sys.exit(main())``."""
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""What every command module shares: the session (streams and environment), and the option groups
+generated from one table each, so a flag is declared once for every command that takes it.
+
+* :func:`hyper_options` — one option per hyperparameter of :data:`gdx.optim.hyper.HYPERPARAMETERS`
+  (flag, help, and which optimizers take it, read from the registry);
+* :func:`schedule_options` — ``--schedule`` and the schedule parameters of
+  :mod:`gdx.schedules`;
+* :func:`run_options` — ``--steps``, ``--tol``, ``--start``, ``--clip-norm``, ``--vars``,
+  ``--timeout``.
+
+A command declares its own arguments and ``**flags``; :func:`command` appends the generated
+options to its signature (typer reads ``__signature__``) and registers it.  The values arrive in
+``flags``; :func:`run_request` turns them into the typed :class:`gdx.app.prepare.RunRequest`.
+Command modules import this module and nothing else of ``gdx.cli``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import typer
+
+HYPER = "Hyperparameters (torch.optim names)"
+SCHED = "Learning-rate schedule (torch.optim.lr_scheduler closed forms)"
+RUN = "Run"
+OUT = "Output"
+
+
+# -- the session ------------------------------------------------------------------------------
+@dataclass
+class Session:
+    """The streams and environment of one ``gdx`` invocation (httpie-style, passed in by main)."""
+
+    stdout: Any = None
+    stderr: Any = None
+    env: dict = field(default_factory=lambda: dict(os.environ))
+    debug: bool = False
+    _consoles: dict = field(default_factory=dict)
+
+    def out(self):
+        """The console on stdout (one per invocation)."""
+        return self._console("out")
+
+    def err(self):
+        """The console on stderr (one per invocation)."""
+        return self._console("err")
+
+    def _console(self, which: str):
+        if which not in self._consoles:
+            from ..render.console import make_console
+
+            stream = self.stdout if which == "out" else self.stderr
+            stream = stream if stream is not None else (sys.stdout if which == "out" else sys.stderr)
+            self._consoles[which] = make_console(file=stream, env=self.env)
+        return self._consoles[which]
+
+
+def session(ctx: typer.Context) -> Session:
+    """The session main() put on the click context (a default one when called otherwise)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Session):
+        root.obj = Session()
+    return root.obj
+
+
+# -- generated option groups --------------------------------------------------------------------
+def _option(name: str, annotation, default, *decls: str, **kwargs) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                             default=typer.Option(default, *decls, **kwargs))
+
+
+def _escape(text: str) -> str:
+    """Help text with rich markup's ``[`` escaped (``[default: …]`` is shown literally)."""
+    return text.replace("[", "\\[")
+
+
+def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
+    """One option per hyperparameter, in the table's order: a number (or, for a sweep, a number
+    or a range ``A:B``).  The help names the optimizers that take it and their defaults."""
+    from ..optim import OPTIMIZERS
+    from ..optim.hyper import HYPERPARAMETERS
+
+    params = []
+    for name, h in HYPERPARAMETERS.items():
+        takers = [s for s in OPTIMIZERS.values() if name in s.defaults]
+        defaults = sorted({s.defaults[name] for s in takers})
+        default = f"{defaults[0]:g}" if len(defaults) == 1 else "per optimizer, see gdx optimizers"
+        who = ", ".join(s.name for s in takers)
+        text = (f"{h.help.rstrip('.')}" + (" — a value or a range A:B" if ranges else "")
+                + f" ({who}; {h.range_text}). [default: {default}]")
+        params.append(_option(name, Optional[str] if ranges else Optional[float], None, h.flag,
+                              help=_escape(text), rich_help_panel=HYPER))
+    return params
+
+
+def schedule_options() -> list[inspect.Parameter]:
+    """``--schedule`` and the parameters of the schedules (gdx.schedules.PARAMETERS)."""
+    from ..schedules import SCHEDULES
+
+    names = ", ".join(SCHEDULES)
+    return [
+        _option("schedule", Optional[str], None, "--schedule", help=f"{names}. \\[default: constant]", rich_help_panel=SCHED),
+        _option("gamma", Optional[float], None, "--gamma", help="Decay factor γ (step, exponential).", rich_help_panel=SCHED),
+        _option("step_size", Optional[int], None, "--step-size", help="Steps between decays (step).", rich_help_panel=SCHED),
+        _option("t_max", Optional[int], None, "--t-max", help="Cosine half-period T_max. \\[default: --steps]", rich_help_panel=SCHED),
+        _option("eta_min", Optional[float], None, "--eta-min", help="Cosine floor η_min. \\[default: 0]", rich_help_panel=SCHED),
+    ]
+
+
+def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".') -> list[inspect.Parameter]:
+    """The options of every command that runs an optimizer."""
+    return [
+        _option("steps", Optional[int], None, "--steps", help="Maximum number of updates. \\[default: the preset's, else 1000]", rich_help_panel=RUN),
+        _option("tol", Optional[float], None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. \\[default: 1e-6]", rich_help_panel=RUN),
+        _option("start", Optional[str], None, "--start", help=_escape(start_help) + " \\[default: the preset's, else 1.5 for every variable]", rich_help_panel=RUN),
+        _option("clip_norm", Optional[float], None, "--clip-norm", help="Clip the gradient to this norm before each update (torch clip_grad_norm_).", rich_help_panel=RUN),
+        *problem_options(),
+    ]
+
+
+def problem_options() -> list[inspect.Parameter]:
+    """``--vars`` and ``--timeout``: how FUNCTION is read and how long its symbolic work may take."""
+    return [
+        _option("variables", Optional[str], None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
+        timeout_option(),
+    ]
+
+
+def timeout_option() -> inspect.Parameter:
+    """``--timeout SECONDS``: the bound on all of a command's symbolic work (gdx.sandbox)."""
+    return _option("timeout", Optional[float], None, "--timeout",
+                   help="Bound, in seconds, on all of the command's symbolic work (derivatives, exact solving); "
+                        "exit 3 when the derivatives hit it. \\[default: 10]")
+
+
+def command(app: typer.Typer, name: str, *, help: str, epilog: str, options=()):
+    """Register ``func`` as command ``name`` with the generated ``options`` appended to its
+    signature (they arrive in its ``**flags``)."""
+
+    def register(func):
+        own = [p for p in inspect.signature(func).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        func.__signature__ = inspect.Signature([*own, *options])
+        app.command(name, help=help, epilog=epilog)(func)
+        return func
+
+    return register
+
+
+def run_request(function: str, flags: dict, **fields):
+    """The typed request of a command: its flags (hyperparameters gathered into ``hyper``) and ``fields``."""
+    from ..app.prepare import RunRequest
+    from ..optim.hyper import HYPERPARAMETERS
+
+    hyper = {k: flags[k] for k in HYPERPARAMETERS if flags.get(k) is not None}
+    keys = ("variables", "schedule", "gamma", "step_size", "t_max", "eta_min", "clip_norm", "steps", "tol",
+            "start", "timeout")
+    given = {k: flags[k] for k in keys if k in flags}
+    return RunRequest(function=function, hyper=hyper, **{**given, **fields})
+
+
+def finish(code) -> None:
+    """End the command with exit status ``code`` (typer.Exit carries it to main)."""
+    raise typer.Exit(int(code))

@@ -1,0 +1,122 @@
+"""Files gdx writes: checked before any work, written atomically after it.
+
+* :func:`check_output_file` — the one writability rule for an output file: a known suffix, an
+  existing parent directory (a path through a regular file is named as such), not a directory,
+  and writable (the parent, and the file when it exists).  ``--export`` (.csv/.json) and
+  ``--png`` (.png/.svg/.pdf) use it.
+* :func:`check_output_dir` — a directory to write several files into: an existing writable
+  directory, or a new one in an existing writable parent.
+* :func:`write_atomic` — the one atomic write: the content goes to a temporary file
+  ``.NAME.*.tmp`` in the same directory, is flushed to disk, then renamed over the target, so a
+  killed process leaves the old file or the complete new one, never half of one.  An OSError
+  becomes ``GdxError(kind="io error", exit_code=ExitCode.IO)``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .errors import ExitCode, GdxError
+
+EXPORT_FORMATS = (".csv", ".json")
+
+
+def check_output_file(path, *, flag: str, formats: tuple[str, ...]) -> Path:
+    """Refuse, before any work, an output path that could not be written (see the module docstring)."""
+    p = Path(path)
+    if p.suffix.lower() not in formats:
+        raise GdxError(f"{flag}: unknown format '{p.suffix or p.name}'", kind="usage error",
+                       hint="the path must end in " + " or ".join(formats))
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        blocker = next((a for a in [parent, *parent.parents] if a.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise GdxError(f"{flag}: '{blocker}' is a file, not a directory", kind="usage error",
+                           hint=f"choose a path in an existing directory, e.g. {flag} ./{p.name}")
+        raise GdxError(f"{flag}: directory '{parent}' does not exist", kind="usage error",
+                       hint=f"create it first (mkdir -p {parent}) or choose another path")
+    if p.is_dir():
+        raise GdxError(f"{flag}: '{p}' is a directory", kind="usage error")
+    if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise GdxError(f"{flag}: '{p}' is not writable", kind="usage error")
+    return p
+
+
+def check_export_file(path, *, flag: str = "--export") -> Path:
+    """``--export FILE``: a writable .csv or .json path."""
+    return check_output_file(path, flag=flag, formats=EXPORT_FORMATS)
+
+
+def check_output_dir(path, *, flag: str = "--export", why: str = "") -> Path:
+    """An existing writable directory, or a new one in an existing writable parent."""
+    p = Path(path)
+    if p.exists():
+        if not p.is_dir():
+            raise GdxError(f"{flag}: '{p}' exists and is not a directory", kind="usage error", hint=why or None)
+        if not os.access(p, os.W_OK | os.X_OK):
+            raise GdxError(f"{flag}: '{p}' is not writable", kind="usage error")
+        return p
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise GdxError(f"{flag}: directory '{parent}' does not exist", kind="usage error")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise GdxError(f"{flag}: '{parent}' is not writable", kind="usage error")
+    return p
+
+
+def make_dir(path) -> Path:
+    """Create the directory checked by :func:`check_output_dir` (an OSError is an io error)."""
+    d = Path(path)
+    try:
+        d.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise GdxError(f"could not create '{d}': {exc.strerror or exc}", kind="io error", exit_code=ExitCode.IO) from None
+    return d
+
+
+def _test_pause() -> None:
+    """Tests only: ``GDX_TEST_EXPORT_PAUSE=SECONDS`` holds the write window open (temporary file
+    written, not yet renamed) so a test can kill the process inside it."""
+    pause = os.environ.get("GDX_TEST_EXPORT_PAUSE")
+    if pause:
+        import time
+
+        time.sleep(float(pause))
+
+
+def write_atomic(path, content: str | Callable[[str], None]) -> Path:
+    """Write ``content`` to ``path`` atomically (see the module docstring).
+
+    ``content`` is text, or a function that writes the file at the temporary path it is given
+    (matplotlib's ``savefig``).
+    """
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    try:
+        if isinstance(content, str):
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+        else:
+            os.close(fd)
+            content(tmp)
+        _test_pause()
+        os.replace(tmp, p)
+    except OSError as exc:
+        _unlink(tmp)
+        raise GdxError(f"could not write '{p}': {exc.strerror or exc}", kind="io error", exit_code=ExitCode.IO) from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return p
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -225,11 +225,13 @@ def bounded(func, *args, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None
 
     Exactly ``start(func, *args, memory_mb=memory_mb, what=what, **kwargs).result(timeout)``
     after checking ``timeout`` (seconds > 0, or a :class:`Deadline` to share a command's
-    budget).  ``what`` names the work in the timeout message ("the symbolic work (gradient
+    budget; an expired one raises the timeout error without forking).  ``what`` names the work in the timeout message ("the symbolic work (gradient
     and Hessian) did not finish within 10 s").
     """
     if not isinstance(timeout, Deadline):
         timeout = check_timeout(timeout)
+    elif timeout.expired:  # nothing left of the shared budget: do not even fork
+        raise _timeout_error(what, timeout.seconds)
     return start(func, *args, memory_mb=memory_mb, what=what, **kwargs).result(timeout)
 
 

@@ -149,6 +149,29 @@ def test_a_job_waits_until_a_shared_deadline():
     assert _gone(first.pid) and _gone(second.pid) and _no_children_left()
 
 
+def test_bounded_with_an_expired_deadline_does_not_fork():
+    with pytest.raises(GdxError, match=r"the symbolic work did not finish within 2 s") as info:
+        bounded(os.getpid, timeout=_expired(2))
+    assert info.value.exit_code == ExitCode.TIMEOUT and _no_children_left()
+    assert bounded(os.getpid, timeout=Deadline(60)) != os.getpid()  # a live one: in a child
+
+
+def test_compile_for_command_takes_a_shared_deadline():
+    from gdx.derive import compile_for_command
+    from gdx.parse import parse_function
+
+    c = compile_for_command(parse_function("x^2 + 3*y^2"), Deadline(60))
+    assert c.value_and_grad(np.array([1.0, 2.0]))[1] == pytest.approx([2.0, 12.0])
+    with pytest.raises(GdxError, match=r"did not finish within 5 s"):
+        compile_for_command(parse_function("x^2 + 3*y^2"), _expired(5))
+
+
+def _expired(seconds: float) -> Deadline:
+    d = Deadline(seconds)
+    d.ends -= seconds  # as if the command had spent it all
+    return d
+
+
 def test_deadline_left_is_never_negative():
     d = Deadline(1000)
     assert 0 < d.left() <= 1000 and not d.expired and d.seconds == 1000

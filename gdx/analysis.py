@@ -7,7 +7,8 @@ Pure functions over a :class:`gdx.compile.Compiled` (no printing, no rich).
   learning rate of plain gradient descent 2/λmax and the best contraction per step it can reach;
   and a finite-difference check of the symbolic gradient that flags kinks and 0/0 points.
 * :func:`critical_points` — every point of a box where ∇f = 0, classified by H's eigenvalues.
-  Exact solving (``sympy.solve`` in a child process, killed after ``timeout`` seconds) is merged
+  Exact solving (``sympy.solve`` in a :mod:`gdx.sandbox` child, bounded in memory and killed
+  after ``timeout`` seconds or at a shared :class:`gdx.sandbox.Deadline`) is merged
   with a numeric search that always runs (Levenberg–Marquardt-damped Newton on ∇f = 0 from a
   grid of starts, vectorized across starts, refined until a finer grid finds nothing new).
 * :func:`analyze_vector` — value, Jacobian and its determinant of a vector-valued input.
@@ -339,16 +340,18 @@ class CriticalSearch:
         }
 
 
-def critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT) -> list:
+def critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT) -> list:
     """Every critical point of f in ``box``, sorted by f then position (see :func:`find_critical_points`)."""
     return find_critical_points(compiled, box, timeout=timeout).points
 
 
-def find_critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT, max_points: int = MAX_POINTS) -> CriticalSearch:
+def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: int = MAX_POINTS) -> CriticalSearch:
     """Solve ∇f = 0 in ``box`` ({var: (lo, hi)} or a list of (lo, hi) in variable order).
 
-    1. Exact: ``sympy.solve(∇f, vars)`` in a forked child process, running while the numeric
-       search does and killed ``timeout`` seconds after it started (0 skips it).  Real
+    1. Exact: ``sympy.solve(∇f, vars)`` in a child of :func:`gdx.sandbox.start` (bounded in
+       memory), running while the numeric search does and killed ``timeout`` seconds after it
+       started (0 or None skips it).  ``timeout`` may be a :class:`gdx.sandbox.Deadline`: the
+       rest of a command's budget (already expired: not started, status ``timeout``).  Real
        solutions inside the box are kept.
     2. Numeric, always: Levenberg–Marquardt-damped Newton on ∇f = 0 (step
        d = −(HᵀH + μI)⁻¹Hᵀ∇f, μ adapted per start) from a grid of starts (random in more than 3
@@ -367,27 +370,21 @@ def find_critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT, max
     hi = np.array([box[v][1] for v in variables], dtype=float)
     search = CriticalSearch(points=[], box=box, symbolic="skipped")
 
-    solver = start_solver(compiled) if timeout and timeout > 0 else None  # works while we search
-    found = []
-    rounds, total_starts, new_last = 0, 0, 0
-    per_axis = _grid_size(compiled.n)
-    for r in range(3):
-        starts = _starts(lo, hi, per_axis * 2**r if compiled.n <= 3 else None, r, compiled.n)
-        total_starts += len(starts)
-        xs, steps = newton_search(compiled, starts, lo, hi)
-        before = len(_merge(found, lo, hi))
-        found += [(x, s, "numeric") for x, s in zip(xs, steps)]
-        after = len(_merge(found, lo, hi))
-        rounds += 1
-        new_last = after - before
-        if r > 0 and new_last == 0:
-            break
-        if after > max_points or total_starts > 40000:
-            break
+    budget = _solver_budget(timeout)
+    solver = start_solver(compiled) if budget is not None and not budget.expired else None
+    try:
+        found, total_starts, rounds, new_last = _numeric_rounds(compiled, lo, hi, max_points)
+        if budget is not None:
+            if solver is None and budget.expired:
+                status, sols, note = "timeout", [], _timeout_note(budget.seconds)
+            else:
+                status, sols, note = finish_solver(solver, budget)
+    finally:
+        if solver is not None:
+            solver.cancel()  # an interrupted search leaves no solver running
     search.starts, search.rounds = total_starts, rounds
     search.complete = new_last == 0
-    if timeout and timeout > 0:
-        status, sols, note = finish_solver(solver, timeout)
+    if budget is not None:
         search.symbolic = status
         search.symbolic_count = len(sols)
         if note:
@@ -411,6 +408,42 @@ def find_critical_points(compiled, box, *, timeout: float = DEFAULT_TIMEOUT, max
     points.sort(key=lambda p: (p.value, p.at))
     search.points = points[:max_points]
     return search
+
+
+def _solver_budget(timeout):
+    """The exact solver's budget: a Deadline as given, a number of seconds > 0 → a Deadline
+    starting now, 0 or None → None (exact solving is skipped)."""
+    from .sandbox import Deadline
+
+    if isinstance(timeout, Deadline):
+        return timeout
+    if not timeout or timeout <= 0:
+        return None
+    return Deadline(timeout)
+
+
+def _numeric_rounds(compiled, lo, hi, max_points):
+    """The numeric search's rounds (see :func:`find_critical_points`, step 2).
+
+    → (found [(x, last step, "numeric")], starts used, rounds, new points in the last round)
+    """
+    found = []
+    rounds, total_starts, new_last = 0, 0, 0
+    per_axis = _grid_size(compiled.n)
+    for r in range(3):
+        starts = _starts(lo, hi, per_axis * 2**r if compiled.n <= 3 else None, r, compiled.n)
+        total_starts += len(starts)
+        xs, steps = newton_search(compiled, starts, lo, hi)
+        before = len(_merge(found, lo, hi))
+        found += [(x, s, "numeric") for x, s in zip(xs, steps)]
+        after = len(_merge(found, lo, hi))
+        rounds += 1
+        new_last = after - before
+        if r > 0 and new_last == 0:
+            break
+        if after > max_points or total_starts > 40000:
+            break
+    return found, total_starts, rounds, new_last
 
 
 def _box_dict(box, variables) -> dict:
@@ -537,69 +570,66 @@ def _clean(c: float, width) -> float:
     return 0.0 if abs(c) <= 1e-12 * (1 + float(np.max(width))) else float(c)
 
 
-# -- exact solving in a child process ----------------------------------------------------------
-def solve_symbolic(compiled, timeout: float):
-    """``sympy.solve(∇f = 0)`` in a forked child killed after ``timeout`` s → (status, points, note).
+# -- exact solving in a bounded child process -------------------------------------------------
+def solve_symbolic(compiled, timeout):
+    """``sympy.solve(∇f = 0)`` in a bounded child killed after ``timeout`` → (status, points, note).
 
-    status: ``solved`` (every solution is a point), ``partial`` (some solutions are curves or
-    sympy gave up on part), ``timeout``, ``failed``.  Points are the real solutions as float
-    tuples (a solution counts as real when |Im| ≤ 1e-9·(1 + |Re|)).
+    ``timeout`` is seconds from now or a :class:`gdx.sandbox.Deadline`.  status: ``solved``
+    (every solution is a point), ``partial`` (some solutions are curves or sympy gave up on
+    part), ``timeout``, ``failed``.  Points are the real solutions as float tuples (a solution
+    counts as real when |Im| ≤ 1e-9·(1 + |Re|)).
     """
     return finish_solver(start_solver(compiled), timeout)
 
 
 def start_solver(compiled):
-    """Fork the exact solver; it works while the caller does the numeric search (see finish_solver)."""
-    import multiprocessing as mp
-    import time
+    """Start the exact solver in a :func:`gdx.sandbox.start` child (memory-bounded); a Job or None.
 
-    try:
-        ctx = mp.get_context("fork")
-    except ValueError:
+    It works while the caller does the numeric search; :func:`finish_solver` collects it.
+    None when no child can be forked (exact solving would then be unbounded: it is not done).
+    """
+    from . import sandbox
+
+    if not sandbox.CAN_FORK:  # pragma: no cover - non-POSIX
         return None
     grad = compiled.gradient  # derived in the parent (it is needed anyway for the display)
-    symbols = compiled.problem.symbols
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_solve_child, args=(send, grad, symbols), daemon=True)
-    proc.start()
-    send.close()
-    return proc, recv, time.monotonic()
+    return sandbox.start(_solve_in_child, grad, compiled.problem.symbols, what="exact solving")
 
 
-def finish_solver(handle, timeout: float):
-    """Wait for the solver until ``timeout`` s after it started; kill it if it is still working."""
-    import time
+def finish_solver(job, timeout):
+    """Wait for the solver until ``timeout`` (seconds from now, or a Deadline); kill it then.
 
-    if handle is None:
+    Whatever happens the child is killed and reaped before this returns.  → (status, points, note)
+    """
+    from .sandbox import Deadline
+
+    if job is None:
         return "failed", [], "exact solving needs fork(); numeric search only"
-    proc, recv, started = handle
+    seconds = timeout.seconds if isinstance(timeout, Deadline) else float(timeout)
     try:
-        left = max(0.0, started + timeout - time.monotonic())
-        if recv.poll(left):
-            try:
-                status, points, note = recv.recv()
-            except EOFError:
-                status, points, note = "failed", [], "exact solving failed (the solver process died); numeric search only"
-        else:
-            status, points, note = "timeout", [], f"exact solving did not finish within {timeout:g} s; numeric search only"
+        return job.result(timeout)
+    except GdxError as exc:
+        if exc.kind == "timeout" and "did not finish" in exc.message:
+            return "timeout", [], _timeout_note(seconds)
+        return "failed", [], f"exact solving failed ({exc.message}); numeric search only"
+    except Exception as exc:  # noqa: BLE001 - a SandboxError: the solver process died
+        return "failed", [], f"exact solving failed ({type(exc).__name__}: the solver process died); numeric search only"
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(1)
-        recv.close()
-    return status, points, note
+        job.cancel()  # a no-op once the result is in; kills and reaps on any other way out
 
 
-def _solve_child(conn, grad, symbols) -> None:  # pragma: no cover - runs in the child process
+def _timeout_note(seconds: float) -> str:
+    return f"exact solving did not finish within {seconds:g} s; numeric search only"
+
+
+def _solve_in_child(grad, symbols):  # pragma: no cover - runs in the child process
+    """:func:`_solve`, any failure (even one of SymPy's) turned into a ``failed`` status."""
     try:
-        conn.send(_solve(grad, symbols))
-    except BaseException as exc:  # noqa: BLE001 - report anything to the parent
-        try:
-            conn.send(("failed", [], f"exact solving failed ({type(exc).__name__}); numeric search only"))
-        except BaseException:
-            pass
-    finally:
-        conn.close()
+        return _solve(grad, symbols)
+    except MemoryError:
+        raise  # the sandbox reports its memory bound
+    except Exception as exc:  # noqa: BLE001 - sympy raises many kinds on systems it cannot do
+        return "failed", [], f"exact solving failed ({type(exc).__name__}); numeric search only"
 
 
 def _solve(grad, symbols):

@@ -29,8 +29,9 @@ from .sandbox import DEFAULT_TIMEOUT, bounded
 _FUNC = "_lambdifygenerated"
 
 
-def compile_bounded(problem, *, timeout: float = DEFAULT_TIMEOUT, hessian: bool = True):
-    """A :class:`gdx.compile.Compiled` whose symbolic work was done within ``timeout`` seconds.
+def compile_bounded(problem, *, timeout=DEFAULT_TIMEOUT, hessian: bool = True):
+    """A :class:`gdx.compile.Compiled` whose symbolic work was done within ``timeout`` seconds
+    (or before a :class:`gdx.sandbox.Deadline` ends).
 
     Raises ``GdxError(kind="timeout", exit_code=ExitCode.TIMEOUT)`` when the bound is hit.
     """
@@ -46,10 +47,15 @@ def compile_bounded(problem, *, timeout: float = DEFAULT_TIMEOUT, hessian: bool 
     return compiled
 
 
-def compile_for_command(problem, timeout: float | None = None):
-    """compile_bounded with a command's --timeout (None: DEFAULT_TIMEOUT), checked > 0."""
-    from .sandbox import check_timeout
+def compile_for_command(problem, timeout=None):
+    """compile_bounded with a command's --timeout (None: DEFAULT_TIMEOUT), checked > 0.
 
+    ``timeout`` may also be a :class:`gdx.sandbox.Deadline`: the command's shared budget.
+    """
+    from .sandbox import Deadline, check_timeout
+
+    if isinstance(timeout, Deadline):
+        return compile_bounded(problem, timeout=timeout)
     return compile_bounded(problem, timeout=DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout))
 
 

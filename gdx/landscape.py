@@ -392,35 +392,39 @@ CRITICAL_BUDGET = 1.0
 MAX_MARKS = 40
 
 
-def critical_marks(compiled, box, *, budget: float = CRITICAL_BUDGET) -> list | None:
+def critical_marks(compiled, box, *, budget=CRITICAL_BUDGET) -> list | None:
     """The critical points of a 2-D f in ``box`` as ``(kind, (x, y), kind)``, or None when not cheap.
 
     Uses :func:`gdx.analysis.critical_points` (numeric search only, no symbolic solving) in a
-    background thread, waited for at most ``budget`` seconds; only for exactly 2 variables, and
-    only when there are at most MAX_MARKS of them.
+    :func:`gdx.sandbox.bounded` child (memory-bounded), killed and reaped after ``budget``
+    seconds or at a :class:`gdx.sandbox.Deadline`; nothing keeps running past the budget.
+    Only for exactly 2 variables, and only when there are at most MAX_MARKS of them; None on
+    timeout or any failure (markers are a nicety; the plot must not fail for them).
     """
-    import threading
+    from .sandbox import Deadline, SandboxError, bounded
 
-    if compiled.n != 2 or budget <= 0:
+    if compiled.n != 2:
+        return None
+    if isinstance(budget, Deadline):
+        if budget.expired:
+            return None
+    elif not budget or budget <= 0:
         return None
     try:
-        from .analysis import critical_points
-    except ImportError:
+        return bounded(_marks_in_child, compiled, [tuple(b) for b in box], timeout=budget,
+                       what="the critical-point search")
+    except (GdxError, SandboxError, OSError):  # OSError: no fork possible right now
         return None
-    found: list = []
 
-    def work() -> None:
-        try:
-            found.append(critical_points(compiled, [tuple(b) for b in box], timeout=0))
-        except Exception:  # noqa: BLE001 - markers are a nicety; the plot must not fail for them
-            found.append(None)
 
-    worker = threading.Thread(target=work, name="gdx-critical-points", daemon=True)
-    worker.start()
-    worker.join(budget)
-    if not found or found[0] is None or len(found[0]) > MAX_MARKS:
+def _marks_in_child(compiled, box) -> list | None:  # pragma: no cover - runs in the bounded child
+    """critical_marks' work, as plain picklable data (None: more than MAX_MARKS points)."""
+    from .analysis import critical_points
+
+    found = critical_points(compiled, box, timeout=0)
+    if len(found) > MAX_MARKS:
         return None
-    return [(p.kind, (float(p.at[0]), float(p.at[1])), p.kind) for p in found[0]]
+    return [(str(p.kind), (float(p.at[0]), float(p.at[1])), str(p.kind)) for p in found]
 
 
 def merge_marks(known: list, critical: list | None, box2, *, cells: float = 0.01) -> list:

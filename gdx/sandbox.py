@@ -1,11 +1,20 @@
 """Run a function in a forked child process with a wall-clock bound and a memory bound.
 
-The rule: ``bounded(func, *args, timeout=T)`` forks; the child sets ``RLIMIT_AS`` to its
-current address space plus :data:`MEMORY_BOUND_MB`, calls ``func(*args)``, pickles the outcome
-into a pipe and leaves with ``os._exit`` (no atexit handlers, no flushing of the parent's
-buffered output).  The parent reads the pipe until end of file or until ``T`` seconds have
-passed; then the child is sent ``SIGKILL`` and reaped.  A signal cannot be ignored by SymPy's
-C-level arithmetic, so the bound holds wherever the child is (``signal.alarm`` would not).
+This is the one bounded-work primitive of gdx: every piece of symbolic or otherwise
+expensive work (deriving ∇f and H, exact solving of ∇f = 0, the numeric critical-point
+search of ``gdx plot``) runs through it.
+
+The rule: ``start(func, *args)`` forks at once; the child sets ``RLIMIT_AS`` to the parent's
+address space at the fork plus :data:`MEMORY_BOUND_MB`, calls ``func(*args)``, pickles the
+outcome into a pipe and leaves with ``os._exit`` (no atexit handlers, no flushing of the
+parent's buffered output).  The parent is free meanwhile.  ``job.result(T)`` reads the pipe
+until end of file or until ``T`` seconds from now (or a :class:`Deadline`) have passed; then
+the child is sent ``SIGKILL`` and reaped.  A signal cannot be ignored by SymPy's C-level
+arithmetic, so the bound holds wherever the child is (``signal.alarm`` would not).
+``bounded(func, *args, timeout=T)`` is exactly ``start(func, *args).result(T)``.
+
+Nothing outlives its budget: when ``result`` or ``cancel`` returns (or raises), or a
+``with start(...) as job:`` block is left, the child has exited and has been reaped.
 
 Outcomes in the parent:
 
@@ -17,7 +26,7 @@ Outcomes in the parent:
   child's traceback attached as a note (shown only with ``gdx --debug``).
 
 Linux and other POSIX systems with ``os.fork``; elsewhere the function runs in-process
-(unbounded), which :data:`CAN_FORK` tells.
+(unbounded, at ``start``), which :data:`CAN_FORK` tells.
 """
 
 from __future__ import annotations
@@ -65,16 +74,134 @@ def check_timeout(timeout, *, flag: str = "--timeout") -> float:
     return value
 
 
-def bounded(func, *args, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = MEMORY_BOUND_MB,
-            what: str = "the symbolic work", **kwargs):
-    """``func(*args, **kwargs)`` in a child process, killed after ``timeout`` seconds.
+class Deadline:
+    """A shared budget: ``Deadline(seconds)`` ends ``seconds`` after its creation (monotonic clock).
 
-    ``what`` names the work in the timeout message ("the symbolic work (gradient and
-    Hessian) did not finish within 10 s").
+    ``left()`` is the time remaining, never below 0; ``expired`` is ``left() == 0``.  A command
+    makes one and hands it to several pieces of bounded work, which then share the budget;
+    ``seconds`` (the whole budget) is what their timeout messages name.
     """
-    timeout = check_timeout(timeout)
-    if not CAN_FORK:  # pragma: no cover - non-POSIX fallback
-        return func(*args, **kwargs)
+
+    __slots__ = ("seconds", "ends")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(0.0, float(seconds))
+        self.ends = time.monotonic() + self.seconds
+
+    def left(self) -> float:
+        """Seconds until the end of the budget, ≥ 0."""
+        return max(0.0, self.ends - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        """No time is left."""
+        return self.left() <= 0.0
+
+    def __repr__(self) -> str:
+        return f"Deadline({self.seconds:g}, left={self.left():.3g})"
+
+
+class Job:
+    """Work running in a bounded child process (made by :func:`start`).
+
+    ``result(timeout)`` waits at most ``timeout`` seconds *from now*, or until a
+    :class:`Deadline` ends; at expiry the child is killed (SIGKILL) and reaped, and the
+    timeout :class:`GdxError` of :func:`bounded` is raised.  ``cancel()`` kills and reaps at
+    once.  Either finishes the job: afterwards the child ``pid`` no longer exists, and later
+    calls give the same outcome (a cancelled job's ``result`` raises a timeout error).  Used
+    as a context manager, the job is cancelled on leaving the block unless it had finished.
+    """
+
+    def __init__(self, pid, fd, what: str, memory_mb, outcome=None) -> None:
+        self.pid = pid
+        self.what = what
+        self.memory_mb = memory_mb
+        self._fd = fd
+        self._owner = os.getpid()
+        self._outcome = outcome  # (value, exception) once finished
+
+    @property
+    def finished(self) -> bool:
+        """The outcome is known and the child has been reaped."""
+        return self._outcome is not None
+
+    def result(self, timeout=None):
+        """The value, waiting at most ``timeout`` s from now or until a Deadline (None: no limit).
+
+        Once the child has begun to send its result its work is over, so the transfer is read
+        to the end even if the budget runs out meanwhile.  ``timeout`` ≤ 0 (or an expired
+        Deadline) takes a result only if one is already waiting.
+        """
+        if self._outcome is None:
+            if timeout is None:
+                ends, seconds = None, None
+            elif isinstance(timeout, Deadline):
+                ends, seconds = timeout.ends, timeout.seconds
+            else:
+                seconds = max(0.0, float(timeout))
+                ends = time.monotonic() + seconds
+            self._finish(ends, seconds)
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return value
+
+    def cancel(self) -> None:
+        """Kill the child (SIGKILL) and reap it now; a finished job is left as it is."""
+        if self._outcome is None:
+            self._finish(None, None, cancelled=True)
+
+    def _finish(self, ends, seconds, *, cancelled: bool = False) -> None:
+        """Read the outcome (until ``ends``), then kill if unfinished and always reap."""
+        data, complete = b"", False
+        try:
+            if not cancelled:
+                data, complete = _read_until(self._fd, ends)
+        finally:  # even on KeyboardInterrupt: the child never outlives the wait
+            os.close(self._fd)
+            status = _reap(self.pid, kill=not complete)
+            if not complete:
+                error = _cancelled_error(self.what) if cancelled else _timeout_error(self.what, seconds)
+                self._outcome = (None, error)
+        if complete:
+            try:
+                self._outcome = (_outcome(data, status, self.what, self.memory_mb), None)
+            except (GdxError, SandboxError) as exc:
+                self._outcome = (None, exc)
+            except Exception as exc:  # noqa: BLE001 - an unreadable result is a bug, reported once
+                self._outcome = (None, SandboxError(f"{self.what}: cannot read the result: {type(exc).__name__}: {exc}"))
+
+    def __enter__(self) -> "Job":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.cancel()
+
+    def __del__(self) -> None:
+        # A job nobody waited for must not leave its child running.  Only the process that
+        # forked the child may do this: a later fork inherits this object, not the child.
+        try:
+            if self._outcome is None and self._fd is not None and os.getpid() == self._owner:
+                self.cancel()
+        except Exception:  # noqa: BLE001 - at interpreter shutdown nothing more can be done
+            pass
+
+
+def start(func, *args, memory_mb: int | None = MEMORY_BOUND_MB, what: str = "the symbolic work", **kwargs) -> Job:
+    """Fork now; the child runs ``func(*args, **kwargs)`` bounded in memory.  Returns a :class:`Job`.
+
+    The child's address space may grow by ``memory_mb`` MiB beyond the parent's at the fork
+    (None or 0: no memory bound).  The time bound is given when waiting:
+    ``Job.result(timeout)``.  ``what`` names the work in error messages.  The child sees the
+    parent's memory as it was at the fork (compiled functions, caches): pass anything, but
+    return plain picklable data.
+    """
+    if not CAN_FORK:  # pragma: no cover - non-POSIX fallback: in-process, unbounded
+        try:
+            outcome = (func(*args, **kwargs), None)
+        except GdxError as exc:
+            outcome = (None, exc)
+        return Job(None, None, what, memory_mb, outcome=outcome)
     import sys
 
     for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
@@ -89,17 +216,23 @@ def bounded(func, *args, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None
         os.close(read_fd)
         _child(write_fd, func, args, kwargs, limit)  # never returns
     os.close(write_fd)
-    finished = False
-    try:
-        data, finished = _read_until(read_fd, time.monotonic() + timeout)
-    finally:
-        os.close(read_fd)
-        # A child that sent its whole result is exiting on its own: reap it later rather than
-        # wait for its address space to be torn down (milliseconds on the CLI's critical path).
-        status = _reap(pid, kill=not (finished and data))
-    if not finished:
-        raise _timeout_error(what, timeout)
-    return _outcome(data, status, what, timeout, memory_mb)
+    return Job(pid, read_fd, what, memory_mb)
+
+
+def bounded(func, *args, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = MEMORY_BOUND_MB,
+            what: str = "the symbolic work", **kwargs):
+    """``func(*args, **kwargs)`` in a child process, killed after ``timeout`` seconds.
+
+    Exactly ``start(func, *args, memory_mb=memory_mb, what=what, **kwargs).result(timeout)``
+    after checking ``timeout`` (seconds > 0, or a :class:`Deadline` to share a command's
+    budget; an expired one raises the timeout error without forking).  ``what`` names the work in the timeout message ("the symbolic work (gradient
+    and Hessian) did not finish within 10 s").
+    """
+    if not isinstance(timeout, Deadline):
+        timeout = check_timeout(timeout)
+    elif timeout.expired:  # nothing left of the shared budget: do not even fork
+        raise _timeout_error(what, timeout.seconds)
+    return start(func, *args, memory_mb=memory_mb, what=what, **kwargs).result(timeout)
 
 
 def _child(write_fd: int, func, args, kwargs, limit) -> None:
@@ -154,13 +287,18 @@ def _limit_memory(limit) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _read_until(fd: int, deadline: float) -> tuple[bytes, bool]:
-    """Everything the child writes, up to end of file (True) or the deadline (False)."""
+def _read_until(fd: int, deadline) -> tuple[bytes, bool]:
+    """Everything the child writes, up to end of file (True) or the deadline (False).
+
+    ``deadline`` is a ``time.monotonic()`` value (None: none).  The child writes only after its
+    work is done, so once the first bytes are in, the rest is read without a deadline.
+    """
     chunks = []
     while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return b"", False
+        if chunks or deadline is None:
+            left = None
+        else:
+            left = max(0.0, deadline - time.monotonic())
         ready, _, _ = select.select([fd], [], [], left)
         if not ready:
             return b"", False
@@ -170,41 +308,37 @@ def _read_until(fd: int, deadline: float) -> tuple[bytes, bool]:
         chunks.append(chunk)
 
 
-#: Children that sent their result and were still exiting: reaped by the next call (or init).
-_EXITING: list[int] = []
-
-
 def _reap(pid: int, *, kill: bool) -> int:
-    """Wait for the child (after SIGKILL if ``kill`` and it still runs); its wait status.
+    """Wait for the child, after SIGKILL if ``kill``; its wait status.
 
-    With ``kill=False`` a child that has not exited yet is left to finish exiting and is
-    reaped (without blocking) at the next call.
+    Without ``kill`` the child has closed its end of the pipe, which happens only in
+    ``os._exit`` after its address space is released: the wait is immediate.
     """
-    for old in list(_EXITING):
-        try:
-            if os.waitpid(old, os.WNOHANG)[0]:
-                _EXITING.remove(old)
-        except ChildProcessError:
-            _EXITING.remove(old)
-    try:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        if not kill:
-            _EXITING.append(pid)
-            return 0
+    if kill:
         try:
             os.kill(pid, 9)  # SIGKILL: stops it even inside C code
         except ProcessLookupError:
             pass
+    try:
         return os.waitpid(pid, 0)[1]
     except ChildProcessError:  # already reaped (e.g. by a SIGCHLD handler)
         return 0
 
 
 def _timeout_error(what: str, timeout: float) -> GdxError:
+    """The time bound was hit: exit code 3, naming the bound and ``--timeout``."""
     return GdxError(
         f"{what} did not finish within {timeout:g} s",
+        kind="timeout",
+        exit_code=ExitCode.TIMEOUT,
+        hint="give it longer with --timeout SECONDS, or simplify the function",
+    )
+
+
+def _cancelled_error(what: str) -> GdxError:
+    """The job was cancelled before it finished (its budget went elsewhere)."""
+    return GdxError(
+        f"{what} was stopped before it finished",
         kind="timeout",
         exit_code=ExitCode.TIMEOUT,
         hint="give it longer with --timeout SECONDS, or simplify the function",
@@ -220,7 +354,7 @@ def _memory_error(what: str, memory_mb) -> GdxError:
     )
 
 
-def _outcome(data: bytes, status: int, what: str, timeout: float, memory_mb):
+def _outcome(data: bytes, status: int, what: str, memory_mb):
     """Turn the child's pickled payload (or its death) into a value or an exception."""
     if not data:
         if os.WIFSIGNALED(status):

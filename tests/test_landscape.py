@@ -380,3 +380,62 @@ def test_paths_without_a_preset_get_a_box_around_their_starts():
     assert around([(1.5, 0.8)]) == [(-2.0, 2.0), (-2.0, 2.0)]
     assert around([(4.2, -0.3)]) == [(-2.0, 5.0), (-2.0, 2.0)]
     assert around([(1.0, 1.0), (-3.6, 0.0)]) == [(-5.0, 2.0), (-2.0, 2.0)]
+
+
+# -- critical-point markers: bounded work in a child process ----------------------------------
+
+class _Endless:
+    """A 2-D f whose gradient never returns: a numeric search that cannot finish in any budget."""
+
+    n = 2
+    variables = ("x", "y")
+
+    def grad(self, x):
+        import time
+
+        while True:
+            time.sleep(60)
+
+    value = hess = value_and_grad = grad
+
+
+def _no_children_left() -> bool:
+    import os
+
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_critical_marks_of_a_bowl():
+    from gdx.landscape import critical_marks
+
+    marks = critical_marks(compiled("(x - 1)^2 + 3*(y + 2)^2"), [(-5, 5), (-5, 5)], budget=30)
+    assert len(marks) == 1
+    (label, (x, y), kind), = marks
+    assert (label, kind) == ("minimum", "minimum")
+    assert x == pytest.approx(1.0, abs=1e-9) and y == pytest.approx(-2.0, abs=1e-9)
+    assert _no_children_left()
+
+
+def test_critical_marks_past_the_budget_is_none_and_leaves_nothing_running():
+    import threading
+
+    from gdx.landscape import critical_marks
+
+    threads = threading.active_count()
+    assert critical_marks(_Endless(), [(-1, 1), (-1, 1)], budget=0.3) is None
+    assert not any(t.name == "gdx-critical-points" for t in threading.enumerate())
+    assert threading.active_count() == threads  # no worker thread was left behind
+    assert _no_children_left()  # the search's child was killed and reaped
+
+
+def test_critical_marks_with_no_budget_left_does_no_work():
+    from gdx.landscape import critical_marks
+    from gdx.sandbox import Deadline
+
+    assert critical_marks(_Endless(), [(-1, 1), (-1, 1)], budget=Deadline(0)) is None
+    assert critical_marks(_Endless(), [(-1, 1), (-1, 1)], budget=0) is None
+    assert _no_children_left()

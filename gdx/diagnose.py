@@ -94,7 +94,7 @@ class Diagnosis:
     numbers: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """{"verdict", "reason", "suggestion", **numbers}, JSON-safe (non-finite floats as strings)."""
+        """{"verdict", "reason", "suggestion", **numbers}, JSON-safe (non-finite floats as null)."""
         out = {"verdict": self.verdict, "reason": self.reason, "suggestion": self.suggestion}
         for k, v in self.numbers.items():
             out[k] = _json(v)
@@ -102,19 +102,13 @@ class Diagnosis:
 
 
 def _json(v):
+    """A number (or a list of them) for JSON: gdx.numbers.json_number (non-finite → null)."""
+    from .numbers import json_number
+
     if isinstance(v, (list, tuple)):
         return [_json(u) for u in v]
-    if isinstance(v, bool) or v is None or isinstance(v, str):
-        return v
-    if isinstance(v, int):
-        return v
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if math.isfinite(f):
-        return f
-    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
+    out = json_number(v)
+    return out if out is None or isinstance(out, (bool, int, float, str)) else str(out)
 
 
 def fmt(v, digits: int = 4) -> str:

@@ -199,7 +199,7 @@ def test_diagnose_is_fast_on_long_paths(n_steps):
 
 def test_to_dict_is_flat_and_json_safe():
     d = Diagnosis("diverged", "r", "s", {"lambda_max": math.inf, "x": [1.0, math.nan], "step": 3})
-    assert d.to_dict() == {"verdict": "diverged", "reason": "r", "suggestion": "s", "lambda_max": "inf", "x": [1.0, "nan"], "step": 3}
+    assert d.to_dict() == {"verdict": "diverged", "reason": "r", "suggestion": "s", "lambda_max": None, "x": [1.0, None], "step": 3}
 
 
 def test_stalled_near_a_saddle():

@@ -8,7 +8,6 @@ runs out the numeric search alone answers (the notes say so).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,17 +32,18 @@ def analyze(function: str, *, at=None, box=None, variables=None, timeout=None, c
     from ..target import parse_point
     from .prepare import resolve, symbolic_timeout
 
-    started = time.monotonic()
-    budget = symbolic_timeout(timeout)
+    from ..sandbox import Deadline
+
+    budget = Deadline(symbolic_timeout(timeout))  # the derivatives and exact solving share it
     target = resolve(function, variables, allow_vector=True)
     point = parse_point(at, target.problem.variables, flag="--at") if at is not None else None
     if target.problem.is_vector:
         return _vector(target, point, budget)
     cap = 0.0 if not exact else None if timeout is not None else EXACT_DEFAULT
-    return _scalar(target, point, box, budget, started, critical, exact_cap=cap)
+    return _scalar(target, point, box, budget, critical, exact_cap=cap)
 
 
-def _scalar(target, point, box_spec, budget, started, critical, exact_cap) -> AnalyzeOutcome:
+def _scalar(target, point, box_spec, budget, critical, exact_cap) -> AnalyzeOutcome:
     from ..analysis import analyze_point, find_critical_points, tidy
     from ..landscape import default_box, parse_box
     from ..render.mathtext import math_text
@@ -57,9 +57,10 @@ def _scalar(target, point, box_spec, budget, started, critical, exact_cap) -> An
     local = analyze_point(compiled, point) if point is not None and problem.n else None
     search = None
     if critical and problem.n:
-        left = max(0.0, budget - (time.monotonic() - started))
-        exact = left if exact_cap is None else min(left, exact_cap)
-        search = find_critical_points(compiled, box, timeout=exact if exact > 0 else 0)
+        from ..sandbox import Deadline
+
+        exact = budget if exact_cap is None else Deadline(min(budget.left(), exact_cap)) if exact_cap > 0 else 0
+        search = find_critical_points(compiled, box, timeout=exact)
     doc = {
         "function": target.text,
         "preset": target.preset.name if target.preset is not None else None,

@@ -252,10 +252,11 @@ def compare_scene(outcome, *, box_spec=None, slice_spec=None, axes=None):
     """The paths of every run on the landscape (2+ variables; critical points marked), or None."""
     if outcome.target.problem.n < 2:
         return None
-    from .plot import build_scene
+    from .plot import build_scene, marks_budget
 
     return build_scene(outcome.target, outcome.compiled, box_spec=box_spec, slice_spec=slice_spec, axes=axes,
-                       paths=[(r.label, r.result.path.x) for r in outcome.runs], critical=True)
+                       paths=[(r.label, r.result.path.x) for r in outcome.runs], critical=True,
+                       budget=marks_budget(outcome.runs[0].prepared.timeout))
 
 
 def export_all(directory, runs) -> list[Path]:

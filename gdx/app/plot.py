@@ -24,8 +24,10 @@ from ..errors import GdxError
 def plot(function: str, *, variables=None, box=None, slice_spec=None, axes=None, paths=(), critical=True,
          timeout=None, png=None, log=None):
     """``gdx plot``: the scene of FUNCTION with the path files ``paths`` on it (and its figure)."""
-    from .prepare import compile_target, resolve
+    from ..sandbox import Deadline
+    from .prepare import compile_target, resolve, symbolic_timeout
 
+    budget = Deadline(symbolic_timeout(timeout))  # the derivatives and the critical-point marks share it
     if png is not None:
         from ..render.png import prepare_png
 
@@ -33,9 +35,9 @@ def plot(function: str, *, variables=None, box=None, slice_spec=None, axes=None,
     target = resolve(function, variables)
     require_2d(target)
     raw_paths = [read_path(p, target.problem.variables) for p in paths]
-    compiled = compile_target(target, timeout)
+    compiled = compile_target(target, budget)
     scene = build_scene(target, compiled, box_spec=box, slice_spec=slice_spec, axes=axes,
-                        paths=raw_paths, critical=critical)
+                        paths=raw_paths, critical=critical, budget=marks_budget(budget))
     if png is not None:
         write_scene_png(png, scene, log=log)
     return scene
@@ -155,9 +157,21 @@ def around(points, *, half_width: float = 2.0) -> list[tuple[float, float]]:
     return [(float(math.floor(min(a, -half_width))), float(math.ceil(max(b, half_width)))) for a, b in zip(lo, hi)]
 
 
-def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, paths=(), critical=True) -> Scene:
-    """Box (fitted to the paths when --box is not given), slice, markers and projected paths."""
-    from ..landscape import (critical_marks, default_box, fit_box, known_points, merge_marks, parse_box,
+def marks_budget(budget):
+    """The critical-point marks' budget: at most CRITICAL_BUDGET seconds, and never past
+    ``budget`` (a Deadline, or the command's --timeout in seconds)."""
+    from ..landscape import CRITICAL_BUDGET
+    from ..sandbox import Deadline
+
+    left = budget.left() if isinstance(budget, Deadline) else float(budget)
+    return Deadline(min(CRITICAL_BUDGET, left))
+
+
+def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, paths=(), critical=True,
+                budget=None) -> Scene:
+    """Box (fitted to the paths when --box is not given), slice, markers and projected paths
+    (critical points searched within ``budget``, default gdx.landscape.CRITICAL_BUDGET)."""
+    from ..landscape import (CRITICAL_BUDGET, critical_marks, default_box, fit_box, known_points, merge_marks, parse_box,
                              parse_slice, plot_indices)
 
     variables = target.problem.variables
@@ -181,7 +195,7 @@ def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, 
     for i, (label, xy, kind) in enumerate(marks):
         marks[i] = ("local minimum" if "local" in (kind or "") else "minimum", xy, "minimum")
     if critical and target.problem.n == 2:
-        marks = merge_marks(marks, critical_marks(compiled, [box[ix], box[iy]]),
+        marks = merge_marks(marks, critical_marks(compiled, [box[ix], box[iy]], budget=budget if budget is not None else marks_budget(CRITICAL_BUDGET)),
                             (box[ix], box[iy]))
     return Scene(target, compiled, box, plot_vars, fixed, marks, projected)
 
@@ -215,7 +229,8 @@ def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
 # -- gdx optimize --landscape / --png -----------------------------------------------------------
 def run_scene(prepared, result):
     """The scene of one optimize run: the default box grown to hold its path; critical points marked when cheap."""
-    return build_scene(prepared.target, prepared.compiled, paths=[(result.optimizer, result.path.x)], critical=True)
+    return build_scene(prepared.target, prepared.compiled, paths=[(result.optimizer, result.path.x)], critical=True,
+                       budget=marks_budget(prepared.timeout))
 
 
 def write_run_png(path, prepared, result) -> None:

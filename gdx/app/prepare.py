@@ -189,11 +189,13 @@ def resolve(function: str, variables=None, *, allow_vector: bool = False):
     return resolve_target(function, variables, allow_vector=allow_vector)
 
 
-def compile_target(target, timeout: float | None = None):
-    """∇f, H and their compiled code, derived once in the bounded child (``timeout`` seconds)."""
+def compile_target(target, timeout=None):
+    """∇f, H and their compiled code, derived once in the bounded child (``timeout``: seconds,
+    or a :class:`gdx.sandbox.Deadline` the command's other bounded work shares)."""
     from ..derive import compile_bounded
+    from ..sandbox import Deadline
 
-    return compile_bounded(target.problem, timeout=symbolic_timeout(timeout))
+    return compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
 
 
 def plan(request: RunRequest, *, target=None) -> Prepared:

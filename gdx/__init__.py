@@ -51,14 +51,16 @@ def run(function: str, *, start=None, optimizer: str | None = None, steps: int |
 
     The same request, checks and defaults as ``gdx optimize`` (:func:`gdx.app.prepare.prepare`):
     ``start`` is a point (floats in variable order) or ``"x=1,y=2"``; ``hyper`` takes the
-    hyperparameters (``lr=0.1``) and the schedule's parameters (``gamma``, ``step_size``,
-    ``t_max``, ``eta_min``).
+    hyperparameters (``lr=0.1``) and the schedule's parameters (``gamma``, ``step_size``, …:
+    :data:`gdx.schedules.SCHEDULE_PARAMETERS`).
     """
     from .app.prepare import RunRequest, prepare
+    from .schedules import SCHEDULE_PARAMETERS
 
-    scheduling = {key: hyper.pop(key, None) for key in ("gamma", "step_size", "t_max", "eta_min")}
+    scheduling = {key: hyper.pop(key) for key in list(hyper) if key in SCHEDULE_PARAMETERS}
     request = RunRequest(function=function, variables=variables, optimizer=optimizer, hyper=hyper, schedule=schedule,
-                         clip_norm=clip_norm, steps=steps, tol=tol, start=start, timeout=timeout, **scheduling)
+                         schedule_args=scheduling, clip_norm=clip_norm, steps=steps, tol=tol, start=start,
+                         timeout=timeout)
     return prepare(request).run(callback=callback)
 
 

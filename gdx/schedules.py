@@ -19,7 +19,7 @@ returns an array).  numpy is never imported at module level (``gdx --help`` stay
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .errors import GdxError, did_you_mean
 
@@ -50,6 +50,28 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 
 _KIND = "invalid schedule"
+
+
+class ScheduleParameter(NamedTuple):
+    """A parameter of one or more schedules: its keyword (torch's name, snake case), type and help."""
+
+    name: str
+    kind: type
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+#: Every schedule parameter, once: the CLI's options, the request's ``schedule_args`` and the
+#: library API read this table (which schedules take each is :data:`PARAMETERS`).
+SCHEDULE_PARAMETERS: dict[str, ScheduleParameter] = {p.name: p for p in (
+    ScheduleParameter("gamma", float, "Decay factor γ (step, exponential). [default: 0.1 for step, 0.99 for exponential]"),
+    ScheduleParameter("step_size", int, "Updates between decays (step)."),
+    ScheduleParameter("t_max", int, "Cosine half-period T_max. [default: --steps]"),
+    ScheduleParameter("eta_min", float, "Cosine floor η_min. [default: 0]"),
+)}
 
 
 def _positive_int(value, name: str) -> int:

@@ -32,7 +32,8 @@ class RunRequest:
 
     ``start`` is a point (a sequence of floats in variable order) or the flag's text
     (``"1.5,-0.5"`` / ``"x=1.5,y=-0.5"``).  ``hyper`` maps torch names to values (floats, or
-    arrays for a batch of settings).  ``timeout`` bounds the symbolic work, in seconds.
+    arrays for a batch of settings); ``schedule_args`` the schedule's parameters
+    (:data:`gdx.schedules.SCHEDULE_PARAMETERS`).  ``timeout`` bounds the symbolic work, in seconds.
     """
 
     function: str
@@ -40,10 +41,7 @@ class RunRequest:
     optimizer: str | None = None
     hyper: Mapping[str, Any] = field(default_factory=dict)
     schedule: str | None = None
-    gamma: float | None = None
-    step_size: int | None = None
-    t_max: int | None = None
-    eta_min: float | None = None
+    schedule_args: Mapping[str, Any] = field(default_factory=dict)
     clip_norm: float | None = None
     steps: int | None = None
     tol: float | None = None
@@ -174,9 +172,9 @@ def make_run_schedule(request: RunRequest, lr, steps: int):
     """The schedule function of the request (``t_max`` defaults to the run's steps)."""
     from ..schedules import make_schedule
 
-    t_max = request.t_max if request.t_max is not None else max(1, steps)
-    return make_schedule(request.schedule or DEFAULT_SCHEDULE, lr, gamma=request.gamma, step_size=request.step_size,
-                         t_max=t_max, eta_min=request.eta_min if request.eta_min is not None else 0.0)
+    args = {k: v for k, v in request.schedule_args.items() if v is not None}
+    args.setdefault("t_max", max(1, steps))
+    return make_schedule(request.schedule or DEFAULT_SCHEDULE, lr, **args)
 
 
 # -- prepare ----------------------------------------------------------------------------------

@@ -98,17 +98,14 @@ def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
 
 
 def schedule_options() -> list[inspect.Parameter]:
-    """``--schedule`` and the parameters of the schedules (gdx.schedules.PARAMETERS)."""
-    from ..schedules import SCHEDULES
+    """``--schedule`` and one option per schedule parameter (gdx.schedules.SCHEDULE_PARAMETERS)."""
+    from ..schedules import PARAMETERS, SCHEDULE_PARAMETERS, SCHEDULES
 
-    names = ", ".join(SCHEDULES)
-    return [
-        _option("schedule", Optional[str], None, "--schedule", help=f"{names}. \\[default: constant]", rich_help_panel=SCHED),
-        _option("gamma", Optional[float], None, "--gamma", help="Decay factor γ (step, exponential).", rich_help_panel=SCHED),
-        _option("step_size", Optional[int], None, "--step-size", help="Steps between decays (step).", rich_help_panel=SCHED),
-        _option("t_max", Optional[int], None, "--t-max", help="Cosine half-period T_max. \\[default: --steps]", rich_help_panel=SCHED),
-        _option("eta_min", Optional[float], None, "--eta-min", help="Cosine floor η_min. \\[default: 0]", rich_help_panel=SCHED),
-    ]
+    params = [_option("schedule", Optional[str], None, "--schedule", help=f"{', '.join(SCHEDULES)}. \\[default: constant]",
+                      rich_help_panel=SCHED)]
+    for name, p in SCHEDULE_PARAMETERS.items():
+        params.append(_option(name, Optional[p.kind], None, p.flag, help=_escape(p.help), rich_help_panel=SCHED))
+    return params
 
 
 def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".') -> list[inspect.Parameter]:
@@ -154,12 +151,13 @@ def run_request(function: str, flags: dict, **fields):
     """The typed request of a command: its flags (hyperparameters gathered into ``hyper``) and ``fields``."""
     from ..app.prepare import RunRequest
     from ..optim.hyper import HYPERPARAMETERS
+    from ..schedules import SCHEDULE_PARAMETERS
 
     hyper = {k: flags[k] for k in HYPERPARAMETERS if flags.get(k) is not None}
-    keys = ("variables", "schedule", "gamma", "step_size", "t_max", "eta_min", "clip_norm", "steps", "tol",
-            "start", "timeout")
+    schedule_args = {k: flags[k] for k in SCHEDULE_PARAMETERS if flags.get(k) is not None}
+    keys = ("variables", "schedule", "clip_norm", "steps", "tol", "start", "timeout")
     given = {k: flags[k] for k in keys if k in flags}
-    return RunRequest(function=function, hyper=hyper, **{**given, **fields})
+    return RunRequest(function=function, hyper=hyper, schedule_args=schedule_args, **{**given, **fields})
 
 
 def finish(code) -> None:

@@ -1,10 +1,10 @@
 """gdx.analysis against references computed outside gdx: hand derivations, numpy, scipy.optimize.root."""
 
 import math
-import os
 
 import numpy as np
 import pytest
+from helpers import no_children_left
 
 from gdx.analysis import (
     analyze_point,
@@ -252,12 +252,6 @@ def test_box_parsing_and_defaults():
             parse_box(bad, ("x", "y"), fill=fill)
 
 
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 ACKLEY = "-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20"
@@ -269,7 +263,7 @@ def test_symbolic_solving_is_time_bounded():
     status, points, note = solve_symbolic(ackley, 0.5)
     assert status in ("timeout", "failed", "partial")
     assert status != "timeout" or "0.5 s" in note
-    assert _no_children_left()  # the solver was killed and reaped, whatever happened
+    assert no_children_left()  # the solver was killed and reaped, whatever happened
 
 
 def test_exact_solving_runs_in_the_memory_bounded_sandbox(monkeypatch):
@@ -285,7 +279,7 @@ def test_exact_solving_runs_in_the_memory_bounded_sandbox(monkeypatch):
     monkeypatch.setattr(gdx.sandbox, "start", spy)
     search = find_critical_points(compiled("x^2 + y^2"), [(-1, 1), (-1, 1)], timeout=30)
     assert search.symbolic == "solved" and calls == [gdx.sandbox.MEMORY_BOUND_MB]
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_exact_solving_shares_a_deadline_and_is_killed_at_it():
@@ -297,7 +291,7 @@ def test_exact_solving_shares_a_deadline_and_is_killed_at_it():
     if search.symbolic == "timeout":
         assert "exact solving did not finish within 0.3 s; numeric search only" in search.notes
     assert search.points  # the numeric search answers regardless
-    assert _no_children_left()
+    assert no_children_left()
     late = find_critical_points(compiled("x^2 + y^2"), [(-1, 1), (-1, 1)], timeout=Deadline(0))
     assert late.symbolic == "timeout" and late.notes[0] == "exact solving did not finish within 0 s; numeric search only"
     assert [p.kind for p in late.points] == ["minimum"]
@@ -306,7 +300,7 @@ def test_exact_solving_shares_a_deadline_and_is_killed_at_it():
 def test_timeout_zero_skips_exact_solving():
     search = find_critical_points(compiled("x^2 + y^2"), [(-1, 1), (-1, 1)], timeout=0)
     assert search.symbolic == "skipped" and search.notes == []
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_curve_of_critical_points_is_reported():

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+from helpers import no_children_left
 from rich.cells import cell_len
 
 from gdx.compile import Compiled
@@ -399,14 +400,6 @@ class _Endless:
     value = hess = value_and_grad = grad
 
 
-def _no_children_left() -> bool:
-    import os
-
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 def test_critical_marks_of_a_bowl():
@@ -417,7 +410,7 @@ def test_critical_marks_of_a_bowl():
     (label, (x, y), kind), = marks
     assert (label, kind) == ("minimum", "minimum")
     assert x == pytest.approx(1.0, abs=1e-9) and y == pytest.approx(-2.0, abs=1e-9)
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_critical_marks_past_the_budget_is_none_and_leaves_nothing_running():
@@ -429,7 +422,7 @@ def test_critical_marks_past_the_budget_is_none_and_leaves_nothing_running():
     assert critical_marks(_Endless(), [(-1, 1), (-1, 1)], budget=0.3) is None
     assert not any(t.name == "gdx-critical-points" for t in threading.enumerate())
     assert threading.active_count() == threads  # no worker thread was left behind
-    assert _no_children_left()  # the search's child was killed and reaped
+    assert no_children_left()  # the search's child was killed and reaped
 
 
 def test_critical_marks_with_no_budget_left_does_no_work():
@@ -438,4 +431,4 @@ def test_critical_marks_with_no_budget_left_does_no_work():
 
     assert critical_marks(_Endless(), [(-1, 1), (-1, 1)], budget=Deadline(0)) is None
     assert critical_marks(_Endless(), [(-1, 1), (-1, 1)], budget=0) is None
-    assert _no_children_left()
+    assert no_children_left()

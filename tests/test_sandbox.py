@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import no_children_left
 
 from gdx.errors import ExitCode, GdxError
 from gdx.sandbox import Deadline, SandboxError, bounded, start
@@ -80,12 +81,6 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 def test_c_level_arithmetic_is_stopped_at_the_bound():
@@ -95,14 +90,14 @@ def test_c_level_arithmetic_is_stopped_at_the_bound():
     assert info.value.kind == "timeout" and info.value.exit_code == ExitCode.TIMEOUT
     assert "0.5 s" in info.value.message and "--timeout SECONDS" in info.value.hint
     assert _gone(job.pid)  # killed inside C code, and reaped: no zombie left
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_bounded_kills_and_reaps_at_the_bound():
     with pytest.raises(GdxError, match=r"the busy loop did not finish within 0\.2 s") as info:
         bounded(_spin_forever, timeout=0.2, what="the busy loop")
     assert info.value.exit_code == ExitCode.TIMEOUT
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_job_returns_its_value_while_the_parent_works():
@@ -135,7 +130,7 @@ def test_a_job_that_sleeps_forever_is_killed_at_its_budget():
     with pytest.raises(GdxError, match=r"the nap did not finish within 0\.3 s") as info:
         job.result(0.3)
     assert info.value.kind == "timeout" and info.value.exit_code == ExitCode.TIMEOUT
-    assert _gone(job.pid) and _no_children_left()
+    assert _gone(job.pid) and no_children_left()
 
 
 def test_a_job_waits_until_a_shared_deadline():
@@ -146,13 +141,13 @@ def test_a_job_waits_until_a_shared_deadline():
     with pytest.raises(GdxError, match=r"the second did not finish within 0\.3 s"):
         second.result(budget)  # nothing left of the shared budget: killed at once
     assert budget.expired and budget.left() == 0.0
-    assert _gone(first.pid) and _gone(second.pid) and _no_children_left()
+    assert _gone(first.pid) and _gone(second.pid) and no_children_left()
 
 
 def test_bounded_with_an_expired_deadline_does_not_fork():
     with pytest.raises(GdxError, match=r"the symbolic work did not finish within 2 s") as info:
         bounded(os.getpid, timeout=_expired(2))
-    assert info.value.exit_code == ExitCode.TIMEOUT and _no_children_left()
+    assert info.value.exit_code == ExitCode.TIMEOUT and no_children_left()
     assert bounded(os.getpid, timeout=Deadline(60)) != os.getpid()  # a live one: in a child
 
 
@@ -190,7 +185,7 @@ def test_cancel_and_the_context_manager_kill_and_reap():
     with start(_sleep_forever) as other:
         pid = other.pid
         assert not _gone(pid)
-    assert _gone(pid) and _no_children_left()
+    assert _gone(pid) and no_children_left()
     with start(math.factorial, 5) as done:
         assert done.result(30) == 120
     assert _gone(done.pid)

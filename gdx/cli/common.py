@@ -99,7 +99,7 @@ def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
 
 def schedule_options() -> list[inspect.Parameter]:
     """``--schedule`` and one option per schedule parameter (gdx.schedules.SCHEDULE_PARAMETERS)."""
-    from ..schedules import PARAMETERS, SCHEDULE_PARAMETERS, SCHEDULES
+    from ..schedules import SCHEDULE_PARAMETERS, SCHEDULES
 
     params = [_option("schedule", Optional[str], None, "--schedule", help=f"{', '.join(SCHEDULES)}. \\[default: constant]",
                       rich_help_panel=SCHED)]

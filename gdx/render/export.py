@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ..errors import GdxError
-from ..paths import EXPORT_FORMATS as FORMATS
+from ..paths import EXPORT_FORMATS as FORMATS  # noqa: F401 - the formats --export takes (one list, gdx.paths)
 
 
 def check_export_path(path, *, flag: str = "--export") -> Path:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ExitCode
-from .runs import consume, diagnose_run, run_document, run_exit_code
+from .runs import consume, diagnose_run, known_minimum, run_document, run_exit_code
 
 
 @dataclass
@@ -25,6 +25,7 @@ class OptimizeOutcome:
     exit_code: ExitCode
     export: str | None = None  # the file written by --export
     png: str | None = None  # the figure written by --png
+    known_minimum: Any = None  # (the preset's nearest known minimum, distance to it), or None
 
 
 def check_run_outputs(*, landscape: bool, png, target) -> None:
@@ -59,4 +60,4 @@ def finish(prepared, result, *, png=None) -> OptimizeOutcome:
 
         write_run_png(png, prepared, result)
     return OptimizeOutcome(prepared, result, diagnosis, document, run_exit_code(result), export,
-                           str(png) if png is not None else None)
+                           str(png) if png is not None else None, known_minimum(prepared, result.x))

@@ -88,9 +88,12 @@ def optimize(
 
         write_json(out, outcome.document)
     else:
-        from ..app.plot import run_scene
         from ..render.run import print_outcome
 
-        print_outcome(out, outcome, plot=streaming and not no_plot,
-                      scene=run_scene(prepared, outcome.result) if landscape else None)
+        scene = None
+        if landscape:
+            from ..app.plot import run_scene
+
+            scene = run_scene(prepared, outcome.result)
+        print_outcome(out, outcome, plot=streaming and not no_plot, scene=scene)
     common.finish(outcome.exit_code)

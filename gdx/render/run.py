@@ -20,7 +20,7 @@ def print_loss_curve(out, path, *, width: int | None = None, height: int = 15) -
 
 
 def known_minimum_line(found) -> str | None:
-    """``(1, 1) with f = 0 (global); distance 0.0123`` from gdx.app.runs.known_minimum's answer."""
+    """``(1, 1) with f = 0 (global); distance 0.0123`` from the outcome's (minimum, distance)."""
     if found is None:
         return None
     best, distance = found
@@ -29,17 +29,16 @@ def known_minimum_line(found) -> str | None:
 
 def print_outcome(out, outcome, *, plot: bool, scene=None) -> None:
     """After the live table: the loss curve, the landscape (``scene``), the summary, the files."""
-    from ..app.runs import known_minimum
-    from .landscape import show_scene
     from .summary import summary_panel
 
     result = outcome.result
     if plot:
         print_loss_curve(out, result.path)
     if scene is not None:
+        from .landscape import show_scene
+
         show_scene(out, scene, width=min(out.width, 120), title=scene_title(scene))
-    found = known_minimum(outcome.prepared, result.x)
-    out.print(summary_panel(result, diagnosis=outcome.diagnosis, known_minimum=known_minimum_line(found)))
+    out.print(summary_panel(result, diagnosis=outcome.diagnosis, known_minimum=known_minimum_line(outcome.known_minimum)))
     if outcome.export:
         out.print(f"path written to {outcome.export} ({len(result.path)} rows)")
     if outcome.png:

@@ -271,9 +271,10 @@ def grid_settings(axes: tuple[Axis, ...]) -> dict:
 
 
 def run_sweep(compiled, optimizer, axes: tuple[Axis, ...], params: dict, x0, *, steps: int = 1000, tol: float = 1e-6,
-              metric: str = "loss", schedule_fn=None, clip_norm: float | None = None) -> SweepResult:
+              metric: str = "loss", schedule_fn=None, clip_norm: float | None = None, shown=None) -> SweepResult:
     """Run every setting of the grid (``params`` from :func:`grid_settings`, already inside
-    ``optimizer`` as (B, 1) hyperparameter columns) from x0, as one batch."""
+    ``optimizer`` as (B, 1) hyperparameter columns) from x0, as one batch.  ``fixed`` lists the
+    hyperparameters in ``shown`` (the ones the caller set; default all) and lr when not swept."""
     import numpy as np
 
     from .batch import run_batch
@@ -285,7 +286,8 @@ def run_sweep(compiled, optimizer, axes: tuple[Axis, ...], params: dict, x0, *, 
     res = run_batch(compiled, optimizer, X0, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm)
     s_lr, lam = stable_lr(compiled, x0)
     best = best_run(metric, res.status, res.fun, res.nit)
-    shown_fixed = {k: float(v) for k, v in optimizer.hyper.items() if k not in params and getattr(v, "ndim", 0) == 0}
+    shown_fixed = {k: float(v) for k, v in optimizer.hyper.items()
+                   if k not in params and getattr(v, "ndim", 0) == 0 and (shown is None or k in shown or k == "lr")}
     return SweepResult(
         axes=tuple(axes),
         fixed=shown_fixed,

@@ -54,7 +54,7 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
 def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=None) -> SweepOutcome:
     """Run the grid ``axes`` with the request's optimizer, settings and start (see the module docstring)."""
     from ..sweep import METRICS, grid_settings, run_sweep
-    from .prepare import prepare
+    from .prepare import prepare, settings
     from .runs import target_fields
 
     if metric not in METRICS:
@@ -64,7 +64,7 @@ def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=Non
     prepared = prepare(replace(request, hyper=hyper), target=target, compiled=compiled)
     result = run_sweep(prepared.compiled, prepared.optimizer, tuple(axes), params, prepared.x0, steps=prepared.steps,
                        tol=prepared.tol, metric=metric, schedule_fn=None if prepared.constant_lr else prepared.schedule,
-                       clip_norm=prepared.clip_norm)
+                       clip_norm=prepared.clip_norm, shown=set(settings(request, prepared.target.preset)[1]))
     document = {**target_fields(prepared.target), "schedule": prepared.schedule_name, "clip_norm": prepared.clip_norm,
                 **result.to_dict()}
     code = ExitCode.RUN_FAILED if result.best is None else ExitCode.OK

@@ -20,7 +20,7 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100")
 
 def check_usage_error(gdx_main, *argv, expect: list[str], code: int = 2):
     exit_code, out, err = gdx_main(*argv)
-    text = " ".join((out + err).split())  # rich wraps long lines
+    text = out + err  # gdx writes every message line whole when stderr is not a terminal
     assert exit_code == code, text
     for words in expect:
         assert words in text, (words, text)

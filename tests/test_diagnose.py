@@ -2,7 +2,6 @@
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -186,15 +185,12 @@ def _synthetic(n_steps):
 
 
 @pytest.mark.parametrize("n_steps", [1000, 100_000])
-def test_diagnose_is_fast_on_long_paths(n_steps):
+def test_diagnose_long_paths(n_steps):
+    """The verdict on a long path (its speed is measured in bench/, not asserted here)."""
     c = Compiled(parse_function("x^2 + 100*y^2"))
     c.hess(np.zeros(2))  # compile once, as a run's header does
-    result = _synthetic(n_steps)
-    t = time.perf_counter()
-    d = diagnose(result, c)
-    elapsed = time.perf_counter() - t
+    d = diagnose(_synthetic(n_steps), c)
     assert d.verdict == "slow"
-    assert elapsed < 0.5
 
 
 def test_to_dict_is_flat_and_json_safe():

@@ -70,12 +70,24 @@ def json_text(result, meta: dict | None = None) -> str:
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    """Write ``text`` to ``path`` via a temporary file and a rename.
+
+    The temporary file is ``.NAME.<random>.tmp`` beside ``path``.  For tests only: when the
+    environment variable ``GDX_TEST_EXPORT_PAUSE`` is a number of seconds, the writer sleeps that
+    long after writing the text and before flushing and renaming it, so a test can see the
+    temporary file and kill the process inside the write window.  Unset (always, outside the
+    test suite), nothing changes.
+    """
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+            pause = os.environ.get("GDX_TEST_EXPORT_PAUSE")
+            if pause:
+                import time
+
+                time.sleep(float(pause))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, p)

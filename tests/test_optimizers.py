@@ -444,7 +444,9 @@ def test_unknown_optimizer_suggests_closest():
     assert info.value.hint == "did you mean 'nesterov'?"
     with pytest.raises(GdxError) as info:
         make_optimizer("qqqqqq")
-    assert "gd" in info.value.hint  # no close match: lists the names
+    # no close match: lists every name
+    assert info.value.hint == "choose one of: " + ", ".join(OPTIMIZERS)
+    assert list(OPTIMIZERS) == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton"]
 
 
 # -- describe() --------------------------------------------------------------------------------

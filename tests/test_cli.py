@@ -6,6 +6,7 @@ Numbers asserted here are derived by hand in the comments (never from gdx's earl
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,8 @@ def test_cli_runner_drives_the_app():
 
     result = CliRunner().invoke(app, ["optimize", "x^2+3*y^2", "--quiet", "--start", "1,1"])
     assert result.exit_code == 0, result.output
-    assert "converged" in result.output
+    # from (1, 1) with the default lr 0.05: ‖∇f‖ ≈ 2·0.9ᵏ ≤ 1e-6 first at k = ⌈ln(5e-7)/ln 0.9⌉ = 138
+    assert re.search(r"status +converged — gradient norm ≤ tol after 138 steps", result.output), result.output
 
 
 def test_plain_stream_has_no_control_codes_and_shows_the_calculus(gdx_main):
@@ -48,12 +50,18 @@ def test_plain_stream_has_no_control_codes_and_shows_the_calculus(gdx_main):
     rows = [l for l in lines if l and l[0].isdigit() and len(l) == 6]
     assert [int(r[0]) for r in rows[:3]] == [0, 10, 20]
     assert float(rows[0][1]) == 1.5 and float(rows[0][3]) == 3.0  # f(1.5, −0.5) = 2.25 + 0.75
-    assert "loss" in out and "converged" in out
+    header = next(l for l in lines if l and l[0] == "step")
+    assert header == ["step", "x", "y", "loss", "|grad|", "lr"]
+    # gd with lr 0.1: ‖∇f‖ ≈ 3·0.8ᵏ falls below 1e-6 first at k = ⌈ln(1e-6/3)/ln 0.8⌉ = 67
+    assert "converged — gradient norm ≤ tol after 67 steps" in out
 
 
 def test_quiet_prints_only_the_summary(gdx_main):
     code, out, _ = gdx_main("optimize", "x^2+3*y^2", "--quiet")
-    assert code == 0 and "result" in out and "step" not in out.split("result")[0]
+    assert code == 0 and out.startswith("╭─ result ─")  # no header, no table before the summary
+    # default lr 0.05: ‖∇f‖ ≈ 3·0.9ᵏ ≤ 1e-6 first at k = ⌈ln(1e-6/3)/ln 0.9⌉ = 142
+    assert "converged — gradient norm ≤ tol after 142 steps" in out
+    assert not any(line.split() and line.split()[0].isdigit() for line in out.splitlines())
 
 
 def test_json_is_one_document_with_the_required_fields(gdx_main):
@@ -131,7 +139,12 @@ def test_diverged_run_exits_1_and_still_exports(gdx_main, tmp_path):
     target = tmp_path / "d.csv"
     code, out, _ = gdx_main("optimize", "x^2+3*y^2", "--lr", "0.5", "--export", str(target))
     rows = list(csv.reader(target.open()))
-    assert code == 1 and "diverged" in out and len(rows) > 2
+    # lr 0.5 > 2/λmax = 1/3: y doubles (×(1 − 3)) every step until the loss explodes at step k
+    found = re.search(r"status +diverged — diverged at step (\d+): the loss exploded", out)
+    assert code == 1 and found, out
+    k = int(found.group(1))
+    assert k > 2 and len(rows) == k + 2  # the header, then steps 0 … k: every step, the offending one too
+    assert [int(r[0]) for r in rows[1:]] == list(range(k + 1))
 
 
 def test_presets_listing_and_json(gdx_main):
@@ -193,7 +206,8 @@ def test_installed_gdx_runs_in_a_real_subprocess(tmp_path):
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "himmelblau" in proc.stdout.lower() and "result" in proc.stdout
+    assert "╭─ gdx · Himmelblau's function ─" in proc.stdout and "╭─ result ─" in proc.stdout
+    assert re.search(r"status +converged — gradient norm ≤ tol after \d+ steps", proc.stdout), proc.stdout
     assert (tmp_path / "h.csv").read_text().startswith("step,x,y,loss,grad_norm,lr")
     proc = subprocess.run([sys.executable, "-m", "gdx", "--version"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.startswith("gdx ")
@@ -219,12 +233,9 @@ SLOW_HESSIAN = (
 
 @pytest.mark.parametrize("command", [["compare", SLOW_HESSIAN, "-o", "gd,adam"], ["sweep", SLOW_HESSIAN, "--lr", "1e-3:1e-1", "--num", "3"]])
 def test_every_command_bounds_its_symbolic_work(gdx_main, command):
-    import time
-
-    started = time.perf_counter()
+    # the behaviour is the exit status and the message; how long it took is a bench/ question
     code, out, err = gdx_main(*command, "--timeout", "1")
     assert code == 3 and "did not finish within 1 s" in err and "--timeout" in err
-    assert time.perf_counter() - started < 8
 
 
 def test_newton_on_a_linear_function_is_explained_not_told_to_lower_lr(gdx_main):

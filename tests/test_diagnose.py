@@ -2,7 +2,6 @@
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -186,15 +185,12 @@ def _synthetic(n_steps):
 
 
 @pytest.mark.parametrize("n_steps", [1000, 100_000])
-def test_diagnose_is_fast_on_long_paths(n_steps):
+def test_diagnose_long_paths(n_steps):
+    """The verdict on a long path (its speed is measured in bench/, not asserted here)."""
     c = Compiled(parse_function("x^2 + 100*y^2"))
     c.hess(np.zeros(2))  # compile once, as a run's header does
-    result = _synthetic(n_steps)
-    t = time.perf_counter()
-    d = diagnose(result, c)
-    elapsed = time.perf_counter() - t
+    d = diagnose(_synthetic(n_steps), c)
     assert d.verdict == "slow"
-    assert elapsed < 0.5
 
 
 def test_to_dict_is_flat_and_json_safe():
@@ -237,17 +233,31 @@ def test_adam_bouncing_around_ackleys_cone_is_oscillating():
     assert "schedule" in d.suggestion
 
 
-def test_stopping_at_a_kink_is_explained():
-    # with a cosine schedule Adam settles onto the cone's tip, where ‖∇f‖ ≈ 2.8 can never reach tol.
-    c = Compiled(parse_function(ACKLEY))
+@pytest.mark.parametrize("schedule", ["constant", "step"])
+def test_stopping_at_a_kink_is_explained(schedule):
+    # This used to be Adam with a cosine schedule settling onto Ackley's cone: where its last
+    # steps ended (1e-7 … 3e-7 from the tip) moved with the last bits of rounding, and a start
+    # a few ulps away gave "slow" instead.  Here every number is a power of two, so every step
+    # is exact: gd on |x| + |y| with lr = 2⁻²² from (3·2⁻²³, −2⁻²³) bounces between ±2⁻²³ on
+    # both axes.  The kink rule flags an axis when it lies within ~h/2 of x (h = 1e-6·(1 + |x|));
+    # 2⁻²³ ≈ 1.2e-7 is well inside that, and f = 2⁻²² is far below the plateau rule's 1e-6 gap.
+    c = Compiled(parse_function("abs(x) + abs(y)"))
     from gdx.schedules import make_schedule
 
-    result = run_to_end(c, make_optimizer("adam", lr=0.01), (0.45, -0.35), steps=1000, tol=1e-6,
-                        schedule=make_schedule("cosine", 0.01, t_max=1000), schedule_name="cosine")
-    assert result.fun < 1e-6 and result.grad_norm > 2
+    lr = 2.0**-22
+    lr_of = make_schedule(schedule, lr, **({"step_size": 1000} if schedule == "step" else {}))
+    result = run_to_end(c, make_optimizer("gd", lr=lr), (3 * 2.0**-23, -(2.0**-23)), steps=20, tol=1e-6,
+                        schedule=lr_of, schedule_name=schedule)
+    assert result.status is Status.MAX_STEPS
+    assert result.path.x[-2:].tolist() == [[2.0**-23, 2.0**-23], [-(2.0**-23), -(2.0**-23)]]
+    assert result.grad_norm == math.sqrt(2)  # ‖∇f‖ never falls below tol next to a kink
     d = diagnose(result, c)
     assert d.verdict == "max_steps" and d.numbers["differentiable"] is False
-    assert "not differentiable" in d.reason and d.suggestion.startswith("judge the run by its loss")
+    assert "not differentiable" in d.reason
+    if schedule == "constant":
+        assert d.suggestion.startswith("use a decaying schedule (--schedule cosine)")
+    else:
+        assert d.suggestion.startswith("judge the run by its loss")
 
 
 def test_tol_zero_runs_every_step_as_asked_and_suggests_no_more_steps():

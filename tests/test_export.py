@@ -85,17 +85,23 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "name, word",
-    [("missing/dir/run.csv", "does not exist"), ("run.txt", "unknown format"), ("", "unknown format")],
+    "name, message",
+    [
+        ("missing/dir/run.csv", "--export: directory '{tmp}/missing/dir' does not exist"),
+        ("run.txt", "--export: unknown format '.txt'"),
+        ("", "--export: unknown format '{name}'"),  # a directory, no suffix: named by its name
+    ],
 )
-def test_export_path_checked_before_the_run(tmp_path, name, word):
+def test_export_path_checked_before_the_run(tmp_path, name, message):
     with pytest.raises(GdxError) as info:
         check_export_path(tmp_path / name if name else tmp_path)
-    assert word in info.value.message or "directory" in info.value.message
+    assert info.value.message == message.format(tmp=tmp_path, name=tmp_path.name)
+    assert info.value.kind == "usage error"
 
 
 def test_export_path_under_a_regular_file_is_refused(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(GdxError):
+    with pytest.raises(GdxError) as info:
         check_export_path(blocker / "run.csv")
+    assert info.value.message == f"--export: '{blocker}' is a file, not a directory"

@@ -1,7 +1,8 @@
 """Hostile function text: nothing runs, nothing hangs, every refusal is a GdxError with a caret.
 
-Every input in HOSTILE is refused by ``parse_function`` with gdx's own error, quickly (each
-rejection is timed; the bound is REJECT_BOUND seconds, far above what they take).  Payloads
+Every input in HOSTILE is refused by ``parse_function`` with gdx's own error.  Nothing here
+asserts how fast (speed belongs in bench/, and a loaded machine is slow); a watchdog of
+HANG_GUARD seconds only turns a hang into a failure instead of a stuck suite.  Payloads
 that would create a file if any of them were evaluated are checked not to have created it, and
 ``eval``/``exec``/``compile``/``sympify``/``parse_expr`` are patched to fail the test if user
 text ever reaches them.  Ordinary inputs are checked against SymPy expressions built by hand.
@@ -10,7 +11,8 @@ text ever reaches them.  Ordinary inputs are checked against SymPy expressions b
 from __future__ import annotations
 
 import builtins
-import time
+import contextlib
+import signal
 
 import pytest
 import sympy as sp
@@ -18,7 +20,23 @@ import sympy as sp
 from gdx.errors import GdxError
 from gdx.parse import LIMITS, parse_function
 
-REJECT_BOUND = 0.5  # seconds; the slowest rejection measured is ~0.01 s (see the report)
+HANG_GUARD = 60  # seconds: not a speed bound (a rejection takes ~0.01 s), only "did not hang"
+
+
+@contextlib.contextmanager
+def no_hang(what: str, seconds: int = HANG_GUARD):
+    """Fail (instead of hanging the suite) if the body runs longer than ``seconds``."""
+
+    def hung(signum, frame):
+        pytest.fail(f"{what} did not finish within {seconds} s: it hangs")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 # -- payloads that would run code (each would create the file MARK if evaluated) --------------
@@ -283,18 +301,15 @@ SYNTAX_INPUTS = [
 ]
 
 
-def _timed_rejection(text, **kwargs):
-    start = time.perf_counter()
-    with pytest.raises(GdxError) as info:
+def _rejection(text, **kwargs):
+    with no_hang(repr(text[:40])), pytest.raises(GdxError) as info:
         parse_function(text, **kwargs)
-    elapsed = time.perf_counter() - start
-    assert elapsed < REJECT_BOUND, f"{text[:40]!r} took {elapsed:.3f} s"
-    return info.value, elapsed
+    return info.value
 
 
 @pytest.mark.parametrize("text, words", BOMBS, ids=[b[0][:30] for b in BOMBS])
-def test_bombs_are_refused_quickly_with_a_span(text, words):
-    error, _ = _timed_rejection(text)
+def test_bombs_are_refused_with_a_span(text, words):
+    error = _rejection(text)
     assert words in error.message
     assert error.kind in ("limit", "math error", "syntax error")
     assert error.span is not None and "^" in error.render()
@@ -302,14 +317,14 @@ def test_bombs_are_refused_quickly_with_a_span(text, words):
 
 @pytest.mark.parametrize("text, words", LIMIT_INPUTS, ids=[f"limit{i}" for i in range(len(LIMIT_INPUTS))])
 def test_limits_are_refused_quickly(text, words):
-    error, _ = _timed_rejection(text)
+    error = _rejection(text)
     assert words in error.message, error.render()
     assert error.kind == "limit"
 
 
 @pytest.mark.parametrize("text, name, hint", CHARACTER_INPUTS, ids=[repr(c[0]) for c in CHARACTER_INPUTS])
 def test_lookalike_and_control_characters_are_refused_never_substituted(text, name, hint):
-    error, _ = _timed_rejection(text)
+    error = _rejection(text)
     assert name in error.message
     if hint:
         assert hint in error.hint
@@ -323,7 +338,7 @@ def test_lookalike_and_control_characters_are_refused_never_substituted(text, na
 
 @pytest.mark.parametrize("text, message, hint", SYNTAX_INPUTS, ids=[repr(s[0]) for s in SYNTAX_INPUTS])
 def test_syntax_errors_have_compiler_style_messages(text, message, hint):
-    error, _ = _timed_rejection(text)
+    error = _rejection(text)
     assert message in error.message
     if hint:
         assert hint in (error.hint or ""), error.render()
@@ -334,13 +349,13 @@ def test_syntax_errors_have_compiler_style_messages(text, message, hint):
 
 
 def test_the_caret_is_under_the_offending_span():
-    error, _ = _timed_rejection("x^2 + Sin(y)")
+    error = _rejection("x^2 + Sin(y)")
     echo, caret = error.caret_lines()
     assert echo[caret.index("^") : len(caret)] == "Sin"
-    error, _ = _timed_rejection("x + 2 ** 9999")
+    error = _rejection("x + 2 ** 9999")
     echo, caret = error.caret_lines()
     assert echo[caret.index("^") : len(caret)] == "9999"
-    error, _ = _timed_rejection("x + log(-1)")
+    error = _rejection("x + log(-1)")
     echo, caret = error.caret_lines()
     assert echo[caret.index("^") : len(caret)] == "log(-1)"
 

@@ -7,9 +7,9 @@ exit 2 with a message naming the problem, and no error output ever holds a trace
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100")
 
 def check_usage_error(gdx_main, *argv, expect: list[str], code: int = 2):
     exit_code, out, err = gdx_main(*argv)
-    text = " ".join((out + err).split())  # rich wraps long lines
+    text = out + err  # gdx writes every message line whole when stderr is not a terminal
     assert exit_code == code, text
     for words in expect:
         assert words in text, (words, text)
@@ -129,7 +129,7 @@ def test_the_good_preset_file_runs(gdx_main, tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text(GOOD_PRESET)
     code, out, err = gdx_main("optimize", str(path), "--quiet")
-    assert code == 0 and "converged" in out
+    assert code == 0 and re.search(r"status +converged — gradient norm ≤ tol after \d+ steps", out), out
 
 
 def test_a_preset_file_that_is_not_utf8(gdx_main, tmp_path):
@@ -139,10 +139,16 @@ def test_a_preset_file_that_is_not_utf8(gdx_main, tmp_path):
 
 
 # -- export paths are checked before the run ---------------------------------------------------
-def test_export_paths_are_checked_before_the_run(gdx_main, tmp_path):
+def test_export_paths_are_checked_before_the_run(gdx_main, tmp_path, monkeypatch):
+    import gdx.loop
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("the run started before the export path was checked")
+
+    monkeypatch.setattr(gdx.loop, "run", no_run)  # the run is never reached: proof, not a stopwatch
     afile = tmp_path / "afile"
     afile.write_text("x")
-    slow = ["--steps", "100000000", "--tol", "0"]  # would run for minutes if the check came after it
+    slow = ["--steps", "100000000", "--tol", "0"]
     cases = [
         (str(tmp_path / "missing" / "p.csv"), ["directory", "does not exist"]),
         (str(afile / "p.csv"), ["is a file, not a directory"]),  # works as root too
@@ -152,9 +158,7 @@ def test_export_paths_are_checked_before_the_run(gdx_main, tmp_path):
     (tmp_path / "dir.csv").mkdir()
     cases.append((str(tmp_path / "dir.csv"), ["is a directory"]))
     for path, expect in cases:
-        start = time.monotonic()
         check_usage_error(gdx_main, "optimize", "exp(x)", *slow, "--export", path, expect=["--export", *expect])
-        assert time.monotonic() - start < 5
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
@@ -203,7 +207,8 @@ def test_function_errors_through_the_cli_exit_2_without_traceback(gdx_main, func
     code, out, err = gdx_main("optimize", function)
     assert code == 2
     assert "Traceback" not in out + err
-    assert "^" in err or function == ""
+    # a caret line: only spaces and ^ under the offending span (an empty function has no span)
+    assert any(set(line.strip()) == {"^"} for line in err.splitlines()) or function == ""
 
 
 @pytest.mark.parametrize(

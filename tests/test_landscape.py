@@ -335,10 +335,23 @@ def test_plot_path_with_other_variables_is_refused(gdx_main, tmp_path):
     other = tmp_path / "other.csv"
     other.write_text("step,a,b,loss,grad_norm,lr,grad_a,grad_b\n0,1.0,2.0,5.0,1.0,0.1,1.0,1.0\n")
     code, out, err = gdx_main("plot", "x^2 + y^2", "--path", str(other))
-    assert code == 2
-    assert "has variables (a, b) but the function has (x, y)" in " ".join(err.split())
-    code, out, err = gdx_main("plot", "x^2 + y^2", "--path", str(tmp_path / "missing.csv"))
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and out == ""
+    # stderr is not a terminal here: the message is one unbroken line, however long tmp_path is
+    assert err.splitlines()[0] == f"usage error: --path: '{other}' has variables (a, b) but the function has (x, y)"
+    missing = tmp_path / "missing.csv"
+    code, out, err = gdx_main("plot", "x^2 + y^2", "--path", str(missing))
+    assert code == 2 and err.splitlines()[0] == f"usage error: --path: '{missing}' does not exist"
+
+
+def test_an_error_naming_a_very_long_path_is_not_wrapped(gdx_main, tmp_path):
+    """COLUMNS is 100 in the tests; a 300+ character path must still come out on one line."""
+    deep = tmp_path.joinpath(*["d" * 70] * 4)
+    deep.mkdir(parents=True)
+    missing = deep / "missing.csv"
+    assert len(str(missing)) > 300
+    code, out, err = gdx_main("plot", "x^2 + y^2", "--path", str(missing))
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == f"usage error: --path: '{missing}' does not exist"
 
 
 def test_plot_slice_of_three_variables(gdx_main):

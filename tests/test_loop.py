@@ -65,7 +65,8 @@ def test_divergence_keeps_every_step_before_it():
     k = result.fault_step
     assert len(result.path) == k + 1
     assert np.allclose(result.path.x[:k], hand_gd((1.5, -0.5), 0.4, k - 1), rtol=1e-12)
-    assert "step" in result.message and str(k) in result.message
+    assert result.message == f"diverged at step {k}: {result.cause}"
+    assert result.cause == "the loss exploded (|f − f₀| > 1e10·(1 + |f₀|))"
 
 
 def test_overflow_to_inf_is_diverged_and_result_is_last_finite_point():

@@ -3,7 +3,10 @@
 The torch references are in ``fixtures/torch_paths.json``, written by
 ``fixtures/make_torch_references.py`` (see its docstring to regenerate); torch itself is not
 needed here.  gdx builds each function from text with its own parser and symbolic gradient and
-must reproduce every point of torch's 60-step paths to 1e-10 (relative + absolute).
+must reproduce every point of torch's 60-step paths to 1e-10 (relative + absolute) -- through
+the real loop (``gdx.loop.run``) and the real batched engine (``gdx.batch.run_batch``, both its
+block path and its exact per-row path), never through a loop written here, so a wrong step
+count, schedule index or skipped clip in either engine fails these tests.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gdx.batch
+from gdx.batch import run_batch
 from gdx.compile import compile_problem
 from gdx.errors import GdxError, NumericalFault
 from gdx.optim import OPTIMIZERS, describe, make_optimizer
 from gdx.optim.clip import clip_by_norm
+from gdx.loop import run, run_to_end
 from gdx.parse import parse_function
+from gdx.result import Status
 from gdx.schedules import make_schedule
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -35,27 +42,43 @@ def compiled(text: str):
     return _compiled[text]
 
 
+def _schedule(lr0, schedule):
+    """(k ↦ lr, name) for a fixture's schedule dict (None: constant)."""
+    if not schedule:
+        return make_schedule("constant", lr0), "constant"
+    sched = dict(schedule)
+    name = sched.pop("name")
+    return make_schedule(name, lr0, **sched), name
+
+
 def run_gdx(name, hyper, oracle, x0, steps, schedule=None, max_norm=None):
-    """gdx's update loop as the CLI will run it: schedule → gradient → clip → update."""
+    """The real loop (``gdx.loop.run``, as the CLI runs it) for exactly ``steps`` updates.
+
+    Returns (every point, the lr of each update).  With tol = 0 the loop stops only at
+    ``steps`` (or on a fault, which the assertion rules out), so the path has steps + 1 points.
+    """
     opt = make_optimizer(name, **hyper)
-    lr0 = opt.hyper["lr"]
-    if schedule:
-        sched = dict(schedule)
-        lr_of = make_schedule(sched.pop("name"), lr0, **sched)
-    else:
-        lr_of = make_schedule("constant", lr0)
-    x = np.array(x0, dtype=float)
-    state = opt.init(x)
-    path, lrs = [x], []
-    for k in range(steps):
-        lr = lr_of(k)
-        g = oracle.grad(x)
-        if max_norm is not None:
-            g = clip_by_norm(g, max_norm)
-        x, state = opt.update(g, state, x, lr, k + 1, oracle)
-        path.append(x)
-        lrs.append(lr)
-    return np.array(path), np.array(lrs)
+    lr_of, sched_name = _schedule(opt.hyper["lr"], schedule)
+    events = list(run(oracle, opt, x0, steps=steps, tol=0, schedule=lr_of, schedule_name=sched_name, clip_norm=max_norm))
+    result = events[-1].result
+    assert result.status is Status.MAX_STEPS and result.nit == steps, result.message
+    assert len(result.path) == steps + 1
+    return result.path.x, result.path.lr[:-1]  # the last point's lr is never used by an update
+
+
+def run_gdx_batch(name, hyper, oracle, x0, steps, schedule=None, max_norm=None, rows=3):
+    """The real batched engine (``gdx.batch.run_batch``): ``rows`` copies of the run at once.
+
+    Returns the recorded paths, shape (steps + 1, rows, n).
+    """
+    opt = make_optimizer(name, **hyper)
+    lr_of, _ = _schedule(opt.hyper["lr"], schedule)
+    X0 = np.tile(np.asarray(x0, dtype=float), (rows, 1))
+    out = run_batch(oracle, opt, X0, steps=steps, tol=0, schedule_fn=lr_of if schedule else None,
+                    clip_norm=max_norm, record_path=True)
+    assert [s.value for s in out.status] == ["max_steps"] * rows, out.cause
+    assert list(out.nit) == [steps] * rows
+    return out.path_x
 
 
 def _case_id(case):
@@ -70,20 +93,36 @@ def _case_id(case):
 # -- torch references --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", PATHS["cases"], ids=_case_id)
-def test_path_equals_torch(case):
+def _case_args(case):
     fn = PATHS["functions"][case["function"]]
-    path, lrs = run_gdx(
-        case["optimizer"],
-        case["hyper"],
-        compiled(fn["text"]),
-        fn["x0"],
-        len(case["path"]) - 1,
-        case["schedule"],
-        case["max_norm"],
-    )
+    return (case["optimizer"], case["hyper"], compiled(fn["text"]), fn["x0"], len(case["path"]) - 1,
+            case["schedule"], case["max_norm"])
+
+
+@pytest.mark.parametrize("case", PATHS["cases"], ids=_case_id)
+def test_loop_path_equals_torch(case):
+    """gdx.loop.run reproduces every point of torch's path and the lr of every update."""
+    path, lrs = run_gdx(*_case_args(case))
     np.testing.assert_allclose(lrs, case["lrs"], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(path, np.array(case["path"]), rtol=TOL, atol=TOL)
+
+
+@pytest.mark.parametrize("engine", ["blocks", "exact"])
+@pytest.mark.parametrize("case", PATHS["cases"], ids=_case_id)
+def test_batch_path_equals_torch(case, engine, monkeypatch):
+    """gdx.batch.run_batch reproduces torch's path in every row, along both of its code paths.
+
+    ``blocks``: the engine's own block sizes (4, 8, 16, 32 cover the 60 updates: every update is
+    made inside an unchecked block).  ``exact``: blocks longer than the run, so every update is
+    made by the exact per-row step instead.
+    """
+    if engine == "exact":
+        monkeypatch.setattr(gdx.batch, "BLOCK_MIN", 10**6)
+        monkeypatch.setattr(gdx.batch, "BLOCK_MAX", 10**6)
+    paths = run_gdx_batch(*_case_args(case))
+    expected = np.array(case["path"])
+    for row in range(paths.shape[1]):
+        np.testing.assert_allclose(paths[:, row], expected, rtol=TOL, atol=TOL)
 
 
 def test_fixture_covers_every_torch_optimizer_and_feature():
@@ -405,7 +444,9 @@ def test_unknown_optimizer_suggests_closest():
     assert info.value.hint == "did you mean 'nesterov'?"
     with pytest.raises(GdxError) as info:
         make_optimizer("qqqqqq")
-    assert "gd" in info.value.hint  # no close match: lists the names
+    # no close match: lists every name
+    assert info.value.hint == "choose one of: " + ", ".join(OPTIMIZERS)
+    assert list(OPTIMIZERS) == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton"]
 
 
 # -- describe() --------------------------------------------------------------------------------
@@ -449,9 +490,11 @@ def test_default_lrs_make_a_first_run_converge():
     """The documented purpose of the default lrs: x²+3y² from (1.5, −0.5) converges."""
     oracle = compiled("x**2 + 3*y**2")
     for name in OPTIMIZERS:
-        path, _ = run_gdx(name, {}, oracle, [1.5, -0.5], 600)
-        f = [oracle.value(p) for p in path]
-        assert f[5] < f[0], name  # visibly moves
+        # tol = 0, but Newton lands exactly on the minimum (∇f = 0) in one step and converges
+        result = run_to_end(oracle, make_optimizer(name), [1.5, -0.5], steps=600, tol=0)
+        assert result.status in (Status.MAX_STEPS, Status.CONVERGED), name
+        f = list(result.path.loss)
+        assert f[min(5, len(f) - 1)] < f[0], name  # visibly moves
         assert f[-1] < 1e-2 * f[0], name
         assert math.isfinite(f[-1])
 

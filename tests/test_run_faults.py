@@ -127,60 +127,70 @@ def test_sigint_mid_run_keeps_every_step(tmp_path):
 
 
 # -- kill -9 during an export: the previous file or a complete new one ---------------------------
+# GDX_TEST_EXPORT_PAUSE (gdx.render.export.write_atomic) holds the writer between writing the
+# temporary file and renaming it, so the kill is sent only once the temporary file is seen: it
+# provably lands inside the write window, on any machine, however loaded.
+PAUSE = "600"  # seconds; the process is killed long before
+
+
+def kill_inside_the_write_window(args, directory: Path, name: str, **popen):
+    """Start ``args``; SIGKILL it once ``directory/.name.*.tmp`` exists; return the tmp files."""
+    env = dict(ENV, GDX_TEST_EXPORT_PAUSE=PAUSE)
+    proc = subprocess.Popen(args, env=env, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    try:
+        deadline = time.monotonic() + 120  # a guard against hanging, not a speed bound
+        seen = []
+        while not seen and proc.poll() is None and time.monotonic() < deadline:
+            seen = list(directory.glob(f".{name}.*.tmp"))
+            time.sleep(0.01)
+        assert seen, f"the temporary file was never seen (exit status {proc.poll()})"
+        proc.kill()  # SIGKILL: no handler, no cleanup
+        assert proc.wait(timeout=60) == -signal.SIGKILL  # it was still running: killed, not finished
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    left = list(directory.glob(f".{name}.*.tmp"))
+    assert left == seen  # the kill landed before the rename (which would have removed it)
+    return left
+
+
 WRITER = r"""
 import sys
 from gdx.paths import write_atomic
-path = sys.argv[1]
-n = 0
-while True:
-    n += 1
-    body = ("%d," % n) * 400_000
-    write_atomic(path, "begin %d\n" % n + body + "\nend %d\n" % n)
+write_atomic(sys.argv[1], "begin 1\n" + "1," * 400_000 + "\nend 1\n")
 """
 
 
-def complete(text: str) -> bool:
-    """A file the writer produced whole: 'begin n', the body of n, 'end n'."""
-    first, _, rest = text.partition("\n")
-    if not first.startswith("begin "):
-        return False
-    n = int(first.split()[1])
-    return rest == ("%d," % n) * 400_000 + "\nend %d\n" % n
-
-
-def test_kill_9_during_write_atomic_never_leaves_a_truncated_file(tmp_path):
+@pytest.mark.parametrize("previous", ["begin 0\n\nend 0\n", None], ids=["over-a-file", "new-file"])
+def test_kill_9_inside_write_atomic_leaves_the_previous_file(tmp_path, previous):
     target = tmp_path / "out.csv"
-    target.write_text("begin 0\n\nend 0\n")  # the previous file
-    seen, mid_write = set(), 0
-    for delay in (0.3, 0.42, 0.55, 0.67, 0.8):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], env=ENV, cwd=tmp_path)
-        time.sleep(delay)
-        proc.kill()  # SIGKILL, mid-write with high probability (each write is ~3 MB)
-        proc.wait()
-        text = target.read_text()
-        assert complete(text) or text == "begin 0\n\nend 0\n", text[:40]
-        seen.add(text.partition("\n")[0])
-        leftovers = list(tmp_path.glob(".out.csv.*.tmp"))  # a kill between mkstemp and rename
-        mid_write += bool(leftovers)
-        for tmp in leftovers:
-            tmp.unlink()
-    assert len(seen) > 1  # the kills landed at different points of the writing loop
-    assert mid_write >= 1  # and at least one landed in the middle of a write
+    if previous is not None:
+        target.write_text(previous)
+    kill_inside_the_write_window([sys.executable, "-c", WRITER, str(target)], tmp_path, target.name)
+    if previous is None:
+        assert not target.exists()
+    else:
+        assert target.read_text() == previous
+    # and left alone, the same writer replaces the file whole
+    subprocess.run([sys.executable, "-c", WRITER, str(target)], env=ENV, cwd=tmp_path, timeout=120, check=True)
+    assert target.read_text() == "begin 1\n" + "1," * 400_000 + "\nend 1\n"
 
 
-def test_kill_9_during_a_cli_export_keeps_the_previous_or_a_complete_file(tmp_path):
+def test_kill_9_during_a_cli_export_keeps_the_previous_file(tmp_path):
     target = tmp_path / "path.csv"
-    args = [sys.executable, "-m", "gdx", "optimize", "exp(x)+exp(y)", "--steps", "60000", "--tol", "0",
-            "--export", str(target), "--quiet", "--no-plot"]
-    subprocess.run(args, env=ENV, cwd=tmp_path, capture_output=True, timeout=120, check=False)
+    args = [sys.executable, "-m", "gdx", "optimize", "exp(x)+exp(y)", "--tol", "0",
+            "--export", str(target), "--quiet", "--no-plot", "--steps"]
+    subprocess.run(args + ["50"], env=ENV, cwd=tmp_path, capture_output=True, timeout=120, check=True)
     previous = target.read_text()
-    assert len(previous.splitlines()) == 60002
-    for delay in (1.0, 1.6):
-        proc = subprocess.Popen(args[:6] + ["70000"] + args[7:], env=ENV, cwd=tmp_path,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        proc.kill()
-        proc.wait()
-        text = target.read_text()
-        lines = text.splitlines()
-        assert text == previous or (len(lines) == 70002 and text.endswith("\n")), len(lines)
+    assert len(previous.splitlines()) == 52  # header + steps 0..50
+    kill_inside_the_write_window(args + ["5000"], tmp_path, target.name)
+    assert target.read_text() == previous  # not a truncated new file, not a mix
+
+
+def test_kill_9_during_a_first_cli_export_leaves_no_file(tmp_path):
+    target = tmp_path / "path.json"
+    args = [sys.executable, "-m", "gdx", "optimize", "exp(x)+exp(y)", "--tol", "0", "--steps", "5000",
+            "--export", str(target), "--quiet", "--no-plot"]
+    kill_inside_the_write_window(args, tmp_path, target.name)
+    assert not target.exists()

@@ -2,7 +2,8 @@
 
 ``fixtures/torch_schedules.json`` holds the lr that torch's StepLR, ExponentialLR and
 CosineAnnealingLR give each update (written by ``fixtures/make_torch_references.py``); torch's
-classes update recursively, gdx uses the closed forms, and they must agree to 1e-12.
+classes update recursively, gdx uses the closed forms, and they must agree to 1e-12 -- as
+functions, and as the lr that ``gdx.loop.run`` and ``gdx.batch.run_batch`` give each update.
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gdx.batch
+from gdx.batch import run_batch
+from gdx.compile import compile_problem
 from gdx.errors import GdxError
+from gdx.loop import run_to_end
+from gdx.optim import make_optimizer
+from gdx.parse import parse_function
+from gdx.result import Status
 from gdx.schedules import SCHEDULES, make_schedule
 
 SEQUENCES = json.loads((Path(__file__).parent / "fixtures" / "torch_schedules.json").read_text())["sequences"]
+QUARTER = compile_problem(parse_function("0.05*x^2"))  # ∇f = 0.1·x: each update scales x by (1 − 0.1·lr)
 
 
 def _id(seq):
@@ -31,6 +40,42 @@ def test_closed_form_equals_torch(seq):
     ours = [lr_of(k) for k in range(len(seq["lrs"]))]
     assert all(isinstance(v, float) for v in ours)
     np.testing.assert_allclose(ours, seq["lrs"], rtol=1e-12, atol=1e-12)
+
+
+def _expected_gd_path(x0, lrs):
+    """gd on f = 0.05·x² (∇f = 0.1·x) with lr_k for update k: x_{k+1} = x_k·(1 − 0.1·lr_k)."""
+    return x0 * np.concatenate([[1.0], np.cumprod(1 - 0.1 * np.asarray(lrs))])
+
+
+@pytest.mark.parametrize("seq", SEQUENCES, ids=_id)
+def test_loop_uses_torch_lr_for_each_update(seq):
+    """Through gdx.loop.run: update k uses torch's k-th lr (recorded, and visible in the path)."""
+    params = dict(seq["schedule"])
+    name = params.pop("name")
+    steps = len(seq["lrs"])
+    opt = make_optimizer("gd", lr=seq["lr"])
+    result = run_to_end(QUARTER, opt, [2.0], steps=steps, tol=0, schedule=make_schedule(name, seq["lr"], **params),
+                        schedule_name=name)
+    assert result.status is Status.MAX_STEPS and result.nit == steps
+    np.testing.assert_allclose(result.path.lr[:-1], seq["lrs"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(result.path.x[:, 0], _expected_gd_path(2.0, seq["lrs"]), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("engine", ["blocks", "exact"])
+@pytest.mark.parametrize("seq", SEQUENCES, ids=_id)
+def test_batch_uses_torch_lr_for_each_update(seq, engine, monkeypatch):
+    """Through gdx.batch.run_batch, along its block path and its exact per-row path."""
+    if engine == "exact":
+        monkeypatch.setattr(gdx.batch, "BLOCK_MIN", 10**6)
+        monkeypatch.setattr(gdx.batch, "BLOCK_MAX", 10**6)
+    params = dict(seq["schedule"])
+    name = params.pop("name")
+    steps = len(seq["lrs"])
+    out = run_batch(QUARTER, make_optimizer("gd", lr=seq["lr"]), [[2.0], [-1.0]], steps=steps, tol=0,
+                    schedule_fn=make_schedule(name, seq["lr"], **params), record_path=True)
+    assert list(out.nit) == [steps, steps]
+    for row, x0 in enumerate([2.0, -1.0]):
+        np.testing.assert_allclose(out.path_x[:, row, 0], _expected_gd_path(x0, seq["lrs"]), rtol=1e-12, atol=1e-15)
 
 
 def test_fixture_covers_each_schedule_and_cosine_past_t_max():

@@ -148,8 +148,21 @@ def test_plot_marks_diverged_runs_and_the_stability_line():
 
     res = sweep_runs("gd", (parse_range("lr", "1e-2:1", 12),), steps=300)
     text = sweep_plot(res, width=90, height=16)
-    assert "2/λmax" in text and "diverged" in text and "x" in text
     assert "\x1b[" not in text
+    # lr > 2/λmax = 1/3 diverges: the last three of the 12 log-spaced lrs (0.43, 0.66, 1)
+    assert res.stable_lr == pytest.approx(1 / 3) and res.failed.tolist() == [False] * 9 + [True] * 3
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if "┌" in line)
+    bottom = next(i for i, line in enumerate(lines) if "└" in line)
+    vline = lines[top].index("┬")  # where the 2/λmax line meets the frame
+    body = lines[top + 1 : bottom]
+    assert all(line[vline] in "│2" for line in body)  # a full-height vertical line
+    assert "2/λmax" in body[0][vline:]
+    assert "xx diverged" in text  # the legend names the marker
+    markers = [(r, c) for r, line in enumerate(body) for c, ch in enumerate(line.replace("xx diverged", "  diverged"))
+               if ch == "x"]
+    # diverged runs are marked at the top of the plot, every one right of the stability line
+    assert markers and all(r == 0 and c > vline for r, c in markers), markers
 
 
 # -- the command -------------------------------------------------------------------------------

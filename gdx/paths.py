@@ -24,9 +24,20 @@ from .errors import ExitCode, GdxError
 EXPORT_FORMATS = (".csv", ".json")
 
 
+def unusable(flag: str, path, exc: OSError) -> GdxError:
+    """The usage error for a path the file system refuses to look at (a name too long, …)."""
+    return GdxError(f"{flag}: cannot use '{path}': {exc.strerror or exc}", kind="usage error")
+
+
 def check_output_file(path, *, flag: str, formats: tuple[str, ...]) -> Path:
     """Refuse, before any work, an output path that could not be written (see the module docstring)."""
-    p = Path(path)
+    try:
+        return _check_output_file(Path(path), flag, formats)
+    except OSError as exc:
+        raise unusable(flag, path, exc) from None
+
+
+def _check_output_file(p: Path, flag: str, formats: tuple[str, ...]) -> Path:
     if p.suffix.lower() not in formats:
         raise GdxError(f"{flag}: unknown format '{p.suffix or p.name}'", kind="usage error",
                        hint="the path must end in " + " or ".join(formats))
@@ -52,7 +63,13 @@ def check_export_file(path, *, flag: str = "--export") -> Path:
 
 def check_output_dir(path, *, flag: str = "--export", why: str = "") -> Path:
     """An existing writable directory, or a new one in an existing writable parent."""
-    p = Path(path)
+    try:
+        return _check_output_dir(Path(path), flag, why)
+    except OSError as exc:
+        raise unusable(flag, path, exc) from None
+
+
+def _check_output_dir(p: Path, flag: str, why: str) -> Path:
     if p.exists():
         if not p.is_dir():
             raise GdxError(f"{flag}: '{p}' exists and is not a directory", kind="usage error", hint=why or None)

@@ -184,25 +184,33 @@ def load_preset(name_or_path: str, *, verify: bool | None = None) -> Preset:
             verify_minima(preset)
         return preset
     if looks_like_preset(text) or "/" in text or "\\" in text:
-        path = Path(text)
-        if not path.is_file():
-            stem = path.name.removesuffix(".toml")
-            builtin = f"the built-in preset is named '{stem}' (no .toml)" if stem in _builtin_files() else None
-            raise GdxError(
-                f"preset file '{text}' does not exist" if not path.exists() else f"'{text}' is not a file",
-                kind=KIND,
-                hint=builtin or "give a built-in preset name or the path of a .toml file",
-            )
-        preset = _load_user_file(str(path.resolve()), text, path.stat().st_mtime_ns)
-        if verify is None or verify:
-            _verify_user_file(preset, path.stat().st_mtime_ns)
-        return preset
+        try:
+            return _load_file(text, verify)
+        except OSError as exc:  # a name too long for the file system, a file that vanished, …
+            raise GdxError(f"preset file '{text}' cannot be read ({exc.strerror or exc})", kind=KIND) from None
     names = preset_names()
     raise GdxError(
         f"unknown preset '{text}'",
         kind=KIND,
         hint=did_you_mean(text, names) or ("built-in presets: " + ", ".join(names)),
     )
+
+
+def _load_file(text: str, verify: bool | None) -> Preset:
+    """A preset file by path: it must exist; its minima are verified once per version."""
+    path = Path(text)
+    if not path.is_file():
+        stem = path.name.removesuffix(".toml")
+        builtin = f"the built-in preset is named '{stem}' (no .toml)" if stem in _builtin_files() else None
+        raise GdxError(
+            f"preset file '{text}' does not exist" if not path.exists() else f"'{text}' is not a file",
+            kind=KIND,
+            hint=builtin or "give a built-in preset name or the path of a .toml file",
+        )
+    preset = _load_user_file(str(path.resolve()), text, path.stat().st_mtime_ns)
+    if verify is None or verify:
+        _verify_user_file(preset, path.stat().st_mtime_ns)
+    return preset
 
 
 @lru_cache(maxsize=None)

@@ -225,3 +225,24 @@ def test_control_characters_in_any_echoed_input_are_escaped(gdx_main, argv, show
     assert code == 2
     assert shown in err
     assert not any(ord(c) < 32 and c != "\n" or c == "\u202e" for c in out + err)
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["optimize", "x^2", "-q", "--export", "{long}.csv"], "--export"),
+        (["compare", "x^2 + y^2", "--export", "{long}"], "--export"),
+        (["plot", "himmelblau", "--path", "{long}.csv"], "--path"),
+        (["plot", "himmelblau", "--png", "{long}.png"], "--png"),
+        (["optimize", "{long}.toml", "-q"], "preset file"),
+        (["presets", "{long}.toml"], "preset file"),
+    ],
+)
+def test_a_file_name_the_file_system_refuses_is_a_usage_error(gdx_main, argv, flag):
+    # 300 characters: longer than any file system's name limit (255), so os.stat raises ENAMETOOLONG
+    long = "a" * 300
+    code, out, err = gdx_main(*[a.replace("{long}", long) for a in argv])
+    assert code == 2, err
+    assert "internal error" not in err and out == ""
+    first = err.splitlines()[0]
+    assert flag in first and "File name too long" in first

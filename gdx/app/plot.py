@@ -83,9 +83,15 @@ def read_path(path, variables) -> tuple[str, object]:
     from ..errors import ExitCode
     from ..render.export import read_csv_path
 
+    from ..paths import unusable
+
     p = Path(path)
-    if not p.is_file():
-        raise GdxError(f"--path: '{p}' does not exist" if not p.exists() else f"--path: '{p}' is not a file",
+    try:
+        is_file, exists = p.is_file(), p.exists()
+    except OSError as exc:  # a name too long for the file system, say
+        raise unusable("--path", p, exc) from None
+    if not is_file:
+        raise GdxError(f"--path: '{p}' does not exist" if not exists else f"--path: '{p}' is not a file",
                        kind="usage error", exit_code=ExitCode.USAGE)
     try:
         if p.suffix.lower() == ".json":

@@ -59,4 +59,4 @@ def plot(
     out = common.session(ctx).out()
     show_scene(out, scene, width=width, height=height, style=style, log=log)
     if png is not None:
-        out.print(f"figure written to {png}")
+        out.print(f"figure written to {png}", soft_wrap=True, markup=False)

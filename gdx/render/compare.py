@@ -74,6 +74,6 @@ def print_comparison(out, outcome, *, plot: bool, scene=None) -> None:
             show_scene(out, scene, width=width, title=title)
     if outcome.files:
         directory = outcome.files[0].parent
-        out.print(f"paths written to {directory}/: {', '.join(f.name for f in outcome.files)}")
+        out.print(f"paths written to {directory}/: {', '.join(f.name for f in outcome.files)}", soft_wrap=True, markup=False)
     if outcome.png:
-        out.print(f"figure written to {outcome.png}")
+        out.print(f"figure written to {outcome.png}", soft_wrap=True, markup=False)

@@ -40,9 +40,9 @@ def print_outcome(out, outcome, *, plot: bool, scene=None) -> None:
         show_scene(out, scene, width=min(out.width, 120), title=scene_title(scene))
     out.print(summary_panel(result, diagnosis=outcome.diagnosis, known_minimum=known_minimum_line(outcome.known_minimum)))
     if outcome.export:
-        out.print(f"path written to {outcome.export} ({len(result.path)} rows)")
+        out.print(f"path written to {outcome.export} ({len(result.path)} rows)", soft_wrap=True, markup=False)
     if outcome.png:
-        out.print(f"figure written to {outcome.png}")
+        out.print(f"figure written to {outcome.png}", soft_wrap=True, markup=False)
 
 
 def scene_title(scene) -> str | None:

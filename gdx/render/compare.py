@@ -57,11 +57,12 @@ def print_comparison(out, outcome, *, plot: bool, scene=None) -> None:
     from rich.text import Text
 
     from .console import terminal_color
-    from .curves import loss_curves
-    from .landscape import show_scene
 
     out.print(comparison_table(outcome.rows))
     if plot:
+        from .curves import loss_curves
+        from .landscape import show_scene
+
         color = terminal_color(out)
         width = min(out.width, 120)
         text = loss_curves([(r.label, r.result.path) for r in outcome.runs], width=width, height=16, color=color)

@@ -202,6 +202,106 @@ def _lr_column(value, B: int):
 BLOCK_MIN, BLOCK_MAX = 4, 64
 
 
+class _Ends:
+    """Where each of the B runs ended (what BatchResult reports), filled in as rows stop."""
+
+    def __init__(self, B: int, n: int, steps: int, record_path: bool) -> None:
+        import numpy as np
+
+        from .result import Status
+
+        self.x = np.full((B, n), np.nan)
+        self.fun = np.full(B, np.nan)
+        self.grad_norm = np.full(B, np.nan)
+        self.status: list = [Status.MAX_STEPS] * B
+        self.nit = np.zeros(B, dtype=int)
+        self.fault_step: list = [None] * B
+        self.cause: list = [None] * B
+        self.path_x = np.full((steps + 1, B, n), np.nan) if record_path else None
+        self.path_fun = np.full((steps + 1, B), np.nan) if record_path else None
+
+    def verdict(self, i: int, status, cause, fault_step) -> None:
+        """Run i stops with ``status`` (``cause`` and ``fault_step`` when it broke)."""
+        self.status[i], self.cause[i], self.fault_step[i] = status, cause, fault_step
+
+    def record(self, w, stopped, at_k: int) -> None:
+        """The working rows ``stopped`` of ``w`` end at step ``at_k``: their last finite point
+        (x_k itself, else x_{k−1} from ``w.prev``, else NaN at k = 0; gdx.stopping)."""
+        import numpy as np
+
+        js = np.flatnonzero(stopped)
+        ended = w.rows[js]
+        self.nit[ended] = at_k
+        xj, fj = w.x[js], w.f[js]
+        gj = w.gn[js] if w.gn is not None else grad_norms(w.g[js])
+        ok = np.isfinite(fj) & np.isfinite(gj) & np.all(np.isfinite(xj), axis=-1)
+        self.x[ended[ok]], self.fun[ended[ok]], self.grad_norm[ended[ok]] = xj[ok], fj[ok], gj[ok]
+        if w.prev is not None and not ok.all():
+            back = js[~ok]
+            self.x[w.rows[back]], self.fun[w.rows[back]] = w.prev[0][back], w.prev[1][back]
+            self.grad_norm[w.rows[back]] = grad_norms(w.prev[2][back])
+
+    def keep_path(self, k: int, w) -> None:
+        """Record the working rows' x_k and f(x_k) (with record_path)."""
+        if self.path_x is not None:
+            self.path_x[k, w.rows] = w.x
+            self.path_fun[k, w.rows] = w.f
+
+
+class _Working:
+    """The runs still going, in row order, and everything kept per working row: x, f, ∇f (and
+    ‖∇f‖ once computed), the optimizer state and the optimizer restricted to these rows, f₀ and
+    the explosion band, the constant learning rate, and (x, f, ∇f) of the step before."""
+
+    def __init__(self, optimizer, X0, base_lr, schedule_fn, value_and_grad) -> None:
+        import numpy as np
+
+        from .stopping import EXPLOSION
+
+        self.optimizer, self.base_lr, self.schedule_fn = optimizer, base_lr, schedule_fn
+        self.B = len(X0)
+        self.rows = np.arange(self.B)
+        self.x = np.asfortranarray(X0.copy())  # variable-major: the compiled function reads rows of x.T
+        self.opt = optimizer
+        self.lr_const = self._lr_of_rows() if schedule_fn is None else None
+        self.state = self.opt.init(self.x)
+        self.f, self.g = value_and_grad(self.x)
+        self.gn = None
+        self.f0 = self.f.copy()  # f(x₀) of each working row (for the explosion rule)
+        self.limit = EXPLOSION * (1 + np.abs(self.f0))
+        self.bounds = _bounds(self.f0, self.limit)
+        self.prev = None
+
+    def _lr_of_rows(self):
+        """The constant learning rate of the working rows: a float when all runs share it."""
+        import numpy as np
+
+        lr = self.base_lr
+        return float(lr[0]) if np.all(lr == lr[0]) else lr[self.rows][:, None]
+
+    def lr_at(self, k: int):
+        """The learning rate of update k+1 for every working row."""
+        if self.schedule_fn is None:
+            return self.lr_const
+        return _lr_column(self.schedule_fn(k), self.B)[self.rows][:, None]
+
+    def drop(self, stop) -> None:
+        """Remove the rows flagged in ``stop`` (working indices) from the working set."""
+        import numpy as np
+
+        keep = np.flatnonzero(~stop)
+        self.rows, self.x, self.g, self.f = self.rows[keep], self.x[keep], self.g[keep], self.f[keep]
+        self.state = _subset_state(self.state, keep)
+        self.gn = self.gn[keep] if self.gn is not None else None
+        self.prev = tuple(p[keep] for p in self.prev) if self.prev is not None else None
+        self.f0, self.limit = self.f0[keep], self.limit[keep]
+        if len(self.rows):
+            self.bounds = _bounds(self.f0, self.limit)
+            self.opt = subset_optimizer(self.optimizer, self.rows, self.B)
+            if self.schedule_fn is None:
+                self.lr_const = self._lr_of_rows()
+
+
 def run_batch(
     compiled,
     optimizer,
@@ -220,205 +320,144 @@ def run_batch(
     constant unless ``schedule_fn`` (k ↦ float or per-run array) is given.
 
     Checking the stopping rules costs a few numpy reductions per step, as much as a small
-    gradient.  So steps run in *blocks*: up to BLOCK_MAX steps with f and ∇f kept, then one
-    vectorized check of the whole block.  A clean block is kept.  Otherwise the run goes back to
-    the first step of the block at which some row may stop (every step's x, state, f and ∇f are
-    kept, so nothing is recomputed) and takes that step with the exact per-row rules.  The
-    result is the same as checking every step: a non-finite x stays non-finite under every
-    update rule of gdx.optim (x + (−lr)·step, x·(1 − lr·λ)), so the finiteness of the block's
-    last x vouches for the earlier ones.
+    gradient.  So steps run in *blocks* (:func:`_block`): up to BLOCK_MAX steps with f and ∇f
+    kept, then one vectorized check of the whole block.  A clean block is kept.  Otherwise the
+    run goes back to the first step of the block at which some row may stop (every step's x,
+    state, f and ∇f are kept, so nothing is recomputed) and takes that step with the exact
+    per-row rules (:func:`_exact_step`).  The result is the same as checking every step: a
+    non-finite x stays non-finite under every update rule of gdx.optim (x + (−lr)·step,
+    x·(1 − lr·λ)), so the finiteness of the block's last x vouches for the earlier ones.
     """
     import numpy as np
-
-    from .result import Status
-    from .stopping import EXPLOSION, may_stop, point_verdict, update_faults
 
     X0 = np.array(X0, dtype=float)
     if X0.ndim == 1:
         X0 = X0.reshape(-1, compiled.n)
     B, n = X0.shape
     base_lr = _lr_column(optimizer.hyper["lr"] if lr is None else lr, B)
-    constant = schedule_fn is None
+    if B == 0:
+        return _empty_result(compiled, optimizer, X0, base_lr, steps, tol, record_path)
     clip = None
     if clip_norm is not None:
         from .optim.clip import clip_by_norm
 
         clip = lambda g: clip_by_norm(g, clip_norm)  # noqa: E731
-
-    x_end = np.full((B, n), np.nan)
-    loss = np.full(B, np.nan)
-    gnorm = np.full(B, np.nan)
-    status: list = [Status.MAX_STEPS] * B
-    nsteps = np.zeros(B, dtype=int)
-    fault_step: list = [None] * B
-    cause: list = [None] * B
-    faults = update_faults()
-    path_x = np.full((steps + 1, B, n), np.nan) if record_path else None
-    path_loss = np.full((steps + 1, B), np.nan) if record_path else None
-
-    def lr_of(rows):
-        """The constant learning rate of the working rows: a float when all runs share it."""
-        return float(base_lr[0]) if np.all(base_lr == base_lr[0]) else base_lr[rows][:, None]
-
-    # the working set: runs still going (in row order) and everything kept per working row
-    rows = np.arange(B)
-    x = X0.copy()
-    opt = optimizer
-    lr_const = lr_of(rows) if constant else None
+    ends = _Ends(B, n, steps, record_path)
+    value_and_grad = evaluator(compiled)
     point_steps = 0
     started = time.perf_counter()
-    if B == 0:
-        return _empty_result(compiled, optimizer, X0, base_lr, steps, tol, record_path)
-
-    def lr_at(k):
-        return lr_const if constant else _lr_column(schedule_fn(k), B)[rows][:, None]
-
-    def drop(stop):
-        """Remove the rows flagged in ``stop`` (working indices) from the working set."""
-        nonlocal rows, x, g, f, gn, state, f0, limit, bounds, opt, lr_const, prev
-        keep = np.flatnonzero(~stop)
-        rows, x, g, f, state = rows[keep], x[keep], g[keep], f[keep], _subset_state(state, keep)
-        gn = gn[keep] if gn is not None else None
-        prev = tuple(p[keep] for p in prev) if prev is not None else None
-        f0, limit = f0[keep], limit[keep]
-        if len(rows):
-            bounds = _bounds(f0, limit)
-            opt = subset_optimizer(optimizer, rows, B)
-            if constant:
-                lr_const = lr_of(rows)
-
-    def end_rows(stopped, at_k):
-        """Record where the working rows ``stopped`` end: the last finite point of each path
-        (x_k itself, else x_{k−1} from ``prev``, else NaN at k = 0) and their step ``at_k``."""
-        js = np.flatnonzero(stopped)
-        ended = rows[js]
-        nsteps[ended] = at_k
-        xj, fj = x[js], f[js]
-        gj = gn[js] if gn is not None else grad_norms(g[js])
-        ok = np.isfinite(fj) & np.isfinite(gj) & np.all(np.isfinite(xj), axis=-1)
-        x_end[ended[ok]], loss[ended[ok]], gnorm[ended[ok]] = xj[ok], fj[ok], gj[ok]
-        if prev is not None and not ok.all():
-            back = js[~ok]
-            x_end[rows[back]], loss[rows[back]] = prev[0][back], prev[1][back]
-            gnorm[rows[back]] = grad_norms(prev[2][back])
-
-    prev = None  # (x, f, g) of the working rows at the step before the current one
-    value_and_grad = evaluator(compiled)
-    x = np.asfortranarray(x)  # variable-major: the compiled function reads contiguous rows of x.T
-    k = 0
-    K = BLOCK_MIN
+    k, K = 0, BLOCK_MIN
     with np.errstate(all="ignore"):
-        state = opt.init(x)
-        f, g = value_and_grad(x)
-        f0 = f.copy()  # f(x₀) of each working row (for the explosion rule)
-        limit = EXPLOSION * (1 + np.abs(f0))
-        bounds = _bounds(f0, limit)
-        gn = None
+        w = _Working(optimizer, X0, base_lr, schedule_fn, value_and_grad)
         while True:
-            # -- a block of unchecked steps k, k+1, …, k+K−1 (all < steps) -------------------
             if k + K <= steps:
-                m = len(rows)
-                F = np.empty((K, m))
-                G = np.empty((n, K, m))  # variable-major, so each G[j] is contiguous
-                kept = []
-                made = K
-                for i in range(K):
-                    kept.append((x, state, f, g))
-                    F[i] = f
-                    G[:, i] = g.T
-                    if record_path:
-                        path_x[k + i, rows] = x
-                        path_loss[k + i, rows] = f
-                    try:
-                        x, state = opt.update(clip(g) if clip else g, state, x, lr_at(k + i), k + i + 1, compiled)
-                    except faults:
-                        made = i  # step i is retaken with the exact rules (and its fallback)
-                        break
-                    f, g = value_and_grad(x)
-                good = _clean_steps(F[:made], sum_squares(G[:, :made]), x if made == K else None, kept, bounds, tol)
+                good, m = _block(w, ends, k, K, tol, clip, compiled, value_and_grad)
                 point_steps += good * m
                 if good == K:
-                    prev = (kept[-1][0], kept[-1][2], kept[-1][3])
-                    k += K
-                    K = min(2 * K, BLOCK_MAX)
+                    k, K = k + K, min(2 * K, BLOCK_MAX)
                     continue
-                # back to step k + good: the first that needs the exact rules
-                x, state, f, g = kept[good]
-                if good:
-                    prev = (kept[good - 1][0], kept[good - 1][2], kept[good - 1][3])
-                if record_path:
-                    path_x[k + good + 1 : k + K, rows] = np.nan
-                    path_loss[k + good + 1 : k + K, rows] = np.nan
-                k += good
-                K = BLOCK_MIN
-            # -- one step with the exact per-row rules ---------------------------------------
-            point_steps += len(rows)
-            if record_path:
-                path_x[k, rows] = x
-                path_loss[k, rows] = f
-            gn = None
-            stop = None
-            if not _all_going(x, f, sum_squares(g.T), bounds, tol):
-                gn = grad_norms(g)
-                stop = np.zeros(len(rows), dtype=bool)
-                for j in np.flatnonzero(may_stop(x, f, gn, f0, tol)):
-                    verdict = point_verdict(x[j], float(f[j]), float(gn[j]), float(f0[j]), tol)
-                    if verdict is not None:
-                        i = rows[j]
-                        status[i], cause[i] = verdict
-                        fault_step[i] = k if cause[i] else None
-                        stop[j] = True
-            if k >= steps:
-                end_rows(np.ones(len(rows), dtype=bool), k)
-                break  # every row still going ends with max_steps
-            if stop is not None and stop.any():
-                end_rows(stop, k)
-                drop(stop)
-                if not len(rows):
-                    break
-            lr_k = lr_at(k)
-            gc = clip(g) if clip else g
-            prev = (x, f, g)
-            try:
-                x_new, state = opt.update(gc, state, x, lr_k, k + 1, compiled)
-            except faults:
-                x_new, state, bad = _update_rows(optimizer, gc, state, x, lr_k, k + 1, compiled, rows, B)
-                if bad:
-                    stop = np.zeros(len(rows), dtype=bool)
-                    for j, why in bad.items():
-                        i = rows[j]
-                        status[i], cause[i], fault_step[i] = Status.FAULT, why, k + 1
-                        stop[j] = True
-                    # the path of a run that faults in an update ends at x_k (as in gdx.loop)
-                    end_rows(stop, k)
-                    x = x_new
-                    drop(stop)
-                    x_new = x
-                    if not len(rows):
-                        break
-            x = x_new
+                k, K = k + good, BLOCK_MIN
+            point_steps += len(w.rows)
+            if _exact_step(w, ends, k, steps, tol, clip, compiled):
+                break
             k += 1
-            f, g = value_and_grad(x)
-    wall = time.perf_counter() - started
+            w.f, w.g = value_and_grad(w.x)
     return BatchResult(
-        variables=tuple(compiled.variables),
-        optimizer=optimizer.name,
-        x0=X0,
-        x=x_end,
-        fun=loss,
-        grad_norm=gnorm,
-        status=status,
-        nit=nsteps,
-        fault_step=fault_step,
-        cause=cause,
-        lr=base_lr,
-        max_steps=steps,
-        tol=tol,
-        wall_time=wall,
-        point_steps=point_steps,
-        path_x=path_x,
-        path_fun=path_loss,
+        variables=tuple(compiled.variables), optimizer=optimizer.name, x0=X0, x=ends.x, fun=ends.fun,
+        grad_norm=ends.grad_norm, status=ends.status, nit=ends.nit, fault_step=ends.fault_step, cause=ends.cause,
+        lr=base_lr, max_steps=steps, tol=tol, wall_time=time.perf_counter() - started, point_steps=point_steps,
+        path_x=ends.path_x, path_fun=ends.path_fun,
     )
+
+
+def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) -> tuple[int, int]:
+    """Steps k … k+K−1 without per-step checks; returns (how many were clean, rows).
+
+    A clean block leaves ``w`` at step k+K.  Otherwise ``w`` goes back to the first step that
+    needs the exact rules (its x, state, f and ∇f were kept), and the path recorded past it is
+    cleared.
+    """
+    import numpy as np
+
+    from .stopping import update_faults
+
+    m, n = len(w.rows), w.x.shape[1]
+    F = np.empty((K, m))
+    G = np.empty((n, K, m))  # variable-major, so each G[j] is contiguous
+    kept = []
+    made = K
+    for i in range(K):
+        kept.append((w.x, w.state, w.f, w.g))
+        F[i] = w.f
+        G[:, i] = w.g.T
+        ends.keep_path(k + i, w)
+        try:
+            w.x, w.state = w.opt.update(clip(w.g) if clip else w.g, w.state, w.x, w.lr_at(k + i), k + i + 1, compiled)
+        except update_faults():
+            made = i  # step i is retaken with the exact rules (and its fallback)
+            break
+        w.f, w.g = value_and_grad(w.x)
+    good = _clean_steps(F[:made], sum_squares(G[:, :made]), w.x if made == K else None, kept, w.bounds, tol)
+    if good == K:
+        w.prev = (kept[-1][0], kept[-1][2], kept[-1][3])
+        return good, m
+    w.x, w.state, w.f, w.g = kept[good]
+    if good:
+        w.prev = (kept[good - 1][0], kept[good - 1][2], kept[good - 1][3])
+    if ends.path_x is not None:
+        ends.path_x[k + good + 1: k + K, w.rows] = np.nan
+        ends.path_fun[k + good + 1: k + K, w.rows] = np.nan
+    return good, m
+
+
+def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled) -> bool:
+    """Step k with the exact per-row rules of gdx.stopping, then update k+1 (row by row when the
+    batched update raised).  True when no row is left to run."""
+    import numpy as np
+
+    from .result import Status
+    from .stopping import may_stop, point_verdict, update_faults
+
+    ends.keep_path(k, w)
+    w.gn = None
+    stop = None
+    if not _all_going(w.x, w.f, sum_squares(w.g.T), w.bounds, tol):
+        w.gn = grad_norms(w.g)
+        stop = np.zeros(len(w.rows), dtype=bool)
+        for j in np.flatnonzero(may_stop(w.x, w.f, w.gn, w.f0, tol)):
+            verdict = point_verdict(w.x[j], float(w.f[j]), float(w.gn[j]), float(w.f0[j]), tol)
+            if verdict is not None:
+                status, cause = verdict
+                ends.verdict(w.rows[j], status, cause, k if cause else None)
+                stop[j] = True
+    if k >= steps:
+        ends.record(w, np.ones(len(w.rows), dtype=bool), k)
+        return True  # every row still going ends with max_steps
+    if stop is not None and stop.any():
+        ends.record(w, stop, k)
+        w.drop(stop)
+        if not len(w.rows):
+            return True
+    lr_k = w.lr_at(k)
+    gc = clip(w.g) if clip else w.g
+    w.prev = (w.x, w.f, w.g)
+    try:
+        x_new, w.state = w.opt.update(gc, w.state, w.x, lr_k, k + 1, compiled)
+    except update_faults():
+        x_new, w.state, bad = _update_rows(w.optimizer, gc, w.state, w.x, lr_k, k + 1, compiled, w.rows, w.B)
+        if bad:
+            stop = np.zeros(len(w.rows), dtype=bool)
+            for j, why in bad.items():
+                ends.verdict(w.rows[j], Status.FAULT, why, k + 1)
+                stop[j] = True
+            ends.record(w, stop, k)  # the path of a run that faults in an update ends at x_k (as in gdx.loop)
+            w.x = x_new
+            w.drop(stop)
+            x_new = w.x
+            if not len(w.rows):
+                return True
+    w.x = x_new
+    return False
 
 
 def _clean_steps(F, S, x_last, kept, bounds, tol) -> int:

@@ -14,7 +14,10 @@ The loop ends when every row has stopped or ``steps`` is reached.
 Per-run hyperparameters (a sweep's momenta, say) are arrays of shape ``(B, 1)`` inside the
 optimizer (``make_optimizer("momentum", momentum=col)``); per-run learning rates are ``lr`` of
 shape ``(B,)``, or a schedule whose values are ``(B,)`` or ``(B, 1)`` arrays (``make_schedule``
-accepts an array ``lr``).  This module imports numpy inside functions and never prints.
+accepts an array ``lr``).  A schedule that observes the loss (``observes_loss``: ReduceLROnPlateau,
+:class:`gdx.plateau.Plateau`) keeps its state per working row: update k uses ``lr(state)``
+and then ``state = observe(state, f(x_k))``, as in gdx.loop; that state is kept and rolled back
+with the optimizer's and drops the rows that stop.  This module imports numpy inside functions and never prints.
 """
 
 from __future__ import annotations
@@ -239,6 +242,7 @@ def run_batch(
     B, n = X0.shape
     base_lr = _lr_column(optimizer.hyper["lr"] if lr is None else lr, B)
     constant = schedule_fn is None
+    watching = getattr(schedule_fn, "observes_loss", False)
     clip = None
     if clip_norm is not None:
         from .optim.clip import clip_by_norm
@@ -270,14 +274,25 @@ def run_batch(
     if B == 0:
         return _empty_result(compiled, optimizer, X0, base_lr, steps, tol, record_path)
 
+    watched = schedule_fn.init(B) if watching else None  # the loss-watching schedule's state, per working row
+
     def lr_at(k):
+        if watching:
+            return schedule_fn.lr(watched)[:, None]
         return lr_const if constant else _lr_column(schedule_fn(k), B)[rows][:, None]
+
+    def observe(loss):
+        nonlocal watched
+        if watching:
+            watched = schedule_fn.observe(watched, loss)
 
     def drop(stop):
         """Remove the rows flagged in ``stop`` (working indices) from the working set."""
-        nonlocal rows, x, g, f, gn, state, f0, limit, bounds, opt, lr_const, prev
+        nonlocal rows, x, g, f, gn, state, f0, limit, bounds, opt, lr_const, prev, watched
         keep = np.flatnonzero(~stop)
         rows, x, g, f, state = rows[keep], x[keep], g[keep], f[keep], _subset_state(state, keep)
+        if watching:
+            watched = schedule_fn.subset(watched, keep)
         gn = gn[keep] if gn is not None else None
         prev = tuple(p[keep] for p in prev) if prev is not None else None
         f0, limit = f0[keep], limit[keep]
@@ -323,7 +338,7 @@ def run_batch(
                 kept = []
                 made = K
                 for i in range(K):
-                    kept.append((x, state, f, g))
+                    kept.append((x, state, f, g, watched))
                     F[i] = f
                     G[:, i] = g.T
                     if record_path:
@@ -334,6 +349,7 @@ def run_batch(
                     except faults:
                         made = i  # step i is retaken with the exact rules (and its fallback)
                         break
+                    observe(f)
                     f, g = value_and_grad(x)
                 good = _clean_steps(F[:made], sum_squares(G[:, :made]), x if made == K else None, kept, bounds, tol)
                 point_steps += good * m
@@ -343,7 +359,7 @@ def run_batch(
                     K = min(2 * K, BLOCK_MAX)
                     continue
                 # back to step k + good: the first that needs the exact rules
-                x, state, f, g = kept[good]
+                x, state, f, g, watched = kept[good]
                 if good:
                     prev = (kept[good - 1][0], kept[good - 1][2], kept[good - 1][3])
                 if record_path:
@@ -397,6 +413,7 @@ def run_batch(
                     if not len(rows):
                         break
             x = x_new
+            observe(f)
             k += 1
             f, g = value_and_grad(x)
     wall = time.perf_counter() - started

@@ -14,7 +14,10 @@ The loop ends when every row has stopped or ``steps`` is reached.
 Per-run hyperparameters (a sweep's momenta, say) are arrays of shape ``(B, 1)`` inside the
 optimizer (``make_optimizer("momentum", momentum=col)``); per-run learning rates are ``lr`` of
 shape ``(B,)``, or a schedule whose values are ``(B,)`` or ``(B, 1)`` arrays (``make_schedule``
-accepts an array ``lr``).  This module imports numpy inside functions and never prints.
+accepts an array ``lr``).  A schedule that observes the loss (``observes_loss``: ReduceLROnPlateau,
+:class:`gdx.plateau.Plateau`) keeps its state per working row: update k uses ``lr(state)``
+and then ``state = observe(state, f(x_k))``, as in gdx.loop; that state is kept and rolled back
+with the optimizer's and drops the rows that stop.  This module imports numpy inside functions and never prints.
 """
 
 from __future__ import annotations
@@ -251,7 +254,8 @@ class _Ends:
 class _Working:
     """The runs still going, in row order, and everything kept per working row: x, f, ∇f (and
     ‖∇f‖ once computed), the optimizer state and the optimizer restricted to these rows, f₀ and
-    the explosion band, the constant learning rate, and (x, f, ∇f) of the step before."""
+    the explosion band, the constant learning rate, (x, f, ∇f) of the step before, and the
+    state of a schedule that observes the loss (``watched``)."""
 
     def __init__(self, optimizer, X0, base_lr, schedule_fn, value_and_grad) -> None:
         import numpy as np
@@ -264,6 +268,8 @@ class _Working:
         self.x = np.asfortranarray(X0.copy())  # variable-major: the compiled function reads rows of x.T
         self.opt = optimizer
         self.lr_const = self._lr_of_rows() if schedule_fn is None else None
+        self.watching = getattr(schedule_fn, "observes_loss", False)
+        self.watched = schedule_fn.init(self.B) if self.watching else None  # per working row
         self.state = self.opt.init(self.x)
         self.f, self.g = value_and_grad(self.x)
         self.gn = None
@@ -283,7 +289,14 @@ class _Working:
         """The learning rate of update k+1 for every working row."""
         if self.schedule_fn is None:
             return self.lr_const
+        if self.watching:
+            return self.schedule_fn.lr(self.watched)[:, None]
         return _lr_column(self.schedule_fn(k), self.B)[self.rows][:, None]
+
+    def observe(self, loss) -> None:
+        """A loss-watching schedule sees f(x_k) of the working rows after update k."""
+        if self.watching:
+            self.watched = self.schedule_fn.observe(self.watched, loss)
 
     def drop(self, stop) -> None:
         """Remove the rows flagged in ``stop`` (working indices) from the working set."""
@@ -292,6 +305,8 @@ class _Working:
         keep = np.flatnonzero(~stop)
         self.rows, self.x, self.g, self.f = self.rows[keep], self.x[keep], self.g[keep], self.f[keep]
         self.state = _subset_state(self.state, keep)
+        if self.watching:
+            self.watched = self.schedule_fn.subset(self.watched, keep)
         self.gn = self.gn[keep] if self.gn is not None else None
         self.prev = tuple(p[keep] for p in self.prev) if self.prev is not None else None
         self.f0, self.limit = self.f0[keep], self.limit[keep]
@@ -387,7 +402,7 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) 
     kept = []
     made = K
     for i in range(K):
-        kept.append((w.x, w.state, w.f, w.g))
+        kept.append((w.x, w.state, w.f, w.g, w.watched))
         F[i] = w.f
         G[:, i] = w.g.T
         ends.keep_path(k + i, w)
@@ -396,12 +411,13 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) 
         except update_faults():
             made = i  # step i is retaken with the exact rules (and its fallback)
             break
+        w.observe(w.f)
         w.f, w.g = value_and_grad(w.x)
     good = _clean_steps(F[:made], sum_squares(G[:, :made]), w.x if made == K else None, kept, w.bounds, tol)
     if good == K:
         w.prev = (kept[-1][0], kept[-1][2], kept[-1][3])
         return good, m
-    w.x, w.state, w.f, w.g = kept[good]
+    w.x, w.state, w.f, w.g, w.watched = kept[good]
     if good:
         w.prev = (kept[good - 1][0], kept[good - 1][2], kept[good - 1][3])
     if ends.path_x is not None:
@@ -457,6 +473,7 @@ def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled) -> bool
             if not len(w.rows):
                 return True
     w.x = x_new
+    w.observe(w.f)
     return False
 
 

@@ -4,7 +4,10 @@ For k = 0, 1, 2, …: evaluate f(x_k) and ∇f(x_k) together (one call), emit ``
 apply the stopping rules of :mod:`gdx.stopping` (broken → converged → max_steps → the callback
 returning True), and otherwise make update k+1 — the optimizer's ``t`` is k+1 — with learning
 rate ``schedule(k)`` (so the first update uses k = 0, as torch.optim.lr_scheduler does) to the
-gradient, clipped by norm if asked.  Ctrl-C at any point ends the run with status
+gradient, clipped by norm if asked.  A schedule that observes the loss (``observes_loss``, e.g.
+:class:`gdx.plateau.Plateau`) gives ``schedule.lr(state)`` instead, and sees f(x_k) after
+update k is made (``state = schedule.observe(state, f)``), as torch's
+``scheduler.step(loss)`` after ``optimizer.step()``.  Ctrl-C at any point ends the run with status
 ``interrupted`` and every point computed so far.
 """
 
@@ -59,11 +62,12 @@ def run(
     try:
         with np.errstate(all="ignore"):
             state = optimizer.init(x)
+            watched = schedule.init(1) if getattr(schedule, "observes_loss", False) else None
             f0 = None
             while True:
                 f, g = compiled.value_and_grad(x)
                 gn = math.sqrt(float(g @ g))
-                lr = float(schedule(k))
+                lr = float(schedule(k)) if watched is None else float(schedule.lr(watched)[0])
                 step = Step(k, x, f, gn, lr, g)
                 record.append(step)
                 yield step
@@ -85,6 +89,8 @@ def run(
                 except faults as exc:
                     status, cause, fault_step = Status.FAULT, fault_cause(exc), k + 1
                     break
+                if watched is not None:
+                    watched = schedule.observe(watched, f)
                 k += 1
     except KeyboardInterrupt:
         status = Status.INTERRUPTED

@@ -148,11 +148,14 @@ def test_validation_messages(args, kwargs, message):
     assert info.value.message == message
 
 
-def test_t_max_is_ignored_by_schedules_without_it():
-    """The CLI passes the run's step count as t_max whatever the schedule."""
-    assert make_schedule("constant", 0.1, t_max=500)(7) == 0.1
-    assert make_schedule("step", 1.0, step_size=2, gamma=0.5, t_max=500)(2) == 0.5
-    assert make_schedule("exponential", 1.0, gamma=0.5, t_max=500, eta_min=0.0)(1) == 0.5
+def test_run_steps_is_the_default_t_max_and_t_max_is_refused_elsewhere():
+    """The CLI passes the run's step count as ``run_steps``; an explicit t_max is cosine's only."""
+    assert make_schedule("constant", 0.1, run_steps=500)(7) == 0.1
+    assert make_schedule("step", 1.0, step_size=2, gamma=0.5, run_steps=500)(2) == 0.5
+    assert make_schedule("cosine", 1.0, run_steps=4)(2) == pytest.approx(0.5)
+    with pytest.raises(GdxError) as info:
+        make_schedule("exponential", 1.0, gamma=0.5, t_max=500)
+    assert info.value.message == "schedule 'exponential' does not take t_max; it takes: gamma"
 
 
 def test_float_step_size_that_is_an_integer_is_accepted():
@@ -171,7 +174,8 @@ def test_unknown_schedule_suggests_closest():
 
 
 def test_listing():
-    assert list(SCHEDULES) == ["constant", "step", "exponential", "cosine"]
+    assert list(SCHEDULES) == ["constant", "constant-factor", "linear", "step", "multistep", "exponential", "polynomial",
+                               "cosine", "cosine-restarts", "onecycle", "cyclic", "plateau"]
     assert all(isinstance(v, str) and v for v in SCHEDULES.values())
     assert "π" in SCHEDULES["cosine"] and "0.1" in SCHEDULES["step"] and "0.99" in SCHEDULES["exponential"]
 

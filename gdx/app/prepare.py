@@ -169,12 +169,11 @@ def start_of(target, start: Sequence[float] | str | None) -> tuple[float, ...]:
 
 
 def make_run_schedule(request: RunRequest, lr, steps: int):
-    """The schedule function of the request (``t_max`` defaults to the run's steps)."""
+    """The schedule of the request (``t_max``, ``total_steps`` default to the run's steps)."""
     from ..schedules import make_schedule
 
     args = {k: v for k, v in request.schedule_args.items() if v is not None}
-    args.setdefault("t_max", max(1, steps))
-    return make_schedule(request.schedule or DEFAULT_SCHEDULE, lr, **args)
+    return make_schedule(request.schedule or DEFAULT_SCHEDULE, lr, run_steps=max(1, steps), **args)
 
 
 # -- prepare ----------------------------------------------------------------------------------

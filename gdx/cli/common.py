@@ -25,7 +25,7 @@ from typing import Any, Optional
 import typer
 
 HYPER = "Hyperparameters (torch.optim names)"
-SCHED = "Learning-rate schedule (torch.optim.lr_scheduler closed forms)"
+SCHED = "Learning-rate schedule (torch.optim.lr_scheduler, stepped once per update)"
 RUN = "Run"
 OUT = "Output"
 
@@ -104,7 +104,11 @@ def schedule_options() -> list[inspect.Parameter]:
     params = [_option("schedule", Optional[str], None, "--schedule", help=f"{', '.join(SCHEDULES)}. \\[default: constant]",
                       rich_help_panel=SCHED)]
     for name, p in SCHEDULE_PARAMETERS.items():
-        params.append(_option(name, Optional[p.kind], None, p.flag, help=_escape(p.help), rich_help_panel=SCHED))
+        if p.kind is bool:
+            params.append(_option(name, Optional[bool], None, p.flag, help=_escape(p.help), rich_help_panel=SCHED))
+            continue
+        annotation = Optional[p.kind] if p.kind in (int, float) else Optional[str]  # lists and choices are text
+        params.append(_option(name, annotation, None, p.flag, help=_escape(p.help), rich_help_panel=SCHED))
     return params
 
 

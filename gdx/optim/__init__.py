@@ -325,7 +325,7 @@ _SPECS = (
     OptimizerSpec(
         name="lion",
         torch="none (optax.lion)",
-        summary="evolved sign momentum: every coordinate moves exactly lr, in the sign of a momentum mix",
+        summary="evolved sign momentum: each coordinate moves lr in the sign of a momentum mix (plus lr·λ·x decay)",
         hyper=(
             _lr(0.01),
             Hyper("beta1", 0.9, "weight β₁ of the old momentum in the signed mix c"),

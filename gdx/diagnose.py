@@ -561,11 +561,15 @@ def _oscillation(result, w, v) -> Diagnosis | None:
                   f"so each step overshoots the valley floor{extra}.")
         suggestion = f"try --lr ≤ {floor_sig(1 / lam_max)}"
     else:
+        spec = OPTIMIZERS.get(result.optimizer)
+        length = (spec.step_length if spec is not None and spec.step_length
+                  else f"steps stay about lr = {fmt(lr)} long")
         reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last "
                   f"{len(s) - 1} pairs and cancel out (net {fmt(cancel, 2)} of the distance walked): {result.optimizer}'s "
-                  f"steps stay about lr = {fmt(lr)} long, so it bounces across the minimum instead of settling "
+                  f"{length}, so it bounces across the minimum instead of settling "
                   f"(λmax = {fmt(lam_max)}).")
-        suggestion = "try a decaying schedule (--schedule cosine) or a smaller --lr"
+        suggestion = (spec.step_hint if spec is not None and spec.step_hint
+                      else "try a decaying schedule (--schedule cosine) or a smaller --lr")
     return Diagnosis("oscillating", reason, suggestion, numbers)
 
 

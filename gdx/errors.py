@@ -81,15 +81,18 @@ class GdxError(Exception):
 
 
 def suggest(name: str, choices) -> str | None:
-    """The closest of ``choices`` to ``name`` (case-insensitive), for 'did you mean …?' hints."""
+    """The closest of ``choices`` to ``name`` (case-insensitive), for 'did you mean …?' hints:
+    difflib's closest (ratio ≥ 0.6), except that a choice with exactly ``name``'s letters in
+    another order (a transposition, ``adma`` → ``adam`` rather than ``adamax``) comes first."""
     import difflib
 
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
     if name.lower() in lowered:
         return lowered[name.lower()]
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[match[0]] if match else None
+    match = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+    anagrams = [m for m in match if sorted(m) == sorted(name.lower())]
+    return lowered[(anagrams or match)[0]] if match else None
 
 
 def did_you_mean(name: str, choices) -> str | None:

@@ -16,7 +16,12 @@ import math
 
 
 def fmt(v, digits: int = 6) -> str:
-    """A number for humans: ``%.{digits}g``; anything that is not a number as ``str``."""
+    """A number for humans: ``%.{digits}g``; a bool as ``true``/``false``, a pair as ``a,b``;
+    anything else that is not a number as ``str``."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, tuple):
+        return ",".join(fmt(e, digits) for e in v)
     try:
         return f"{float(v):.{digits}g}"
     except (TypeError, ValueError):

@@ -441,7 +441,8 @@ def _domain(display, value, variables) -> dict[str, tuple[float, float]]:
 def _settings(display, value) -> dict[str, object]:
     """``[settings]``, checked: ``optimizer`` a non-empty string, ``steps`` a whole number ≥ 0,
     ``tol`` a finite number ≥ 0, and each hyperparameter a finite number inside the range of
-    the hyperparameter table (``settings.beta1: must be in [0, 1), got 1.0``)."""
+    the hyperparameter table (``settings.beta1: must be in [0, 1), got 1.0``) — a switch a
+    boolean (``amsgrad = true``), a pair an array of two numbers (``etas = [0.5, 1.2]``)."""
     if not isinstance(value, dict):
         raise _error(display, "settings", f"must be a table ([settings]), got {_type_name(value)}")
     _unknown_keys(display, value, SETTINGS_KEYS, prefix="settings.")
@@ -456,6 +457,8 @@ def _settings(display, value) -> dict[str, object]:
             if not isinstance(item, int) or isinstance(item, bool) or item < 0:
                 raise _error(display, field, f"must be a whole number >= 0, got {item!r}")
             settings[key] = item
+        elif key in HYPERPARAMETERS and HYPERPARAMETERS[key].kind != "float":
+            settings[key] = _setting_of_kind(display, field, HYPERPARAMETERS[key], item)
         else:
             if not _is_number(item) or not math.isfinite(item):
                 got = item if _is_number(item) else _type_name(item)
@@ -467,6 +470,20 @@ def _settings(display, value) -> dict[str, object]:
                 raise _error(display, field, f"must be >= 0, got {item}")
             settings[key] = float(item)
     return settings
+
+
+def _setting_of_kind(display, field, hyper, item):
+    """A switch is a TOML boolean (``amsgrad = true``); a pair an array of two finite numbers
+    inside the pair's rule (``etas = [0.5, 1.2]``), kept as a tuple."""
+    if hyper.kind == "bool":
+        if not isinstance(item, bool):
+            raise _error(display, field, f"must be true or false, got {_type_name(item)}")
+        return item
+    if not (isinstance(item, list) and len(item) == 2 and all(_is_number(v) and math.isfinite(v) for v in item)):
+        raise _error(display, field, f"must be an array of two finite numbers, e.g. [0.5, 1.2], got {item!r}")
+    if not hyper.contains(item):
+        raise _error(display, field, f"must be {hyper.range_text}, got {item}")
+    return (float(item[0]), float(item[1]))
 
 
 def _minima(display, value, variables) -> tuple[Minimum, ...]:

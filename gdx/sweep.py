@@ -286,7 +286,7 @@ def run_sweep(compiled, optimizer, axes: tuple[Axis, ...], params: dict, x0, *, 
     res = run_batch(compiled, optimizer, X0, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm)
     s_lr, lam = stable_lr(compiled, x0)
     best = best_run(metric, res.status, res.fun, res.nit)
-    shown_fixed = {k: float(v) for k, v in optimizer.hyper.items()
+    shown_fixed = {k: (v if isinstance(v, (bool, tuple)) else float(v)) for k, v in optimizer.hyper.items()
                    if k not in params and getattr(v, "ndim", 0) == 0 and (shown is None or k in shown or k == "lr")}
     return SweepResult(
         axes=tuple(axes),

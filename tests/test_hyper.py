@@ -36,18 +36,71 @@ TORCH = {
     "weight_decay": ("≥ 0", "Invalid weight_decay value: {}", 0.0, None, None),
     "lr_decay": ("≥ 0", "Invalid lr_decay value: {}", 0.0, None, None),
     "initial_accumulator_value": ("≥ 0", "Invalid initial_accumulator_value value: {}", 0.0, None, None),
+    # torch checks momentum_decay ≥ 0; it checks neither dampening nor ASGD's lambd, t0 (gdx's own ranges)
+    "dampening": ("in [0, 1]", "Invalid dampening value: {}", 0.0, 1.0, 1.0 + 1e-12),
+    "momentum_decay": ("≥ 0", "Invalid momentum_decay value: {}", 0.0, None, None),
+    "lambd": ("≥ 0", "Invalid lambd value: {}", 0.0, None, None),
+    "t0": ("≥ 0", "Invalid t0 value: {}", 0.0, None, None),
 }
+SWITCHES = ("amsgrad", "centered", "decoupled_weight_decay", "maximize")
+# name: (range text, message, valid pairs, invalid pairs) — etas: torch's check 0 < η₋ < 1 < η₊
+PAIRS = {
+    "etas": ("0 < η₋ < 1 < η₊", "Invalid eta values: {}, {}", [(0.5, 1.2), (0.01, 10.0)],
+             [(1.5, 1.2), (0.0, 1.2), (0.5, 1.0), (-0.5, 2.0)]),
+    "step_sizes": ("0 ≤ min ≤ max", "Invalid step_sizes values: {}, {}", [(1e-6, 50.0), (0.0, 0.0)],
+                   [(1.0, 0.5), (-1.0, 1.0)]),
+}
+RANGE_TEXT = {**{k: v[0] for k, v in TORCH.items()}, **{k: "true or false" for k in SWITCHES},
+              **{k: v[0] for k, v in PAIRS.items()}}
 
 
 def test_table_is_the_documented_set_in_display_order():
-    assert list(HYPERPARAMETERS) == list(TORCH)
+    assert list(HYPERPARAMETERS) == [*TORCH, *SWITCHES, *PAIRS]
     for name, h in HYPERPARAMETERS.items():
         assert h.name == name
         assert h.flag == "--" + name.replace("_", "-")
         assert h.symbol and h.help and "\n" not in h.help
-        assert h.kind is float
+        assert h.kind == ("float" if name in TORCH else "bool" if name in SWITCHES else "pair")
+        assert h.sweepable == (name in TORCH)
         assert h.log_scale == (name in ("lr", "eps"))
-        assert range_text(name) == h.range_text == TORCH[name][0]
+        assert range_text(name) == h.range_text == RANGE_TEXT[name]
+
+
+@pytest.mark.parametrize("name", SWITCHES)
+def test_switches_take_only_booleans(name):
+    h = HYPERPARAMETERS[name]
+    assert h.check(True) is True and h.check(False) is False and h.contains(True)
+    for bad in (1, 0.0, "true", None):
+        assert not h.contains(bad)
+        with pytest.raises(GdxError) as info:
+            h.check(bad)
+        assert info.value.message == f"Invalid {name} value: {bad} (must be true or false)"
+    for text, value in (("true", True), ("False", False), ("yes", True), ("off", False), ("1", True)):
+        assert h.parse(text) is value
+    with pytest.raises(GdxError) as info:
+        h.parse("maybe")
+    assert info.value.kind == "usage error" and "'maybe' is not true or false" in info.value.message
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_pairs_follow_their_rule(name):
+    h = HYPERPARAMETERS[name]
+    _, message, good, bad = PAIRS[name]
+    for pair in good:
+        assert h.check(pair) == pair and h.check(list(pair)) == pair and h.contains(pair)
+    for pair in bad:
+        assert not h.contains(pair)
+        with pytest.raises(GdxError) as info:
+            h.check(pair)
+        assert info.value.message == message.format(*pair)
+        assert info.value.kind == "invalid hyperparameter"
+    for bad in (0.5, (0.5,), (0.5, 1.2, 2.0), ("a", "b"), (0.5, float("nan"))):
+        assert not h.contains(bad)
+    assert h.parse("0.5,1.2") == (0.5, 1.2) and h.parse(" (0.5, 1.2) ") == (0.5, 1.2)
+    for text in ("0.5", "a,b", "0.5,1.2,3", "0.5,inf"):
+        with pytest.raises(GdxError) as info:
+            h.parse(text)
+        assert info.value.kind == "usage error" and "is not two numbers a,b" in info.value.message
 
 
 def test_every_spec_takes_only_table_names_and_every_entry_is_taken():
@@ -128,9 +181,16 @@ def test_builders_validate_through_the_table():
     # each optimizer's messages are the table's, for every hyperparameter it takes
     for spec in OPTIMIZERS.values():
         for h in spec.hyper:
+            bad = -1 if h.name in TORCH else (-1, -1) if h.name in PAIRS else 1
             with pytest.raises(GdxError) as info:
-                make_optimizer(spec.name, **{h.name: -1})
-            assert info.value.message == TORCH[h.name][1].format(-1), (spec.name, h.name)
+                make_optimizer(spec.name, **{h.name: bad})
+            if h.name in TORCH:
+                expected = TORCH[h.name][1].format(-1)
+            elif h.name in PAIRS:
+                expected = PAIRS[h.name][1].format(-1, -1)
+            else:
+                expected = f"Invalid {h.name} value: 1 (must be true or false)"
+            assert info.value.message == expected, (spec.name, h.name)
     # nesterov's own constraint beyond the range stays in its module
     with pytest.raises(GdxError, match="Nesterov momentum requires a momentum"):
         make_optimizer("nesterov", momentum=0.0)
@@ -142,9 +202,12 @@ def test_accepted_and_takers():
         assert accepted(name) == spec.defaults == make_optimizer(name).hyper
         assert next(iter(accepted(name))) == "lr"
     assert takers("momentum") == ("momentum", "nesterov", "rmsprop")
-    assert takers("beta1") == ("adam", "adamw")
+    assert takers("beta1") == ("adam", "adamw", "adamax", "nadam", "radam", "lion")
     assert takers("lr") == tuple(OPTIMIZERS)
-    assert takers("weight_decay") == tuple(n for n in OPTIMIZERS if n != "newton")
+    assert takers("weight_decay") == tuple(n for n in OPTIMIZERS if n not in ("newton", "rprop"))
+    assert takers("maximize") == tuple(n for n in OPTIMIZERS if n not in ("newton", "lion"))
+    assert takers("amsgrad") == ("adam", "adamw") and takers("centered") == ("rmsprop",)
+    assert takers("decoupled_weight_decay") == ("nadam", "radam") and takers("dampening") == ("momentum",)
     assert takers("nope") == ()
     with pytest.raises(GdxError) as info:
         accepted("adamm")
@@ -156,7 +219,7 @@ def test_describe_lists_flag_and_range_of_every_hyperparameter():
     for row in describe():
         for h in row["hyperparameters"]:
             assert h["flag"] == HYPERPARAMETERS[h["name"]].flag
-            assert h["range"] == TORCH[h["name"]][0]
+            assert h["range"] == RANGE_TEXT[h["name"]]
             assert set(h) == {"name", "flag", "default", "meaning", "range"}
             seen.add(h["name"])
     assert seen == set(HYPERPARAMETERS)
@@ -192,6 +255,12 @@ def iteration_matrix(optimizer: str, lr: float, lam: float, mu: float) -> np.nda
         return np.array([[1 - lr * lam]])
     if optimizer == "momentum":
         return np.array([[1 - lr * lam, -lr * mu], [lam, mu]])
+    if optimizer.startswith("momentum-dampening="):  # b ← μb + (1−τ)λx, x ← x − lr·b
+        tau = float(optimizer.split("=")[1])
+        return np.array([[1 - lr * (1 - tau) * lam, -lr * mu], [(1 - tau) * lam, mu]])
+    if optimizer.startswith("asgd-lambd="):  # x ← x(1 − λ_a·lr) − lr·λx at the first update (η = lr)
+        lambd = float(optimizer.split("=")[1])
+        return np.array([[1 - lr * (lambd + lam)]])
     if optimizer == "nesterov":
         return np.array([[1 - lr * lam - lr * mu * lam, -lr * mu * mu], [lam, mu]])
     raise ValueError(optimizer)
@@ -226,21 +295,30 @@ STABILITY_CASES = [
 ]  # nesterov needs momentum > 0
 
 
+STABILITY_CASES += [(f"momentum-dampening={tau}", lam, mu) for tau in (0.3, 0.5) for lam in (0.5, 300.0) for mu in (0.0, 0.9)]
+STABILITY_CASES += [(f"asgd-lambd={lambd}", lam, 0.0) for lambd in (1e-4, 0.5) for lam in (0.5, 300.0)]
+
+
 @pytest.mark.parametrize(("optimizer", "lam", "mu"), STABILITY_CASES)
 def test_stable_lr_is_where_the_spectral_radius_reaches_one(optimizer, lam, mu):
-    spec = OPTIMIZERS[optimizer]
+    name, _, setting = optimizer.partition("-")
+    spec = OPTIMIZERS[name]
     expected = critical_lr(optimizer, lam, mu)
     hyper = {"momentum": mu} if "momentum" in spec.defaults else {}
+    if setting:
+        key, value = setting.split("=")
+        hyper[key] = float(value)
     got = spec.stable_lr(lam, hyper)
     assert got == pytest.approx(expected, rel=1e-9)
-    assert stable_bound(optimizer, hyper, lam) == got  # the diagnosis reads the same rule
+    assert stable_bound(name, hyper, lam) == got  # the diagnosis reads the same rule
 
 
 def test_stability_texts_and_optimizers_without_a_bound():
     texts = {name: spec.stability_text for name, spec in OPTIMIZERS.items()}
     assert texts == {
-        "gd": "2/λmax", "momentum": "2(1+μ)/λmax", "nesterov": "2(1+μ)/((1+2μ)λmax)",
-        "adagrad": "", "rmsprop": "", "adadelta": "", "adam": "", "adamw": "", "newton": "",
+        "gd": "2/λmax", "momentum": "2(1+μ)/((1−τ)λmax)", "nesterov": "2(1+μ)/((1+2μ)λmax)",
+        "adagrad": "", "rmsprop": "", "adadelta": "", "adam": "", "adamw": "",
+        "adamax": "", "nadam": "", "radam": "", "rprop": "", "asgd": "2/(λmax + lambd)", "lion": "", "newton": "",
     }  # fmt: skip
     for name, spec in OPTIMIZERS.items():
         if not spec.stability_text:
@@ -255,7 +333,8 @@ def test_families_and_step_factor():
     assert families == {
         "gd": "sgd", "momentum": "sgd", "nesterov": "sgd",
         "adagrad": "adaptive", "rmsprop": "adaptive", "adadelta": "adaptive", "adam": "adaptive", "adamw": "adaptive",
-        "newton": "newton",
+        "adamax": "adaptive", "nadam": "adaptive", "radam": "adaptive", "rprop": "adaptive", "asgd": "sgd",
+        "lion": "adaptive", "newton": "newton",
     }  # fmt: skip
     assert [n for n, s in OPTIMIZERS.items() if s.step_factor is not None] == ["gd"]
     for lr, lam in ((0.1, 4.0), (0.6, 4.0), (1e-3, 300.0)):

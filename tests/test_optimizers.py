@@ -125,12 +125,37 @@ def test_batch_path_equals_torch(case, engine, monkeypatch):
         np.testing.assert_allclose(paths[:, row], expected, rtol=TOL, atol=TOL)
 
 
+#: Optimizers without a torch reference (newton: numpy references below); lion's references are
+#: optax's documented update written out in numpy by the fixture script.
+NOT_TORCH = {"newton", "lion"}
+
+
 def test_fixture_covers_every_torch_optimizer_and_feature():
+    """Every optimizer but newton is in the fixture, on the three test functions, with its
+    defaults and with every hyperparameter it takes set to a non-default value in some case
+    (weight decay included, where it has one: torch's Rprop has none); every torch optimizer
+    also runs with maximize=True, on the concave function."""
     cases = PATHS["cases"]
     assert {c["optimizer"] for c in cases} == set(OPTIMIZERS) - {"newton"}
     for name in set(OPTIMIZERS) - {"newton"}:
-        assert {c["function"] for c in cases if c["optimizer"] == name} == set(PATHS["functions"])
-        assert any("weight_decay" in c["hyper"] for c in cases if c["optimizer"] == name), name
+        mine = [c for c in cases if c["optimizer"] == name]
+        assert {"quadratic", "rosenbrock", "three"} <= {c["function"] for c in mine}, name
+        assert any(set(c["hyper"]) == {"lr"} and not c["schedule"] and c["max_norm"] is None for c in mine), name
+        defaults = OPTIMIZERS[name].defaults
+        for key, default in defaults.items():
+            if key == "lr":
+                continue
+            changed = [c for c in mine if key in c["hyper"] and c["hyper"][key] != (list(default) if isinstance(default, tuple) else default)]
+            assert changed, f"{name}: no case sets {key} to a non-default value"
+        if name != "rprop":
+            assert "weight_decay" in defaults, name
+    assert "weight_decay" not in OPTIMIZERS["rprop"].defaults
+    for name in set(OPTIMIZERS) - NOT_TORCH:
+        assert any(c["hyper"].get("maximize") is True and c["function"] == "concave" for c in cases
+                   if c["optimizer"] == name), name
+    assert any(c["hyper"].get("amsgrad") for c in cases if c["optimizer"] == "adamw")
+    assert any(c["hyper"].get("decoupled_weight_decay") and c["hyper"].get("weight_decay") for c in cases
+               if c["optimizer"] == "radam")
     assert {c["schedule"]["name"] for c in cases if c["schedule"]} == {"step", "exponential", "cosine"}
     assert any(c["max_norm"] for c in cases)
     assert any("lr_decay" in c["hyper"] and "initial_accumulator_value" in c["hyper"] for c in cases)
@@ -144,6 +169,25 @@ def test_paths_actually_move():
         assert np.linalg.norm(p[-1] - p[0]) > 1e-3, _case_id(case)
 
 
+def test_maximize_climbs():
+    """maximize=True walks uphill: on the concave function every torch optimizer ends higher."""
+    oracle = compiled(PATHS["functions"]["concave"]["text"])
+    for case in PATHS["cases"]:
+        if case["hyper"].get("maximize"):
+            p = np.array(case["path"])
+            assert oracle.value(p[-1]) > oracle.value(p[0]), _case_id(case)
+
+
+def test_worst_deviation_from_the_references():
+    """The worst deviation of gdx's loop from any recorded reference point (reported: < 1e-10)."""
+    worst = 0.0
+    for case in PATHS["cases"]:
+        path, _ = run_gdx(*_case_args(case))
+        worst = max(worst, float(np.max(np.abs(path - np.array(case["path"])))))
+    print(f"worst |gdx − reference| over {len(PATHS['cases'])} paths: {worst:.3g}")
+    assert worst <= 1e-10
+
+
 # -- batched runs --------------------------------------------------------------------------------
 
 BATCH_HYPER = {
@@ -151,10 +195,16 @@ BATCH_HYPER = {
     "momentum": {"momentum": 0.8},
     "nesterov": {"weight_decay": 0.05},
     "adagrad": {"lr_decay": 0.01, "initial_accumulator_value": 0.1},
-    "rmsprop": {"momentum": 0.5},
+    "rmsprop": {"momentum": 0.5, "centered": True},
     "adadelta": {"rho": 0.85},
     "adam": {"weight_decay": 0.01},
-    "adamw": {},
+    "adamw": {"amsgrad": True},
+    "adamax": {"weight_decay": 0.01},
+    "nadam": {"momentum_decay": 0.01},
+    "radam": {"beta2": 0.9},
+    "rprop": {"etas": (0.4, 1.3)},
+    "asgd": {"lambd": 0.01, "t0": 5.0},
+    "lion": {},
     "newton": {},
 }
 
@@ -397,10 +447,10 @@ def test_inapplicable_hyperparameter_names_optimizer_and_lists_accepted():
         make_optimizer("adam", momentum=0.9)
     msg = info.value.message
     assert "'adam'" in msg and "'momentum'" in msg
-    assert msg.endswith("lr, beta1, beta2, eps, weight_decay")
+    assert msg.endswith("lr, beta1, beta2, eps, weight_decay, amsgrad, maximize")
     with pytest.raises(GdxError) as info:
         make_optimizer("rmsprop", rho=0.9)
-    assert info.value.message.endswith("lr, alpha, eps, weight_decay, momentum")
+    assert info.value.message.endswith("lr, alpha, eps, weight_decay, momentum, centered, maximize")
     with pytest.raises(GdxError) as info:
         make_optimizer("newton", weight_decay=0.1)
     assert info.value.message.endswith("it takes: lr")
@@ -412,22 +462,32 @@ def test_inapplicable_hyperparameter_names_optimizer_and_lists_accepted():
 def test_accepted_hyperparameters_are_torchs():
     takes = {name: list(spec.defaults) for name, spec in OPTIMIZERS.items()}
     assert takes == {
-        "gd": ["lr", "weight_decay"],
-        "momentum": ["lr", "momentum", "weight_decay"],
-        "nesterov": ["lr", "momentum", "weight_decay"],
-        "adagrad": ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"],
-        "rmsprop": ["lr", "alpha", "eps", "weight_decay", "momentum"],
-        "adadelta": ["lr", "rho", "eps", "weight_decay"],
-        "adam": ["lr", "beta1", "beta2", "eps", "weight_decay"],
-        "adamw": ["lr", "beta1", "beta2", "eps", "weight_decay"],
+        "gd": ["lr", "weight_decay", "maximize"],
+        "momentum": ["lr", "momentum", "weight_decay", "dampening", "maximize"],
+        "nesterov": ["lr", "momentum", "weight_decay", "maximize"],
+        "adagrad": ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps", "maximize"],
+        "rmsprop": ["lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"],
+        "adadelta": ["lr", "rho", "eps", "weight_decay", "maximize"],
+        "adam": ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"],
+        "adamw": ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"],
+        "adamax": ["lr", "beta1", "beta2", "eps", "weight_decay", "maximize"],
+        "nadam": ["lr", "beta1", "beta2", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay", "maximize"],
+        "radam": ["lr", "beta1", "beta2", "eps", "weight_decay", "decoupled_weight_decay", "maximize"],
+        "rprop": ["lr", "etas", "step_sizes", "maximize"],
+        "asgd": ["lr", "lambd", "alpha", "t0", "weight_decay", "maximize"],
+        "lion": ["lr", "beta1", "beta2", "weight_decay"],
         "newton": ["lr"],
     }
 
 
 def test_none_means_default_and_hyper_is_resolved():
     opt = make_optimizer("adamw", lr=None, beta1=None, weight_decay=None)
-    assert opt.hyper == {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01}
-    assert all(isinstance(v, float) for v in opt.hyper.values())
+    assert opt.hyper == {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01,
+                         "amsgrad": False, "maximize": False}
+    assert all(isinstance(v, float) for k, v in opt.hyper.items() if k not in ("amsgrad", "maximize"))
+    assert opt.hyper["amsgrad"] is False and opt.hyper["maximize"] is False
+    opt = make_optimizer("rprop", etas=[0.4, 1.3])
+    assert opt.hyper["etas"] == (0.4, 1.3) and opt.hyper["step_sizes"] == (1e-6, 50.0)
     opt = make_optimizer("adagrad", lr=1)
     assert opt.hyper["lr"] == 1.0 and isinstance(opt.hyper["lr"], float)
     assert opt.name == "adagrad" and not opt.needs_hessian
@@ -446,25 +506,34 @@ def test_unknown_optimizer_suggests_closest():
         make_optimizer("qqqqqq")
     # no close match: lists every name
     assert info.value.hint == "choose one of: " + ", ".join(OPTIMIZERS)
-    assert list(OPTIMIZERS) == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton"]
+    assert list(OPTIMIZERS) == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw",
+                                "adamax", "nadam", "radam", "rprop", "asgd", "lion", "newton"]
 
 
 # -- describe() --------------------------------------------------------------------------------
 
 TORCH_DEFAULTS = {  # torch 2.x constructor defaults (lr excepted: gdx picks explorer-friendly ones)
-    "momentum": {"momentum": 0.9, "weight_decay": 0.0},
+    "momentum": {"momentum": 0.9, "weight_decay": 0.0, "dampening": 0.0, "maximize": False},
     "adagrad": {"lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0, "eps": 1e-10},
     "rmsprop": {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0},
     "adadelta": {"rho": 0.9, "eps": 1e-6, "weight_decay": 0.0, "lr": 1.0},
-    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
-    "adamw": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01},
+    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False, "maximize": False},
+    "adamw": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "amsgrad": False},
+    "adamax": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "nadam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3,
+              "decoupled_weight_decay": False},
+    "radam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "decoupled_weight_decay": False},
+    "rprop": {"lr": 0.01, "etas": (0.5, 1.2), "step_sizes": (1e-6, 50.0)},
+    "asgd": {"lr": 0.01, "lambd": 1e-4, "alpha": 0.75, "t0": 1e6, "weight_decay": 0.0},
 }
+OPTAX_DEFAULTS = {"lion": {"beta1": 0.9, "beta2": 0.99, "weight_decay": 1e-3}}
 
 
 def test_describe_covers_every_optimizer_and_default():
     rows = describe()
     assert [r["name"] for r in rows] == list(OPTIMIZERS) == [
-        "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton",
+        "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw",
+        "adamax", "nadam", "radam", "rprop", "asgd", "lion", "newton",
     ]
     for row in rows:
         spec = OPTIMIZERS[row["name"]]
@@ -481,7 +550,7 @@ def test_describe_covers_every_optimizer_and_default():
     assert by_name["momentum"]["torch"] == "torch.optim.SGD(momentum=0.9)"
     assert by_name["nesterov"]["torch"] == "torch.optim.SGD(momentum=0.9, nesterov=True)"
     assert "saddle-free" in " ".join(by_name["newton"]["notes"]) and "saddle-free" in by_name["newton"]["summary"]
-    for name, defaults in TORCH_DEFAULTS.items():
+    for name, defaults in {**TORCH_DEFAULTS, **OPTAX_DEFAULTS}.items():
         listed = {h["name"]: h["default"] for h in by_name[name]["hyperparameters"]}
         assert {k: listed[k] for k in defaults} == defaults
 

@@ -1,7 +1,9 @@
 """``gdx compare``: several optimizers from the same start on the same compiled function.
 
 The ``-o`` list is a small language (:func:`parse_optimizers`): names from the optimizer
-registry, each with optional ``key=value`` settings whose keys are the hyperparameters that
+registry, each with optional ``key=value`` settings (a number, ``true``/``false`` for a switch
+such as ``adam:amsgrad=true``, ``(a,b)`` for a pair such as ``rprop:etas=(0.4,1.3)``) whose
+keys are the hyperparameters that
 optimizer takes (the registry's table).  Every run is prepared by the one ``prepare`` from the
 same request (steps, tol, start, schedule, clipping), with f, ∇f and H derived once.
 """
@@ -130,12 +132,13 @@ def parse_optimizers(spec: str, *, flag: str = "-o") -> list[Entry]:
     """
     from ..errors import did_you_mean
     from ..optim import OPTIMIZERS
+    from ..optim.hyper import HYPERPARAMETERS
     from ..target import finite_number
 
     entries: list[Entry] = []
     spans: list[tuple[int, int]] = []
     at = 0
-    for raw in spec.split(","):
+    for raw in _split_items(spec):
         item = raw.strip()
         start = at + (raw.index(item) if item else 0)
         at += len(raw) + 1
@@ -176,11 +179,32 @@ def parse_optimizers(spec: str, *, flag: str = "-o") -> list[Entry]:
             )
         if key in entry.hyper:
             raise GdxError(f"{flag}: '{key}' is given twice for {entry.name}", kind="usage error", source=spec, span=span)
-        entry.hyper[key] = finite_number(value, flag=flag, source=spec, span=span)
+        kind = HYPERPARAMETERS[key].kind
+        if kind == "float":
+            entry.hyper[key] = finite_number(value, flag=flag, source=spec, span=span)
+        else:
+            entry.hyper[key] = HYPERPARAMETERS[key].parse(value, flag=f"{flag} {key}", source=spec, span=span)
     if not entries:
         raise GdxError(f"{flag}: no optimizers given", kind="usage error", hint='for example -o "gd,adam"')
     _label(entries)
     return entries
+
+
+def _split_items(spec: str) -> list[str]:
+    """``spec`` split at the commas outside parentheses, so that a pair keeps its comma
+    (``"rprop:etas=(0.4,1.3),gd"`` → ``["rprop:etas=(0.4,1.3)", "gd"]``); joining the pieces
+    with commas gives ``spec`` back."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(spec):
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(spec[start:i])
+            start = i + 1
+    items.append(spec[start:])
+    return items
 
 
 def _check_name(name: str, spec: str, span, flag: str) -> None:
@@ -202,12 +226,21 @@ def _label(entries: list[Entry]) -> None:
     for e in entries:
         base = e.name
         if names[e.name] > 1 and e.hyper:
-            base = f"{e.name}({','.join(f'{k}={v:g}' for k, v in e.hyper.items())})"
+            base = f"{e.name}({','.join(f'{k}={_text(v)}' for k, v in e.hyper.items())})"
         seen[base] += 1
         e.label = base if seen[base] == 1 else f"{base}#{seen[base]}"
 
 
 # -- the table --------------------------------------------------------------------------------
+def _text(value) -> str:
+    """A setting as ``-o`` writes it: ``0.1``, ``true``, ``(0.4,1.3)``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "(" + ",".join(f"{v:g}" for v in value) + ")"
+    return f"{value:g}"
+
+
 def table_row(run) -> dict:
     """One row of the comparison as plain data (what --json prints)."""
     from ..numbers import json_number, json_numbers

@@ -38,6 +38,10 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
         text = given.get(name)
         if text is None:
             continue
+        h = HYPERPARAMETERS[name]
+        if not h.sweepable:
+            fixed[name] = _fixed_value(h, text)
+            continue
         count = num if not axes else grid_num
         value = parse_range(name, text, count, log=False if (name == "lr" and linear) else None)
         if isinstance(value, Axis):
@@ -49,6 +53,17 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
         raise GdxError(f"at most two parameters can be swept at once, got {len(axes)} ranges ({names})",
                        kind="usage error", hint="give a single value to all but two of them")
     return tuple(axes), fixed
+
+
+def _fixed_value(h, value):
+    """A bool or pair hyperparameter of a sweep: always fixed (only numbers can be swept); a
+    range ``A:B`` given to one is refused, text is parsed (``"0.5,1.2"``, ``"true"``)."""
+    what = "a switch (true or false)" if h.kind == "bool" else "a pair of numbers"
+    if isinstance(value, str) and ":" in value:
+        raise GdxError(f"{h.flag} is {what} and cannot be swept: only numbers take a range A:B",
+                       kind="usage error", source=value, span=(0, max(1, len(value))),
+                       hint=f"give {h.flag} one value and sweep a number, for example --lr 1e-4:1")
+    return h.parse(value) if isinstance(value, str) else value
 
 
 def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=None) -> SweepOutcome:

@@ -79,8 +79,10 @@ def _escape(text: str) -> str:
 
 
 def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
-    """One option per hyperparameter, in the table's order: a number (or, for a sweep, a number
-    or a range ``A:B``).  The help names the optimizers that take it and their defaults."""
+    """One option per hyperparameter, in the table's order, by its kind: a number (for a sweep, a
+    number or a range ``A:B``); a switch ``--amsgrad/--no-amsgrad`` for a bool; text ``"a,b"``
+    for a pair (parsed by :func:`run_request`).  The help names the optimizers that take it and
+    their defaults."""
     from ..optim import OPTIMIZERS
     from ..optim.hyper import HYPERPARAMETERS
 
@@ -88,13 +90,28 @@ def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
     for name, h in HYPERPARAMETERS.items():
         takers = [s for s in OPTIMIZERS.values() if name in s.defaults]
         defaults = sorted({s.defaults[name] for s in takers})
-        default = f"{defaults[0]:g}" if len(defaults) == 1 else "per optimizer, see gdx optimizers"
+        default = default_text(defaults[0]) if len(defaults) == 1 else "per optimizer, see gdx optimizers"
         who = ", ".join(s.name for s in takers)
-        text = (f"{h.help.rstrip('.')}" + (" — a value or a range A:B" if ranges else "")
+        sweepable = ranges and h.sweepable
+        text = (f"{h.help.rstrip('.')}" + (" — a value or a range A:B" if sweepable else "")
+                + (' — two numbers "a,b"' if h.kind == "pair" else "")
                 + f" ({who}; {h.range_text}). [default: {default}]")
-        params.append(_option(name, Optional[str] if ranges else Optional[float], None, h.flag,
-                              help=_escape(text), rich_help_panel=HYPER))
+        if h.kind == "bool":
+            params.append(_option(name, Optional[bool], None, f"{h.flag}/--no-{h.flag[2:]}",
+                                  help=_escape(text), rich_help_panel=HYPER))
+            continue
+        kind = Optional[str] if (ranges or h.kind == "pair") else Optional[float]
+        params.append(_option(name, kind, None, h.flag, help=_escape(text), rich_help_panel=HYPER))
     return params
+
+
+def default_text(value) -> str:
+    """A hyperparameter default for help text: ``0.9``, ``false``, ``0.5,1.2``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(f"{v:g}" for v in value)
+    return f"{value:g}"
 
 
 def schedule_options() -> list[inspect.Parameter]:
@@ -158,6 +175,9 @@ def run_request(function: str, flags: dict, **fields):
     from ..schedules import SCHEDULE_PARAMETERS
 
     hyper = {k: flags[k] for k in HYPERPARAMETERS if flags.get(k) is not None}
+    for k, v in hyper.items():  # a pair arrives as text "a,b" (a sweep's given text is parsed there)
+        if HYPERPARAMETERS[k].kind == "pair" and isinstance(v, str):
+            hyper[k] = HYPERPARAMETERS[k].parse(v)
     schedule_args = {k: flags[k] for k in SCHEDULE_PARAMETERS if flags.get(k) is not None}
     keys = ("variables", "schedule", "clip_norm", "steps", "tol", "start", "timeout")
     given = {k: flags[k] for k in keys if k in flags}

@@ -27,6 +27,11 @@ __all__ = [
 ]  # fmt: skip
 
 _WD = Hyper("weight_decay", 0.0, "L2 penalty λ: the gradient becomes g + λ·x")
+_MAX = Hyper("maximize", False, "maximize f: every update starts from g ← −∇f(x)")
+_AMSGRAD = Hyper("amsgrad", False, "AMSGrad: divide by √(max of every v so far) instead of √v")
+_DECOUPLED = Hyper("decoupled_weight_decay", False, "decoupled decay: x ← x·(1 − lr·λ) instead of g ← g + λ·x")
+_BETA1 = Hyper("beta1", 0.9, "decay β₁ of the gradient average (torch betas[0])")
+_BETA2 = Hyper("beta2", 0.999, "decay β₂ of the squared-gradient average (torch betas[1])")
 
 
 def _lr(default: float) -> Hyper:
@@ -44,10 +49,18 @@ def _gd_stable_lr(lam_max: float, hyper: dict) -> float:
 
 
 def _heavy_ball_stable_lr(lam_max: float, hyper: dict) -> float:
-    """Heavy ball (torch SGD form): e_{k+1} = (1 + μ − lr·λ)·e_k − μ·e_{k−1}; stable for
-    lr < 2(1+μ)/λmax (the root −1 of z² − (1+μ−lr·λ)z + μ)."""
+    """Heavy ball (torch SGD form, dampening τ): b ← μ·b + (1−τ)·g makes
+    e_{k+1} = (1 + μ − (1−τ)·lr·λ)·e_k − μ·e_{k−1}; stable for lr < 2(1+μ)/((1−τ)·λmax) (the
+    root −1 of z² − (1+μ−(1−τ)·lr·λ)z + μ); τ = 1 never moves after the first update (inf)."""
     mu = float(hyper["momentum"])
-    return 2.0 * (1 + mu) / lam_max
+    tau = float(hyper.get("dampening", 0.0))
+    return 2.0 * (1 + mu) / ((1 - tau) * lam_max) if tau < 1 else float("inf")
+
+
+def _asgd_stable_lr(lam_max: float, hyper: dict) -> float:
+    """ASGD: x ← x·(1 − λ_asgd·η) − η·g makes e ← (1 − η·(λ_asgd + λ))·e, stable while
+    η < 2/(λmax + λ_asgd); η starts at lr and only decreases, so lr < 2/(λmax + lambd) suffices."""
+    return 2.0 / (lam_max + float(hyper.get("lambd", 0.0)))
 
 
 def _nesterov_stable_lr(lam_max: float, hyper: dict) -> float:
@@ -67,7 +80,7 @@ _SPECS = (
         name="gd",
         torch="torch.optim.SGD()",
         summary="plain gradient descent: a step down the gradient",
-        hyper=(_lr(0.05), _WD),
+        hyper=(_lr(0.05), _WD, _MAX),
         rule=("g ← ∇f(x) + λ·x", "x ← x − lr·g"),
         module="sgd",
         builder="gd",
@@ -80,19 +93,20 @@ _SPECS = (
         name="momentum",
         torch="torch.optim.SGD(momentum=0.9)",
         summary="heavy-ball momentum: a running sum of gradients carries the walk through valleys",
-        hyper=(_lr(0.01), Hyper("momentum", 0.9, "momentum factor μ"), _WD),
-        rule=("g ← ∇f(x) + λ·x", "b ← g (first update), then b ← μ·b + g", "x ← x − lr·b"),
+        hyper=(_lr(0.01), Hyper("momentum", 0.9, "momentum factor μ"), _WD,
+               Hyper("dampening", 0.0, "dampening τ: later gradients enter b with weight 1 − τ"), _MAX),
+        rule=("g ← ∇f(x) + λ·x", "b ← g (first update), then b ← μ·b + (1−τ)·g", "x ← x − lr·b"),
         module="sgd",
         builder="momentum",
         family="sgd",
         stability=_heavy_ball_stable_lr,
-        stability_text="2(1+μ)/λmax",
+        stability_text="2(1+μ)/((1−τ)λmax)",
     ),
     OptimizerSpec(
         name="nesterov",
         torch="torch.optim.SGD(momentum=0.9, nesterov=True)",
         summary="Nesterov momentum: momentum with a look-ahead correction",
-        hyper=(_lr(0.01), Hyper("momentum", 0.9, "momentum factor μ (must be > 0)"), _WD),
+        hyper=(_lr(0.01), Hyper("momentum", 0.9, "momentum factor μ (must be > 0)"), _WD, _MAX),
         rule=("g ← ∇f(x) + λ·x", "b ← g (first update), then b ← μ·b + g", "x ← x − lr·(g + μ·b)"),
         module="sgd",
         builder="nesterov",
@@ -110,6 +124,7 @@ _SPECS = (
             _WD,
             Hyper("initial_accumulator_value", 0.0, "starting value of the sum s"),
             Hyper("eps", 1e-10, "added to √s for stability"),
+            _MAX,
         ),
         rule=(
             "g ← ∇f(x) + λ·x",
@@ -131,12 +146,15 @@ _SPECS = (
             Hyper("eps", 1e-8, "added to √v for stability"),
             _WD,
             Hyper("momentum", 0.0, "momentum factor μ (0 = none)"),
+            Hyper("centered", False, "centered: divide by √(v − ḡ²), ḡ the running average of g"),
+            _MAX,
         ),
         rule=(
             "g ← ∇f(x) + λ·x",
             "v ← α·v + (1−α)·g²",
-            "b ← μ·b + g / (√v + ε)",
-            "x ← x − lr·b        (μ = 0: x ← x − lr·g / (√v + ε))",
+            "d ← √v + ε        (centered: ḡ ← α·ḡ + (1−α)·g,  d ← √(v − ḡ²) + ε)",
+            "b ← μ·b + g / d",
+            "x ← x − lr·b        (μ = 0: x ← x − lr·g / d)",
         ),
         module="rmsprop",
         builder="rmsprop",
@@ -151,6 +169,7 @@ _SPECS = (
             Hyper("rho", 0.9, "decay ρ of the running averages"),
             Hyper("eps", 1e-6, "added inside both square roots"),
             _WD,
+            _MAX,
         ),
         rule=(
             "g ← ∇f(x) + λ·x",
@@ -167,18 +186,12 @@ _SPECS = (
         name="adam",
         torch="torch.optim.Adam()",
         summary="momentum plus per-coordinate scaling, with bias correction",
-        hyper=(
-            _lr(0.1),
-            Hyper("beta1", 0.9, "decay β₁ of the gradient average (torch betas[0])"),
-            Hyper("beta2", 0.999, "decay β₂ of the squared-gradient average (torch betas[1])"),
-            Hyper("eps", 1e-8, "added to √v̂ for stability"),
-            _WD,
-        ),
+        hyper=(_lr(0.1), _BETA1, _BETA2, Hyper("eps", 1e-8, "added to √v̂ for stability"), _WD, _AMSGRAD, _MAX),
         rule=(
             "g ← ∇f(x) + λ·x",
             "m ← β₁·m + (1−β₁)·g",
             "v ← β₂·v + (1−β₂)·g²",
-            "m̂ ← m / (1−β₁ᵗ),  v̂ ← v / (1−β₂ᵗ)",
+            "m̂ ← m / (1−β₁ᵗ),  v̂ ← v / (1−β₂ᵗ)   (amsgrad: v̂ ← max(all v so far) / (1−β₂ᵗ))",
             "x ← x − lr·m̂ / (√v̂ + ε)",
         ),
         module="adam",
@@ -195,18 +208,141 @@ _SPECS = (
             Hyper("beta2", 0.999, "decay β₂ of the squared-gradient average (torch betas[1])"),
             Hyper("eps", 1e-8, "added to √v̂ for stability"),
             Hyper("weight_decay", 0.01, "decoupled decay λ: x ← x·(1 − lr·λ) before each step"),
+            _AMSGRAD,
+            _MAX,
         ),
         rule=(
             "x ← x·(1 − lr·λ)",
             "g ← ∇f(x)  (at the point before the decay)",
             "m ← β₁·m + (1−β₁)·g",
             "v ← β₂·v + (1−β₂)·g²",
-            "m̂ ← m / (1−β₁ᵗ),  v̂ ← v / (1−β₂ᵗ)",
+            "m̂ ← m / (1−β₁ᵗ),  v̂ ← v / (1−β₂ᵗ)   (amsgrad: v̂ ← max(all v so far) / (1−β₂ᵗ))",
             "x ← x − lr·m̂ / (√v̂ + ε)",
         ),
         module="adam",
         builder="adamw",
         family="adaptive",
+    ),
+    OptimizerSpec(
+        name="adamax",
+        torch="torch.optim.Adamax()",
+        summary="Adam with the infinity norm: steps divided by a decayed max of |g|",
+        hyper=(_lr(0.1), _BETA1, Hyper("beta2", 0.999, "decay β₂ of the infinity norm u (torch betas[1])"),
+               Hyper("eps", 1e-8, "added to |g| inside the max"), _WD, _MAX),
+        rule=(
+            "g ← ∇f(x) + λ·x",
+            "m ← β₁·m + (1−β₁)·g",
+            "u ← max(β₂·u, |g| + ε)",
+            "x ← x − lr/(1−β₁ᵗ) · m / u",
+        ),
+        module="adamax",
+        builder="adamax",
+        family="adaptive",
+    ),
+    OptimizerSpec(
+        name="nadam",
+        torch="torch.optim.NAdam()",
+        summary="Adam with Nesterov momentum (a look-ahead on the gradient average)",
+        hyper=(_lr(0.1), _BETA1, _BETA2, Hyper("eps", 1e-8, "added to √v̂ for stability"), _WD,
+               Hyper("momentum_decay", 4e-3, "momentum decay ψ of the schedule μₜ"), _DECOUPLED, _MAX),
+        rule=(
+            "g ← ∇f(x) + λ·x        (decoupled: x ← x·(1 − lr·λ) instead)",
+            "μₜ ← β₁·(1 − ½·0.96^(tψ)),  Π ← Π·μₜ  (Π₀ = 1)",
+            "m ← β₁·m + (1−β₁)·g,  v ← β₂·v + (1−β₂)·g²",
+            "d ← √(v / (1−β₂ᵗ)) + ε",
+            "x ← x − lr·(1−μₜ)/(1−Π) · g/d − lr·μₜ₊₁/(1−Π·μₜ₊₁) · m/d",
+        ),
+        module="nadam",
+        builder="nadam",
+        family="adaptive",
+    ),
+    OptimizerSpec(
+        name="radam",
+        torch="torch.optim.RAdam()",
+        summary="Adam whose adaptive step is switched on (rectified) once v's variance is reliable",
+        hyper=(_lr(0.1), _BETA1, _BETA2, Hyper("eps", 1e-8, "added to √v for stability"), _WD, _DECOUPLED, _MAX),
+        rule=(
+            "g ← ∇f(x) + λ·x        (decoupled: x ← x·(1 − lr·λ) instead)",
+            "m ← β₁·m + (1−β₁)·g,  v ← β₂·v + (1−β₂)·g²,  m̂ ← m / (1−β₁ᵗ)",
+            "ρ∞ ← 2/(1−β₂) − 1,  ρₜ ← ρ∞ − 2t·β₂ᵗ/(1−β₂ᵗ)",
+            "ρₜ > 5:  r ← √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ)),  x ← x − lr·m̂·r·√(1−β₂ᵗ)/(√v + ε)",
+            "ρₜ ≤ 5:  x ← x − lr·m̂",
+        ),
+        module="radam",
+        builder="radam",
+        family="adaptive",
+    ),
+    OptimizerSpec(
+        name="rprop",
+        torch="torch.optim.Rprop()",
+        summary="resilient propagation: per-coordinate steps that grow while g keeps its sign",
+        hyper=(
+            Hyper("lr", 0.01, "the first step size Δ of every coordinate (a schedule has no effect after it)"),
+            Hyper("etas", (0.5, 1.2), "factors (η₋, η₊): Δ·η₋ when g changes sign, Δ·η₊ when it keeps it"),
+            Hyper("step_sizes", (1e-6, 50.0), "bounds (Γmin, Γmax) on every step size Δ"),
+            _MAX,
+        ),
+        rule=(
+            "g ← ∇f(x),  Δ ← lr at the first update",
+            "g·g_prev > 0:  Δ ← min(Δ·η₊, Γmax)",
+            "g·g_prev < 0:  Δ ← max(Δ·η₋, Γmin),  g ← 0",
+            "x ← x − sign(g)·Δ,  g_prev ← g",
+        ),
+        module="rprop",
+        builder="rprop",
+        family="adaptive",
+        notes=("torch's Rprop has no weight decay; lr only sets the first step sizes, so a schedule "
+               "has no effect on it.",),
+        step_length="steps are per-coordinate sizes Δ that start at lr, shrink by η₋ at each sign flip and grow by η₊ "
+                    "(bounded by step_sizes)",
+        step_hint="try a smaller η₊ (--etas) or a smaller maximum step (--step-sizes)",
+    ),
+    OptimizerSpec(
+        name="asgd",
+        torch="torch.optim.ASGD()",
+        summary="averaged SGD: gradient steps with a slowly decaying step size η (and an average x̄)",
+        hyper=(
+            _lr(0.01),
+            Hyper("lambd", 1e-4, "decay term λ: x ← x·(1 − λ·η) and η's decay"),
+            Hyper("alpha", 0.75, "power α of η's decay"),
+            Hyper("t0", 1e6, "update after which the average x̄ starts"),
+            _WD,
+            _MAX,
+        ),
+        rule=(
+            "g ← ∇f(x) + λ_wd·x,  η ← lr and μ ← 1 at the first update",
+            "x ← x·(1 − λ·η) − η·g",
+            "x̄ ← x̄ + μ·(x − x̄)  (x̄ ← x while μ = 1)",
+            "η ← lr / (1 + λ·lr·t)^α,  μ ← 1/max(1, t − t₀)",
+        ),
+        module="asgd",
+        builder="asgd",
+        family="sgd",
+        stability=_asgd_stable_lr,
+        stability_text="2/(λmax + lambd)",
+        notes=("The path is x, torch's parameter; the average x̄ is kept in the state, as torch does.",),
+    ),
+    OptimizerSpec(
+        name="lion",
+        torch="none (optax.lion)",
+        summary="evolved sign momentum: each coordinate moves lr in the sign of a momentum mix (plus lr·λ·x decay)",
+        hyper=(
+            _lr(0.01),
+            Hyper("beta1", 0.9, "weight β₁ of the old momentum in the signed mix c"),
+            Hyper("beta2", 0.99, "decay β₂ of the momentum m that is kept"),
+            Hyper("weight_decay", 1e-3, "decoupled decay λ: x ← x − lr·λ·x"),
+        ),
+        rule=(
+            "g ← ∇f(x)",
+            "c ← β₁·m + (1−β₁)·g",
+            "m ← β₂·m + (1−β₂)·g",
+            "x ← x − lr·(sign(c) + λ·x)",
+        ),
+        module="lion",
+        builder="lion",
+        family="adaptive",
+        notes=("Not in torch: optax's lion (scale_by_lion, add_decayed_weights, then −lr), defaults b1 = 0.9, "
+               "b2 = 0.99, weight_decay = 1e-3.",),
     ),
     OptimizerSpec(
         name="newton",
@@ -309,9 +445,33 @@ def make_optimizer(name: str, **hyper) -> Optimizer:
             )
     resolved = {k: (hyper[k] if hyper.get(k) is not None else d) for k, d in accepted.items()}
     builder = getattr(import_module(f"{__name__}.{spec.module}"), spec.builder)
-    init, update = builder(**resolved)
-    resolved = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in resolved.items()}
+    given = {k: v for k, v in resolved.items() if k != "maximize"}
+    init, update = builder(**given)
+    if "maximize" in resolved and HYPERPARAMETERS["maximize"].check(resolved["maximize"]):
+        update = _maximizing(update)
+    resolved = {k: _plain_value(k, v) for k, v in resolved.items()}
     return Optimizer(name=spec.name, hyper=resolved, needs_hessian=spec.needs_hessian, init=init, update=update)
+
+
+def _maximizing(update):
+    """torch's ``maximize=True``: the update runs on −∇f(x) (every torch optimizer negates the
+    gradient first, before weight decay), so it climbs f."""
+
+    def climb(g, state, x, lr, t, oracle=None):
+        return update(-g, state, x, lr, t, oracle)
+
+    return climb
+
+
+def _plain_value(name: str, value):
+    """A resolved value as stored in ``Optimizer.hyper``: numbers as floats, switches as bools,
+    pairs as tuples of floats, per-run arrays unchanged."""
+    kind = HYPERPARAMETERS[name].kind
+    if kind == "bool":
+        return bool(value)
+    if kind == "pair":
+        return tuple(float(v) for v in value)
+    return float(value) if isinstance(value, (int, float)) else value
 
 
 def describe() -> list[dict]:

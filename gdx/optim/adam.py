@@ -1,13 +1,14 @@
-"""Adam and AdamW: ``torch.optim.Adam`` and ``torch.optim.AdamW`` (amsgrad off).
+"""Adam and AdamW: ``torch.optim.Adam`` and ``torch.optim.AdamW``.
 
-torch's algorithm, for update t = 1, 2, … (m and v start at 0)::
+torch's algorithm, for update t = 1, 2, … (m, v and v_max start at 0)::
 
-    g ← ∇f(x)
+    g ← ∇f(x)                               (−∇f(x) with maximize: the wrapper in gdx.optim)
     adam:   if λ ≠ 0:  g ← g + λ·x          (L2, coupled)
     adamw:  x ← x·(1 − lr·λ)                (decoupled weight decay, before the step)
     m ← β₁·m + (1 − β₁)·g                   (torch: m.lerp_(g, 1 − β₁))
     v ← β₂·v + (1 − β₂)·g²
-    x ← x − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + eps)
+    amsgrad:  v_max ← max(v_max, v);  x ← x − (lr / (1 − β₁ᵗ)) · m / (√v_max / √(1 − β₂ᵗ) + eps)
+    else:     x ← x − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + eps)
 
 which is x ← x − lr·m̂/(√v̂ + eps) with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), computed in torch's
 order (eps is added after dividing √v by √(1 − β₂ᵗ)).
@@ -24,21 +25,23 @@ from .hyper import HYPERPARAMETERS
 class AdamState(NamedTuple):
     exp_avg: object  # m
     exp_avg_sq: object  # v
+    max_exp_avg_sq: object  # v_max (stays 0 without amsgrad)
 
 
-def _adam(*, lr, beta1, beta2, eps, weight_decay, decoupled: bool):
+def _adam(*, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: bool):
     HYPERPARAMETERS["lr"].check(lr)  # torch's order of checks
     eps = HYPERPARAMETERS["eps"].check(eps)
     beta1 = HYPERPARAMETERS["beta1"].check(beta1)
     beta2 = HYPERPARAMETERS["beta2"].check(beta2)
     weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
+    amsgrad = HYPERPARAMETERS["amsgrad"].check(amsgrad)
     no_decay = isinstance(weight_decay, float) and weight_decay == 0.0
 
     def init(x):
         import numpy as np
 
         zeros = np.zeros_like(np.asarray(x, dtype=float))
-        return AdamState(zeros, zeros)
+        return AdamState(zeros, zeros, zeros)
 
     def update(g, state, x, lr, t, oracle=None):
         import numpy as np
@@ -53,17 +56,18 @@ def _adam(*, lr, beta1, beta2, eps, weight_decay, decoupled: bool):
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         step_size = lr / bias_correction1
-        denom = np.sqrt(v) / bias_correction2**0.5 + eps
-        return x + (-step_size) * m / denom, AdamState(m, v)
+        v_max = np.maximum(state.max_exp_avg_sq, v) if amsgrad else state.max_exp_avg_sq
+        denom = np.sqrt(v_max if amsgrad else v) / bias_correction2**0.5 + eps
+        return x + (-step_size) * m / denom, AdamState(m, v, v_max)
 
     return init, update
 
 
-def adam(*, lr, beta1, beta2, eps, weight_decay):
+def adam(*, lr, beta1, beta2, eps, weight_decay, amsgrad=False):
     """Adam (torch.optim.Adam): weight decay is L2, added to the gradient."""
-    return _adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=False)
+    return _adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, decoupled=False)
 
 
-def adamw(*, lr, beta1, beta2, eps, weight_decay):
+def adamw(*, lr, beta1, beta2, eps, weight_decay, amsgrad=False):
     """AdamW (torch.optim.AdamW): weight decay is decoupled, x ← x·(1 − lr·λ) before the step."""
-    return _adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=True)
+    return _adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, decoupled=True)

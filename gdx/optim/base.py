@@ -88,6 +88,10 @@ class OptimizerSpec(NamedTuple):
     stability: Callable[[float, dict], float] | None = None
     stability_text: str = ""
     step_factor: Callable[[float, float], float] | None = None
+    #: For an adaptive optimizer whose step length is not about lr (Rprop): what sets it, and what
+    #: to change when it bounces across a minimum.  Empty: "steps stay about lr long".
+    step_length: str = ""
+    step_hint: str = ""
 
     @property
     def defaults(self) -> dict[str, float]:

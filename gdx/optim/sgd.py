@@ -1,11 +1,11 @@
 """Gradient descent, heavy-ball momentum and Nesterov momentum: ``torch.optim.SGD``.
 
-torch's algorithm (dampening 0, ``maximize=False``), for update t = 1, 2, …::
+torch's algorithm, for update t = 1, 2, …::
 
-    g ← ∇f(x)
+    g ← ∇f(x)                                   (−∇f(x) with maximize)
     if λ ≠ 0:  g ← g + λ·x                      (L2 weight decay)
-    if μ ≠ 0:  b ← g            if t = 1
-               b ← μ·b + g      otherwise
+    if μ ≠ 0:  b ← g                if t = 1    (no dampening on the first update)
+               b ← μ·b + (1 − τ)·g  otherwise   (τ = dampening; nesterov needs τ = 0)
                g ← g + μ·b      if nesterov
                g ← b            otherwise
     x ← x − lr·g
@@ -41,10 +41,11 @@ def gd(*, lr, weight_decay):
     return init, update
 
 
-def _momentum(*, lr, momentum, weight_decay, nesterov: bool):
+def _momentum(*, lr, momentum, weight_decay, dampening, nesterov: bool):
     HYPERPARAMETERS["lr"].check(lr)
     momentum = HYPERPARAMETERS["momentum"].check(momentum)
     weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
+    dampening = HYPERPARAMETERS["dampening"].check(dampening)
     if nesterov:  # beyond the table's range (torch's rule): Nesterov needs μ > 0
         import numpy as np
 
@@ -60,19 +61,19 @@ def _momentum(*, lr, momentum, weight_decay, nesterov: bool):
         g = weight_decay_l2(g, x, weight_decay)
         import numpy as np
 
-        # torch: buf = grad.clone() on the first update, then buf.mul_(μ).add_(grad)
-        buf = np.array(g, dtype=float) if t == 1 else state.buf * momentum + g
+        # torch: buf = grad.clone() on the first update, then buf.mul_(μ).add_(grad, alpha=1 − τ)
+        buf = np.array(g, dtype=float) if t == 1 else state.buf * momentum + (1 - dampening) * g
         step = g + momentum * buf if nesterov else buf  # torch: grad.add(buf, alpha=μ)
         return x + (-lr) * step, MomentumState(buf)
 
     return init, update
 
 
-def momentum(*, lr, momentum, weight_decay):
-    """Heavy-ball momentum (torch.optim.SGD with momentum, dampening 0)."""
-    return _momentum(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=False)
+def momentum(*, lr, momentum, weight_decay, dampening=0.0):
+    """Heavy-ball momentum (torch.optim.SGD with momentum and dampening τ)."""
+    return _momentum(lr=lr, momentum=momentum, weight_decay=weight_decay, dampening=dampening, nesterov=False)
 
 
 def nesterov(*, lr, momentum, weight_decay):
-    """Nesterov momentum (torch.optim.SGD with momentum and nesterov=True)."""
-    return _momentum(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True)
+    """Nesterov momentum (torch.optim.SGD with momentum and nesterov=True, dampening 0)."""
+    return _momentum(lr=lr, momentum=momentum, weight_decay=weight_decay, dampening=0.0, nesterov=True)

@@ -15,9 +15,11 @@ import os
 import sys
 
 import typer
+import typer.main
 
 from .. import __version__
 from . import analyze, common, compare, optimize, optimizers, plot, presets, sweep
+from .argv import function_first
 
 app = typer.Typer(
     name="gdx",
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> i
     from ..errors import ExitCode, GdxError
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    argv = function_first(argv, typer.main.get_command(app).commands)
     env = dict(os.environ if env is None else env)
     s = common.Session(stdout=stdout, stderr=stderr, env=env,
                        debug=bool(env.get("GDX_DEBUG")) or "--debug" in argv)

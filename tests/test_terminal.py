@@ -56,3 +56,36 @@ def _command(name):
     from gdx.cli import app
 
     return typer.main.get_command(app).commands[name]
+
+
+def _gdx_process(*argv, env=None, stdout=None):
+    import os
+    import subprocess
+    import sys
+
+    environ = {**os.environ, "COLUMNS": "80", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "gdx", *argv], stdout=stdout if stdout is not None else subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=environ, timeout=120)
+
+
+@pytest.mark.parametrize("argv", [["optimize", "rosenbrock"], ["optimize", "x^2 + 3*y^2", "--steps", "50"],
+                                  ["compare", "x^2 + 3*y^2", "-o", "gd,adam"], ["optimizers"]])
+def test_a_closed_stdout_is_not_a_failed_run(argv):
+    """``gdx … | head -3``: the reader is gone before gdx writes; exit 0 and nothing on stderr."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone away: every write gets EPIPE
+    try:
+        done = _gdx_process(*argv, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stderr == b""
+
+
+def test_an_ascii_console_gets_ascii_glyphs():
+    done = _gdx_process("optimize", "x^2 + 3*y^2", "--steps", "30", env={"PYTHONIOENCODING": "ascii"})
+    assert done.returncode in (0, 1), done.stderr.decode()
+    text = done.stdout.decode("ascii")  # every byte is ASCII
+    assert "df/dx" in text and "2*x" in text and "internal error" not in done.stderr.decode("ascii")

@@ -89,3 +89,32 @@ def test_an_ascii_console_gets_ascii_glyphs():
     assert done.returncode in (0, 1), done.stderr.decode()
     text = done.stdout.decode("ascii")  # every byte is ASCII
     assert "df/dx" in text and "2*x" in text and "internal error" not in done.stderr.decode("ascii")
+
+
+@pytest.mark.parametrize("function", ["loss^2 + step^2", "x^2 + grad_x^2", "lr^2 + x^2", "grad_norm^2"])
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_variable_named_like_a_gdx_column_is_refused_before_the_run(gdx_main, tmp_path, function, suffix):
+    target = tmp_path / f"run{suffix}"
+    code, out, err = gdx_main("optimize", function, "--export", str(target), "-q")
+    assert code == 2 and "column" in err and not target.exists() and out == ""
+
+
+def test_compare_refuses_colliding_columns_before_any_output(gdx_main, tmp_path):
+    code, out, err = gdx_main("compare", "x^2 + lr^2", "-o", "gd", "--export", str(tmp_path / "runs"))
+    assert code == 2 and "'lr'" in err and out == ""
+
+
+@pytest.mark.parametrize("function", ["steps^2 + losses^2", "x^2 + grad^2 + lr2^2", "x1^2 + x10^2"])
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_every_exported_path_reads_back(gdx_main, tmp_path, function, suffix):
+    target = tmp_path / f"run{suffix}"
+    code, _, err = gdx_main("optimize", function, "--export", str(target), "-q", "--steps", "20")
+    assert code in (0, 1), err
+    code, out, err = gdx_main("plot", function, "--path", str(target), "--no-critical", "--width", "60")
+    assert code == 0, err
+
+
+def test_an_export_into_a_read_only_file_system_is_refused_up_front(gdx_main):
+    """sysfs takes no new files, even for root, though os.access says /sys is writable for root."""
+    code, out, err = gdx_main("optimize", "x^2", "--export", "/sys/run.csv")
+    assert code == 2 and "not writable" in err and out == ""

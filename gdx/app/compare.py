@@ -54,12 +54,17 @@ def check_compare_outputs(*, export, png) -> None:
         prepare_png(png)
 
 
-def prepare_all(request, entries):
-    """(target, compiled, [Prepared per entry]): every entry checked first, then one target, one
-    compiled function, one start for all."""
+def prepare_all(request, entries, *, export=None):
+    """(target, compiled, [Prepared per entry]): every entry checked first (and, with ``export``,
+    that the variables' columns can be exported), then one target, one compiled function, one
+    start for all."""
     from .prepare import compile_target, plan, resolve
 
     target = resolve(request.function, request.variables)
+    if export is not None:
+        from ..paths import check_export_columns
+
+        check_export_columns(target.problem.variables)
     plans = [plan(replace(request, optimizer=e.name, hyper=dict(e.hyper)), target=target) for e in entries]
     compiled = compile_target(target, plans[0].timeout)
     for p in plans:
@@ -74,7 +79,7 @@ def compare(request, entries, *, prepared=None, on_run=None, export=None, png=No
     the caller showed something before the runs."""
     from .runs import consume, diagnose_run, runs_exit_code, target_fields
 
-    target, compiled, prepared = prepared or prepare_all(request, entries)
+    target, compiled, prepared = prepared or prepare_all(request, entries, export=export)
     runs = []
     for entry, prep in zip(entries, prepared):
         if on_run is not None:

@@ -213,7 +213,7 @@ def plan(request: RunRequest, *, target=None) -> Prepared:
     if request.export:
         from ..paths import check_export_file
 
-        check_export_file(request.export)
+        check_export_file(request.export, variables=target.problem.variables)
     return Prepared(replace(request), target, None, optimizer, schedule, request.schedule or DEFAULT_SCHEDULE,
                     x0, steps, tol, request.clip_norm, timeout)
 

@@ -60,7 +60,7 @@ def compare(
         if err.is_terminal:
             err.print(f"[dim]running {label}…[/]", end="\r")
 
-    prepared = prepare_all(request, entries)
+    prepared = prepare_all(request, entries, export=export)
     if not json_out:
         from ..render.compare import header_line
 

@@ -118,3 +118,126 @@ def test_an_export_into_a_read_only_file_system_is_refused_up_front(gdx_main):
     """sysfs takes no new files, even for root, though os.access says /sys is writable for root."""
     code, out, err = gdx_main("optimize", "x^2", "--export", "/sys/run.csv")
     assert code == 2 and "not writable" in err and out == ""
+
+
+# -- help and messages ----------------------------------------------------------------------------
+COMMANDS = ("optimize", "compare", "sweep", "plot", "analyze", "presets", "optimizers")
+
+
+def _flat(text: str) -> str:
+    """Rendered help as one line: box drawing gone, every run of whitespace one space."""
+    for ch in "│╭╮╰╯─":
+        text = text.replace(ch, " ")
+    return " ".join(text.split())
+
+
+def _sources(name):
+    """The help strings of command ``name`` as written: its help paragraphs, epilog lines, and
+    every argument's and option's help."""
+    import inspect
+
+    import typer.main
+
+    from gdx.cli import app
+
+    command = typer.main.get_command(app).commands[name]
+    info = next(i for i in app.registered_commands if i.name == name)
+    texts = [*_unescaped(info.help).split("\n\n"), *(_unescaped(info.epilog or "").split("\n\n"))]
+    for p in command.params:
+        if getattr(p, "help", None):
+            texts.append(_unescaped(p.help))
+    assert inspect.signature(info.callback)  # the generated options are in the signature
+    return [t for t in texts if t.strip()]
+
+
+def _unescaped(text: str) -> str:
+    """The text as the user should read it: gdx's own escaping (gdx.cli.common.markup_escape) undone."""
+    return text.replace(":[i][/i]", ":").replace("\\[", "[")
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_shows_every_text_as_written(gdx_main, name):
+    code, out, err = gdx_main(name, "--help")
+    assert code == 0, err
+    shown = _flat(out)
+    for text in _sources(name):
+        assert _flat(text) in shown, text
+    assert "🅱" not in out and "\\[" not in out
+
+
+def test_sweep_help_keeps_ranges_and_defaults(gdx_main):
+    shown = _flat(gdx_main("sweep", "--help")[1])
+    assert "A:B (or A:B:log, A:B:lin)" in shown
+    assert "[default: the preset's, else gd]" in shown and "[default: 1e-6]" in shown
+    assert "[default: the preset's, else 1000]" in shown
+
+
+@pytest.mark.parametrize("name", ("optimize", "plot"))
+def test_help_states_the_real_default_box(gdx_main, name):
+    from gdx.landscape import DEFAULT_RANGE
+
+    shown = _flat(gdx_main(name, "--help")[1])
+    assert f"else {DEFAULT_RANGE[0]:g}:{DEFAULT_RANGE[1]:g}" in shown and "-2:2 for every" not in shown
+    assert "else -2:2]" not in shown
+
+
+@pytest.mark.parametrize("name", ("optimize", "compare", "sweep", "plot", "analyze"))
+def test_help_paragraphs_have_no_hard_line_breaks_and_examples_stand_alone(name):
+    import importlib
+
+    module = importlib.import_module(f"gdx.cli.{name}")
+    for paragraph in module.HELP.split("\n\n"):
+        assert "\n" not in paragraph.strip()
+    examples = module.EPILOG.split("\n\n")[1:]
+    assert examples and all(e.startswith("gdx ") and "·" not in e for e in examples)
+
+
+def test_the_pyproject_comment_names_a_readme_section_that_exists():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    comment = next(line for line in (root / "pyproject.toml").read_text().splitlines() if "see README" in line)
+    section = re.search(r'"([^"]+)"', comment).group(1)
+    headings = [line.lstrip("#").strip() for line in (root / "README.md").read_text().splitlines() if line.startswith("#")]
+    assert section in headings
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--schedule", "step", "--step-size", "0"], "--step-size"),
+    (["--schedule", "cosine", "--t-max", "0"], "--t-max"),
+    (["--schedule", "step"], "--step-size"),
+])
+def test_schedule_messages_name_the_flags(gdx_main, argv, flag):
+    code, out, err = gdx_main("optimize", "x^2", "-q", *argv)
+    assert code == 2 and flag in err
+    assert flag.lstrip("-").replace("-", "_") not in err
+
+
+# -- flags that do not apply ------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, flag", [
+    (["optimize", "x^2 + y^2", "--starts", "5", "-q"], "--quiet"),
+    (["optimize", "x^2 + y^2", "--starts", "5", "--no-plot"], "--no-plot"),
+    (["optimize", "x^2 + y^2", "--starts", "5", "--every", "2"], "--every"),
+    (["optimize", "x^2", "--seed", "3"], "--seed"),
+    (["optimize", "x^2", "--box", "-1:1"], "--box"),
+    (["optimize", "x^2", "--json", "-q"], "--quiet"),
+    (["optimize", "x^2", "--json", "--every", "2"], "--every"),
+    (["optimize", "x^2", "-q", "--no-plot"], "--no-plot"),
+    (["optimize", "x^2", "--schedule", "step", "--step-size", "5", "--t-max", "9"], "--t-max"),
+    (["optimize", "x^2", "--schedule", "exponential", "--t-max", "9"], "--t-max"),
+    (["optimize", "x^2", "--eta-min", "0"], "--eta-min"),
+    (["compare", "x^2", "--schedule", "exponential", "--t-max", "9"], "--t-max"),
+    (["sweep", "x^2", "--lr", "0.01:1", "--schedule", "step", "--step-size", "3", "--t-max", "9"], "--t-max"),
+    (["compare", "x^2", "--json", "--no-plot"], "--no-plot"),
+    (["compare", "x^2 + y^2", "--no-plot", "--box", "-1:1"], "--box"),
+    (["compare", "x^2 + y^2", "--json", "--axes", "x,y"], "--axes"),
+    (["sweep", "x^2", "--lr", "0.01:1", "--grid-num", "5"], "--grid-num"),
+    (["sweep", "x^2", "-o", "momentum", "--lr", "0.1", "--momentum", "0:0.9", "--linear"], "--linear"),
+    (["analyze", "x^2", "--no-critical", "--box", "-1:1"], "--box"),
+    (["analyze", "x^2", "--no-critical", "--no-exact"], "--no-exact"),
+])
+def test_a_flag_that_does_not_apply_is_refused(gdx_main, argv, flag):
+    code, out, err = gdx_main(*argv)
+    assert code == 2, (out, err)
+    assert flag in err and "not apply" in err and out == ""

@@ -42,6 +42,19 @@ class CompareOutcome:
     png: str | None = None
 
 
+def check_compare_flags(*, json_out: bool, no_plot: bool, png, box, slice_spec, axes) -> None:
+    """--json prints the table only and --no-plot draws nothing: --no-plot does not apply with
+    --json, and the view flags (--box, --slice, --axes) apply only to a drawing (or --png)."""
+    from .flags import refuse_inapplicable
+
+    if json_out:
+        refuse_inapplicable({"--no-plot": no_plot}, because="with --json")
+    if (json_out or no_plot) and png is None:
+        refuse_inapplicable({"--box": box is not None, "--slice": slice_spec is not None, "--axes": axes is not None},
+                            because="with --json" if json_out else "with --no-plot",
+                            hint="they choose what the landscape (or the --png figure) shows")
+
+
 def check_compare_outputs(*, export, png) -> None:
     """Before any work: --export DIR is a writable directory; --png a writable figure path."""
     if export is not None:

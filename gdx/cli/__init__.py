@@ -52,6 +52,7 @@ def _root(
 
 for module in (optimize, optimizers, presets, plot, analyze, compare, sweep):
     module.register(app)
+common.escape_help(app)
 
 
 def _click_exception_class():

@@ -241,3 +241,27 @@ def test_a_flag_that_does_not_apply_is_refused(gdx_main, argv, flag):
     code, out, err = gdx_main(*argv)
     assert code == 2, (out, err)
     assert flag in err and "not apply" in err and out == ""
+
+
+# -- numbers as a person writes them ------------------------------------------------------------------
+def test_the_calculus_view_shows_exact_numbers_exactly(gdx_main):
+    code, out, err = gdx_main("analyze", "0.5*x^2 + 0.1*y^2", "--json", "--no-critical")
+    doc = json.loads(out)
+    assert doc["gradient"] == ["x", "0.2*y"]
+    assert doc["hessian"] == [["1", "0"], ["0", "0.2"]]
+    code, out, err = gdx_main("analyze", "ill-conditioned", "--json", "--no-critical")
+    doc = json.loads(out)
+    assert doc["hessian"] == [["101", "-99"], ["-99", "101"]]
+
+
+def test_math_text_keeps_what_is_not_an_exact_integer():
+    from sympy import Float, Symbol
+
+    from gdx.render.mathtext import math_text
+
+    x = Symbol("x")
+    assert math_text(Float(1.0) * x) == "x"
+    assert math_text(Float(2.5) * x ** Float(2.0)) == "2.5*x^2"
+    assert math_text(Float(1e-20) * x) == "1.0e-20*x"
+    assert math_text(Float(1e20) * x) == "1.0e+20*x"  # beyond 10^15 a float is not an exact integer to show
+    assert math_text(Float(0.1) + x) == "x + 0.1"

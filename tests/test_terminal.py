@@ -265,3 +265,44 @@ def test_math_text_keeps_what_is_not_an_exact_integer():
     assert math_text(Float(1e-20) * x) == "1.0e-20*x"
     assert math_text(Float(1e20) * x) == "1.0e+20*x"  # beyond 10^15 a float is not an exact integer to show
     assert math_text(Float(0.1) + x) == "x + 0.1"
+
+
+# -- layout ------------------------------------------------------------------------------------------
+def _steps(n):
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(k=k, x=(1.0 / (k + 1), 2.0), loss=1.0 / (k + 1), grad_norm=0.5, lr=0.1) for k in range(n + 1)]
+
+
+def _render(renderable, width=100):
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    Console(file=buf, width=width, color_system=None).print(renderable)
+    return buf.getvalue()
+
+
+def _first_cells(text):
+    return [line.split()[0] for line in text.splitlines()[1:] if line.split()]
+
+
+@pytest.mark.parametrize("height", [14, 30])
+def test_the_live_table_keeps_the_first_rows_and_the_latest_within_the_window(height):
+    import io
+
+    from rich.console import Console
+
+    from gdx.render.stream import RESERVED_LINES, IterationStream
+
+    console = Console(file=io.StringIO(), width=100, height=height, color_system=None, force_terminal=True)
+    stream = IterationStream(console, ("x", "y"), live=True)
+    for step in _steps(5000):
+        stream.step(step)
+    shown = _first_cells(_render(stream._table(None)))
+    assert len(shown) <= height - RESERVED_LINES + 1  # + the ellipsis row
+    assert shown[:3] == ["0", "1", "2"] and shown[-1] == "5000" and "…" in shown
+    stream.close()
+    final = _first_cells(_render(stream._table(None, final=True)))
+    assert final == [str(k) for k in [*range(11), *range(20, 101, 10), *range(200, 1001, 100), 2000, 3000, 4000, 5000]]

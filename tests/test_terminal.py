@@ -306,3 +306,10 @@ def test_the_live_table_keeps_the_first_rows_and_the_latest_within_the_window(he
     stream.close()
     final = _first_cells(_render(stream._table(None, final=True)))
     assert final == [str(k) for k in [*range(11), *range(20, 101, 10), *range(200, 1001, 100), 2000, 3000, 4000, 5000]]
+
+
+@pytest.mark.parametrize("height", [10, 12, 15, 20])
+def test_plot_draws_the_rows_asked(gdx_main, height):
+    code, out, err = gdx_main("plot", "x^2 + y^2", "--height", str(height), "--no-critical", "--width", "60")
+    assert code == 0, err
+    assert sum(1 for line in out.splitlines() if line[9:10] in ("┤", "│")) == height

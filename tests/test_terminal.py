@@ -313,3 +313,14 @@ def test_plot_draws_the_rows_asked(gdx_main, height):
     code, out, err = gdx_main("plot", "x^2 + y^2", "--height", str(height), "--no-critical", "--width", "60")
     assert code == 0, err
     assert sum(1 for line in out.splitlines() if line[9:10] in ("┤", "│")) == height
+
+
+@pytest.mark.parametrize("columns", ["40", "60", "80", "120"])
+def test_compare_keeps_the_optimizer_column_at_any_width(gdx_main, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, err = gdx_main("compare", "rosenbrock", "-o", "gd,adam", "--no-plot", "--steps", "300")
+    lines = out.splitlines()
+    header = next(line for line in lines if "status" in line)
+    assert "optimizer" in header and max(len(line) for line in lines) <= int(columns)
+    assert any(line.split()[:2] == ["a", "gd"] for line in lines if line.split())
+    assert any(line.split()[:2] == ["b", "adam"] for line in lines if line.split())

@@ -2,7 +2,10 @@
 
 * :func:`check_output_file` — the one writability rule for an output file: a known suffix, an
   existing parent directory (a path through a regular file is named as such), not a directory,
-  and writable (the parent, and the file when it exists).  ``--export`` (.csv/.json) and
+  and writable (the parent, and the file when it exists) — tried for real, by creating and
+  removing a temporary file in the directory, since ``os.access`` says yes on a read-only
+  file system such as /sys.  A variable whose column would collide with gdx's own is refused
+  by :func:`check_export_columns`.  ``--export`` (.csv/.json) and
   ``--png`` (.png/.svg/.pdf) use it.
 * :func:`check_output_dir` — a directory to write several files into: an existing writable
   directory, or a new one in an existing writable parent.
@@ -53,12 +56,38 @@ def _check_output_file(p: Path, flag: str, formats: tuple[str, ...]) -> Path:
         raise GdxError(f"{flag}: '{p}' is a directory", kind="usage error")
     if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise GdxError(f"{flag}: '{p}' is not writable", kind="usage error")
+    _try_write(parent, flag, p)
     return p
 
 
-def check_export_file(path, *, flag: str = "--export") -> Path:
-    """``--export FILE``: a writable .csv or .json path."""
+def _try_write(directory: Path, flag: str, shown) -> None:
+    """Writability for real: create and remove a temporary file in ``directory`` (os.access says
+    yes to a read-only file system, /sys, or a directory the process may not create files in)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".gdx-check.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise GdxError(f"{flag}: '{shown}' is not writable: {exc.strerror or exc}", kind="usage error") from None
+    os.close(fd)
+    _unlink(tmp)
+
+
+def check_export_file(path, *, flag: str = "--export", variables=()) -> Path:
+    """``--export FILE``: a writable .csv or .json path, for a function whose variables' columns
+    do not collide with gdx's own (:func:`check_export_columns`)."""
+    check_export_columns(variables, flag=flag)
     return check_output_file(path, flag=flag, formats=EXPORT_FORMATS)
+
+
+def check_export_columns(variables, *, flag: str = "--export") -> None:
+    """Refuse an export whose variable columns would have the name of one of gdx's columns
+    (``step``, ``loss``, ``grad_norm``, ``lr``, ``grad_<variable>``): the file could not be read back."""
+    from .result import column_collisions
+
+    clash = column_collisions(variables)
+    if clash:
+        raise GdxError(f"{flag}: the variable{'s' if len(clash) > 1 else ''} {', '.join(repr(n) for n in clash)} "
+                       "would share a column name with gdx's own columns (step, loss, grad_norm, lr, grad_<variable>)",
+                       kind="usage error", hint=f"rename the variable (e.g. {clash[0]} → {clash[0][0]}1) to export its path")
 
 
 def check_output_dir(path, *, flag: str = "--export", why: str = "") -> Path:
@@ -75,12 +104,14 @@ def _check_output_dir(p: Path, flag: str, why: str) -> Path:
             raise GdxError(f"{flag}: '{p}' exists and is not a directory", kind="usage error", hint=why or None)
         if not os.access(p, os.W_OK | os.X_OK):
             raise GdxError(f"{flag}: '{p}' is not writable", kind="usage error")
+        _try_write(p, flag, p)
         return p
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise GdxError(f"{flag}: directory '{parent}' does not exist", kind="usage error")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise GdxError(f"{flag}: '{parent}' is not writable", kind="usage error")
+    _try_write(parent, flag, parent)
     return p
 
 

@@ -175,6 +175,23 @@ class Result:
         return out
 
 
+RUN_COLUMNS = ("step", "loss", "grad_norm", "lr")
+
+
+def path_columns(variables) -> list[str]:
+    """The columns of an exported path: ``step, <variables>, loss, grad_norm, lr, grad_<variable>…``."""
+    names = list(variables)
+    return ["step", *names, "loss", "grad_norm", "lr", *(f"grad_{n}" for n in names)]
+
+
+def column_collisions(variables) -> list[str]:
+    """The variables whose names are also gdx's own columns in an exported path (``step``,
+    ``loss``, ``grad_norm``, ``lr`` or ``grad_<a variable>``): a path with them cannot be read
+    back, since two columns (two JSON keys) would have the same name."""
+    own = set(RUN_COLUMNS) | {f"grad_{n}" for n in variables}
+    return [n for n in variables if n in own]
+
+
 def path_records(path: Path) -> list[dict]:
     """The path as a list of rows ``{step, <vars>…, loss, grad_norm, lr, grad_<var>…}``."""
     rows = []

@@ -139,7 +139,7 @@ def test_optimize_starts_json_and_text(gdx):
 
 def test_optimize_starts_usage_errors(gdx):
     r = gdx("optimize", "himmelblau", "--starts", "10", "--start", "1,1")
-    assert r.returncode == 2 and "--start cannot be combined with --starts" in r.stderr
+    assert r.returncode == 2 and "--start does not apply with --starts" in r.stderr
     r = gdx("optimize", "himmelblau", "--starts", "0")
     assert r.returncode == 2 and "starts" in r.stderr
     r = gdx("optimize", "himmelblau", "--starts", "10", "--box", "x=1:0")

@@ -180,7 +180,7 @@ def test_kill_9_inside_write_atomic_leaves_the_previous_file(tmp_path, previous)
 def test_kill_9_during_a_cli_export_keeps_the_previous_file(tmp_path):
     target = tmp_path / "path.csv"
     args = [sys.executable, "-m", "gdx", "optimize", "exp(x)+exp(y)", "--tol", "0",
-            "--export", str(target), "--quiet", "--no-plot", "--steps"]
+            "--export", str(target), "--quiet", "--steps"]
     subprocess.run(args + ["50"], env=ENV, cwd=tmp_path, capture_output=True, timeout=120, check=True)
     previous = target.read_text()
     assert len(previous.splitlines()) == 52  # header + steps 0..50
@@ -191,6 +191,6 @@ def test_kill_9_during_a_cli_export_keeps_the_previous_file(tmp_path):
 def test_kill_9_during_a_first_cli_export_leaves_no_file(tmp_path):
     target = tmp_path / "path.json"
     args = [sys.executable, "-m", "gdx", "optimize", "exp(x)+exp(y)", "--tol", "0", "--steps", "5000",
-            "--export", str(target), "--quiet", "--no-plot"]
+            "--export", str(target), "--quiet"]
     kill_inside_the_write_window(args, tmp_path, target.name)
     assert not target.exists()

@@ -34,6 +34,11 @@ def analyze(function: str, *, at=None, box=None, variables=None, timeout=None, c
 
     from ..sandbox import Deadline
 
+    if not critical:
+        from .flags import refuse_inapplicable
+
+        refuse_inapplicable({"--box": box is not None, "--no-exact": not exact}, because="with --no-critical",
+                            hint="--box and --no-exact shape the critical-point search that --no-critical skips")
     budget = Deadline(symbolic_timeout(timeout))  # the derivatives and exact solving share it
     target = resolve(function, variables, allow_vector=True)
     point = parse_point(at, target.problem.variables, flag="--at") if at is not None else None

@@ -44,6 +44,19 @@ class CompareOutcome:
     png: str | None = None
 
 
+def check_compare_flags(*, json_out: bool, no_plot: bool, png, box, slice_spec, axes) -> None:
+    """--json prints the table only and --no-plot draws nothing: --no-plot does not apply with
+    --json, and the view flags (--box, --slice, --axes) apply only to a drawing (or --png)."""
+    from .flags import refuse_inapplicable
+
+    if json_out:
+        refuse_inapplicable({"--no-plot": no_plot}, because="with --json")
+    if (json_out or no_plot) and png is None:
+        refuse_inapplicable({"--box": box is not None, "--slice": slice_spec is not None, "--axes": axes is not None},
+                            because="with --json" if json_out else "with --no-plot",
+                            hint="they choose what the landscape (or the --png figure) shows")
+
+
 def check_compare_outputs(*, export, png) -> None:
     """Before any work: --export DIR is a writable directory; --png a writable figure path."""
     if export is not None:
@@ -56,12 +69,17 @@ def check_compare_outputs(*, export, png) -> None:
         prepare_png(png)
 
 
-def prepare_all(request, entries):
-    """(target, compiled, [Prepared per entry]): every entry checked first, then one target, one
-    compiled function, one start for all."""
+def prepare_all(request, entries, *, export=None):
+    """(target, compiled, [Prepared per entry]): every entry checked first (and, with ``export``,
+    that the variables' columns can be exported), then one target, one compiled function, one
+    start for all."""
     from .prepare import compile_target, plan, resolve
 
     target = resolve(request.function, request.variables)
+    if export is not None:
+        from ..paths import check_export_columns
+
+        check_export_columns(target.problem.variables)
     plans = [plan(replace(request, optimizer=e.name, hyper=dict(e.hyper)), target=target) for e in entries]
     compiled = compile_target(target, plans[0].timeout)
     for p in plans:
@@ -76,7 +94,7 @@ def compare(request, entries, *, prepared=None, on_run=None, export=None, png=No
     the caller showed something before the runs."""
     from .runs import consume, diagnose_run, runs_exit_code, target_fields
 
-    target, compiled, prepared = prepared or prepare_all(request, entries)
+    target, compiled, prepared = prepared or prepare_all(request, entries, export=export)
     runs = []
     for entry, prep in zip(entries, prepared):
         if on_run is not None:

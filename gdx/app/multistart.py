@@ -16,15 +16,18 @@ class MultiStartOutcome:
     exit_code: ExitCode
 
 
-def check_multistart_flags(*, starts: int, start, export, landscape: bool, png) -> None:
-    """--starts runs from random points: --start, --export, --landscape and --png do not apply."""
+def check_multistart_flags(*, starts: int, start, export, landscape: bool, png, quiet: bool = False,
+                           no_plot: bool = False, every=None) -> None:
+    """--starts runs from random points and prints a basins table and map: --start, --export,
+    --landscape, --png, -q, --no-plot and --every do not apply."""
+    from .flags import refuse_inapplicable
+
     if starts < 1:
         raise GdxError(f"Invalid starts value: {starts}", kind="usage error", hint="--starts must be 1 or more")
-    for flag, given in (("--start", start is not None), ("--export", export is not None),
-                        ("--landscape", landscape), ("--png", png is not None)):
-        if given:
-            raise GdxError(f"{flag} cannot be combined with --starts", kind="usage error",
-                           hint="--starts runs from random points in the box (--box); use --json for the data")
+    refuse_inapplicable({"--start": start is not None, "--export": export is not None, "--landscape": landscape,
+                         "--png": png is not None, "--quiet": quiet, "--no-plot": no_plot, "--every": every is not None},
+                        because="with --starts",
+                        hint="--starts runs from random points in the box (--box) and shows basins; use --json for the data")
 
 
 def multistart_box(target, spec: str | None):

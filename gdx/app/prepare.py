@@ -169,11 +169,43 @@ def start_of(target, start: Sequence[float] | str | None) -> tuple[float, ...]:
 
 
 def make_run_schedule(request: RunRequest, lr, steps: int):
-    """The schedule of the request (``t_max``, ``total_steps`` default to the run's steps)."""
-    from ..schedules import make_schedule
+    """The schedule of the request (``t_max``, ``total_steps`` default to the run's steps).
 
+    Every parameter given must be one the schedule takes (``--t-max`` with ``--schedule step``
+    is refused, not ignored; ``--warmup`` goes in front of any schedule, and make_schedule
+    refuses it for plateau), and messages name the flags (``--step-size``), not the keywords."""
+    from ..schedules import PARAMETERS, SCHEDULE_PARAMETERS, SCHEDULES, make_schedule
+
+    name = request.schedule or DEFAULT_SCHEDULE
     args = {k: v for k, v in request.schedule_args.items() if v is not None}
-    return make_schedule(request.schedule or DEFAULT_SCHEDULE, lr, run_steps=max(1, steps), **args)
+    if name in SCHEDULES:
+        extra = [SCHEDULE_PARAMETERS[k].flag for k in args if k not in PARAMETERS[name] and k != "warmup"]
+        if extra:
+            takes = ", ".join(SCHEDULE_PARAMETERS[k].flag for k in PARAMETERS[name]) or "no parameters"
+            raise GdxError(f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to the '{name}' schedule",
+                           kind="usage error", hint=f"the '{name}' schedule takes {takes}"
+                           + ("" if request.schedule else "; choose one with --schedule"))
+    try:
+        return make_schedule(name, lr, run_steps=max(1, steps), **args)
+    except GdxError as exc:
+        raise _with_flags(exc, SCHEDULE_PARAMETERS) from None
+
+
+def _with_flags(exc: GdxError, parameters) -> GdxError:
+    """The same error with every snake-case schedule keyword (``step_size``) written as its flag
+    (``--step-size``); torch's own words (``Invalid gamma value``) stay as torch writes them."""
+    import re
+
+    def flags(text):
+        if not text:
+            return text
+        for key, p in parameters.items():
+            if "_" in key:
+                text = re.sub(rf"(?<![-\w]){key}(?!\w)", p.flag, text)
+        return text
+
+    exc.message, exc.hint = flags(exc.message), flags(exc.hint)
+    return exc
 
 
 # -- prepare ----------------------------------------------------------------------------------
@@ -212,7 +244,7 @@ def plan(request: RunRequest, *, target=None) -> Prepared:
     if request.export:
         from ..paths import check_export_file
 
-        check_export_file(request.export)
+        check_export_file(request.export, variables=target.problem.variables)
     return Prepared(replace(request), target, None, optimizer, schedule, request.schedule or DEFAULT_SCHEDULE,
                     x0, steps, tol, request.clip_norm, timeout)
 

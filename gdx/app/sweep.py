@@ -86,11 +86,21 @@ def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=Non
     return SweepOutcome(prepared, result, document, code)
 
 
-def sweep(request, given: dict, *, num: int = 40, grid_num: int = 20, linear: bool = False, metric: str = "loss") -> SweepOutcome:
-    """``gdx sweep``: the grid from the flags ``given`` (name → text), fixed values into the request."""
+def sweep(request, given: dict, *, num: int | None = None, grid_num: int | None = None, linear: bool = False,
+          metric: str = "loss") -> SweepOutcome:
+    """``gdx sweep``: the grid from the flags ``given`` (name → text), fixed values into the request
+    (``num`` 40 and ``grid_num`` 20 when not given; --grid-num with one range and --linear without an
+    --lr range are refused)."""
     from ..sweep import METRICS
 
     if metric not in METRICS:
         raise GdxError(f"--metric: unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
-    axes, fixed = parse_grid(given, num=num, grid_num=grid_num, linear=linear)
+    from .flags import refuse_inapplicable
+
+    axes, fixed = parse_grid(given, num=40 if num is None else num, grid_num=20 if grid_num is None else grid_num,
+                             linear=linear)
+    refuse_inapplicable({"--grid-num": grid_num is not None and len(axes) < 2}, because="with one swept range",
+                        hint="--grid-num sets the values of a second range (e.g. --momentum 0:0.99)")
+    refuse_inapplicable({"--linear": linear and "lr" not in axes}, because="unless --lr is a range",
+                        hint="--linear spaces an --lr range A:B linearly")
     return sweep_axes(replace(request, hyper={**request.hyper, **fixed}), axes, metric=metric)

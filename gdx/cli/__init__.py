@@ -15,9 +15,11 @@ import os
 import sys
 
 import typer
+import typer.main
 
 from .. import __version__
 from . import analyze, common, compare, optimize, optimizers, plot, presets, sweep
+from .argv import function_first
 
 app = typer.Typer(
     name="gdx",
@@ -50,6 +52,7 @@ def _root(
 
 for module in (optimize, optimizers, presets, plot, analyze, compare, sweep):
     module.register(app)
+common.escape_help(app)
 
 
 def _click_exception_class():
@@ -66,12 +69,17 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> i
     from ..errors import ExitCode, GdxError
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    argv = function_first(argv, typer.main.get_command(app).commands)
     env = dict(os.environ if env is None else env)
     s = common.Session(stdout=stdout, stderr=stderr, env=env,
                        debug=bool(env.get("GDX_DEBUG")) or "--debug" in argv)
     click_exception = _click_exception_class()
     out_stream = stdout if stdout is not None else sys.stdout
     err_stream = stderr if stderr is not None else sys.stderr
+    from ..render.console import ascii_fallback
+
+    for stream in (out_stream, err_stream):
+        ascii_fallback(stream)
     with contextlib.redirect_stdout(out_stream), contextlib.redirect_stderr(err_stream):
         try:
             code = app(args=argv, prog_name="gdx", standalone_mode=False, obj=s)
@@ -94,15 +102,37 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> i
             err_stream.write("interrupted\n")
             return int(ExitCode.INTERRUPTED)
         except BrokenPipeError:
-            return int(ExitCode.OK)
+            return _reader_gone(out_stream)
+        except SystemExit as exc:  # click turns EPIPE into sys.exit(1): a closed stdout is no failure
+            if isinstance(exc.__context__, BrokenPipeError):
+                return _reader_gone(out_stream)
+            raise
         except Exception as exc:  # an internal error: one line, the traceback only with --debug
             if s.debug:
                 raise
             err_stream.write(f"internal error: {type(exc).__name__}: {exc}\n(run gdx --debug … for the traceback)\n")
             return int(ExitCode.INTERNAL)
+    try:
+        out_stream.flush()
+    except BrokenPipeError:
+        return _reader_gone(out_stream)
     if code == int(ExitCode.INTERRUPTED):  # typer turns Ctrl-C outside a run into a silent 130
         err_stream.write("interrupted\n")
     return int(code) if isinstance(code, int) else int(ExitCode.OK)
+
+
+def _reader_gone(stream) -> int:
+    """The reader of stdout went away (``gdx … | head -3``): not a failed run, exit 0 in silence.
+    The stream's descriptor is pointed at os.devnull so the interpreter's final flush cannot fail
+    (Python's "Note on SIGPIPE")."""
+    from ..errors import ExitCode
+    from ..render.console import closed_stream
+
+    try:
+        closed_stream(stream)
+    except BrokenPipeError:
+        pass
+    return int(ExitCode.OK)
 
 
 def run() -> None:

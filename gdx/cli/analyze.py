@@ -8,24 +8,26 @@ import typer
 
 from . import common
 
-HELP = """Show the calculus behind FUNCTION: f, every partial derivative, the gradient, the Hessian,
-and every critical point (∇f = 0) in a box, classified as minimum, maximum, saddle or degenerate.
-
-With --at, also the local picture there: f, ∇f, H, H's eigenvalues and eigenvectors, the
-condition number, the steepest-descent direction, the Newton step, the largest stable learning
-rate of plain gradient descent (2/λmax) and the contraction per step it can reach, and a
-finite-difference check that flags points where f is not differentiable.
-
-A vector-valued FUNCTION ("x*y, x+y^2") shows its Jacobian (and at --at its value and
-determinant).  Critical points are searched exactly (sympy) and numerically (Newton on ∇f = 0
-from a grid of starts), always both.  --timeout bounds all the symbolic work: the derivatives
-must finish within it (exit 3 otherwise); exact solving gets what is left (by default at most
-3 s of it) and, when that runs out, the numeric search answers alone.
-"""
+HELP = (
+    'Show the calculus behind FUNCTION: f, every partial derivative, the gradient, the Hessian, and '
+    'every critical point (∇f = 0) in a box, classified as minimum, maximum, saddle or degenerate.\n\n'
+    "With --at, also the local picture there: f, ∇f, H, H's eigenvalues and eigenvectors, the "
+    'condition number, the steepest-descent direction, the Newton step, the largest stable learning '
+    'rate of plain gradient descent (2/λmax) and the contraction per step it can reach, and a '
+    'finite-difference check that flags points where f is not differentiable.\n\n'
+    'A vector-valued FUNCTION ("x*y, x+y^2") shows its Jacobian (and at --at its value and '
+    'determinant). Critical points are searched exactly (sympy) and numerically (Newton on ∇f = 0 '
+    'from a grid of starts), always both. --timeout bounds all the symbolic work: the derivatives '
+    'must finish within it (exit 3 otherwise); exact solving gets what is left (by default at most 3 '
+    's of it) and, when that runs out, the numeric search answers alone.'
+)
 
 EPILOG = (
-    'Examples:  gdx analyze himmelblau   ·   gdx analyze "x^2 + 3*y^2" --at "1,1"   ·   '
-    'gdx analyze six-hump-camel --json   ·   gdx analyze "x^4 - 2*x^2 + y^2" --box "x=-2:2,y=-1:1"   ·   '
+    'Examples:\n\n'
+    'gdx analyze himmelblau\n\n'
+    'gdx analyze "x^2 + 3*y^2" --at "1,1"\n\n'
+    'gdx analyze six-hump-camel --json\n\n'
+    'gdx analyze "x^4 - 2*x^2 + y^2" --box "x=-2:2,y=-1:1"\n\n'
     'gdx analyze "x*y, x+y^2" --at "1,2"'
 )
 
@@ -39,7 +41,7 @@ def analyze(
     function: str = typer.Argument(..., metavar="FUNCTION", help="Expression, preset name or preset .toml file (or a vector: \"x*y, x+y^2\").", show_default=False),
     at: Optional[str] = typer.Option(None, "--at", help='Analyze this point: "1.5,-0.5" or "x=1.5,y=-0.5".'),
     box: Optional[str] = typer.Option(
-        None, "--box", help='Box for critical points: "x=-5:5,y=-2:2" (or "-5:5,-2:2" in variable order). \\[default: the preset\'s domain, else -5:5 per variable]'
+        None, "--box", help='Box for critical points: "x=-5:5,y=-2:2" (or "-5:5,-2:2" in variable order). [default: the preset\'s domain, else -5:5 per variable]'
     ),
     no_critical: bool = typer.Option(False, "--no-critical", help="Skip the critical-point search."),
     no_exact: bool = typer.Option(False, "--no-exact", help="Critical points by the numeric search only (no exact solving)."),

@@ -17,6 +17,7 @@ Command modules import this module and nothing else of ``gdx.cli``.
 from __future__ import annotations
 
 import inspect
+import re
 import os
 import sys
 from dataclasses import dataclass, field
@@ -73,9 +74,29 @@ def _option(name: str, annotation, default, *decls: str, **kwargs) -> inspect.Pa
                              default=typer.Option(default, *decls, **kwargs))
 
 
-def _escape(text: str) -> str:
-    """Help text with rich markup's ``[`` escaped (``[default: …]`` is shown literally)."""
-    return text.replace("[", "\\[")
+_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")  # what rich markup reads as a tag (rich.markup.escape)
+_EMOJI_COLON = re.compile(r":(?=\S)")  # a colon that could open an emoji code (A:B:log → A🅱log)
+
+
+def markup_escape(text: str | None) -> str | None:
+    """Help text as it is written, through typer's rich markup: every tag-like ``[…]`` escaped
+    (``[default: 10]`` is shown, not swallowed), and an empty tag after each colon that could
+    open an emoji code, so ``A:B:log`` is not read as the emoji ``:B:``."""
+    if not text:
+        return text
+    text = _TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
+    return _EMOJI_COLON.sub(":[i][/i]", text)
+
+
+def escape_help(app: typer.Typer) -> None:
+    """Escape (:func:`markup_escape`) the help of the app, of every command, argument and option.
+    Called once, when the commands are registered."""
+    app.info.help = markup_escape(app.info.help)
+    for info in app.registered_commands:
+        info.help, info.epilog = markup_escape(info.help), markup_escape(info.epilog)
+        for param in inspect.signature(info.callback).parameters.values():
+            if hasattr(param.default, "help"):
+                param.default.help = markup_escape(param.default.help)
 
 
 def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
@@ -98,10 +119,10 @@ def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
                 + f" ({who}; {h.range_text}). [default: {default}]")
         if h.kind == "bool":
             params.append(_option(name, Optional[bool], None, f"{h.flag}/--no-{h.flag[2:]}",
-                                  help=_escape(text), rich_help_panel=HYPER))
+                                  help=text, rich_help_panel=HYPER))
             continue
         kind = Optional[str] if (ranges or h.kind == "pair") else Optional[float]
-        params.append(_option(name, kind, None, h.flag, help=_escape(text), rich_help_panel=HYPER))
+        params.append(_option(name, kind, None, h.flag, help=text, rich_help_panel=HYPER))
     return params
 
 
@@ -118,23 +139,23 @@ def schedule_options() -> list[inspect.Parameter]:
     """``--schedule`` and one option per schedule parameter (gdx.schedules.SCHEDULE_PARAMETERS)."""
     from ..schedules import SCHEDULE_PARAMETERS, SCHEDULES
 
-    params = [_option("schedule", Optional[str], None, "--schedule", help=f"{', '.join(SCHEDULES)}. \\[default: constant]",
+    params = [_option("schedule", Optional[str], None, "--schedule", help=f"{', '.join(SCHEDULES)}. [default: constant]",
                       rich_help_panel=SCHED)]
     for name, p in SCHEDULE_PARAMETERS.items():
         if p.kind is bool:
-            params.append(_option(name, Optional[bool], None, p.flag, help=_escape(p.help), rich_help_panel=SCHED))
+            params.append(_option(name, Optional[bool], None, p.flag, help=p.help, rich_help_panel=SCHED))
             continue
         annotation = Optional[p.kind] if p.kind in (int, float) else Optional[str]  # lists and choices are text
-        params.append(_option(name, annotation, None, p.flag, help=_escape(p.help), rich_help_panel=SCHED))
+        params.append(_option(name, annotation, None, p.flag, help=p.help, rich_help_panel=SCHED))
     return params
 
 
 def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".') -> list[inspect.Parameter]:
     """The options of every command that runs an optimizer."""
     return [
-        _option("steps", Optional[int], None, "--steps", help="Maximum number of updates. \\[default: the preset's, else 1000]", rich_help_panel=RUN),
-        _option("tol", Optional[float], None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. \\[default: 1e-6]", rich_help_panel=RUN),
-        _option("start", Optional[str], None, "--start", help=_escape(start_help) + " \\[default: the preset's, else 1.5 for every variable]", rich_help_panel=RUN),
+        _option("steps", Optional[int], None, "--steps", help="Maximum number of updates. [default: the preset's, else 1000]", rich_help_panel=RUN),
+        _option("tol", Optional[float], None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. [default: 1e-6]", rich_help_panel=RUN),
+        _option("start", Optional[str], None, "--start", help=start_help + " [default: the preset's, else 1.5 for every variable]", rich_help_panel=RUN),
         _option("clip_norm", Optional[float], None, "--clip-norm", help="Clip the gradient to this norm before each update (torch clip_grad_norm_).", rich_help_panel=RUN),
         *problem_options(),
     ]
@@ -143,7 +164,7 @@ def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".
 def problem_options() -> list[inspect.Parameter]:
     """``--vars`` and ``--timeout``: how FUNCTION is read and how long its symbolic work may take."""
     return [
-        _option("variables", Optional[str], None, "--vars", help='Variable order, e.g. "y,x". \\[default: natural sort]'),
+        _option("variables", Optional[str], None, "--vars", help='Variable order, e.g. "y,x". [default: natural sort]'),
         timeout_option(),
     ]
 
@@ -152,7 +173,7 @@ def timeout_option() -> inspect.Parameter:
     """``--timeout SECONDS``: the bound on all of a command's symbolic work (gdx.sandbox)."""
     return _option("timeout", Optional[float], None, "--timeout",
                    help="Bound, in seconds, on all of the command's symbolic work (derivatives, exact solving); "
-                        "exit 3 when the derivatives hit it. \\[default: 10]")
+                        "exit 3 when the derivatives hit it. [default: 10]")
 
 
 def command(app: typer.Typer, name: str, *, help: str, epilog: str, options=()):

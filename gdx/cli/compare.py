@@ -11,19 +11,20 @@ from . import common
 
 HELP = (
     'Run several optimizers on FUNCTION from the same start and compare them.\n\n'
-    '-o lists the optimizers, separated by commas; settings follow a colon, also separated by '
-    'commas: -o gd,momentum,adam:lr=0.1,beta1=0.8,newton runs four optimizers, Adam with lr '
-    '0.1 and β₁ 0.8. An optimizer may appear twice with different settings '
-    "(adam:lr=0.1,adam:lr=0.01).  Every run uses the same start (--start, else the preset's, "
-    'else 1.5 for every variable), --steps, --tol, --schedule and --clip-norm.\n\n'
-    '"steps" in the table is the number of updates to reach ‖∇f‖ ≤ --tol (— when a run did '
-    'not). Exit status: 0, or 1 when every run diverged or failed, 130 when interrupted.'
+    '-o lists the optimizers, separated by commas; settings follow a colon, also separated by commas: '
+    '-o gd,momentum,adam:lr=0.1,beta1=0.8,newton runs four optimizers, Adam with lr 0.1 and β₁ 0.8. '
+    'An optimizer may appear twice with different settings (adam:lr=0.1,adam:lr=0.01). Every run uses '
+    "the same start (--start, else the preset's, else 1.5 for every variable), --steps, --tol, "
+    '--schedule and --clip-norm.\n\n'
+    '"steps" in the table is the number of updates to reach ‖∇f‖ ≤ --tol (— when a run did not). Exit '
+    'status: 0, or 1 when every run diverged or failed, 130 when interrupted.'
 )
 
 EPILOG = (
-    "Examples:  gdx compare rosenbrock -o gd,momentum,adam,newton   ·   "
-    'gdx compare "x^2 + 10*y^2" -o gd:lr=0.09,momentum,adam:lr=0.1,beta1=0.8 --steps 200   ·   '
-    "gdx compare himmelblau -o gd,adam --export runs/ --json"
+    'Examples:\n\n'
+    'gdx compare rosenbrock -o gd,momentum,adam,newton\n\n'
+    'gdx compare "x^2 + 10*y^2" -o gd:lr=0.09,momentum,adam:lr=0.1,beta1=0.8 --steps 200\n\n'
+    'gdx compare himmelblau -o gd,adam --export runs/ --json'
 )
 
 VIEW = "View"
@@ -38,19 +39,20 @@ def compare(
     ctx: typer.Context,
     function: str = typer.Argument(..., metavar="FUNCTION", help="Expression, preset name or preset .toml file.", show_default=False),
     optimizers: str = typer.Option("gd,momentum,adam,newton", "-o", "--optimizers", help='Optimizers with settings: "gd,adam:lr=0.1,beta1=0.8".'),
-    box: Optional[str] = typer.Option(None, "--box", help='Landscape box: "x=-2:2,y=-1:3". \\[default: the preset\'s domain, grown to hold the paths]', rich_help_panel=VIEW),
+    box: Optional[str] = typer.Option(None, "--box", help='Landscape box: "x=-2:2,y=-1:3". [default: the preset\'s domain, grown to hold the paths]', rich_help_panel=VIEW),
     slice_: Optional[str] = typer.Option(None, "--slice", help='Values of the variables not plotted: "z=0.5".', rich_help_panel=VIEW),
     axes: Optional[str] = typer.Option(None, "--axes", help='The two variables to draw: "x,z".', rich_help_panel=VIEW),
     no_plot: bool = typer.Option(False, "--no-plot", help="Only the table: no loss curves, no landscape.", rich_help_panel=VIEW),
     json_out: bool = typer.Option(False, "--json", help="Print the table as one JSON document and nothing else.", rich_help_panel=common.OUT),
     export: Optional[Path] = typer.Option(None, "--export", help="Write one CSV per optimizer into this directory.", rich_help_panel=common.OUT),
-    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with paths, loss curves); needs pip install "gdx\\[png]".', rich_help_panel=common.OUT),
+    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with paths, loss curves); needs pip install "gdx[png]".', rich_help_panel=common.OUT),
     **flags,
 ) -> None:
-    from ..app.compare import check_compare_outputs, compare as run_compare, compare_scene, parse_optimizers, prepare_all
+    from ..app.compare import check_compare_flags, check_compare_outputs, compare as run_compare, compare_scene, parse_optimizers, prepare_all
 
     s = common.session(ctx)
     entries = parse_optimizers(optimizers)
+    check_compare_flags(json_out=json_out, no_plot=no_plot, png=png, box=box, slice_spec=slice_, axes=axes)
     check_compare_outputs(export=export, png=png)
     request = common.run_request(function, flags)
     out, err = s.out(), s.err()
@@ -60,7 +62,7 @@ def compare(
         if err.is_terminal:
             err.print(f"[dim]running {label}…[/]", end="\r")
 
-    prepared = prepare_all(request, entries)
+    prepared = prepare_all(request, entries, export=export)
     if not json_out:
         from ..render.compare import header_line
 

@@ -10,16 +10,17 @@ import typer
 from . import common
 
 HELP = (
-    "Run an optimizer on FUNCTION and show every step, the loss curve and a summary.\n\n"
+    'Run an optimizer on FUNCTION and show every step, the loss curve and a summary.\n\n'
     'FUNCTION is an expression ("x^2 + 3*y^2", ^ means power), a preset name (rosenbrock) or a preset '
-    "file (my.toml). gdx derives the gradient and Hessian symbolically, then runs from --start (or the "
-    "preset's start, or 1.5 for every variable) until the gradient norm is ≤ --tol, --steps updates are "
-    "made, or the run diverges."
+    'file (my.toml). gdx derives the gradient and Hessian symbolically, then runs from --start (or '
+    "the preset's start, or 1.5 for every variable) until the gradient norm is ≤ --tol, --steps "
+    'updates are made, or the run diverges.'
 )
 
 EPILOG = (
-    'Examples:  gdx optimize "x^2 + 3*y^2" -o momentum --lr 0.05   ·   '
-    "gdx optimize rosenbrock -o adam --lr 0.02 --steps 3000 --export path.csv   ·   "
+    'Examples:\n\n'
+    'gdx optimize "x^2 + 3*y^2" -o momentum --lr 0.05\n\n'
+    'gdx optimize rosenbrock -o adam --lr 0.02 --steps 3000 --export path.csv\n\n'
     'gdx optimize "x^2+3*y^2" --lr 0.34 --json'
 )
 
@@ -34,17 +35,17 @@ def register(app: typer.Typer) -> None:
 def optimize(
     ctx: typer.Context,
     function: str = typer.Argument(..., metavar="FUNCTION", help="Expression, preset name or preset .toml file.", show_default=False),
-    optimizer: Optional[str] = typer.Option(None, "-o", "--optimizer", help="The optimizer (gdx optimizers lists them). \\[default: the preset's, else gd]"),
-    every: Optional[int] = typer.Option(None, "--every", min=1, help="Show every K-th step. \\[default: log-spaced rows]", rich_help_panel=common.OUT),
+    optimizer: Optional[str] = typer.Option(None, "-o", "--optimizer", help="The optimizer (gdx optimizers lists them). [default: the preset's, else gd]"),
+    every: Optional[int] = typer.Option(None, "--every", min=1, help="Show every K-th step. [default: log-spaced rows]", rich_help_panel=common.OUT),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary.", rich_help_panel=common.OUT),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document and nothing else.", rich_help_panel=common.OUT),
     export: Optional[Path] = typer.Option(None, "--export", help="Write the whole path to a .csv or .json file.", rich_help_panel=common.OUT),
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not draw the loss curve.", rich_help_panel=common.OUT),
     landscape: bool = typer.Option(False, "--landscape", help="Also draw the path on the landscape of f (2+ variables).", rich_help_panel=common.OUT),
-    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with the path, loss curve); needs pip install "gdx\\[png]".', rich_help_panel=common.OUT),
+    png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with the path, loss curve); needs pip install "gdx[png]".', rich_help_panel=common.OUT),
     starts: Optional[int] = typer.Option(None, "--starts", help="Run N random starts in the box at once and show which minimum each reaches (basins table, basin map).", rich_help_panel=STARTS),
-    seed: int = typer.Option(0, "--seed", help="Seed of the random starts (the same seed gives the same starts).", rich_help_panel=STARTS),
-    box: Optional[str] = typer.Option(None, "--box", help='Box of the random starts: "x=-5:5,y=-5:5" or "-5:5,-5:5". \\[default: the preset\'s domain, else -2:2]', rich_help_panel=STARTS),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random starts (the same seed gives the same starts). [default: 0]", rich_help_panel=STARTS),
+    box: Optional[str] = typer.Option(None, "--box", help='Box of the random starts: "x=-5:5,y=-5:5" or "-5:5,-5:5". [default: the preset\'s domain, else -5:5 per variable]', rich_help_panel=STARTS),
     **flags,
 ) -> None:
     from ..app.prepare import prepare
@@ -55,9 +56,10 @@ def optimize(
         from ..app.multistart import check_multistart_flags, multistart
         from ..render.basins import map_columns, print_multistart
 
-        check_multistart_flags(starts=starts, start=request.start, export=export, landscape=landscape, png=png)
+        check_multistart_flags(starts=starts, start=request.start, export=export, landscape=landscape, png=png,
+                               quiet=quiet, no_plot=no_plot, every=every)
         out = s.out()
-        outcome = multistart(prepare(request), starts=starts, seed=seed, box=box, map_cols=map_columns(out.width))
+        outcome = multistart(prepare(request), starts=starts, seed=seed or 0, box=box, map_cols=map_columns(out.width))
         if json_out:
             from ..render.console import write_json
 
@@ -65,7 +67,9 @@ def optimize(
         else:
             print_multistart(out, outcome)
         common.finish(outcome.exit_code)
-    from ..app.optimize import check_run_outputs, optimize as run_optimize
+    from ..app.optimize import check_run_outputs, check_single_run_flags, optimize as run_optimize
+
+    check_single_run_flags(quiet=quiet, json_out=json_out, no_plot=no_plot, every=every, landscape=landscape, seed=seed, box=box)
 
     prepared = prepare(request)
     check_run_outputs(landscape=landscape, png=png, target=prepared.target)

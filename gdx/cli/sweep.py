@@ -8,20 +8,21 @@ import typer
 
 from . import common
 
-HELP = """Run an optimizer from one start for every value of a learning-rate range (and optionally a
-second hyperparameter), all at once, and show the outcome against the setting.
-
-Give a range as A:B (or A:B:log, A:B:lin) to any hyperparameter flag.  --lr and --eps ranges
-are log-spaced (--linear for a linear --lr); the others are linear.  One range draws the final
-loss (or, with --metric steps, the steps to converge) against it, marks the runs that diverged
-and the stability limit 2/λmax of gradient descent at the start; two ranges draw a heatmap.
---schedule, --clip-norm, --steps and --tol apply to every run, as in gdx optimize.
-"""
+HELP = (
+    'Run an optimizer from one start for every value of a learning-rate range (and optionally a '
+    'second hyperparameter), all at once, and show the outcome against the setting.\n\n'
+    'Give a range as A:B (or A:B:log, A:B:lin) to any hyperparameter flag. --lr and --eps ranges are '
+    'log-spaced (--linear for a linear --lr); the others are linear. One range draws the final loss '
+    '(or, with --metric steps, the steps to converge) against it, marks the runs that diverged and '
+    'the stability limit 2/λmax of gradient descent at the start; two ranges draw a heatmap. '
+    '--schedule, --clip-norm, --steps and --tol apply to every run, as in gdx optimize.'
+)
 
 EPILOG = (
-    'Examples:  gdx sweep "x^2 + 3*y^2" -o gd --lr 1e-4:1 --num 40   ·   '
-    "gdx sweep rosenbrock -o momentum --lr 1e-5:1e-2 --momentum 0:0.99   ·   "
-    "gdx sweep himmelblau -o adam --lr 1e-3:1 --metric steps --json"
+    'Examples:\n\n'
+    'gdx sweep "x^2 + 3*y^2" -o gd --lr 1e-4:1 --num 40\n\n'
+    'gdx sweep rosenbrock -o momentum --lr 1e-5:1e-2 --momentum 0:0.99\n\n'
+    'gdx sweep himmelblau -o adam --lr 1e-3:1 --metric steps --json'
 )
 
 GRID = "Grid"
@@ -35,9 +36,9 @@ def register(app: typer.Typer) -> None:
 def sweep(
     ctx: typer.Context,
     function: str = typer.Argument(..., metavar="FUNCTION", help="Expression, preset name or preset .toml file.", show_default=False),
-    optimizer: Optional[str] = typer.Option(None, "-o", "--optimizer", help="The optimizer. \\[default: the preset's, else gd]"),
-    num: int = typer.Option(40, "--num", help="Values on the first swept axis.", rich_help_panel=GRID),
-    grid_num: int = typer.Option(20, "--grid-num", help="Values on the second swept axis.", rich_help_panel=GRID),
+    optimizer: Optional[str] = typer.Option(None, "-o", "--optimizer", help="The optimizer. [default: the preset's, else gd]"),
+    num: Optional[int] = typer.Option(None, "--num", help="Values on the first swept axis. [default: 40]", rich_help_panel=GRID),
+    grid_num: Optional[int] = typer.Option(None, "--grid-num", help="Values on the second swept axis. [default: 20]", rich_help_panel=GRID),
     linear: bool = typer.Option(False, "--linear", help="Space the --lr range linearly instead of logarithmically.", rich_help_panel=GRID),
     metric: str = typer.Option("loss", "--metric", help="loss (final loss) or steps (steps to converge).", rich_help_panel=GRID),
     json_out: bool = typer.Option(False, "--json", help="Print every run, the best setting and 2/λmax as JSON.", rich_help_panel=common.OUT),

@@ -3,39 +3,66 @@
 from __future__ import annotations
 
 
-def comparison_table(rows):
-    """The comparison table: letter, label, status, steps to tol, final loss, distance to the
-    known minimum, diagnosis, wall time (from gdx.app.compare.table_row rows)."""
-    from rich.table import Table
+# Columns dropped first when the terminal is too narrow for all of them; the letter, the
+# optimizer and the status say which row is which and what happened, and are never dropped.
+DROP_ORDER = ("time", "diagnosis", "to min", "steps", "final loss")
 
+
+def comparison_table(rows, console=None):
+    """The comparison table: letter, label, status, steps to tol, final loss, distance to the
+    known minimum, diagnosis, wall time (from gdx.app.compare.table_row rows).  On ``console``,
+    the columns of :data:`DROP_ORDER` are left out, in that order, until the rest fits its width."""
+    columns = _columns(rows)
+    table = _table(rows, columns)
+    for name in DROP_ORDER:
+        if console is None or _fits(console, table, rows):
+            break
+        columns = [c for c in columns if c[0] != name]
+        table = _table(rows, columns)
+    return table
+
+
+def _fits(console, table, rows) -> bool:
+    """Whether rich gives the optimizer column its label (up to 14 characters a line) and the
+    status column its longest status, at the console's width."""
+    need_label = min(14, max([len("optimizer"), *(len(r["label"]) for r in rows)]))
+    need_status = max([len("status"), *(len(r["status"]) for r in rows)])
+    widths = table._calculate_column_widths(console, console.options)
+    return widths[1] >= need_label and widths[2] >= need_status
+
+
+def _columns(rows):
+    """(header, column options, cell of a row) for every column the rows have."""
     from .console import fmt
     from .landscape import LETTERS
     from .summary import STATUS_STYLE
 
-    has_min = any(r["distance_to_minimum"] is not None for r in rows)
-    has_diag = any("diagnosis" in r for r in rows)
+    letters = {id(r): LETTERS[i % len(LETTERS)] for i, r in enumerate(rows)}
+    columns = [
+        ("", dict(no_wrap=True), lambda r: letters[id(r)]),
+        ("optimizer", dict(overflow="fold"), lambda r: r["label"]),
+        ("status", dict(no_wrap=True), lambda r: f"[{STATUS_STYLE.get(r['status'], 'bold')}]{r['status']}[/]"),
+        ("steps", dict(justify="right", no_wrap=True),
+         lambda r: str(r["steps_to_tol"]) if r["steps_to_tol"] is not None else f"— ({r['steps']})"),
+        ("final loss", dict(justify="right", no_wrap=True), lambda r: fmt(r["loss"], 6)),
+    ]
+    if any(r["distance_to_minimum"] is not None for r in rows):
+        columns.append(("to min", dict(justify="right", no_wrap=True),
+                        lambda r: "—" if r["distance_to_minimum"] is None else fmt(r["distance_to_minimum"], 3)))
+    if any("diagnosis" in r for r in rows):
+        columns.append(("diagnosis", dict(overflow="fold"), lambda r: r.get("diagnosis") or "—"))
+    columns.append(("time", dict(justify="right", no_wrap=True), lambda r: f"{r['wall_time'] * 1000:.0f} ms"))
+    return columns
+
+
+def _table(rows, columns):
+    from rich.table import Table
+
     table = Table(header_style="bold", pad_edge=False, box=None, padding=(0, 1))
-    table.add_column("", no_wrap=True)
-    table.add_column("optimizer", overflow="fold")
-    table.add_column("status", no_wrap=True)
-    table.add_column("steps", justify="right", no_wrap=True)
-    table.add_column("final loss", justify="right", no_wrap=True)
-    if has_min:
-        table.add_column("to min", justify="right", no_wrap=True)
-    if has_diag:
-        table.add_column("diagnosis", overflow="fold")
-    table.add_column("time", justify="right", no_wrap=True)
-    for i, r in enumerate(rows):
-        steps = str(r["steps_to_tol"]) if r["steps_to_tol"] is not None else f"— ({r['steps']})"
-        cells = [LETTERS[i % len(LETTERS)], r["label"], f"[{STATUS_STYLE.get(r['status'], 'bold')}]{r['status']}[/]",
-                 steps, fmt(r["loss"], 6)]
-        if has_min:
-            d = r["distance_to_minimum"]
-            cells.append("—" if d is None else fmt(d, 3))
-        if has_diag:
-            cells.append(r.get("diagnosis") or "—")
-        cells.append(f"{r['wall_time'] * 1000:.0f} ms")
-        table.add_row(*cells)
+    for header, options, _ in columns:
+        table.add_column(header, **options)
+    for r in rows:
+        table.add_row(*(cell(r) for _, _, cell in columns))
     return table
 
 
@@ -58,7 +85,7 @@ def print_comparison(out, outcome, *, plot: bool, scene=None) -> None:
 
     from .console import terminal_color
 
-    out.print(comparison_table(outcome.rows))
+    out.print(comparison_table(outcome.rows, out))
     if plot:
         from .curves import loss_curves
         from .landscape import show_scene

@@ -16,7 +16,7 @@ def make_console(*, stderr: bool = False, file=None, width: int | None = None, e
     from rich.console import Console
 
     env = os.environ if env is None else env
-    return Console(
+    console = Console(
         file=file,
         stderr=stderr,
         width=width,
@@ -25,6 +25,61 @@ def make_console(*, stderr: bool = False, file=None, width: int | None = None, e
         no_color=bool(env.get("NO_COLOR")) or None,
         _environ=dict(env),
     )
+    console.on_broken_pipe = lambda: closed_stream(console.file)
+    return console
+
+
+def closed_stream(stream) -> None:
+    """The reader of ``stream`` went away (``gdx … | head -3``): point the stream's descriptor at
+    os.devnull, so nothing more is written and the interpreter's final flush does not fail (the
+    rule of Python's "Note on SIGPIPE"), and raise BrokenPipeError for main to end quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+    except (AttributeError, OSError, ValueError):  # a stream without a descriptor (tests' StringIO)
+        pass
+    raise BrokenPipeError
+
+
+# Glyphs gdx prints, spelled in ASCII for a console that cannot encode them (PYTHONIOENCODING=ascii).
+ASCII_GLYPHS = dict(zip(  # one ASCII character per glyph, so tables keep their columns
+    "∂∇‖≤≥≈−×·²³¹⁰ᵀᵗ√∞→←…—–ληβγραμεθσπΔδ₁₂₀★▲▼●○◆█▓▒░▀▄•✓✗│─╭╮╰╯┌┐└┘├┤┬┴┼═║",
+    "dV|<>~-x*2310Ttr8><.--LnbgpauetspDd120*^voo+##+.##*vx|-+++++++++++++=|",
+))
+ASCII_ERRORS = "gdx-ascii"
+
+
+def _ascii_glyphs(exc: UnicodeEncodeError):
+    """The codec error handler: a known glyph by its ASCII spelling, any other character as ``?``."""
+    bad = exc.object[exc.start:exc.end]
+    return "".join(_ascii(ch) for ch in bad), exc.end
+
+
+def _ascii(ch: str) -> str:
+    if "\u2800" <= ch <= "\u28ff":  # plotext's braille dots: blank stays blank
+        return " " if ch == "\u2800" else "*"
+    return ASCII_GLYPHS.get(ch, "?")
+
+
+def ascii_fallback(stream) -> None:
+    """A text stream whose encoding cannot write gdx's glyphs (``PYTHONIOENCODING=ascii``) writes
+    them in ASCII (:data:`ASCII_GLYPHS`, else ``?``) instead of raising UnicodeEncodeError."""
+    import codecs
+
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        "∂∇‖≤─".encode(encoding)
+        return
+    except (UnicodeEncodeError, LookupError):
+        pass
+    try:
+        codecs.lookup_error(ASCII_ERRORS)
+    except LookupError:
+        codecs.register_error(ASCII_ERRORS, _ascii_glyphs)
+    try:
+        stream.reconfigure(errors=ASCII_ERRORS)
+    except (AttributeError, ValueError):
+        pass
 
 
 def write_json(console, data) -> None:

@@ -31,8 +31,9 @@ def csv_text(path) -> str:
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    names = list(path.variables)
-    writer.writerow(["step", *names, "loss", "grad_norm", "lr", *(f"grad_{n}" for n in names)])
+    from ..result import path_columns
+
+    writer.writerow(path_columns(path.variables))
     for i in range(len(path)):
         writer.writerow(
             [int(path.k[i])]

@@ -65,11 +65,11 @@ def plot_rows(box2, cols: int, *, max_rows: int = 30, min_rows: int = 8) -> int:
 
 
 def map_rows(box2, cols: int, height: int | None) -> int:
-    """``height`` rounded down to 4k + 1 (so the y ticks fall on samples), else :func:`plot_rows`."""
+    """``height`` rows exactly, as asked (the y ticks then fall on the samples that divide it
+    evenly, see :func:`_framed`), else :func:`plot_rows`."""
     if height is None:
         return plot_rows(box2, cols)
-    height = max(3, int(height))
-    return height - (height - 1) % 4 if height >= 5 else height
+    return max(3, int(height))
 
 
 def grid_shape(width: int, box2, *, color: bool, height: int | None = None) -> tuple[int, int]:

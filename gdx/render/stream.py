@@ -4,17 +4,30 @@ Which steps are shown: with ``every=K``, steps 0, K, 2K, …; by default a log-s
 (every step up to 10, then every 10th up to 100, every 100th up to 1000, …) so a run of any
 length fits a screen.  The last step is always shown.  The live table is redrawn at most
 ``REFRESH_HZ`` times a second however fast the loop runs.
+
+The live table fits the window: when the shown rows outgrow its height it keeps the first
+rows (where an oscillation or a divergence starts) and the latest, with a ``…`` row between
+(:func:`visible_rows`).  When the run ends the whole table is left on screen, as piped output
+prints it.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
-
 from .console import fmt
 
 REFRESH_HZ = 10
-LIVE_ROWS = 12
+RESERVED_LINES = 4  # the header, the dim current row, the ellipsis row and the cursor line
+
+
+def visible_rows(rows: list, capacity: int) -> tuple[list, list]:
+    """The rows a window of ``capacity`` rows shows: all of them when they fit, else the first
+    half (rounded up) and the latest — (head, tail), with a gap between them when tail is not empty."""
+    capacity = max(2, capacity)
+    if len(rows) <= capacity:
+        return list(rows), []
+    head = (capacity + 1) // 2
+    return list(rows[:head]), list(rows[len(rows) - (capacity - head):])
 
 
 def shown(k: int, every: int | None) -> bool:
@@ -35,7 +48,7 @@ class IterationStream:
         self.variables = tuple(variables)
         self.every = every
         self.live_mode = console.is_terminal if live is None else live
-        self.rows: deque = deque(maxlen=LIVE_ROWS)
+        self.rows: list = []
         self.last = None
         self.last_shown = None
         self._live = None
@@ -57,10 +70,10 @@ class IterationStream:
     def close(self) -> None:
         if self.last is not None and self.last_shown is not self.last:
             self._show(self.last)
-        if self.live_mode:
-            self._refresh(None)
+        if self.live_mode:  # the live frame (at most a window high) gives way to the whole table
             if self._live is not None:
                 self._live.stop()
+            self.console.print(self._table(None, final=True))
 
     # -- plain text ---------------------------------------------------------------------------
     def _cells(self, step) -> list[str]:
@@ -84,14 +97,22 @@ class IterationStream:
             self._write("  ".join(f"{c:>12}" for c in self._cells(step)))
 
     # -- live table ---------------------------------------------------------------------------
-    def _table(self, current):
+    def _table(self, current, *, final: bool = False):
         from rich.table import Table
 
         table = Table(box=None, header_style="bold", pad_edge=False)
         for i, name in enumerate(self._names()):
             table.add_column(name, justify="right", style="cyan" if i == 0 else None)
-        for step in self.rows:
+        if final:
+            head, tail = self.rows, []
+        else:
+            head, tail = visible_rows(self.rows, self.console.height - RESERVED_LINES)
+        for step in head:
             table.add_row(*self._cells(step))
+        if tail:
+            table.add_row("…", *([""] * (len(self._names()) - 1)), style="dim")
+            for step in tail:
+                table.add_row(*self._cells(step))
         if current is not None and (not self.rows or self.rows[-1] is not current):
             table.add_row(*self._cells(current), style="dim")
         return table
@@ -101,6 +122,6 @@ class IterationStream:
 
         table = self._table(current)
         if self._live is None:
-            self._live = Live(table, console=self.console, auto_refresh=False, transient=False)
+            self._live = Live(table, console=self.console, auto_refresh=False, transient=True)
             self._live.start()
         self._live.update(table, refresh=True)

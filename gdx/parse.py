@@ -68,6 +68,16 @@ FUNCTIONS: dict[str, tuple[str, int]] = {
     "abs": ("Abs", 1),
 }
 
+#: Functions allowed only where a caller asks for them (``parse_function(..., functions=...)``):
+#: a schedule expression may use these; a function to optimize may not (their derivatives are
+#: Heaviside steps or distributions gdx does not compile).
+PIECEWISE_FUNCTIONS: dict[str, tuple[str, int]] = {
+    "min": ("Min", 2),
+    "max": ("Max", 2),
+    "floor": ("floor", 1),
+    "ceil": ("ceiling", 1),
+}
+
 #: Allow-listed constants.
 CONSTANTS = ("pi", "E", "e")
 
@@ -144,19 +154,22 @@ def parse_function(
     *,
     allow_vector: bool = False,
     limits: Limits = LIMITS,
+    functions: dict[str, tuple[str, int]] | None = None,
 ) -> Problem:
     """Parse function text into a :class:`Problem`, or raise :class:`GdxError` with a span.
 
     ``^`` means power.  ``variables`` (a list or a ``"y,x"`` string) fixes the order of the
     variables; by default they are sorted naturally.  It may name variables that the text does
     not use (their partial derivatives are 0) but must name every one it does.
+    ``functions`` replaces the allow-list of functions (default :data:`FUNCTIONS`; a schedule
+    expression passes ``{**FUNCTIONS, **PIECEWISE_FUNCTIONS}``).
     """
     if not isinstance(text, str):
         raise GdxError("the function must be text", kind="input error")
     _check_characters(text, limits)
     python_text, origin = _caret_to_pow(text)
     tree = _read_tree(text, python_text, origin, limits)
-    builder = _Builder(text, origin, limits)
+    builder = _Builder(text, origin, limits, FUNCTIONS if functions is None else functions)
     body = tree.body
     if isinstance(body, ast.Tuple):
         if not allow_vector:
@@ -414,9 +427,10 @@ class _Builder:
     overflow, underflow, division by zero and non-real values before SymPy evaluates anything.
     """
 
-    def __init__(self, text: str, origin: list[int], limits: Limits) -> None:
+    def __init__(self, text: str, origin: list[int], limits: Limits, functions=None) -> None:
         import sympy
 
+        self.functions = FUNCTIONS if functions is None else functions
         self.sp = sympy
         self.text = text
         self.origin = origin
@@ -473,7 +487,7 @@ class _Builder:
             return self.sp.pi, math.pi, 0
         if name in ("E", "e"):
             return self.sp.E, math.e, 0
-        if name in FUNCTIONS:
+        if name in self.functions:
             raise self.error(node, f"'{name}' is a function, not a variable", hint=f"write {name}(x)")
         if not _NAME.match(name) or name.startswith("_"):
             raise self.error(
@@ -601,17 +615,17 @@ class _Builder:
         if not isinstance(func, ast.Name):
             raise self._refusal(func) if not isinstance(func, ast.Name) else None
         name = func.id
-        if name not in FUNCTIONS:
-            hint = did_you_mean(name, FUNCTIONS)
+        if name not in self.functions:
+            hint = did_you_mean(name, self.functions)
             texts = any(isinstance(a, ast.Constant) and isinstance(a.value, (str, bytes)) for a in node.args)
             if texts:
-                hint = "gdx never evaluates text; allowed functions: " + ", ".join(FUNCTIONS)
+                hint = "gdx never evaluates text; allowed functions: " + ", ".join(self.functions)
             elif hint is None and len(name) <= 2 and len(node.args) == 1 and not node.keywords:
                 hint = f"implicit multiplication is not supported: write {name}*(...)"
             elif hint is None:
-                hint = "allowed functions: " + ", ".join(FUNCTIONS)
+                hint = "allowed functions: " + ", ".join(self.functions)
             raise self.error(func, f"unknown function '{name}'", hint=hint)
-        sympy_name, arity = FUNCTIONS[name]
+        sympy_name, arity = self.functions[name]
         if node.keywords:
             raise self.error(node.keywords[0].value, f"'{name}' takes no keyword arguments")
         if any(isinstance(a, ast.Starred) for a in node.args):
@@ -645,10 +659,13 @@ class _Builder:
             "cot": lambda v: 1 / math.tan(v),
             "ln": math.log,
             "abs": abs,
+            "floor": lambda v: float(math.floor(v)),
+            "ceil": lambda v: float(math.ceil(v)),
         }
+        pairs = {"atan2": math.atan2, "min": min, "max": max}
         try:
-            if name == "atan2":
-                value = math.atan2(values[0], values[1])
+            if name in pairs:
+                value = pairs[name](values[0], values[1])
             else:
                 value = (table.get(name) or getattr(math, name))(x)
         except ZeroDivisionError:

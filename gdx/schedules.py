@@ -36,6 +36,9 @@ onecycle's ``total_steps`` are the run's steps (minus the warmup's, with ``--war
 are ``lr``.  gdx schedules the learning rate only: onecycle and cyclic do not cycle the momentum
 (torch's ``cycle_momentum=False``).
 
+``--schedule`` may also be an expression in ``k`` and ``lr`` (:mod:`gdx.schedule_expression`):
+``lr*0.5**floor(k/10)`` is ``step`` with γ 0.5, step_size 10.
+
 ``lr`` may be a float (each call returns a float) or a numpy array, e.g. a sweep's (B, 1)
 column of learning rates (each call returns an array of that shape).  numpy is never imported at
 module level (``gdx --help`` stays instant).
@@ -244,15 +247,22 @@ def make_schedule(name: str, lr, *, run_steps: int | None = None, **params) -> C
     ``run_steps`` supplies the run-dependent defaults (module docstring).  ``warmup=N`` wraps the
     schedule in the linear warmup.
 
+    ``name`` may instead be an expression in ``k`` and ``lr`` (:mod:`gdx.schedule_expression`;
+    only ``warmup`` applies), checked for every k the run reads when ``run_steps`` is given.
+
     Raises :class:`gdx.errors.GdxError` for an unknown name (with a suggestion), a parameter the
     schedule does not take, a missing required one, or an invalid value, with torch's message
     where torch checks it (``Invalid gamma value: -1``, ``Expected positive integer T_0, but got 0``).
     """
     from .optim.hyper import HYPERPARAMETERS
+    from .schedule_expression import is_expression
 
+    if name not in SCHEDULES and is_expression(name):
+        return _expression(name, lr, run_steps, params)
     if name not in SCHEDULES:
         raise GdxError(f"unknown schedule '{name}'", kind="input error",
-                       hint=did_you_mean(str(name), SCHEDULES) or "choose one of: " + ", ".join(SCHEDULES))
+                       hint=did_you_mean(str(name), SCHEDULES)
+                       or "choose one of: " + ", ".join(SCHEDULES) + ", or an expression in k and lr")
     given = {}
     for key, value in params.items():
         if key not in SCHEDULE_PARAMETERS:
@@ -280,6 +290,26 @@ def make_schedule(name: str, lr, *, run_steps: int | None = None, **params) -> C
         return schedule
     # torch's warmup scales the optimizer's initial lr: lr, except OneCycleLR sets it to max_lr/div_factor
     return with_warmup(schedule, warmup, schedule(0) if name == "onecycle" else lr)
+
+
+def _expression(text: str, lr, run_steps: int | None, params: dict) -> Callable:
+    """An expression schedule (:mod:`gdx.schedule_expression`), behind ``warmup=N`` if given; it
+    takes no other parameter (its numbers are in the text)."""
+    from .optim.hyper import HYPERPARAMETERS
+    from .schedule_expression import expression_schedule
+
+    given = {key: value for key, value in params.items() if value is not None}
+    extra = [key for key in given if key != "warmup"]
+    if extra:
+        flags = ", ".join(SCHEDULE_PARAMETERS[key].flag if key in SCHEDULE_PARAMETERS else key for key in extra)
+        raise GdxError(f"a schedule expression takes no {flags}: write the numbers in the expression", kind=_KIND,
+                       source=text, hint="only --warmup applies to an expression schedule")
+    lr = HYPERPARAMETERS["lr"].check(lr)
+    if "warmup" not in given:
+        return expression_schedule(text, lr, run_steps)
+    warmup = _positive_int(SCHEDULE_PARAMETERS["warmup"].parse(given["warmup"]), "warmup")
+    rest = None if run_steps is None else max(1, run_steps - warmup)
+    return with_warmup(expression_schedule(text, lr, rest), warmup, lr)
 
 
 def with_warmup(schedule: Callable, N: int, base) -> Callable:

@@ -1,7 +1,7 @@
 """The ``gdx`` command: typer wiring only.
 
 Each command is a module of this package (``optimize``, ``compare``, ``sweep``, ``plot``,
-``analyze``, ``presets``, ``optimizers``): flags → a typed request → :mod:`gdx.app` → the
+``analyze``, ``presets``, ``optimizers``, ``schedules``): flags → a typed request → :mod:`gdx.app` → the
 renderers → an exit status.  :func:`main` takes its streams and environment (httpie-style), so
 tests render into a ``StringIO``; it turns gdx's own errors into one-screen messages and every
 outcome into a member of :class:`gdx.errors.ExitCode`.  A traceback is printed only with
@@ -18,7 +18,7 @@ import typer
 import typer.main
 
 from .. import __version__
-from . import analyze, common, compare, optimize, optimizers, plot, presets, sweep
+from . import analyze, common, compare, optimize, optimizers, plot, presets, schedules, sweep
 from .argv import function_first
 
 app = typer.Typer(
@@ -50,7 +50,7 @@ def _root(
     s.debug = s.debug or debug
 
 
-for module in (optimize, optimizers, presets, plot, analyze, compare, sweep):
+for module in (optimize, optimizers, schedules, presets, plot, analyze, compare, sweep):
     module.register(app)
 common.escape_help(app)
 

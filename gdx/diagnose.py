@@ -252,15 +252,19 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
     grow = _growing(result, compiled, setup)
     if grow is not None:
         return grow
-    if not (converged and kind in ("minimum", "maximum")) or not _is_critical(result, compiled):
+    critical = _is_critical(result, compiled)
+    gmax = float(np.nanmax(path.grad_norm[_finite_rows(path)])) if len(path) else math.nan
+    stalled = not converged and result.grad_norm <= 1e-2 * gmax and _near_critical(result, compiled)
+    if kind == "saddle" and ((converged and critical) or stalled):
+        return _saddle(result, w, v, numbers, converged, compiled, setup)
+    if not (converged and critical):
         away = _no_minimum(result, compiled, numbers, setup)
         if away is not None:
             return away
     flat = _plateau(result, compiled, preset, w, setup)
     if flat is not None:
         return flat
-    gmax = float(np.nanmax(path.grad_norm[_finite_rows(path)])) if len(path) else math.nan
-    if kind == "saddle" and (converged or (result.grad_norm <= 1e-2 * gmax and _near_critical(result, compiled))):
+    if kind == "saddle" and (converged or stalled):
         return _saddle(result, w, v, numbers, converged, compiled, setup)
     if converged:
         return _converged(result, compiled, preset, w, v, kind, numbers, setup)
@@ -268,11 +272,14 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
     if eos is not None:
         return eos
     osc = _oscillation(result, w, v, compiled, setup)
+    kink = _kink_along_path(result, compiled, numbers, setup)
+    if kink is not None:  # a kink is the cause; the bouncing across it is its symptom (both are said)
+        if osc is not None:
+            kink = Diagnosis(kink.verdict, kink.reason + " The steps also bounce across it: " + osc.reason,
+                             kink.suggestion, {**osc.numbers, **kink.numbers, "oscillating": True})
+        return kink
     if osc is not None:
         return osc
-    kink = _kink_along_path(result, compiled, numbers, setup)
-    if kink is not None:
-        return kink
     if _kink(result, compiled) is not None:  # before slow: a kink at x_end decides, whatever the rate says
         return _max_steps(result, numbers, compiled, setup, every_step=tol is not None and tol <= 0)
     if kind == "minimum" and _still_falling(path):

@@ -54,11 +54,13 @@ class Asymptote:
 
 
 def asymptote(result, compiled) -> Asymptote | None:
-    """No minimum ahead: the loss fell over the second half of the path, and along the ray
-    x_end + t·u, u = (x_end − x_mid)/‖·‖, t = s·2^j (j = 0 … 63, s = ‖x_end − x_mid‖), f never
-    rises (each value ≤ the previous + 1e-12·(1 + |f|)) and ends below f_end.  The infimum is
-    −∞ (``unbounded``) when f reaches −∞ or its drop over the last doubling is more than 1e-6
-    of the whole drop along the ray; otherwise it is finite, ≈ f at the far end."""
+    """No minimum ahead: the loss fell over the second half of the path, and along a ray
+    x_end + t·u, t = s·2^j (j = 0 … 63, s = ‖x_end − x_mid‖), f never rises (each value ≤ the
+    previous + 1e-12·(1 + |f|)) and ends below f_end.  The rays tried, in order: the direction
+    of travel u = (x_end − x_mid)/s, the steepest descent −∇f(x_end), and the eigenvector of H's
+    most negative eigenvalue (when it is < 0) with the sign that descends.  The infimum is −∞
+    (``unbounded``) when f reaches −∞ or its drop over the last doubling is more than 1e-6 of
+    the whole drop along the ray; otherwise it is finite, ≈ f at the far end."""
     import numpy as np
 
     path = result.path
@@ -73,35 +75,57 @@ def asymptote(result, compiled) -> Asymptote | None:
     s = float(np.linalg.norm(travel))
     if not (s > 0 and math.isfinite(s)):
         return None
-    u = travel / s
+    for u in _rays(result, compiled, travel / s):
+        found = _ray(compiled, xs[-1], u, s, float(loss[-1]))
+        if found is not None:
+            t_far, f_far, unbounded = found
+            return Asymptote(tuple(float(c) for c in u), t_far, f_far, unbounded, float(np.linalg.norm(xs[mid])),
+                             float(np.linalg.norm(xs[-1])), float(gn[mid]), float(gn[-1]))
+    return None
+
+
+def _rays(result, compiled, travel):
+    """The directions :func:`asymptote` tries: travel, −∇f, the descending negative-curvature eigenvector."""
+    import numpy as np
+
+    out = [travel]
+    g = np.asarray(result.jac, dtype=float)
+    if np.all(np.isfinite(g)) and np.any(g):
+        out.append(-g / np.linalg.norm(g))
+    h = np.asarray(_quiet(compiled, lambda: compiled.hess(np.asarray(result.x, dtype=float))), dtype=float)
+    if np.all(np.isfinite(h)):
+        w, v = np.linalg.eigh(h.reshape(compiled.n, compiled.n))
+        if w[0] < 0:
+            e = v[:, 0]
+            out.append(e if e @ travel >= 0 else -e)
+    return out
+
+
+def _ray(compiled, x, u, s, f_end):
+    """(t_far, f_far, unbounded) when f never rises along x + t·u out to t = s·2^63, else None."""
+    import numpy as np
+
     t = s * 2.0 ** np.arange(DOUBLINGS)
-    pts = xs[-1][None, :] + t[:, None] * u[None, :]
+    pts = x[None, :] + t[:, None] * u[None, :]
     vals = np.atleast_1d(_quiet(compiled, lambda: compiled.value(pts))).astype(float)
-    f_end = float(loss[-1])
     v = np.concatenate([[f_end], vals])
     bad = ~np.isfinite(v)
     if bad.any():
         first = int(np.argmax(bad))
         if v[first] == -np.inf:
-            v = np.concatenate([v[:first], [-np.inf]])
-        elif first < 24:
+            head = v[:first]
+            if len(head) > 1 and not np.all(np.diff(head) <= 1e-12 * (1 + np.abs(head[:-1]))):
+                return None
+            return float(t[first - 1]), -math.inf, True
+        if first < 24:
             return None
-        else:
-            v = v[:first]
-    if np.isneginf(v[-1]):
-        steps_ok = np.all(np.diff(v[:-1]) <= 1e-12 * (1 + np.abs(v[:-2]))) if len(v) > 2 else True
-        if not steps_ok:
-            return None
-        return Asymptote(tuple(float(c) for c in u), float(t[len(v) - 2]), -math.inf, True,
-                         float(np.linalg.norm(xs[mid])), float(np.linalg.norm(xs[-1])), float(gn[mid]), float(gn[-1]))
+        v = v[:first]
     if not np.all(np.diff(v) <= 1e-12 * (1 + np.abs(v[:-1]))):
         return None
     drop = f_end - float(v[-1])
     if not drop > 1e-9 * (1 + abs(f_end)):
         return None
-    unbounded = bool((v[-2] - v[-1]) > 1e-6 * drop)
-    return Asymptote(tuple(float(c) for c in u), float(t[len(v) - 2]), float(v[-1]), unbounded,
-                     float(np.linalg.norm(xs[mid])), float(np.linalg.norm(xs[-1])), float(gn[mid]), float(gn[-1]))
+    return float(t[len(v) - 2]), float(v[-1]), bool((v[-2] - v[-1]) > 1e-6 * drop)
 
 
 @dataclass(frozen=True)
@@ -122,8 +146,8 @@ def path_kink(result, compiled, recent: int = 20) -> Kink | None:
     """A kink along the path: over the last ``recent`` steps, ∂f/∂xᵢ changes sign between
     consecutive steps at least 3 times (and in ≥ 25% of the pairs), each time by a jump
     |Δgᵢ| larger than 3× what the curvature explains, max(|(H(x_k)Δx)ᵢ|, |(H(x_{k+1})Δx)ᵢ|),
-    and larger than half the slopes' size (|gᵢ(k)| + |gᵢ(k+1)|)/2 — on a smooth f a sign change
-    over a short step is a small, curvature-sized change.  The one-sided slopes are the medians
+    with both slopes at least a tenth of ‖∇f‖ (the coordinate carries the gradient on both
+    sides) — on a smooth f a sign change over a short step is a small, curvature-sized change.  The one-sided slopes are the medians
     of ∂f/∂xᵢ on each side."""
     import numpy as np
 
@@ -142,7 +166,8 @@ def path_kink(result, compiled, recent: int = 20) -> Kink | None:
         jump = np.abs(np.diff(g))
         pred = np.maximum(np.abs(np.einsum("kj,kj->k", hs[:-1, i, :], dx)), np.abs(np.einsum("kj,kj->k", hs[1:, i, :], dx)))
         pred = np.where(np.isfinite(pred), pred, np.inf)
-        kinked = flips & (jump > 3 * pred) & (jump > 0.25 * (np.abs(g[:-1]) + np.abs(g[1:])))
+        gnorm = np.maximum(np.linalg.norm(gs[:-1], axis=1), np.linalg.norm(gs[1:], axis=1))
+        kinked = flips & (jump > 3 * pred) & (np.minimum(np.abs(g[:-1]), np.abs(g[1:])) >= 0.1 * gnorm)
         n_k = int(kinked.sum())
         if n_k >= 3 and n_k >= 0.25 * len(dx) and (best is None or n_k > best.crossings):
             ks = np.nonzero(kinked)[0]

@@ -942,7 +942,7 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
         if bound:
             cands.append(_with_lr(result, floor_sig(bound / 2)))
     more = numbers.get("steps_needed")
-    if more and more <= 20 * max(result.nit, 1):
+    if more and more <= 3 * max(result.nit, 1):  # a budget at most 4× the run's: the rest is said in the reason
         cands.append(_more_steps(result, result.nit + more))
     return Diagnosis("slow", reason, _try(result, compiled, setup, numbers, cands), numbers)
 

@@ -7,6 +7,8 @@ schedule, clipping) through the batched engine (:func:`gdx.batch.run_batch`, one
 :func:`pick` keeps the best one that did better than the run itself, by these rules:
 
 * a run that failed (diverged, fault) is never better;
+* the budget is the run's (:func:`budget`: the steps it took when it converged early, a bounded
+  one after a failure); an interrupted run gets no suggestion run on its behalf;
 * a candidate that converged is better when the run did not converge, or converged in fewer
   steps (at most 0.9× as many), at a loss no higher than the run's (+1e-6·(1 + |f|));
 * a candidate with an L2 penalty λ (weight decay) changes the objective: it is better when it
@@ -100,6 +102,19 @@ class Outcome:
 
 def _g(v, digits: int = 4) -> str:
     return f"{float(v):.{digits}g}"
+
+
+def budget(setup: Setup, result) -> Setup:
+    """The setup a candidate runs with: the run's budget where the run used it (max_steps),
+    the steps the run took where it converged (a candidate must beat them) or was interrupted
+    or stopped, and for a run that failed at step k, min(budget, max(1000, 10·k)) — enough to
+    show a stable change converging, never a 10⁸-step budget spent on a hypothesis."""
+    status = result.status.value
+    if status == "max_steps":
+        return setup
+    if status in ("converged", "interrupted", "stopped"):
+        return replace(setup, steps=max(int(result.nit), 1))
+    return replace(setup, steps=min(setup.steps, max(1000, 10 * int(result.nit))))
 
 
 def run_candidate(compiled, setup: Setup, cand: Candidate) -> Outcome:
@@ -197,7 +212,9 @@ def suggestion(compiled, setup: Setup | None, result, candidates, numbers: dict,
     candidates = [c for c in candidates if c is not None]
     if setup is None or not candidates:
         return advice
-    outcomes = try_candidates(compiled, setup, candidates)
+    if result.status.value == "interrupted":
+        return advice  # the run was stopped by the user: nothing is run on its behalf
+    outcomes = try_candidates(compiled, budget(setup, result), candidates)
     numbers["tried"] = [{"flags": o.candidate.flags, "status": o.status, "steps": o.nit, "loss": o.fun} for o in outcomes]
     best = pick(outcomes, result)
     if best is not None:

@@ -91,7 +91,8 @@ def grad_norms(g):
     overflows but every component is finite, to its ``scaled_norm`` (hypot-style scaling)."""
     import numpy as np
 
-    out = np.sqrt(np.vecdot(g, g))
+    with np.errstate(over="ignore"):
+        out = np.sqrt(np.vecdot(g, g))
     big = np.isinf(out)
     if big.any():  # g·g overflowed: s·‖g/s‖, s = max|gᵢ|, as gdx.loop.scaled_norm does
         gb = g[big]

@@ -89,11 +89,22 @@ class BatchResult:
 
 
 def grad_norms(g):
-    """‖g‖₂ per row, bit-identical to ``math.sqrt(float(g @ g))`` of gdx.loop (np.vecdot
-    uses the same dot product kernel; a plain (g*g).sum() rounds differently)."""
+    """‖g‖₂ per row, bit-identical to gdx.loop's ``math.sqrt(float(g @ g))`` (np.vecdot uses
+    the same dot product kernel; a plain (g*g).sum() rounds differently), and, where g·g
+    overflows but every component is finite, to its ``scaled_norm`` (hypot-style scaling)."""
     import numpy as np
 
-    return np.sqrt(np.vecdot(g, g))
+    with np.errstate(over="ignore"):
+        out = np.sqrt(np.vecdot(g, g))
+    big = np.isinf(out)
+    if big.any():  # g·g overflowed: s·‖g/s‖, s = max|gᵢ|, as gdx.loop.scaled_norm does
+        gb = g[big]
+        s = np.max(np.abs(gb), axis=-1)
+        with np.errstate(all="ignore"):
+            gs = gb / s[:, None]
+            scaled = s * np.sqrt(np.vecdot(gs, gs))
+        out[big] = np.where(np.isfinite(s), scaled, out[big])
+    return out
 
 
 def evaluator(compiled):

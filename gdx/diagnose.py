@@ -55,9 +55,11 @@ import math
 from dataclasses import dataclass, field
 
 from .optim import OPTIMIZERS
+from .symptoms import near_one
 
 #: Verdicts, in the order they are tested.
-VERDICTS = ("diverged", "plateau", "saddle", "converged", "oscillating", "slow", "max_steps")
+VERDICTS = ("diverged", "unbounded", "asymptotic", "vanishing", "plateau", "saddle", "converged", "edge_of_stability",
+            "oscillating", "slow", "max_steps")
 #: How many of the most recent steps the oscillation test looks at.
 RECENT = 20
 #: Fraction of sign flips (of successive projected steps) that counts as oscillating.
@@ -191,19 +193,46 @@ def _point(x) -> str:
 
 
 # -- the verdicts ------------------------------------------------------------------------------
-def diagnose(result, compiled, preset=None, *, tol: float | None = None) -> Diagnosis:
+def diagnose(result, compiled, preset=None, *, tol: float | None = None, setup=None) -> Diagnosis:
     """The verdict on a finished run (see the module docstring for every rule).
 
     ``tol`` is the run's gradient-norm tolerance (used to estimate the steps still needed;
-    default 1e-6).
+    default 1e-6).  ``setup`` (:class:`gdx.suggest.Setup`: start, steps, tol, schedule,
+    clipping) is what the run was given; every suggestion is re-run with it before it is shown
+    (default: read back from the Result).
     """
+    from .suggest import Setup
+
+    if setup is None:
+        setup = Setup.of(result, tol)
+    d = _verdict(result, compiled, preset, tol, setup)
+    numbers = dict(d.numbers)
+    k, lam = _sharpness_samples(result, compiled)
+    if len(k):
+        numbers["sharpness_steps"] = [int(c) for c in k]
+        numbers["sharpness"] = [float(c) for c in lam]
+    return Diagnosis(d.verdict, d.reason, d.suggestion, numbers)
+
+
+def _sharpness_samples(result, compiled):
+    from .symptoms import sharpness
+
+    try:
+        return sharpness(result, compiled)
+    except Exception:  # noqa: BLE001 - the samples are extra data; never lose the verdict for them
+        import numpy as np
+
+        return np.zeros(0, int), np.zeros(0)
+
+
+def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
     import numpy as np
 
     from .result import Status
 
     path = result.path
     if result.status in (Status.DIVERGED, Status.FAULT):
-        return _diverged(result, compiled)
+        return _diverged(result, compiled, setup)
     if len(path) == 0 or not np.all(np.isfinite(result.x)):
         return Diagnosis("max_steps", "the run made no step to judge", "", {"steps": int(result.nit)})
 
@@ -212,34 +241,57 @@ def diagnose(result, compiled, preset=None, *, tol: float | None = None) -> Diag
     from .analysis import classify
 
     kind = classify(w)
-    lam_max, lam_min = float(w[-1]), float(w[0])
     numbers = {"steps": int(result.nit), "loss": float(result.fun), "grad_norm": float(result.grad_norm),
                "eigenvalues": [float(c) for c in w], "kind": kind}
     if not np.all(np.isfinite(w)):
         numbers.pop("eigenvalues")
-
-    flat = _plateau(result, compiled, preset, w)
+    converged = result.status is Status.CONVERGED
+    still = _did_not_move(result, numbers, compiled, setup)
+    if still is not None:
+        return still
+    grow = _growing(result, compiled, setup)
+    if grow is not None:
+        return grow
+    critical = _is_critical(result, compiled)
+    gmax = float(np.nanmax(path.grad_norm[_finite_rows(path)])) if len(path) else math.nan
+    stalled = not converged and result.grad_norm <= 1e-2 * gmax and _near_critical(result, compiled)
+    if kind == "saddle" and ((converged and critical) or stalled):
+        return _saddle(result, w, v, numbers, converged, compiled, setup)
+    if not (converged and critical):
+        away = _no_minimum(result, compiled, numbers, setup)
+        if away is not None:
+            return away
+    flat = _plateau(result, compiled, preset, w, setup)
     if flat is not None:
         return flat
-    converged = result.status is Status.CONVERGED
-    gmax = float(np.nanmax(path.grad_norm[_finite_rows(path)])) if len(path) else math.nan
-    if kind == "saddle" and (converged or (result.grad_norm <= 1e-2 * gmax and _near_critical(result, compiled))):
-        return _saddle(result, w, v, numbers, converged)
+    if kind == "saddle" and (converged or stalled):
+        return _saddle(result, w, v, numbers, converged, compiled, setup)
     if converged:
-        return _converged(result, compiled, preset, w, v, kind, numbers)
-    osc = _oscillation(result, w, v)
+        return _converged(result, compiled, preset, w, v, kind, numbers, setup)
+    eos = _edge_of_stability(result, compiled, numbers)
+    if eos is not None:
+        return eos
+    osc = _oscillation(result, w, v, compiled, setup)
+    kink = _kink_along_path(result, compiled, numbers, setup)
+    if kink is not None:  # a kink is the cause; the bouncing across it is its symptom (both are said)
+        if osc is not None:
+            kink = Diagnosis(kink.verdict, kink.reason + " The steps also bounce across it: " + osc.reason,
+                             kink.suggestion, {**osc.numbers, **kink.numbers, "oscillating": True})
+        return kink
     if osc is not None:
         return osc
+    if _kink(result, compiled) is not None:  # before slow: a kink at x_end decides, whatever the rate says
+        return _max_steps(result, numbers, compiled, setup, every_step=tol is not None and tol <= 0)
     if kind == "minimum" and _still_falling(path):
-        slow = _slow(result, w, numbers, 1e-6 if tol is None or tol <= 0 else float(tol))
+        slow = _slow(result, w, numbers, 1e-6 if tol is None or tol <= 0 else float(tol), compiled, setup)
         rate = slow.numbers.get("contraction", slow.numbers.get("observed_contraction", math.nan))
         if rate < 1 and (slow.numbers["condition"] >= 10 or rate >= 0.99):
             return slow
         numbers = dict(numbers, steps_needed=slow.numbers.get("steps_needed"))
-    return _max_steps(result, numbers, compiled, every_step=tol is not None and tol <= 0)
+    return _max_steps(result, numbers, compiled, setup, every_step=tol is not None and tol <= 0)
 
 
-def _diverged(result, compiled) -> Diagnosis:
+def _diverged(result, compiled, setup=None) -> Diagnosis:
     """The first loss increase, λmax there, and the learning rate against 2/λmax."""
     import numpy as np
 
@@ -287,16 +339,20 @@ def _diverged(result, compiled) -> Diagnosis:
                 grow = f"; each step multiplies the error along the top eigenvector {_point(v[-1])} by −{fmt(factor, 3)}" if factor else ""
                 reason = (f"{where}; there λmax = {fmt(lam_max)}, so {result.optimizer} is stable only for "
                           f"lr < {rule} = {fmt(bound)}, and lr = {fmt(lr)} is {fmt(ratio, 3)}× that{grow}.")
-                return Diagnosis("diverged", reason, f"try --lr ≤ {floor_sig(bound)}", numbers)
+                reason += _adaptive_note(result, compiled, k, numbers)
+                return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, _lower_lrs(result, bound, lr)), numbers)
             reason = (f"{where}; there λmax = {fmt(lam_max)} and lr = {fmt(lr)} is below {rule} = {fmt(bound)}, "
                       f"so the step was stable where it was taken: the curvature grew along the way (λmin = {fmt(w[0])}).")
-            return Diagnosis("diverged", reason, f"try --lr ≤ {floor_sig(bound / 2)} or --clip-norm 1", numbers)
+            cands = _lower_lrs(result, _path_bound(result, compiled, k) or bound / 2, lr) + [_clip(result)]
+            return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
         if gd_bound is not None:
             reason = (f"{where}; there λmax = {fmt(lam_max)} (plain gradient descent would need lr < 2/λmax = {fmt(gd_bound)}); "
                       f"{result.optimizer} took steps with lr = {fmt(lr)}.")
-            return Diagnosis("diverged", reason, f"try --lr {floor_sig(min(lr / 10, gd_bound))} or --clip-norm 1", numbers)
+            reason += _adaptive_note(result, compiled, k, numbers)
+            cands = _lower_lrs(result, min(lr / 10, gd_bound), lr) + [_clip(result)]
+            return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
         reason = f"{where}; H there has no positive curvature (λmax = {fmt(lam_max)}): f falls away in every direction."
-        return Diagnosis("diverged", reason, "start elsewhere (--start), nearer a minimum", numbers)
+        return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, [], advice="start elsewhere (--start), nearer a minimum"), numbers)
     # no rise: the loss fell until it broke
     k = n_ok - 1
     (w, v), = _hess_eigen(compiled, path.x[k][None, :])
@@ -304,10 +360,220 @@ def _diverged(result, compiled) -> Diagnosis:
     if result.status.value == "diverged" and (result.cause and "unbounded below" in result.cause or (w[0] < 0 and loss[k] < loss[0])):
         reason = (f"the loss fell without bound (to {fmt(loss[k])} by step {k}) along a direction of negative "
                   f"curvature (λmin = {fmt(w[0])}): f has no minimum that way.")
-        return Diagnosis("diverged", reason, "start elsewhere (--start) or add a term that bounds f below", numbers)
+        return Diagnosis("diverged", reason, "f has no minimum that way: start elsewhere (--start) or add a term that bounds f below", numbers)
     reason = f"step {k + 1} left f's domain or overflowed ({result.cause}) while the loss was still falling (lr = {fmt(_lr_at(result, k))})."
-    return Diagnosis("diverged", reason, f"try --lr {floor_sig(lr0 / 10)} or --clip-norm 1", numbers)
+    cands = [_with_lr(result, floor_sig(lr0 / 10)), _with_lr(result, floor_sig(lr0 / 100)), _clip(result)]
+    return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
 
+
+
+# -- suggestions, each run before it is shown (gdx.suggest) ------------------------------------
+def _try(result, compiled, setup, numbers, candidates, advice: str = "") -> str:
+    """The best candidate that was run and did better, with what it measured (gdx.suggest)."""
+    from .suggest import suggestion
+
+    return suggestion(compiled, setup, result, candidates, numbers, advice=advice)
+
+
+def _with_lr(result, lr):
+    """The run with another (positive, finite) learning rate, else None."""
+    from .suggest import with_lr
+
+    return with_lr(result, lr) if lr > 0 and math.isfinite(lr) else None
+
+
+def _lower_lrs(result, bound, lr) -> list:
+    """Learning rates below a stability bound: the bound rounded down, half of it, a tenth of lr."""
+    return [_with_lr(result, floor_sig(bound)), _with_lr(result, floor_sig(bound / 2)), _with_lr(result, floor_sig(lr / 10))]
+
+
+def _clip(result, c: float = 1.0):
+    from .suggest import Candidate
+
+    return Candidate(f"--clip-norm {c:g}", result.optimizer, dict(result.hyper), clip_norm=c)
+
+
+def _step_size_candidates(result) -> list:
+    """For an optimizer whose steps are set by step-size factors (Rprop): gentler etas, and a
+    tenth of the largest step size."""
+    hyper = dict(result.hyper)
+    out = []
+    if "etas" in hyper:
+        out.append(_candidate('--etas "0.3,1.1"', result.optimizer, **{**hyper, "etas": (0.3, 1.1)}))
+    if "step_sizes" in hyper:
+        lo, hi = hyper["step_sizes"]
+        out.append(_candidate(f'--step-sizes "{lo:g},{hi / 10:g}"', result.optimizer, **{**hyper, "step_sizes": (lo, hi / 10)}))
+    return out
+
+
+def _candidate(flags, optimizer, **hyper):
+    from .suggest import Candidate
+
+    return Candidate(flags, optimizer, hyper)
+
+
+def _path_bound(result, compiled, upto: int | None = None):
+    """The optimizer's stable lr for the largest λmax sampled along the path (up to row ``upto``)."""
+    import numpy as np
+
+    from .symptoms import sharpness
+
+    k, lam = sharpness(result, compiled)
+    if upto is not None:
+        lam = lam[k <= upto]
+    lam = lam[np.isfinite(lam)]
+    if not len(lam) or not lam.max() > 0:
+        return None
+    return stable_bound(result.optimizer, result.hyper, float(lam.max()))
+
+
+def _adaptive_note(result, compiled, k: int, numbers) -> str:
+    """For Adam/AdamW/RMSprop: λmax(P⁻¹H) at row k against the adaptive edge (Cohen et al. 2022)."""
+    from .symptoms import adaptive_edge, near_one, preconditioned_sharpness
+
+    if _family(result) != "adaptive":
+        return ""
+    edge = adaptive_edge(result)
+    lam = preconditioned_sharpness(result, compiled, [k])
+    if edge is None or lam is None or not math.isfinite(lam[0]):
+        return ""
+    numbers.update(preconditioned_sharpness=float(lam[0]), adaptive_edge=edge)
+    side = "above" if lam[0] > edge else "below"
+    return (f" The preconditioned sharpness λmax(P⁻¹H) (P = diag(√v̂ + ε) rebuilt from the gradients) is {fmt(lam[0])} there, "
+            f"{side} {result.optimizer}'s adaptive edge of stability {_edge_text(result)} = {fmt(edge)} (Cohen et al. 2022; ratio {near_one(lam[0] / edge)}).")
+
+
+def _edge_text(result) -> str:
+    return "(2+2β₁)/(η(1−β₁))" if "beta1" in result.hyper else "2(1+μ)/η"
+
+
+# -- steps that cannot help --------------------------------------------------------------------
+def _did_not_move(result, numbers, compiled, setup) -> Diagnosis | None:
+    """x never changed (every recorded lr is 0, or every step was exactly 0): more steps cannot help."""
+    import numpy as np
+
+    path = result.path
+    ok = _finite_rows(path)
+    xs = path.x[ok]
+    if len(xs) < 2 or np.any(xs != xs[0]):
+        return None
+    lrs = path.lr[ok]
+    numbers = dict(numbers)
+    if np.all(lrs == 0):
+        reason = (f"x did not move in {result.nit} steps: the learning rate is 0 at every step, so each update is "
+                  f"x ← x − 0·(…); more steps cannot change anything (‖∇f‖ = {fmt(result.grad_norm, 3)} at the start).")
+        from .optim import OPTIMIZERS
+
+        spec = OPTIMIZERS.get(result.optimizer)
+        default = spec.defaults.get("lr") if spec is not None else None
+        cands = [_with_lr(result, default)] if default else []
+        return Diagnosis("max_steps", reason, _try(result, compiled, setup, numbers, cands), dict(numbers, lr=0.0))
+    reason = f"x did not move in {result.nit} steps (every update was exactly 0, ‖∇f‖ = {fmt(result.grad_norm, 3)}): more steps cannot help."
+    return Diagnosis("max_steps", reason, "", numbers)
+
+
+def _growing(result, compiled, setup) -> Diagnosis | None:
+    """Growth, not oscillation: for an optimizer with a stability rule, the run ended with a loss
+    above its start and above the loss halfway, lr > the stable lr for λmax(H(x_end)), and the
+    error along the top eigenvector grows by |1 − lr·λmax| > 1 per step (gd), or the loss grows
+    steadily (geometric mean ratio of the last min(20, N) losses > 1)."""
+    import numpy as np
+
+    path = result.path
+    loss = path.loss[_finite_rows(path)]
+    if len(loss) < 4 or _family(result) != "sgd":
+        return None
+    if not (loss[-1] > loss[0] and loss[-1] > loss[len(loss) // 2]):
+        return None
+    (w, v), = _hess_eigen(compiled, np.asarray(result.x, dtype=float)[None, :])
+    lam_max = float(w[-1])
+    lr = _lr_at(result, result.nit - 1)
+    bound = stable_bound(result.optimizer, result.hyper, lam_max)
+    if bound is None or not lr > bound:
+        return None
+    m = min(RECENT, len(loss) - 1)
+    ratio = float((loss[-1] / loss[-1 - m]) ** (1 / m)) if loss[-1 - m] > 0 and loss[-1] > 0 else math.nan
+    from .symptoms import near_one
+
+    numbers = {"steps": int(result.nit), "loss": float(result.fun), "start_loss": float(loss[0]), "lr": lr,
+               "lambda_max": lam_max, "stable_lr": bound, "loss_ratio": ratio, "direction": [float(c) for c in v[-1]]}
+    step_factor = _step_factor(result)
+    grow = ""
+    if step_factor is not None:
+        factor = abs(step_factor(lr, lam_max))
+        numbers["growth"] = factor
+        grow = f"each step multiplies the error along the top eigenvector {_point(v[-1])} by −{near_one(factor)} (|1 − lr·λmax|), "
+    reason = (f"the loss grew from {fmt(loss[0])} to {fmt(loss[-1])} in {result.nit} steps (×{near_one(ratio)} per step lately): "
+              f"λmax = {fmt(lam_max)}, so {result.optimizer} is stable only for lr < {_spec(result).stability_text} = {fmt(bound)}, "
+              f"and lr = {fmt(lr)} is {near_one(lr / bound)}× that; {grow}so the run is diverging, slowly (not yet past the "
+              f"explosion threshold), not oscillating around a minimum.")
+    return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, _lower_lrs(result, bound, lr)), numbers)
+
+
+def _is_critical(result, compiled) -> bool:
+    """x_end is at a critical point: ‖∇f‖ = 0, or the Newton step −H⁻¹∇f lands where ‖∇f‖ is at
+    most a tenth of it (f's local quadratic model has its stationary point right there)."""
+    import numpy as np
+
+    g = np.asarray(result.jac, dtype=float)
+    if not np.any(g):
+        return True
+    x = np.asarray(result.x, dtype=float)
+    saved = (compiled.nfev, compiled.njev, compiled.nhev)
+    try:
+        with np.errstate(all="ignore"):
+            try:
+                delta = np.linalg.solve(compiled.hess(x), -g)
+            except np.linalg.LinAlgError:
+                return False
+            g2 = compiled.grad(x + delta)
+    finally:
+        compiled.nfev, compiled.njev, compiled.nhev = saved
+    return bool(np.all(np.isfinite(g2)) and np.linalg.norm(g2) <= 0.1 * np.linalg.norm(g))
+
+
+def _no_minimum(result, compiled, numbers, setup) -> Diagnosis | None:
+    """No minimum the way the run went (gdx.symptoms.asymptote): ``unbounded`` when f → −∞,
+    ``asymptotic`` when f falls toward a finite infimum reached only as ‖x‖ → ∞."""
+    from .symptoms import asymptote
+
+    a = asymptote(result, compiled)
+    if a is None:
+        return None
+    numbers = dict(numbers, direction=list(a.direction), probe_distance=a.t_far, x_norm_mid=a.x_norm_mid,
+                   x_norm_end=a.x_norm_end, grad_norm_mid=a.grad_mid, grad_norm_end=a.grad_end)
+    lams = numbers.get("eigenvalues") or []
+    linear = bool(lams) and max(abs(c) for c in lams) == 0
+    along = (f"along the direction the run travelled, {_point(a.direction)}, f keeps falling from x_end out to "
+             f"{fmt(a.t_far, 3)} further")
+    trend = (f"; over the second half of the run ‖x‖ went {fmt(a.x_norm_mid)} → {fmt(a.x_norm_end)} while ‖∇f‖ went "
+             f"{fmt(a.grad_mid, 3)} → {fmt(a.grad_end, 3)}")
+    if a.unbounded:
+        numbers["infimum"] = -math.inf
+        what = "f is linear (H = 0 everywhere), so " if linear else ""
+        reason = (f"{what}f is unbounded below the way the run went: {along} without levelling off (f = {fmt(a.f_far, 3)} "
+                  f"there){trend}. There is no minimum to reach: more steps or a larger lr only go further down.")
+        cands = [_weight_decay(result, 0.1), _weight_decay(result, 1.0)]
+        advice = "or bound f below (add a term such as 0.01*(x^2 + y^2) to f)"
+        return Diagnosis("unbounded", reason, _try(result, compiled, setup, numbers, cands, advice=advice), numbers)
+    numbers["infimum"] = a.f_far
+    reason = (f"f decreases toward an infimum ≈ {fmt(a.f_far, 4)} that is approached only as ‖x‖ → ∞: {along} and "
+              f"levels off at {fmt(a.f_far, 4)}{trend}. The gradient vanishes only at infinity, so more steps or a larger "
+              f"lr never produce a minimum (for a separable logistic loss the weights grow without bound).")
+    cands = [_weight_decay(result, 0.01), _weight_decay(result, 0.1)]
+    advice = "or stop early (--steps) and judge the run by its loss"
+    return Diagnosis("asymptotic", reason, _try(result, compiled, setup, numbers, cands, advice=advice), numbers)
+
+
+def _weight_decay(result, lam: float):
+    """The run with an L2 penalty λ (--weight-decay), when its optimizer takes one."""
+    from .optim import OPTIMIZERS
+    from .suggest import Candidate
+
+    spec = OPTIMIZERS.get(result.optimizer)
+    if spec is None or "weight_decay" not in spec.defaults:
+        return None
+    return Candidate(f"--weight-decay {lam:g}", result.optimizer, dict(result.hyper, weight_decay=lam), penalty=lam)
 
 def _probe_box(result, preset):
     """The region to probe: the preset's domain, else the path's bounding box with the origin, widened."""
@@ -341,7 +607,7 @@ def _probe(compiled, lo, hi):
     return float(vals[i]), pts[i]
 
 
-def _plateau(result, compiled, preset, w) -> Diagnosis | None:
+def _plateau(result, compiled, preset, w, setup=None) -> Diagnosis | None:
     """Plateau when ‖∇f‖·d + ½·max|λ|·d² ≤ 0.1·gap (see the module docstring)."""
     import numpy as np
 
@@ -363,6 +629,9 @@ def _plateau(result, compiled, preset, w) -> Diagnosis | None:
     d = float(np.linalg.norm(at_best - x_end))
     lam = float(np.max(np.abs(w)))
     model = result.grad_norm * d + 0.5 * lam * d * d
+    vanish = _vanishing(result, compiled, f_best, at_best, source, gap, setup)
+    if vanish is not None:
+        return vanish
     if model > 0.1 * gap:
         return None
     numbers = {"steps": int(result.nit), "loss": f_end, "grad_norm": float(result.grad_norm), "best_value": f_best,
@@ -372,11 +641,56 @@ def _plateau(result, compiled, preset, w) -> Diagnosis | None:
     reason = (f"the run {stop} at f = {fmt(f_end)} with ‖∇f‖ = {fmt(result.grad_norm, 3)}, but f = {fmt(f_best)} at "
               f"{_point(at_best)} ({source}), {fmt(d, 3)} away: the slope and curvature here (max|λ| = {fmt(lam, 3)}) "
               f"account for a change of only {fmt(model, 3)} over that distance, against a gap of {fmt(gap, 3)}.")
-    if _family(result) == "adaptive":
-        hint = f"start nearer the minimum: --start \"{','.join(fmt(c, 3) for c in at_best)}\""
-    else:
-        hint = "try adam (its step size does not shrink with the gradient): -o adam"
-    return Diagnosis("plateau", reason, hint, numbers)
+    cands = [_start(result, at_best, 0.5)]
+    if _family(result) != "adaptive":
+        cands.insert(0, _candidate("-o adam", "adam"))
+    return Diagnosis("plateau", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def _start(result, at, toward: float = 1.0):
+    """The run from x₀ + toward·(at − x₀) (at: where f is lower)."""
+    import numpy as np
+
+    from .suggest import Candidate
+
+    x0 = np.asarray(result.path.x[0], dtype=float)
+    x = x0 + toward * (np.asarray(at, dtype=float) - x0)
+    text = ",".join(fmt(c, 3) for c in x)
+    return Candidate(f'--start "{text}"', result.optimizer, dict(result.hyper), x0=tuple(float(c) for c in (float(fmt(c, 3)) for c in x)))
+
+
+def _vanishing(result, compiled, f_best, at_best, source, gap, setup) -> Diagnosis | None:
+    """Vanishing gradients from saturation: a lower f is known (the gap), the run barely moved
+    toward it (its loss fell by < 10% of the gap), and a saturating node of f whose local
+    derivative is < 1e-2 lies on the chain to a variable (gdx.symptoms.saturation)."""
+    from .symptoms import saturation
+
+    if result.status.value == "converged" and _is_critical(result, compiled) and gap <= 0:
+        return None
+    loss = result.path.loss[_finite_rows(result.path)]
+    fell = float(loss[0] - loss[-1]) if len(loss) else 0.0
+    if not fell < 0.1 * gap:
+        return None
+    expr = getattr(getattr(compiled, "problem", None), "expr", None)
+    if expr is None:
+        return None
+    sat = saturation(expr, result.variables, result.x)
+    if not sat:
+        return None
+    top = sat[0]
+    numbers = {"steps": int(result.nit), "loss": float(result.fun), "grad_norm": float(result.grad_norm), "best_value": f_best,
+               "best_at": [float(c) for c in at_best], "gap": gap, "saturating_node": top.node, "saturating_factor": top.factor,
+               "saturating_argument": top.argument, "saturating_variables": list(top.variables),
+               "saturations": [{"node": z.node, "factor": z.factor, "argument": z.argument} for z in sat]}
+    others = ""
+    if len(sat) > 1:
+        others = "; also " + ", ".join(f"{z.node} (factor {fmt(z.factor, 2)})" for z in sat[1:3])
+    reason = (f"vanishing gradients from saturation: after {result.nit} steps f = {fmt(result.fun)} with ‖∇f‖ = "
+              f"{fmt(result.grad_norm, 3)}, though f = {fmt(f_best)} at {_point(at_best)} ({source}); by the chain rule the "
+              f"gradient with respect to {', '.join(top.variables)} carries the factor {top.formula} = {fmt(top.factor, 2)} "
+              f"from the node {top.node} (its argument is {fmt(top.argument, 4)}, deep in the flat tail){others}.")
+    cands = [_start(result, [0.0] * len(result.x), 0.75), _candidate("-o adam", "adam")]
+    return Diagnosis("vanishing", reason, _try(result, compiled, setup, numbers, cands), numbers)
 
 
 def _near_critical(result, compiled) -> bool:
@@ -402,7 +716,7 @@ def _near_critical(result, compiled) -> bool:
     return bool(np.linalg.norm(delta) <= 0.05 * max(extent, 1e-12) and np.linalg.norm(g2) <= 0.1 * np.linalg.norm(g))
 
 
-def _saddle(result, w, v, numbers, converged) -> Diagnosis:
+def _saddle(result, w, v, numbers, converged, compiled=None, setup=None) -> Diagnosis:
     lam_min = float(w[0])
     escape = [float(c) for c in v[0]]
     numbers = dict(numbers, lambda_min=lam_min, escape_direction=escape)
@@ -410,8 +724,11 @@ def _saddle(result, w, v, numbers, converged) -> Diagnosis:
     reason = (f"the run {how} a saddle point at {_point(result.x)} (f = {fmt(result.fun)}): H has eigenvalues "
               f"{', '.join(fmt(c) for c in w)}, so f still falls along {_point(escape)} (λ = {fmt(lam_min)}); "
               f"the gradient there is ≈ 0, so gradient steps cannot see the way down.")
-    step = [fmt(c + 0.01 * e, 3) for c, e in zip(result.x, escape)]
-    return Diagnosis("saddle", reason, f"start off the saddle, e.g. --start \"{','.join(step)}\", or try -o momentum", numbers)
+    import numpy as np
+
+    off = np.asarray(result.x, dtype=float) + 0.01 * np.asarray(escape)
+    cands = [_start(result, off, 1.0), _candidate("-o momentum", "momentum")]
+    return Diagnosis("saddle", reason, _try(result, compiled, setup, numbers, cands), numbers)
 
 
 def _known_minimum(result, preset):
@@ -434,7 +751,7 @@ def _known_minimum(result, preset):
     return best, float(best.value) <= f_min + 1e-9 * (1 + abs(f_min))
 
 
-def _converged(result, compiled, preset, w, v, kind, numbers) -> Diagnosis:
+def _converged(result, compiled, preset, w, v, kind, numbers, setup=None) -> Diagnosis:
     steps = result.nit
     eig = ", ".join(fmt(c) for c in w)
     numbers = dict(numbers)
@@ -454,14 +771,16 @@ def _converged(result, compiled, preset, w, v, kind, numbers) -> Diagnosis:
             g = min(minima, key=lambda m: float(m.value))
             if float(g.value) < float(result.fun) - 1e-6 * (1 + abs(float(result.fun))):
                 reason += f" The global minimum is f = {fmt(g.value)} at {_point(g.at)}."
-                suggestion = f"try another --start, in the global minimum's basin around {_point(g.at)}, or -o momentum, which can roll past a shallow minimum"
+                suggestion = _try(result, compiled, setup, numbers, [_start(result, g.at, 1.0), _candidate("-o momentum", "momentum")])
         if not suggestion and not is_global and _constant_curvature(result, compiled, w):
-            suggestion = _faster(result, w, numbers)
+            suggestion = _faster(result, w, numbers, compiled, setup)
         return Diagnosis("converged", reason, suggestion, numbers)
     if kind == "maximum":
         reason = f"converged in {steps} steps to a local maximum at {_point(result.x)} (f = {fmt(result.fun)}; H's eigenvalues {eig}): the gradient is 0 there, so steps cannot leave it."
-        step = [fmt(c + 0.01, 3) for c in result.x]
-        return Diagnosis("converged", reason, f"start off the maximum, e.g. --start \"{','.join(step)}\"", numbers)
+        import numpy as np
+
+        off = np.asarray(result.x, dtype=float) + 0.01
+        return Diagnosis("converged", reason, _try(result, compiled, setup, numbers, [_start(result, off, 1.0)]), numbers)
     reason = (f"converged in {steps} steps to a degenerate critical point at {_point(result.x)} (f = {fmt(result.fun)}; "
               f"H's eigenvalues {eig}): the second-derivative test cannot tell its kind.")
     return Diagnosis("converged", reason, "", numbers)
@@ -475,7 +794,7 @@ def _constant_curvature(result, compiled, w) -> bool:
     return bool(np.all(np.isfinite(w0)) and np.allclose(w0, w, rtol=1e-6, atol=1e-12))
 
 
-def _faster(result, w, numbers) -> str:
+def _faster(result, w, numbers, compiled=None, setup=None) -> str:
     """For a gd run that converged: the rate a better lr or momentum would give, when it is much better."""
     step_factor = _step_factor(result)
     if step_factor is None or not (w[0] > 0) or result.nit < 50:
@@ -487,18 +806,26 @@ def _faster(result, w, numbers) -> str:
     best = (kappa - 1) / (kappa + 1)
     numbers.update(lr=lr, contraction=rho, condition=kappa, optimal_lr=2 / (lam_min + lam_max), optimal_contraction=best)
     if kappa >= 10:
-        return _momentum_hint(lam_min, lam_max)
+        return _try(result, compiled, setup, numbers, _momentum_candidates(lam_min, lam_max, lam_max))
     if rho > 0 and best < rho ** 2:  # at least twice as fast in steps
-        return f"try --lr {round_sig(2 / (lam_min + lam_max), 3)} (2/(λmin+λmax): contraction {fmt(best, 3)} per step instead of {fmt(rho, 3)})"
+        return _try(result, compiled, setup, numbers, [_with_lr(result, round_sig(2 / (lam_min + lam_max), 3))])
     return ""
 
 
-def _momentum_hint(lam_min: float, lam_max: float) -> str:
-    """Polyak's tuning of heavy-ball momentum for a quadratic: lr = 4/(√L+√m)², μ = ((√κ−1)/(√κ+1))²."""
-    sl, sm = math.sqrt(lam_max), math.sqrt(lam_min)
-    lr = 4 / (sl + sm) ** 2
-    rate = (sl - sm) / (sl + sm)
-    return f"try momentum: -o momentum --lr {floor_sig(lr, 2)} --momentum {round_sig(rate * rate, 2)} (≈ {fmt(rate, 2)} contraction per step), or -o newton"
+def _momentum_candidates(lam_min: float, lam_max: float, lam_path: float) -> list:
+    """Polyak's tuning of heavy-ball momentum for a quadratic, lr = 4/(√L+√m)², μ = ((√κ−1)/(√κ+1))²,
+    with L the end point's λmax and (tuned along the path) the largest λmax sampled on the path;
+    μ rounded down so that it stays < 1 (damped); plus Newton's method."""
+    from .symptoms import floor_below_one
+
+    out = []
+    for top in sorted({lam_max, max(lam_path, lam_max)}, reverse=True):
+        sl, sm = math.sqrt(top), math.sqrt(lam_min)
+        lr = floor_sig(4 / (sl + sm) ** 2, 2)
+        mu = floor_below_one(((sl - sm) / (sl + sm)) ** 2, 2)
+        out.append(_candidate(f"-o momentum --lr {lr:g} --momentum {mu:g}", "momentum", lr=lr, momentum=mu))
+    out.append(_candidate("-o newton", "newton"))
+    return out
 
 
 def _flips(s, scale: float):
@@ -519,7 +846,7 @@ def _flips(s, scale: float):
     return None
 
 
-def _oscillation(result, w, v) -> Diagnosis | None:
+def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
     """Sign flips of Δx_k·v over the last RECENT steps, v the top eigenvector, and lr > 1/λmax."""
     import numpy as np
 
@@ -559,7 +886,10 @@ def _oscillation(result, w, v) -> Diagnosis | None:
         reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last "
                   f"{len(s) - 1} pairs: lr = {fmt(lr)} is above 1/λmax = {fmt(1 / lam_max)} (λmax = {fmt(lam_max)}), "
                   f"so each step overshoots the valley floor{extra}.")
-        suggestion = f"try --lr ≤ {floor_sig(1 / lam_max)}"
+        cands = [_with_lr(result, floor_sig(1 / lam_max))]
+        if w[0] > 0:
+            cands.append(_with_lr(result, floor_sig(2 / (float(w[0]) + lam_max), 3)))
+        suggestion = _try(result, compiled, setup, numbers, cands)
     else:
         spec = OPTIMIZERS.get(result.optimizer)
         length = (spec.step_length if spec is not None and spec.step_length
@@ -568,8 +898,12 @@ def _oscillation(result, w, v) -> Diagnosis | None:
                   f"{len(s) - 1} pairs and cancel out (net {fmt(cancel, 2)} of the distance walked): {result.optimizer}'s "
                   f"{length}, so it bounces across the minimum instead of settling "
                   f"(λmax = {fmt(lam_max)}).")
-        suggestion = (spec.step_hint if spec is not None and spec.step_hint
-                      else "try a decaying schedule (--schedule cosine) or a smaller --lr")
+        k_end = int(np.nonzero(ok)[0][-1])
+        reason += _adaptive_note(result, compiled, k_end, numbers)
+        if spec is not None and spec.step_hint:  # Rprop: its steps come from --etas/--step-sizes, not lr
+            suggestion = _try(result, compiled, setup, numbers, _step_size_candidates(result), advice=spec.step_hint)
+        else:
+            suggestion = _try(result, compiled, setup, numbers, [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 10))])
     return Diagnosis("oscillating", reason, suggestion, numbers)
 
 
@@ -583,7 +917,7 @@ def _still_falling(path) -> bool:
     return bool(loss[-1] < loss[len(loss) // 2] and np.isfinite(loss[-1]))
 
 
-def _slow(result, w, numbers, tol: float) -> Diagnosis:
+def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosis:
     """κ, the contraction per step, the observed rate, and the steps still needed."""
     import numpy as np
 
@@ -603,11 +937,11 @@ def _slow(result, w, numbers, tol: float) -> Diagnosis:
     if step_factor is not None:
         rho = max(abs(step_factor(lr, lam_min)), abs(step_factor(lr, lam_max)))
         numbers["contraction"] = rho
-        parts.append(f"with lr = {fmt(lr)} gradient descent shrinks the error by only {fmt(rho, 4)} per step "
-                     f"(the best constant lr, 2/(λmin+λmax) = {fmt(2 / (lam_min + lam_max))}, gives (κ−1)/(κ+1) = {fmt((kappa - 1) / (kappa + 1), 4)})")
+        parts.append(f"with lr = {fmt(lr)} gradient descent multiplies the error by {near_one(rho)} per step "
+                     f"(the best constant lr, 2/(λmin+λmax) = {fmt(2 / (lam_min + lam_max))}, gives (κ−1)/(κ+1) = {near_one((kappa - 1) / (kappa + 1))})")
         rate = rho
     else:
-        parts.append(f"the gradient norm shrinks by {fmt(observed, 4)} per step")
+        parts.append(f"the gradient norm is multiplied by {near_one(observed)} per step (observed over the last {m} steps)")
         rate = observed
     if 0 < rate < 1 and result.grad_norm > 0:
         more = math.log(max(tol, 1e-300) / result.grad_norm) / math.log(rate)
@@ -615,13 +949,43 @@ def _slow(result, w, numbers, tol: float) -> Diagnosis:
             numbers["steps_needed"] = math.ceil(more)
             parts.append(f"about {math.ceil(more)} more steps to reach ‖∇f‖ ≤ {fmt(tol)}")
     reason = "; ".join(parts) + "."
+    if compiled is None or setup is None:
+        return Diagnosis("slow", reason, "", numbers)
+    cands = []
     if kappa >= 10:
-        suggestion = _momentum_hint(lam_min, lam_max)
-    elif step_factor is not None:
-        suggestion = f"try --lr {round_sig(2 / (lam_min + lam_max), 3)}"
-    else:
-        suggestion = f"try --steps {max(2 * result.nit, numbers.get('steps_needed', 0) + result.nit)}"
-    return Diagnosis("slow", reason, suggestion, numbers)
+        lam_path = max(lam_max, _path_lambda_max(result, compiled))
+        cands += _momentum_candidates(lam_min, lam_max, lam_path)
+    if step_factor is not None:
+        cands.append(_with_lr(result, round_sig(2 / (lam_min + lam_max), 3)))
+        bound = _path_bound(result, compiled)
+        if bound:
+            cands.append(_with_lr(result, floor_sig(bound / 2)))
+    more = numbers.get("steps_needed")
+    if more and more <= 3 * max(result.nit, 1):  # a budget at most 4× the run's: the rest is said in the reason
+        cands.append(_more_steps(result, result.nit + more))
+    return Diagnosis("slow", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def _path_lambda_max(result, compiled) -> float:
+    import numpy as np
+
+    from .symptoms import sharpness
+
+    _, lam = sharpness(result, compiled)
+    lam = lam[np.isfinite(lam)]
+    return float(lam.max()) if len(lam) else -math.inf
+
+
+def _schedule(result, name: str):
+    from .suggest import Candidate
+
+    return Candidate(f"--schedule {name}", result.optimizer, dict(result.hyper), schedule=name)
+
+
+def _more_steps(result, steps: int):
+    from .suggest import Candidate
+
+    return Candidate(f"--steps {int(steps)}", result.optimizer, dict(result.hyper), steps=int(steps))
 
 
 def _kink(result, compiled):
@@ -636,7 +1000,72 @@ def _kink(result, compiled):
     return None if check.differentiable else check
 
 
-def _max_steps(result, numbers, compiled, *, every_step: bool = False) -> Diagnosis:
+def _kink_along_path(result, compiled, numbers, setup) -> Diagnosis | None:
+    """A kink crossed again and again along the path (gdx.symptoms.path_kink): ‖∇f‖ cannot fall
+    below tol there, so the run can only end by --steps."""
+    from .symptoms import path_kink
+
+    k = path_kink(result, compiled)
+    if k is None:
+        return None
+    numbers = dict(numbers, differentiable=False, kink_variable=k.variable, kink_crossings=k.crossings,
+                   kink_pairs=k.pairs, left_slope=k.left_slope, right_slope=k.right_slope, kink_between=[k.low, k.high])
+    reason = (f"f is not differentiable along the path, at a kink the run keeps crossing: in {k.crossings} of the last {k.pairs} steps ∂f/∂{k.variable} jumped "
+              f"between {fmt(k.left_slope, 3)} (below) and {fmt(k.right_slope, 3)} (above) across {k.variable} ≈ "
+              f"{fmt(k.low, 5)} … {fmt(k.high, 5)}, far more than the curvature explains; next to a kink ‖∇f‖ (here "
+              f"{fmt(result.grad_norm, 3)}) stays near the one-sided slopes and never falls below tol, so more steps "
+              f"cannot end the run — judge it by its loss ({fmt(result.fun, 4)}).")
+    cands = []
+    if result.schedule == "constant":
+        cands.append(_schedule(result, "cosine"))
+    cands.append(_with_lr(result, floor_sig(_lr_at(result, 0) / 10)))
+    return Diagnosis("max_steps", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+#: How close to its bound the sharpness must stay to be "at the edge of stability" (fraction).
+EDGE_BAND = 0.1
+
+
+def _edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
+    """Edge of stability (Cohen et al. 2021) for an optimizer with a stability rule: over the
+    second half of the path the sampled sharpness λmax(H(x_k)) stays within ±10% of the value
+    λ* whose stable lr equals the run's lr (gd: λ* = 2/lr), the loss fell overall (end < the
+    loss halfway) but not monotonically (it rose in at least 10% of the steps)."""
+    import numpy as np
+
+    from .symptoms import sharpness
+
+    if _family(result) != "sgd":
+        return None
+    path = result.path
+    loss = path.loss[_finite_rows(path)]
+    if len(loss) < 40:
+        return None
+    lr = _lr_at(result, result.nit - 1)
+    bound1 = stable_bound(result.optimizer, result.hyper, 1.0)
+    if not (bound1 and lr > 0):
+        return None
+    edge = bound1 / lr  # stable_lr(λ) = bound1/λ, so the lr is at its bound when λ = bound1/lr
+    k, lam = sharpness(result, compiled)
+    late = (k >= k[-1] / 2) & np.isfinite(lam)
+    if late.sum() < 5:
+        return None
+    ratio = lam[late] / edge
+    half = loss[len(loss) // 2:]
+    rises = float(np.mean(np.diff(half) > 0))
+    if not (np.all(np.abs(ratio - 1) <= EDGE_BAND) and loss[-1] < half[0] and rises >= 0.1):
+        return None
+    numbers = dict(numbers, edge=edge, sharpness_late_min=float(lam[late].min()), sharpness_late_max=float(lam[late].max()),
+                   rise_fraction=rises, lr=lr)
+    reason = (f"edge of stability: over the second half of the run the sharpness λmax(H) stayed between "
+              f"{fmt(lam[late].min())} and {fmt(lam[late].max())}, at the stability bound λ = {_spec(result).stability_text.replace('λmax', 'lr')} "
+              f"= {fmt(edge)} for lr = {fmt(lr)}, while the loss kept falling ({fmt(half[0])} → {fmt(loss[-1])}) though not "
+              f"monotonically (it rose in {fmt(100 * rises, 2)}% of those steps): gradient descent regulates its own "
+              f"curvature there (Cohen et al. 2021); this is neither divergence nor a plain oscillation.")
+    return Diagnosis("edge_of_stability", reason, "", numbers)
+
+
+def _max_steps(result, numbers, compiled, setup=None, *, every_step: bool = False) -> Diagnosis:
     """Ran out of steps.  With ``--tol 0`` (every_step) that was asked for: report, suggest nothing."""
     kink = _kink(result, compiled)
     if kink is not None:
@@ -645,11 +1074,9 @@ def _max_steps(result, numbers, compiled, *, every_step: bool = False) -> Diagno
         reason = (f"stopped after {result.nit} steps at {_point(result.x)} (f = {fmt(result.fun)}), where f is not "
                   f"differentiable ({detail}); next to a kink ‖∇f‖ (here {fmt(result.grad_norm, 3)}) cannot fall below "
                   f"tol, so the run could only end by --steps.")
-        if result.schedule == "constant":
-            suggestion = "use a decaying schedule (--schedule cosine) to settle closer, and judge the run by its loss"
-        else:
-            suggestion = f"judge the run by its loss ({fmt(result.fun, 3)}), not by ‖∇f‖"
-        return Diagnosis("max_steps", reason, suggestion, numbers)
+        cands = [_schedule(result, "cosine")] if result.schedule == "constant" else []
+        advice = f"judge the run by its loss ({fmt(result.fun, 3)}), not by ‖∇f‖"
+        return Diagnosis("max_steps", reason, _try(result, compiled, setup, numbers, cands, advice=advice), numbers)
     path = result.path
     loss = path.loss[_finite_rows(path)]
     start = float(loss[0]) if len(loss) else math.nan
@@ -666,4 +1093,4 @@ def _max_steps(result, numbers, compiled, *, every_step: bool = False) -> Diagno
         reason = reason.replace(" (not yet ≤ tol)", " (--tol 0: every step was run, as asked)")
         return Diagnosis("max_steps", reason, "", numbers)
     target = result.nit + more if more else 2 * result.nit
-    return Diagnosis("max_steps", reason, f"try --steps {max(1, target)}", numbers)
+    return Diagnosis("max_steps", reason, _try(result, compiled, setup, numbers, [_more_steps(result, max(1, target))]), numbers)

@@ -67,6 +67,8 @@ def run(
             while True:
                 f, g = compiled.value_and_grad(x)
                 gn = math.sqrt(float(g @ g))
+                if gn == math.inf:
+                    gn = scaled_norm(g)
                 lr = float(schedule(k)) if watched is None else float(schedule.lr(watched)[0])
                 step = Step(k, x, f, gn, lr, g)
                 record.append(step)
@@ -96,6 +98,19 @@ def run(
         status = Status.INTERRUPTED
     wall = time.perf_counter() - started
     yield Finished(_result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall))
+
+
+def scaled_norm(g) -> float:
+    """‖g‖₂ without overflow when g·g overflows: s·‖g/s‖ with s = max|gᵢ| (hypot-style); inf
+    only when a component is ±inf or the norm itself exceeds the largest float.  The same
+    operations as :func:`gdx.batch.grad_norms` uses, so both stay bit-identical."""
+    import numpy as np
+
+    s = float(np.max(np.abs(g)))
+    if not math.isfinite(s):
+        return math.inf if not math.isnan(s) else math.nan
+    gs = g / s
+    return s * math.sqrt(float(gs @ gs))
 
 
 def _result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall) -> Result:

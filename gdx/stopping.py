@@ -44,7 +44,7 @@ def broken_cause(x, f: float, gn: float, f0: float) -> str | None:
     if math.isinf(f):
         return f"the loss overflowed to {'+' if f > 0 else '-'}inf"
     if math.isinf(gn):
-        return "the gradient overflowed to inf"
+        return "the gradient norm ‖∇f‖ overflowed to inf (a component of ∇f is ±inf, or ‖∇f‖ exceeds the largest float)"
     if abs(f - f0) > EXPLOSION * (1 + abs(f0)):
         return "the loss exploded (|f − f₀| > 1e10·(1 + |f₀|))" if f > f0 else "the loss is unbounded below"
     return None

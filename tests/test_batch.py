@@ -186,3 +186,25 @@ def test_grad_norm_is_the_loops_dot_product():
 
     g = np.random.default_rng(1).normal(size=(2000, 3)) * 1e3
     assert np.array_equal(grad_norms(g), [math.sqrt(float(r @ r)) for r in g])
+
+
+def test_a_gradient_norm_whose_square_overflows_is_finite_and_the_same_in_loop_and_batch():
+    # ∇f = 500·e^500·(1, 1) at (1, 1): each component ≈ 7.0e219 is finite, g·g ≈ 1e440 overflows;
+    # ‖∇f‖ = 500·e^500·√2 (by hand), computed hypot-style by both engines, bit-identically.
+    import math
+
+    from gdx.batch import grad_norms, run_batch
+    from gdx.compile import Compiled
+    from gdx.loop import run_to_end
+    from gdx.optim import make_optimizer
+    from gdx.parse import parse_function
+
+    c = Compiled(parse_function("exp(500*x) + exp(500*y)"))
+    r = run_to_end(c, make_optimizer("gd", lr=0.0), (1.0, 1.0), steps=2, tol=1e-6)
+    want = 500 * math.exp(500) * math.sqrt(2)
+    assert r.path.grad_norm[0] == pytest.approx(want, rel=1e-12) and math.isfinite(r.path.grad_norm[0])
+    b = run_batch(c, make_optimizer("gd", lr=0.0), np.array([[1.0, 1.0]]), steps=2, tol=1e-6)
+    assert b.grad_norm[0] == r.grad_norm
+    g = np.array([[1e200, 1e200], [3e300, 4e300], [np.inf, 1.0]])
+    assert grad_norms(g)[0] == pytest.approx(math.sqrt(2) * 1e200, rel=1e-15)
+    assert grad_norms(g)[1] == pytest.approx(5e300, rel=1e-15) and grad_norms(g)[2] == np.inf

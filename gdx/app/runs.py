@@ -43,9 +43,12 @@ def runs_exit_code(results) -> ExitCode:
 def diagnose_run(prepared, result):
     """What happened and why (gdx.diagnose); a failure of the diagnosis itself never loses the run."""
     from ..diagnose import Diagnosis, diagnose
+    from ..suggest import Setup
 
+    setup = Setup(tuple(float(v) for v in prepared.x0), int(prepared.steps), float(prepared.tol), prepared.clip_norm,
+                  prepared.schedule_name, dict(prepared.request.schedule_args))
     try:
-        return diagnose(result, prepared.compiled, prepared.target.preset, tol=prepared.tol)
+        return diagnose(result, prepared.compiled, prepared.target.preset, tol=prepared.tol, setup=setup)
     except Exception as exc:  # noqa: BLE001 - report it in the summary instead of crashing
         return Diagnosis("unknown", f"the diagnosis itself failed ({type(exc).__name__}: {exc})", "", {})
 

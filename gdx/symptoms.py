@@ -1,0 +1,366 @@
+"""Evidence the diagnosis reads off a finished run: each function states the rule it tests.
+
+* :func:`asymptote`: no minimum the way the run travels (f falls along the ray out to ‖x‖ → ∞);
+* :func:`path_kink`: a kink crossed again and again (∂f/∂xᵢ changes sign between consecutive
+  steps by far more than the curvature explains);
+* :func:`saturation`: a tanh/sigmoid/erf/atan node whose local derivative is tiny at the end
+  point and lies on the chain rule's path to a variable;
+* :func:`sharpness`: λmax(H) sampled along the path (one batched Hessian call);
+* :func:`adam_preconditioned_sharpness`: λmax(P⁻¹H) with Adam's/RMSprop's diagonal P along the path.
+
+Nothing here prints; the compiled function's evaluation counters are left untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: How many doublings of the probe distance the asymptote test walks out along the ray.
+DOUBLINGS = 64
+#: How many points the sampled sharpness has at most.
+SAMPLES = 64
+
+
+def _quiet(compiled, fn):
+    import numpy as np
+
+    saved = (compiled.nfev, compiled.njev, compiled.nhev)
+    try:
+        with np.errstate(all="ignore"):
+            return fn()
+    finally:
+        compiled.nfev, compiled.njev, compiled.nhev = saved
+
+
+def _finite(path):
+    import numpy as np
+
+    return np.isfinite(path.loss) & np.all(np.isfinite(path.x), axis=1)
+
+
+@dataclass(frozen=True)
+class Asymptote:
+    """f along x_end + t·u (u: the direction of travel) never rises out to t = t_far."""
+
+    direction: tuple
+    t_far: float
+    f_far: float
+    unbounded: bool  # f → −∞ (else a finite infimum ≈ f_far)
+    x_norm_mid: float
+    x_norm_end: float
+    grad_mid: float
+    grad_end: float
+
+
+def asymptote(result, compiled) -> Asymptote | None:
+    """No minimum ahead: the loss fell over the second half of the path, and along a ray
+    x_end + t·u, t = s·2^j (j = 0 … 63, s = ‖x_end − x_mid‖), f never rises (each value ≤ the
+    previous + 1e-12·(1 + |f|)) and ends below f_end.  The rays tried, in order: the direction
+    of travel u = (x_end − x_mid)/s, the steepest descent −∇f(x_end), and the eigenvector of H's
+    most negative eigenvalue (when it is < 0) with the sign that descends.  The infimum is −∞
+    (``unbounded``) when f reaches −∞ or its drop over the last doubling is more than 1e-6 of
+    the whole drop along the ray; otherwise it is finite, ≈ f at the far end."""
+    import numpy as np
+
+    path = result.path
+    ok = _finite(path)
+    xs, loss, gn = path.x[ok], path.loss[ok], path.grad_norm[ok]
+    if len(xs) < 3:
+        return None
+    mid = len(xs) // 2
+    if not loss[-1] < loss[mid]:
+        return None
+    travel = xs[-1] - xs[mid]
+    s = float(np.linalg.norm(travel))
+    if not (s > 0 and math.isfinite(s)):
+        return None
+    for u in _rays(result, compiled, travel / s):
+        found = _ray(compiled, xs[-1], u, s, float(loss[-1]))
+        if found is not None:
+            t_far, f_far, unbounded = found
+            return Asymptote(tuple(float(c) for c in u), t_far, f_far, unbounded, float(np.linalg.norm(xs[mid])),
+                             float(np.linalg.norm(xs[-1])), float(gn[mid]), float(gn[-1]))
+    return None
+
+
+def _rays(result, compiled, travel):
+    """The directions :func:`asymptote` tries: travel, −∇f, the descending negative-curvature eigenvector."""
+    import numpy as np
+
+    out = [travel]
+    g = np.asarray(result.jac, dtype=float)
+    if np.all(np.isfinite(g)) and np.any(g):
+        out.append(-g / np.linalg.norm(g))
+    h = np.asarray(_quiet(compiled, lambda: compiled.hess(np.asarray(result.x, dtype=float))), dtype=float)
+    if np.all(np.isfinite(h)):
+        w, v = np.linalg.eigh(h.reshape(compiled.n, compiled.n))
+        if w[0] < 0:
+            e = v[:, 0]
+            out.append(e if e @ travel >= 0 else -e)
+    return out
+
+
+def _ray(compiled, x, u, s, f_end):
+    """(t_far, f_far, unbounded) when f never rises along x + t·u out to t = s·2^63, else None."""
+    import numpy as np
+
+    t = s * 2.0 ** np.arange(DOUBLINGS)
+    pts = x[None, :] + t[:, None] * u[None, :]
+    vals = np.atleast_1d(_quiet(compiled, lambda: compiled.value(pts))).astype(float)
+    v = np.concatenate([[f_end], vals])
+    bad = ~np.isfinite(v)
+    if bad.any():
+        first = int(np.argmax(bad))
+        if v[first] == -np.inf:
+            head = v[:first]
+            if len(head) > 1 and not np.all(np.diff(head) <= 1e-12 * (1 + np.abs(head[:-1]))):
+                return None
+            return float(t[first - 1]), -math.inf, True
+        if first < 24:
+            return None
+        v = v[:first]
+    if not np.all(np.diff(v) <= 1e-12 * (1 + np.abs(v[:-1]))):
+        return None
+    drop = f_end - float(v[-1])
+    if not drop > 1e-9 * (1 + abs(f_end)):
+        return None
+    return float(t[len(v) - 2]), float(v[-1]), bool((v[-2] - v[-1]) > 1e-6 * drop)
+
+
+@dataclass(frozen=True)
+class Kink:
+    """Coordinate i's slope jumps across a kink between consecutive steps."""
+
+    variable: str
+    index: int
+    crossings: int
+    pairs: int
+    left_slope: float  # median ∂f/∂xᵢ on the low side of the kink
+    right_slope: float  # on the high side
+    low: float  # x_i just below and just above the kink
+    high: float
+
+
+def path_kink(result, compiled, recent: int = 20) -> Kink | None:
+    """A kink along the path: over the last ``recent`` steps, ∂f/∂xᵢ changes sign between
+    consecutive steps at least 3 times (and in ≥ 25% of the pairs), each time by a jump
+    |Δgᵢ| larger than 3× what the curvature explains, max(|(H(x_k)Δx)ᵢ|, |(H(x_{k+1})Δx)ᵢ|),
+    with both slopes at least a tenth of ‖∇f‖ (the coordinate carries the gradient on both
+    sides) — on a smooth f a sign change over a short step is a small, curvature-sized change.  The one-sided slopes are the medians
+    of ∂f/∂xᵢ on each side."""
+    import numpy as np
+
+    path = result.path
+    ok = _finite(path) & np.all(np.isfinite(path.grad), axis=1)
+    xs, gs = path.x[ok][-(recent + 1):], path.grad[ok][-(recent + 1):]
+    if len(xs) < 5:
+        return None
+    hs = _quiet(compiled, lambda: compiled.hess(xs))
+    hs = np.asarray(hs, dtype=float).reshape(len(xs), compiled.n, compiled.n)
+    dx = np.diff(xs, axis=0)
+    best = None
+    for i in range(compiled.n):
+        g = gs[:, i]
+        flips = g[:-1] * g[1:] < 0
+        jump = np.abs(np.diff(g))
+        pred = np.maximum(np.abs(np.einsum("kj,kj->k", hs[:-1, i, :], dx)), np.abs(np.einsum("kj,kj->k", hs[1:, i, :], dx)))
+        pred = np.where(np.isfinite(pred), pred, np.inf)
+        gnorm = np.maximum(np.linalg.norm(gs[:-1], axis=1), np.linalg.norm(gs[1:], axis=1))
+        kinked = flips & (jump > 3 * pred) & (np.minimum(np.abs(g[:-1]), np.abs(g[1:])) >= 0.1 * gnorm)
+        n_k = int(kinked.sum())
+        if n_k >= 3 and n_k >= 0.25 * len(dx) and (best is None or n_k > best.crossings):
+            ks = np.nonzero(kinked)[0]
+            a, b = xs[ks, i], xs[ks + 1, i]
+            ga, gb = g[ks], g[ks + 1]
+            lo_side = np.where(a < b, ga, gb)
+            hi_side = np.where(a < b, gb, ga)
+            low = float(np.max(np.minimum(a, b)))
+            high = float(np.min(np.maximum(a, b)))
+            best = Kink(path.variables[i], i, n_k, len(dx), float(np.median(lo_side)), float(np.median(hi_side)),
+                        min(low, high), max(low, high))
+    return best
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """A node of f whose local derivative is tiny at x: ``factor`` = d node / d argument."""
+
+    node: str
+    formula: str  # the local derivative as a formula of the argument: "1 − tanh²(u)"
+    argument: float
+    factor: float
+    variables: tuple
+
+
+#: Local derivatives of the saturating functions: name → (formula, u ↦ d/du).
+_LOCAL = {
+    "tanh": ("1 − tanh²({u})", lambda u: 1.0 / math.cosh(u) ** 2 if abs(u) < 350 else 0.0),
+    "erf": ("2/√π·exp(−({u})²)", lambda u: 2 / math.sqrt(math.pi) * math.exp(-u * u) if abs(u) < 27 else 0.0),
+    "atan": ("1/(1 + ({u})²)", lambda u: 1 / (1 + u * u)),
+    "sigmoid": ("σ(1 − σ) at {u}", lambda u: math.exp(-abs(u)) / (1 + math.exp(-abs(u))) ** 2),
+}
+
+
+def _kind(node):
+    """The saturating function a SymPy node is ("tanh", "erf", "atan", "sigmoid" for
+    1/(1 + exp(−u))), and its argument u; else None."""
+    import sympy as sp
+
+    if isinstance(node, sp.tanh):
+        return "tanh", node.args[0]
+    if isinstance(node, sp.erf):
+        return "erf", node.args[0]
+    if isinstance(node, sp.atan):
+        return "atan", node.args[0]
+    if isinstance(node, sp.Pow) and node.exp == -1 and isinstance(node.base, sp.Add):
+        parts = node.base.args
+        if len(parts) == 2 and sp.S.One in parts:
+            other = parts[1] if parts[0] == sp.S.One else parts[0]
+            if isinstance(other, sp.exp):
+                return "sigmoid", -other.args[0]
+    return None
+
+
+def saturation(expr, variables, x, threshold: float = 1e-2) -> list[Saturation]:
+    """Every saturating node of ``expr`` whose argument depends on a variable and whose local
+    derivative at ``x`` is below ``threshold``, smallest factor first (the chain rule multiplies
+    the gradient of everything below the node by that factor)."""
+    import sympy as sp
+
+    syms = {sp.Symbol(v): float(c) for v, c in zip(variables, x)}
+    lookup = {s.name: s for s in expr.free_symbols}
+    subs = {lookup[k.name]: val for k, val in syms.items() if k.name in lookup}
+    out = []
+    for node in sp.preorder_traversal(expr):
+        kind = _kind(node)
+        if kind is None:
+            continue
+        name, arg = kind
+        free = tuple(sorted(s.name for s in arg.free_symbols))
+        if not free:
+            continue
+        try:
+            u = float(arg.evalf(subs=subs))
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(u):
+            continue
+        formula, d = _LOCAL[name]
+        factor = d(u)
+        if factor < threshold:
+            shown = "1 − tanh²({u})" if name == "tanh" else formula
+            out.append(Saturation(str(node), shown.format(u=str(arg)), u, factor, free))
+    out.sort(key=lambda s: s.factor)
+    return out
+
+
+def sample_rows(n_rows: int, samples: int = SAMPLES):
+    """Up to ``samples`` row indices spread evenly over 0 … n_rows − 1 (first and last included)."""
+    import numpy as np
+
+    if n_rows <= samples:
+        return np.arange(n_rows)
+    return np.unique(np.linspace(0, n_rows - 1, samples).round().astype(int))
+
+
+def sharpness(result, compiled, samples: int = SAMPLES):
+    """(steps, λmax(H(x_k))) at up to ``samples`` evenly spread finite points of the path."""
+    import numpy as np
+
+    path = result.path
+    rows = np.nonzero(_finite(path))[0]
+    if len(rows) == 0:
+        return np.zeros(0, int), np.zeros(0)
+    rows = rows[sample_rows(len(rows), samples)]
+    hs = _quiet(compiled, lambda: compiled.hess(path.x[rows]))
+    hs = np.asarray(hs, dtype=float).reshape(len(rows), compiled.n, compiled.n)
+    lam = np.full(len(rows), np.nan)
+    good = np.all(np.isfinite(hs), axis=(1, 2))
+    if good.any():
+        lam[good] = np.linalg.eigvalsh(hs[good])[:, -1]
+    return path.k[rows], lam
+
+
+def adaptive_second_moment(result, rows):
+    """Adam's v̂_k (bias-corrected) or RMSprop's v_k at path rows ``rows``, rebuilt from the
+    recorded gradients: v ← β·v + (1−β)·g² (β = beta2 or alpha); Adam divides by 1 − β^k.
+    Returns None for other optimizers."""
+    import numpy as np
+
+    hyper = result.hyper
+    if "beta2" in hyper:
+        beta, corrected = float(hyper["beta2"]), True
+    elif "alpha" in hyper:
+        beta, corrected = float(hyper["alpha"]), False
+    else:
+        return None
+    g = np.nan_to_num(result.path.grad, nan=0.0, posinf=0.0, neginf=0.0)
+    v = np.zeros(g.shape[1])
+    out = {}
+    want = set(int(r) for r in rows)
+    last = max(want) if want else -1
+    for k in range(min(last, len(g) - 1) + 1):
+        v = beta * v + (1 - beta) * g[k] ** 2
+        if k in want:
+            out[k] = v / (1 - beta ** (k + 1)) if corrected else v.copy()
+    return np.array([out[int(r)] for r in rows])
+
+
+def adaptive_edge(result) -> float | None:
+    """The adaptive edge of stability on λmax(P⁻¹H) (Cohen et al. 2022): Adam/AdamW
+    (2 + 2β₁)/(η(1 − β₁)) = 38/η for β₁ = 0.9; RMSprop 2(1 + μ)/η (2/η without momentum)."""
+    lr = float(result.hyper.get("lr", math.nan))
+    if not lr > 0:
+        return None
+    if "beta1" in result.hyper:
+        b1 = float(result.hyper["beta1"])
+        return (2 + 2 * b1) / (lr * (1 - b1))
+    if "alpha" in result.hyper:
+        mu = float(result.hyper.get("momentum", 0.0))
+        return 2 * (1 + mu) / lr
+    return None
+
+
+def preconditioned_sharpness(result, compiled, rows):
+    """λmax(P⁻¹H) at path rows ``rows``, P = diag(√v̂ + ε) (eigenvalues of P^{-1/2} H P^{-1/2})."""
+    import numpy as np
+
+    v = adaptive_second_moment(result, rows)
+    if v is None:
+        return None
+    eps = float(result.hyper.get("eps", 1e-8))
+    p = np.sqrt(v) + eps
+    xs = result.path.x[rows]
+    hs = np.asarray(_quiet(compiled, lambda: compiled.hess(xs)), dtype=float).reshape(len(rows), compiled.n, compiled.n)
+    d = 1 / np.sqrt(p)
+    m = d[:, :, None] * hs * d[:, None, :]
+    lam = np.full(len(rows), np.nan)
+    good = np.all(np.isfinite(m), axis=(1, 2))
+    if good.any():
+        lam[good] = np.linalg.eigvalsh(m[good])[:, -1]
+    return lam
+
+
+def near_one(r: float) -> str:
+    """r printed with enough digits to tell it from 1 (0.99996, not 1; 1.04 as 1.04)."""
+    if not math.isfinite(r) or r == 1:
+        return f"{r:.4g}"
+    gap = abs(1 - r)
+    digits = max(4, -math.floor(math.log10(gap)) + 1) if gap < 1 else 4
+    return f"{r:.{digits}g}"
+
+
+def floor_below_one(v: float, digits: int = 2) -> float:
+    """A factor in (0, 1) rounded DOWN to the fewest digits beyond ``digits`` that keep it < 1
+    (momentum 0.995 → 0.99, never 1.0): damping stays."""
+    if not (0 < v < 1):
+        return v
+    d = digits
+    while d < 17:
+        q = 10.0**-d
+        out = round(math.floor(v / q * (1 + 1e-12)) * q, d)
+        if 0 < out < 1:
+            return out
+        d += 1
+    return v

@@ -70,6 +70,9 @@ class Step(NamedTuple):
     grad_norm: float
     lr: float
     grad: Any
+    #: evaluations of f so far, this point's included (Compiled.nfev), recorded for the
+    #: line-search methods (whose updates evaluate f many times); None for the others
+    nfev: int | None = None
 
 
 class Finished(NamedTuple):
@@ -89,6 +92,7 @@ class Path:
     grad: Any  # (N, n)
     grad_norm: Any  # (N,)
     lr: Any  # (N,)
+    nfev: Any = None  # (N,) int: evaluations of f up to and including step k (line-search methods), or None
 
     def __len__(self) -> int:
         return len(self.k)
@@ -109,6 +113,7 @@ class Path:
             grad=np.array([s.grad for s in steps], dtype=float).reshape(len(steps), n),
             grad_norm=np.array([s.grad_norm for s in steps], dtype=float),
             lr=np.array([s.lr for s in steps], dtype=float),
+            nfev=np.array([s.nfev for s in steps], dtype=int) if steps[0].nfev is not None else None,
         )
 
 
@@ -176,7 +181,8 @@ class Result:
 
 
 def path_records(path: Path) -> list[dict]:
-    """The path as a list of rows ``{step, <vars>…, loss, grad_norm, lr, grad_<var>…}``."""
+    """The path as a list of rows ``{step, <vars>…, loss, grad_norm, lr, [nfev,] grad_<var>…}``;
+    ``nfev`` (evaluations of f so far) only for the line-search methods."""
     rows = []
     for i in range(len(path)):
         row = {"step": int(path.k[i])}
@@ -185,6 +191,8 @@ def path_records(path: Path) -> list[dict]:
         row["loss"] = _plain(path.loss[i])
         row["grad_norm"] = _plain(path.grad_norm[i])
         row["lr"] = _plain(path.lr[i])
+        if path.nfev is not None:
+            row["nfev"] = int(path.nfev[i])
         for j, name in enumerate(path.variables):
             row[f"grad_{name}"] = _plain(path.grad[i, j])
         rows.append(row)

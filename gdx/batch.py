@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .loop import loss_of
+
 
 @dataclass
 class BatchResult:
@@ -418,7 +420,8 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) 
         G[:, i] = w.g.T
         ends.keep_path(k + i, w)
         try:
-            w.x, w.state = w.opt.update(clip(w.g) if clip else w.g, w.state, w.x, w.lr_at(k + i), k + i + 1, compiled)
+            w.x, w.state = w.opt.update(clip(w.g) if clip else w.g, w.state, w.x, w.lr_at(k + i), k + i + 1, compiled,
+                                        **loss_of(w.opt, w.f))
         except update_faults():
             made = i  # step i is retaken with the exact rules (and its fallback)
             break
@@ -469,9 +472,9 @@ def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled) -> bool
     gc = clip(w.g) if clip else w.g
     w.prev = (w.x, w.f, w.g)
     try:
-        x_new, w.state = w.opt.update(gc, w.state, w.x, lr_k, k + 1, compiled)
+        x_new, w.state = w.opt.update(gc, w.state, w.x, lr_k, k + 1, compiled, **loss_of(w.opt, w.f))
     except update_faults():
-        x_new, w.state, bad = _update_rows(w.optimizer, gc, w.state, w.x, lr_k, k + 1, compiled, w.rows, w.B)
+        x_new, w.state, bad = _update_rows(w.optimizer, gc, w.state, w.x, lr_k, k + 1, compiled, w.rows, w.B, w.f)
         if bad:
             stop = np.zeros(len(w.rows), dtype=bool)
             for j, why in bad.items():
@@ -530,7 +533,7 @@ def _empty_result(compiled, optimizer, X0, base_lr, steps, tol, record_path) -> 
     )
 
 
-def _update_rows(optimizer, g, state, x, lr_k, t, compiled, rows, B):
+def _update_rows(optimizer, g, state, x, lr_k, t, compiled, rows, B, f=None):
     """One update row by row, after the batched update raised.
 
     Returns (x, state, {working index: cause}) where the rows that fault keep their old x and
@@ -550,7 +553,8 @@ def _update_rows(optimizer, g, state, x, lr_k, t, compiled, rows, B):
         sub = _subset_state(state, [j])
         try:
             lr_j = lr_k[j : j + 1] if getattr(lr_k, "ndim", 0) else lr_k
-            xj, sub = one.update(g[j : j + 1], sub, x[j : j + 1], lr_j, t, compiled)
+            loss = loss_of(one, None if f is None else f[j : j + 1])
+            xj, sub = one.update(g[j : j + 1], sub, x[j : j + 1], lr_j, t, compiled, **loss)
             new_x[j] = xj[0]
         except faults as exc:
             bad[j] = fault_cause(exc)

@@ -23,6 +23,12 @@ from .stopping import EXPLOSION, broken_cause, fault_cause, is_finite_point, poi
 __all__ = ["run", "run_to_end", "constant_schedule", "EXPLOSION", "broken_cause", "status_of_cause"]
 
 
+def loss_of(optimizer, f) -> dict:
+    """The keyword that gives f(x_k) to an update that asks for it (``needs_loss``: the
+    line-search methods), else nothing."""
+    return {"loss": f} if getattr(optimizer, "needs_loss", False) else {}
+
+
 def constant_schedule(lr: float) -> Callable[[int], float]:
     """k ↦ lr."""
     return lambda k: lr
@@ -57,6 +63,8 @@ def run(
     status, cause, fault_step = Status.MAX_STEPS, None, None
     faults = update_faults()
     compiled.warm(hessian=optimizer.needs_hessian)
+    counting = getattr(optimizer, "needs_loss", False)  # the path records nfev for line-search methods
+    nfev0 = compiled.nfev
     started = time.perf_counter()
     k = 0
     try:
@@ -70,7 +78,7 @@ def run(
                 if gn == math.inf:
                     gn = scaled_norm(g)
                 lr = float(schedule(k)) if watched is None else float(schedule.lr(watched)[0])
-                step = Step(k, x, f, gn, lr, g)
+                step = Step(k, x, f, gn, lr, g, compiled.nfev - nfev0 if counting else None)
                 record.append(step)
                 yield step
                 if f0 is None:
@@ -87,7 +95,7 @@ def run(
                     status = Status.STOPPED
                     break
                 try:
-                    x, state = optimizer.update(clip(g) if clip else g, state, x, lr, k + 1, compiled)
+                    x, state = optimizer.update(clip(g) if clip else g, state, x, lr, k + 1, compiled, **loss_of(optimizer, f))
                 except faults as exc:
                     status, cause, fault_step = Status.FAULT, fault_cause(exc), k + 1
                     break

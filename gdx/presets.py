@@ -479,6 +479,10 @@ def _setting_of_kind(display, field, hyper, item):
         if not isinstance(item, bool):
             raise _error(display, field, f"must be true or false, got {_type_name(item)}")
         return item
+    if hyper.kind in ("int", "choice"):
+        if not hyper.contains(item) or (hyper.kind == "int" and not isinstance(item, int)):
+            raise _error(display, field, f"must be {hyper.range_text}, got {item!r}")
+        return item
     if not (isinstance(item, list) and len(item) == 2 and all(_is_number(v) and math.isfinite(v) for v in item)):
         raise _error(display, field, f"must be an array of two finite numbers, e.g. [0.5, 1.2], got {item!r}")
     if not hyper.contains(item):

@@ -70,6 +70,9 @@ class Step(NamedTuple):
     grad_norm: float
     lr: float
     grad: Any
+    #: evaluations of f so far, this point's included (Compiled.nfev), recorded for the
+    #: line-search methods (whose updates evaluate f many times); None for the others
+    nfev: int | None = None
 
 
 class Finished(NamedTuple):
@@ -89,6 +92,7 @@ class Path:
     grad: Any  # (N, n)
     grad_norm: Any  # (N,)
     lr: Any  # (N,)
+    nfev: Any = None  # (N,) int: evaluations of f up to and including step k (line-search methods), or None
 
     def __len__(self) -> int:
         return len(self.k)
@@ -109,6 +113,7 @@ class Path:
             grad=np.array([s.grad for s in steps], dtype=float).reshape(len(steps), n),
             grad_norm=np.array([s.grad_norm for s in steps], dtype=float),
             lr=np.array([s.lr for s in steps], dtype=float),
+            nfev=np.array([s.nfev for s in steps], dtype=int) if steps[0].nfev is not None else None,
         )
 
 
@@ -175,13 +180,14 @@ class Result:
         return out
 
 
-RUN_COLUMNS = ("step", "loss", "grad_norm", "lr")
+RUN_COLUMNS = ("step", "loss", "grad_norm", "lr", "nfev")
 
 
-def path_columns(variables) -> list[str]:
-    """The columns of an exported path: ``step, <variables>, loss, grad_norm, lr, grad_<variable>…``."""
+def path_columns(variables, *, nfev: bool = False) -> list[str]:
+    """The columns of an exported path: ``step, <variables>, loss, grad_norm, lr, [nfev,]
+    grad_<variable>…`` (``nfev``, the evaluations of f so far, for the line-search methods)."""
     names = list(variables)
-    return ["step", *names, "loss", "grad_norm", "lr", *(f"grad_{n}" for n in names)]
+    return ["step", *names, "loss", "grad_norm", "lr", *(["nfev"] if nfev else []), *(f"grad_{n}" for n in names)]
 
 
 def column_collisions(variables) -> list[str]:
@@ -193,7 +199,8 @@ def column_collisions(variables) -> list[str]:
 
 
 def path_records(path: Path) -> list[dict]:
-    """The path as a list of rows ``{step, <vars>…, loss, grad_norm, lr, grad_<var>…}``."""
+    """The path as a list of rows ``{step, <vars>…, loss, grad_norm, lr, [nfev,] grad_<var>…}``;
+    ``nfev`` (evaluations of f so far) only for the line-search methods."""
     rows = []
     for i in range(len(path)):
         row = {"step": int(path.k[i])}
@@ -202,6 +209,8 @@ def path_records(path: Path) -> list[dict]:
         row["loss"] = _plain(path.loss[i])
         row["grad_norm"] = _plain(path.grad_norm[i])
         row["lr"] = _plain(path.lr[i])
+        if path.nfev is not None:
+            row["nfev"] = int(path.nfev[i])
         for j, name in enumerate(path.variables):
             row[f"grad_{name}"] = _plain(path.grad[i, j])
         rows.append(row)

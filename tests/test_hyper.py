@@ -50,15 +50,27 @@ PAIRS = {
     "step_sizes": ("0 ≤ min ≤ max", "Invalid step_sizes values: {}, {}", [(1e-6, 50.0), (0.0, 0.0)],
                    [(1.0, 0.5), (-1.0, 1.0)]),
 }
-RANGE_TEXT = {**{k: v[0] for k, v in TORCH.items()}, **{k: "true or false" for k in SWITCHES},
+#: L-BFGS's settings (torch's names; torch checks none of them): table order, kind, range text, message.
+LBFGS_SETTINGS = {
+    "max_iter": ("int", "a whole number ≥ 1", "Invalid max_iter value: {} (must be a whole number >= 1)"),
+    "history_size": ("int", "a whole number ≥ 1", "Invalid history_size value: {} (must be a whole number >= 1)"),
+    "tolerance_grad": ("float", "≥ 0", "Invalid tolerance_grad value: {}"),
+    "tolerance_change": ("float", "≥ 0", "Invalid tolerance_change value: {}"),
+    "line_search_fn": ("choice", "one of none, strong_wolfe", "Invalid line_search_fn value: {} (must be none or strong_wolfe)"),
+}
+RANGE_TEXT = {**{k: v[1] for k, v in LBFGS_SETTINGS.items()}, **{k: v[0] for k, v in TORCH.items()}, **{k: "true or false" for k in SWITCHES},
               **{k: v[0] for k, v in PAIRS.items()}}
 
 
 def test_table_is_the_documented_set_in_display_order():
-    assert list(HYPERPARAMETERS) == [*TORCH, *SWITCHES, *PAIRS]
+    assert list(HYPERPARAMETERS) == [*TORCH, *SWITCHES, *PAIRS, *LBFGS_SETTINGS]
     for name, h in HYPERPARAMETERS.items():
         assert h.name == name
-        assert h.flag == "--" + name.replace("_", "-")
+        assert h.flag == ("--line-search" if name == "line_search_fn" else "--" + name.replace("_", "-"))
+        if name in LBFGS_SETTINGS:
+            assert h.kind == LBFGS_SETTINGS[name][0] and h.sweepable == (h.kind == "float")
+            assert h.log_scale == (h.kind == "float") and h.range_text == RANGE_TEXT[name]
+            continue
         assert h.symbol and h.help and "\n" not in h.help
         assert h.kind == ("float" if name in TORCH else "bool" if name in SWITCHES else "pair")
         assert h.sweepable == (name in TORCH)
@@ -181,10 +193,12 @@ def test_builders_validate_through_the_table():
     # each optimizer's messages are the table's, for every hyperparameter it takes
     for spec in OPTIMIZERS.values():
         for h in spec.hyper:
-            bad = -1 if h.name in TORCH else (-1, -1) if h.name in PAIRS else 1
+            bad = -1 if h.name in TORCH or h.name in LBFGS_SETTINGS else (-1, -1) if h.name in PAIRS else 1
             with pytest.raises(GdxError) as info:
                 make_optimizer(spec.name, **{h.name: bad})
-            if h.name in TORCH:
+            if h.name in LBFGS_SETTINGS:
+                expected = LBFGS_SETTINGS[h.name][2].format(-1)
+            elif h.name in TORCH:
                 expected = TORCH[h.name][1].format(-1)
             elif h.name in PAIRS:
                 expected = PAIRS[h.name][1].format(-1, -1)
@@ -204,8 +218,9 @@ def test_accepted_and_takers():
     assert takers("momentum") == ("momentum", "nesterov", "rmsprop")
     assert takers("beta1") == ("adam", "adamw", "adamax", "nadam", "radam", "lion")
     assert takers("lr") == tuple(OPTIMIZERS)
-    assert takers("weight_decay") == tuple(n for n in OPTIMIZERS if n not in ("newton", "rprop"))
-    assert takers("maximize") == tuple(n for n in OPTIMIZERS if n not in ("newton", "lion"))
+    assert takers("weight_decay") == tuple(n for n in OPTIMIZERS if n not in ("newton", "rprop", "lbfgs", "bfgs", "cg"))
+    assert takers("max_iter") == takers("line_search_fn") == ("lbfgs",)
+    assert takers("maximize") == tuple(n for n in OPTIMIZERS if n not in ("newton", "lion", "lbfgs", "bfgs", "cg"))
     assert takers("amsgrad") == ("adam", "adamw") and takers("centered") == ("rmsprop",)
     assert takers("decoupled_weight_decay") == ("nadam", "radam") and takers("dampening") == ("momentum",)
     assert takers("nope") == ()
@@ -319,6 +334,7 @@ def test_stability_texts_and_optimizers_without_a_bound():
         "gd": "2/λmax", "momentum": "2(1+μ)/((1−τ)λmax)", "nesterov": "2(1+μ)/((1+2μ)λmax)",
         "adagrad": "", "rmsprop": "", "adadelta": "", "adam": "", "adamw": "",
         "adamax": "", "nadam": "", "radam": "", "rprop": "", "asgd": "2/(λmax + lambd)", "lion": "", "newton": "",
+        "lbfgs": "", "bfgs": "", "cg": "",
     }  # fmt: skip
     for name, spec in OPTIMIZERS.items():
         if not spec.stability_text:
@@ -334,7 +350,7 @@ def test_families_and_step_factor():
         "gd": "sgd", "momentum": "sgd", "nesterov": "sgd",
         "adagrad": "adaptive", "rmsprop": "adaptive", "adadelta": "adaptive", "adam": "adaptive", "adamw": "adaptive",
         "adamax": "adaptive", "nadam": "adaptive", "radam": "adaptive", "rprop": "adaptive", "asgd": "sgd",
-        "lion": "adaptive", "newton": "newton",
+        "lion": "adaptive", "newton": "newton", "lbfgs": "line-search", "bfgs": "line-search", "cg": "line-search",
     }  # fmt: skip
     assert [n for n, s in OPTIMIZERS.items() if s.step_factor is not None] == ["gd"]
     for lr, lam in ((0.1, 4.0), (0.6, 4.0), (1e-3, 300.0)):

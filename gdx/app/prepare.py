@@ -227,6 +227,19 @@ def compile_target(target, timeout=None):
     return compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
 
 
+def check_clip_applies(optimizer, clip_norm: float | None) -> None:
+    """--clip-norm is refused for the line-search methods (lbfgs, bfgs, cg): their update
+    evaluates ∇f itself at every trial point, so clipping would change only the gradient the
+    loop hands in and not the line search's, a mixture that is neither method clipped."""
+    if clip_norm is not None and getattr(optimizer, "needs_loss", False):
+        raise GdxError(
+            f"--clip-norm does not apply to {optimizer.name}: its update evaluates ∇f itself (line "
+            "search, inner iterations), so only the loop's gradient would be clipped, not those",
+            kind="usage error",
+            hint=f"drop --clip-norm for {optimizer.name}, or choose an optimizer without a line search",
+        )
+
+
 def plan(request: RunRequest, *, target=None) -> Prepared:
     """Every cheap check of a request, in order (counts, bound, target, settings, optimizer,
     schedule, start, export path): a :class:`Prepared` whose ``compiled`` is still None."""
@@ -239,6 +252,7 @@ def plan(request: RunRequest, *, target=None) -> Prepared:
     require_variables(target)
     name, hyper, steps, tol = settings(request, target.preset)
     optimizer = make_optimizer(name, **hyper)
+    check_clip_applies(optimizer, request.clip_norm)
     schedule = make_run_schedule(request, optimizer.hyper["lr"], steps)
     x0 = start_of(target, request.start)
     if request.export:

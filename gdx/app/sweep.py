@@ -58,7 +58,8 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
 def _fixed_value(h, value):
     """A bool or pair hyperparameter of a sweep: always fixed (only numbers can be swept); a
     range ``A:B`` given to one is refused, text is parsed (``"0.5,1.2"``, ``"true"``)."""
-    what = "a switch (true or false)" if h.kind == "bool" else "a pair of numbers"
+    what = {"bool": "a switch (true or false)", "pair": "a pair of numbers", "int": "a whole number",
+            "choice": "a choice (" + ", ".join(h.choices) + ")"}[h.kind]
     if isinstance(value, str) and ":" in value:
         raise GdxError(f"{h.flag} is {what} and cannot be swept: only numbers take a range A:B",
                        kind="usage error", source=value, span=(0, max(1, len(value))),

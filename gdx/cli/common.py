@@ -121,7 +121,8 @@ def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
             params.append(_option(name, Optional[bool], None, f"{h.flag}/--no-{h.flag[2:]}",
                                   help=text, rich_help_panel=HYPER))
             continue
-        kind = Optional[str] if (ranges or h.kind == "pair") else Optional[float]
+        kind = (Optional[str] if (ranges or h.kind in ("pair", "choice"))
+                else Optional[int] if h.kind == "int" else Optional[float])
         params.append(_option(name, kind, None, h.flag, help=text, rich_help_panel=HYPER))
     return params
 
@@ -132,6 +133,8 @@ def default_text(value) -> str:
         return str(value).lower()
     if isinstance(value, tuple):
         return ",".join(f"{v:g}" for v in value)
+    if isinstance(value, (str, int)):
+        return str(value)
     return f"{value:g}"
 
 
@@ -197,7 +200,7 @@ def run_request(function: str, flags: dict, **fields):
 
     hyper = {k: flags[k] for k in HYPERPARAMETERS if flags.get(k) is not None}
     for k, v in hyper.items():  # a pair arrives as text "a,b" (a sweep's given text is parsed there)
-        if HYPERPARAMETERS[k].kind == "pair" and isinstance(v, str):
+        if HYPERPARAMETERS[k].kind in ("pair", "int", "choice") and isinstance(v, str):
             hyper[k] = HYPERPARAMETERS[k].parse(v)
     schedule_args = {k: flags[k] for k in SCHEDULE_PARAMETERS if flags.get(k) is not None}
     keys = ("variables", "schedule", "clip_norm", "steps", "tol", "start", "timeout")

@@ -345,6 +345,64 @@ _SPECS = (
                "b2 = 0.99, weight_decay = 1e-3.",),
     ),
     OptimizerSpec(
+        name="lbfgs",
+        torch="torch.optim.LBFGS()",
+        summary="limited-memory BFGS: one step runs up to max_iter quasi-Newton iterations (torch's .step(closure))",
+        hyper=(
+            Hyper("lr", 1.0, "the trial step length t of each inner iteration (the first: min(1, 1/Σ|g|)·lr)"),
+            Hyper("max_iter", 20, "inner iterations per step (max_eval = max_iter·5//4 evaluations)"),
+            Hyper("history_size", 100, "(s, y) pairs kept for the two-loop recursion"),
+            Hyper("tolerance_grad", 1e-7, "a step ends when max|∇f| ≤ tolerance_grad"),
+            Hyper("tolerance_change", 1e-9, "a step ends when f, t·d or gᵀd change less than this"),
+            Hyper("line_search_fn", "none", "none: x ← x + t·d; strong_wolfe: torch's _strong_wolfe picks t"),
+        ),
+        rule=(
+            "per step, up to max_iter times:",
+            "d ← −H·g  (two-loop recursion over the last history_size (s, y), scaled by yᵀs/yᵀy)",
+            "t ← lr  (first iteration ever: min(1, 1/Σ|g|)·lr);  strong_wolfe: t ← line search",
+            "x ← x + t·d,  g ← ∇f(x)",
+        ),
+        module="lbfgs",
+        builder="lbfgs",
+        family="line-search",
+        needs_loss=True,
+        notes=("One gdx step is one torch LBFGS.step(closure): many evaluations of f and ∇f; the path's "
+               "nfev column counts them.  Batched runs (--starts, sweeps) step row by row.",),
+    ),
+    OptimizerSpec(
+        name="bfgs",
+        torch="none (scipy.optimize.minimize(method=\"BFGS\"))",
+        summary="BFGS with scipy's Wolfe line search: one step is one scipy iteration",
+        hyper=(Hyper("lr", 1.0, "not used: the line search picks every step length"),),
+        rule=(
+            "p ← −H·g  (H₀ = I)",
+            "α ← scipy line_search_wolfe12(c1 = 1e-4, c2 = 0.9)",
+            "s ← α·p,  x ← x + s,  y ← ∇f(x) − g,  ρ ← 1/yᵀs",
+            "H ← (I − ρ·s·yᵀ)·H·(I − ρ·y·sᵀ) + ρ·s·sᵀ",
+        ),
+        module="quasi_newton",
+        builder="bfgs",
+        family="line-search",
+        needs_loss=True,
+        notes=("Iterates are scipy's; scipy stops on max|∇f| ≤ gtol = 1e-5, gdx on ‖∇f‖ ≤ --tol.",),
+    ),
+    OptimizerSpec(
+        name="cg",
+        torch="none (scipy.optimize.minimize(method=\"CG\"))",
+        summary="nonlinear conjugate gradient (Polak–Ribière+) with scipy's Wolfe line search",
+        hyper=(Hyper("lr", 1.0, "not used: the line search picks every step length"),),
+        rule=(
+            "α ← scipy line_search_wolfe12(c1 = 1e-4, c2 = 0.4) with sufficient descent",
+            "x ← x + α·p,  g₊ ← ∇f(x)",
+            "β ← max(0, (g₊ − g)ᵀg₊ / gᵀg),  p ← −g₊ + β·p  (p₀ = −g)",
+        ),
+        module="quasi_newton",
+        builder="cg",
+        family="line-search",
+        needs_loss=True,
+        notes=("Iterates are scipy's; scipy stops on max|∇f| ≤ gtol = 1e-5, gdx on ‖∇f‖ ≤ --tol.",),
+    ),
+    OptimizerSpec(
         name="newton",
         torch="none (uses the exact Hessian)",
         summary="damped Newton: solves H·d = ∇f; saddle-free (|eigenvalues|) when H is not positive definite",
@@ -450,7 +508,8 @@ def make_optimizer(name: str, **hyper) -> Optimizer:
     if "maximize" in resolved and HYPERPARAMETERS["maximize"].check(resolved["maximize"]):
         update = _maximizing(update)
     resolved = {k: _plain_value(k, v) for k, v in resolved.items()}
-    return Optimizer(name=spec.name, hyper=resolved, needs_hessian=spec.needs_hessian, init=init, update=update)
+    return Optimizer(name=spec.name, hyper=resolved, needs_hessian=spec.needs_hessian, init=init, update=update,
+                     needs_loss=spec.needs_loss)
 
 
 def _maximizing(update):
@@ -471,6 +530,10 @@ def _plain_value(name: str, value):
         return bool(value)
     if kind == "pair":
         return tuple(float(v) for v in value)
+    if kind == "int":
+        return int(value)
+    if kind == "choice":
+        return str(value)
     return float(value) if isinstance(value, (int, float)) else value
 
 

@@ -5,7 +5,8 @@ An optimizer is a pair of pure functions (the optax shape, DESIGN.md):
 * ``init(x) -> state``: a small NamedTuple of arrays, shaped like ``x``;
 * ``update(g, state, x, lr, t, oracle) -> (x_new, state)``: one update, ``t`` = 1 for the first,
   ``lr`` the already scheduled learning rate, ``oracle`` the :class:`gdx.compile.Compiled`
-  object (only Newton asks it for the Hessian).
+  object (Newton asks it for the Hessian; the line-search methods evaluate f and ∇f through it,
+  and are also given ``loss`` = f(x) as a keyword when their spec sets ``needs_loss``).
 
 ``x`` is float64 with the variables on the last axis: ``(n,)`` for one run or ``(B, n)`` for B
 runs at once.  Every rule is elementwise numpy, so ``lr`` and every hyperparameter may be a float
@@ -30,6 +31,7 @@ class Optimizer(NamedTuple):
     needs_hessian: bool
     init: Callable  # init(x) -> state
     update: Callable  # update(g, state, x, lr, t, oracle) -> (x_new, state)
+    needs_loss: bool = False  # update takes loss=f(x) too (the line-search methods)
 
 
 class Hyper(NamedTuple):
@@ -54,8 +56,10 @@ class Hyper(NamedTuple):
 #: so lr·λ along an eigenvector of H decides stability;
 #: ``"adaptive"``: the step is divided per coordinate by a running size of the gradients —
 #: adagrad, rmsprop, adadelta, adam, adamw — so its length is about lr whatever the gradient;
-#: ``"newton"``: the step uses the Hessian.
-FAMILIES = ("sgd", "adaptive", "newton")
+#: ``"newton"``: the step uses the Hessian;
+#: ``"line-search"``: the update evaluates f and ∇f itself and a line search picks the step length
+#: (lbfgs, bfgs, cg), so no lr bound applies (lr is at most the first trial step).
+FAMILIES = ("sgd", "adaptive", "newton", "line-search")
 
 
 class OptimizerSpec(NamedTuple):
@@ -84,6 +88,7 @@ class OptimizerSpec(NamedTuple):
     builder: str
     family: str
     needs_hessian: bool = False
+    needs_loss: bool = False  # update(..., loss=f(x)): the line-search methods
     notes: tuple[str, ...] = ()
     stability: Callable[[float, dict], float] | None = None
     stability_text: str = ""

@@ -25,6 +25,10 @@ Rules:
   - ``"float"``: a number (``--lr 0.1``); the only kind a sweep can range over;
   - ``"bool"``: a switch, ``--amsgrad`` / ``--no-amsgrad`` on the command line, ``true`` or
     ``false`` in ``-o adam:amsgrad=true`` and in a preset's ``[settings]``;
+  - ``"int"``: a whole number ≥ ``low`` (L-BFGS's ``max_iter``, ``history_size``), ``--max-iter 5``,
+    ``lbfgs:max_iter=5`` in ``-o``, ``max_iter = 5`` in a preset; not swept;
+  - ``"choice"``: one word of ``choices`` (``--line-search strong_wolfe``; torch's ``None`` is
+    ``none``); not swept;
   - ``"pair"``: two numbers (torch's tuples ``etas``, ``step_sizes``), ``--etas "0.5,1.2"`` on the
     command line, ``rprop:etas=(0.5,1.2)`` in ``-o``, ``etas = [0.5, 1.2]`` in a preset; valid
     when the entry's ``pair_rule`` holds, with torch's message (``Invalid eta values: 1.5, 1.2``).
@@ -67,6 +71,7 @@ class Hyperparameter:
     kind: str = "float"
     pair_rule: str = ""
     pair_text: str = ""
+    choices: tuple = ()
 
     @property
     def sweepable(self) -> bool:
@@ -78,6 +83,10 @@ class Hyperparameter:
         inside the range; for ``"bool"`` a bool; for ``"pair"`` two finite numbers obeying the rule."""
         if self.kind == "bool":
             return isinstance(value, bool)
+        if self.kind == "int":
+            return _as_int(value) is not None and _as_int(value) >= self.low
+        if self.kind == "choice":
+            return isinstance(value, str) and value in self.choices
         if self.kind == "pair":
             return _as_pair(value) is not None and PAIR_RULES[self.pair_rule](*_as_pair(value))
         if isinstance(value, (bool, str, bytes)):
@@ -113,6 +122,10 @@ class Hyperparameter:
             if not isinstance(value, bool):
                 raise GdxError(self.message.format(value), kind=kind)
             return value
+        if self.kind in ("int", "choice"):
+            if not self.contains(value):
+                raise GdxError(self.message.format(value), kind=kind)
+            return _as_int(value) if self.kind == "int" else value
         if self.kind == "pair":
             pair = _as_pair(value)
             if pair is None or not PAIR_RULES[self.pair_rule](*pair):
@@ -137,6 +150,16 @@ class Hyperparameter:
                 return word in _TRUE
             raise GdxError(f"{flag}: '{raw}' is not true or false", kind="usage error",
                            hint=f"write {self.name}=true or {self.name}=false", **where)
+        if self.kind == "int":
+            try:
+                return int(raw)
+            except ValueError:
+                raise GdxError(f"{flag}: '{raw}' is not a whole number", kind="usage error", **where) from None
+        if self.kind == "choice":
+            if raw in self.choices:
+                return raw
+            raise GdxError(f"{flag}: '{raw}' is not one of {', '.join(self.choices)}", kind="usage error",
+                           hint=f"write one of: {', '.join(self.choices)}", **where)
         if self.kind == "pair":
             inner = raw[1:-1] if raw.startswith("(") and raw.endswith(")") else raw
             parts = inner.split(",")
@@ -164,6 +187,10 @@ class Hyperparameter:
             return "true or false"
         if self.kind == "pair":
             return self.pair_text
+        if self.kind == "int":
+            return f"a whole number ≥ {_num(self.low)}"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
         if math.isinf(self.high):
             return f"{'>' if self.low_open else '≥'} {_num(self.low)}"
         left = "(" if self.low_open else "["
@@ -174,6 +201,17 @@ class Hyperparameter:
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 _PAIR_EXAMPLES = {"etas": "0.5,1.2", "step_sizes": "1e-6,50"}
+
+
+def _as_int(value) -> int | None:
+    """``value`` as an int when it is a whole number (an int, or a float with no fraction), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return int(value)
+    return None
 
 
 def _as_pair(value) -> tuple[float, float] | None:
@@ -252,6 +290,17 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
                kind="pair", pair_rule="etas", pair_text="0 < η₋ < 1 < η₊"),
         _entry("step_sizes", "Γ", 'Rprop\'s step-size bounds "min,max".', "Invalid step_sizes values: {}, {}",
                kind="pair", pair_rule="step_sizes", pair_text="0 ≤ min ≤ max"),
+        _entry("max_iter", "max_iter", "L-BFGS: inner iterations per step (torch max_iter; max_eval = max_iter·5//4).",
+               "Invalid max_iter value: {} (must be a whole number >= 1)", kind="int", low=1.0),
+        _entry("history_size", "m", "L-BFGS: number of (s, y) pairs kept (torch history_size).",
+               "Invalid history_size value: {} (must be a whole number >= 1)", kind="int", low=1.0),
+        _entry("tolerance_grad", "tol_g", "L-BFGS: a step stops when max|∇f| ≤ this (torch tolerance_grad).",
+               "Invalid tolerance_grad value: {}", log_scale=True),
+        _entry("tolerance_change", "tol_Δ", "L-BFGS: a step stops when f or x changes less than this (torch tolerance_change).",
+               "Invalid tolerance_change value: {}", log_scale=True),
+        Hyperparameter("line_search_fn", "--line-search", "ls", "L-BFGS's line search: strong_wolfe or none (torch line_search_fn=None).",
+                       "Invalid line_search_fn value: {} (must be none or strong_wolfe)", kind="choice",
+                       choices=("none", "strong_wolfe")),
     )
 }
 

@@ -1,6 +1,7 @@
 """Writing a run's path to CSV or JSON: checked before the run, written atomically after it.
 
-CSV: header ``step,<variables in order>,loss,grad_norm,lr,grad_<var>…``; one row per point,
+CSV: header ``step,<variables in order>,loss,grad_norm,lr,grad_<var>…`` (lbfgs, bfgs and cg add
+``nfev`` after ``lr``: evaluations of f in the run so far, this point's included); one row per point,
 the start point first as step 0; floats as ``repr`` so they read back exactly (``nan``,
 ``inf`` included).  JSON: ``{"variables", "optimizer", …, "path": [rows]}``.
 Paths are checked and files written atomically by :mod:`gdx.paths` (a killed process leaves the
@@ -33,12 +34,14 @@ def csv_text(path) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     from ..result import path_columns
 
-    writer.writerow(path_columns(path.variables))
+    counted = getattr(path, "nfev", None) is not None  # the line-search methods: evaluations so far
+    writer.writerow(path_columns(path.variables, nfev=counted))
     for i in range(len(path)):
         writer.writerow(
             [int(path.k[i])]
             + [repr(float(v)) for v in path.x[i]]
             + [repr(float(path.loss[i])), repr(float(path.grad_norm[i])), repr(float(path.lr[i]))]
+            + ([int(path.nfev[i])] if counted else [])
             + [repr(float(v)) for v in path.grad[i]]
         )
     return buf.getvalue()

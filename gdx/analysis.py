@@ -29,6 +29,10 @@ DEFAULT_TIMEOUT = 3.0
 #: An eigenvalue counts as zero when |λ| ≤ EIG_TOL · max|λ| (or ≤ EIG_ATOL).
 EIG_TOL = 1e-6
 EIG_ATOL = 1e-12
+#: … or when |λ| ≤ SCALE_TOL · the function's own curvature scale (max |λ| of H over the box).
+SCALE_TOL = 1e-7
+#: Extra LM-Newton iterations spent on each critical point before it is classified.
+REFINE_ITERS = 200
 #: At most this many critical points are listed (a curve of them would be endless).
 MAX_POINTS = 200
 
@@ -48,18 +52,22 @@ def tidy(expr, symbols=()):
 
 
 # -- classification ---------------------------------------------------------------------------
-def classify(eigenvalues, tol: float = EIG_TOL) -> str:
+def classify(eigenvalues, tol: float = EIG_TOL, *, scale: float | None = None) -> str:
     """The kind of a critical point from its Hessian's eigenvalues.
 
-    An eigenvalue is *zero* when |λ| ≤ max(tol·max|λ|, 1e-12).  Then: some λ > 0 and some λ < 0
-    → ``saddle`` (indefinite, whatever the zeros); all λ > 0 → ``minimum``; all λ < 0 →
-    ``maximum``; otherwise (a zero eigenvalue, the rest of one sign or none) → ``degenerate``:
-    the second-derivative test cannot decide.
+    An eigenvalue is *zero* when |λ| ≤ max(tol·max|λ|, SCALE_TOL·scale, 1e-12): ``scale`` is the
+    function's own curvature scale (:func:`curvature_scale`, the largest |λ| of H over the box),
+    so that when every eigenvalue at the point is residual noise of the search, none counts as
+    nonzero.  Then: some λ > 0 and some λ < 0 → ``saddle`` (indefinite, whatever the zeros);
+    all λ > 0 → ``minimum``; all λ < 0 → ``maximum``; otherwise (a zero eigenvalue, the rest of
+    one sign or none) → ``degenerate``: the second-derivative test cannot decide.
     """
     lams = [float(v) for v in eigenvalues]
     if not lams or not all(math.isfinite(v) for v in lams):
         return "degenerate"
     zero = max(tol * max(abs(v) for v in lams), EIG_ATOL)
+    if scale is not None and math.isfinite(scale):
+        zero = max(zero, SCALE_TOL * abs(scale))
     pos = sum(v > zero for v in lams)
     neg = sum(v < -zero for v in lams)
     if pos and neg:
@@ -69,6 +77,26 @@ def classify(eigenvalues, tol: float = EIG_TOL) -> str:
     if neg == len(lams):
         return "maximum"
     return "degenerate"
+
+
+def curvature_scale(compiled, lo, hi) -> float:
+    """The function's own curvature scale on a box: max over a grid of the box of max|λ(H)|.
+
+    The grid is cell-centred, 24 points per axis in 1-D … 3-D (fewer beyond), plus the corners'
+    midpoints; non-finite Hessians are skipped.  0 when no Hessian on the grid is finite.
+    """
+    import numpy as np
+
+    n = compiled.n
+    per_axis = {1: 200, 2: 24, 3: 10}.get(n, 0)
+    xs = _starts(lo, hi, per_axis or None, 0, n)[:4000]
+    with np.errstate(all="ignore"):
+        h = np.asarray(compiled.hess(xs), dtype=float).reshape(len(xs), n, n)
+    ok = np.all(np.isfinite(h), axis=(1, 2))
+    if not ok.any():
+        return 0.0
+    w = np.linalg.eigvalsh((h[ok] + np.swapaxes(h[ok], 1, 2)) / 2)
+    return float(np.max(np.abs(w)))
 
 
 # -- one point -------------------------------------------------------------------------------
@@ -316,7 +344,7 @@ class CriticalSearch:
     symbolic_count: int = 0
     starts: int = 0
     rounds: int = 0
-    complete: bool = True  # the last, finest round of starts found nothing new
+    complete: bool = True  # proven: exact solving finished and the last, finest round of starts found nothing new
     truncated: bool = False
     notes: list = field(default_factory=list)
 
@@ -383,7 +411,7 @@ def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: 
         if solver is not None:
             solver.cancel()  # an interrupted search leaves no solver running
     search.starts, search.rounds = total_starts, rounds
-    search.complete = new_last == 0
+    numeric_settled = new_last == 0
     if budget is not None:
         search.symbolic = status
         search.symbolic_count = len(sols)
@@ -394,20 +422,128 @@ def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: 
     if len(merged) > max_points:
         search.truncated = True
         search.notes.append(f"more than {max_points} critical points (many isolated ones, or a curve of them); the {max_points} lowest by f are listed")
-    if not search.complete:
+    # complete only when proven: exact solving finished and the numeric search found nothing it missed
+    search.complete = numeric_settled and search.symbolic == "solved"
+    if not numeric_settled:
         search.notes.append("the finest round of starts still found new points: the list may be incomplete")
-    points = []
-    xs = np.array([m[0] for m in merged]).reshape(len(merged), compiled.n)
-    if len(merged):
-        with np.errstate(all="ignore"):
-            values = np.atleast_1d(compiled.value(xs))
-            hs = compiled.hess(xs)
-        for (x, _, src), fval, h in zip(merged, values, hs):
-            w, _v = eigen(h)
-            points.append(CriticalPoint(tuple(_clean(c, hi - lo) for c in x), classify(w), float(fval), tuple(float(c) for c in w), src))
-    points.sort(key=lambda p: (p.value, p.at))
-    search.points = points[:max_points]
+    elif search.symbolic != "solved":
+        search.notes.append(f"exact solving {_NOT_SOLVED.get(search.symbolic, search.symbolic)}: "
+                            "the numeric search alone cannot prove the list complete")
+    search.points = _classified(compiled, merged, lo, hi)[:max_points]
     return search
+
+
+_NOT_SOLVED = {"skipped": "was skipped", "timeout": "timed out", "failed": "failed", "partial": "was partial"}
+
+
+def _classified(compiled, merged, lo, hi) -> list:
+    """CriticalPoints of the merged points: numeric ones refined (:func:`refine`), each classified
+    against the box's curvature scale (:func:`curvature_scale`), mirror images made to agree
+    (:func:`_mirror_consistent`); sorted by f then position."""
+    import numpy as np
+
+    if not merged:
+        return []
+    xs = np.array([m[0] for m in merged], dtype=float).reshape(len(merged), compiled.n)
+    numeric = np.array([m[2] == "numeric" for m in merged])
+    if numeric.any():
+        steps = np.array([m[1] for m in merged], dtype=float)[numeric]
+        xs[numeric] = refine(compiled, xs[numeric], lo, hi, steps)
+    scale = curvature_scale(compiled, lo, hi)
+    with np.errstate(all="ignore"):
+        values = np.atleast_1d(compiled.value(xs))
+        hs = compiled.hess(xs)
+        gn = np.linalg.norm(np.asarray(compiled.grad(xs), dtype=float).reshape(xs.shape), axis=-1)
+    eigs = [eigen(h)[0] for h in hs]
+    kinds = [classify(w, scale=scale) for w in eigs]
+    kinds = _mirror_consistent(compiled, xs, kinds, gn, lo, hi)
+    points = [CriticalPoint(tuple(_clean(c, hi - lo) for c in x), k, float(fval), tuple(float(c) for c in w), m[2])
+              for x, k, fval, w, m in zip(xs, kinds, values, eigs, merged)]
+    points.sort(key=lambda p: (p.value, p.at))
+    return points
+
+
+def refine(compiled, xs, lo, hi, last_steps=None):
+    """Points polished by up to REFINE_ITERS more LM-Newton iterations, taken while ‖∇f‖ still falls.
+
+    Near a degenerate critical point Newton converges only linearly, so the search's stopping
+    tolerance leaves the point (and H there) visibly off; these iterations bring H down to
+    rounding noise.  A point may move as far as the merge radius of :func:`_merge`
+    (max(1e-6·diag, 10·its last search step)); one that would move farther keeps its place.
+    """
+    import numpy as np
+
+    out, _ = newton_search(compiled, xs, lo, hi, iters=REFINE_ITERS, rtol=0.0, keep_all=True)
+    moved = np.linalg.norm(out - xs, axis=-1)
+    radius = 1e-6 * float(np.linalg.norm(hi - lo))
+    if last_steps is not None:
+        radius = np.maximum(radius, 10 * np.where(np.isfinite(last_steps), last_steps, 0.0))
+    ok = np.all(np.isfinite(out), axis=-1) & (moved <= radius)
+    return np.where(ok[:, None], out, xs)
+
+
+#: The kind a critical point's mirror image has when f(Sx) = −f(x).
+_NEGATED = {"minimum": "maximum", "maximum": "minimum", "saddle": "saddle", "degenerate": "degenerate"}
+
+
+def _mirror_consistent(compiled, xs, kinds, grad_norms, lo, hi) -> list:
+    """Kinds made to agree between mirror images.
+
+    A reflection S flips the sign of some coordinates.  When points p and q = S·p are both
+    critical and f(S·z) = σ·f(z) (σ = ±1) holds at 64 sample points z of the box (to 1e-9
+    relative), H(q) is S·H(p)·S times σ: q's kind is p's (σ = 1) or p's with minimum and
+    maximum swapped (σ = −1).  When the classifications disagree, the better-converged point
+    (smaller ‖∇f‖) decides both.  Reflections of up to 3 coordinates are tried.
+    """
+    import itertools
+
+    import numpy as np
+
+    n = len(lo)
+    kinds = list(kinds)
+    if len(xs) < 2:
+        return kinds
+    tol = 1e-6 * float(np.linalg.norm(hi - lo))
+    rng = np.random.default_rng(0)
+    z = lo + (hi - lo) * rng.random((64, n))
+    with np.errstate(all="ignore"):
+        fz = np.asarray(compiled.value(z), dtype=float)
+    signs = []
+    for k in range(1, min(n, 3) + 1):
+        for axes in itertools.combinations(range(n), k):
+            s = np.ones(n)
+            s[list(axes)] = -1
+            signs.append(s)
+    for s in signs:
+        sigma = None
+        for i, j in itertools.combinations(range(len(xs)), 2):
+            if np.linalg.norm(s * xs[i] - xs[j]) > tol:
+                continue
+            if sigma is None:
+                sigma = _symmetry(compiled, s, z, fz)
+            if sigma == 0:
+                break
+            better, other = (i, j) if grad_norms[i] <= grad_norms[j] else (j, i)
+            kinds[other] = kinds[better] if sigma == 1 else _NEGATED.get(kinds[better], kinds[better])
+    return kinds
+
+
+def _symmetry(compiled, s, z, fz) -> int:
+    """1 when f(S·z) = f(z), −1 when f(S·z) = −f(z) at every sample z (relative 1e-9), else 0."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        fs = np.asarray(compiled.value(z * s), dtype=float)
+    ok = np.isfinite(fz) & np.isfinite(fs)
+    if ok.sum() < len(fz) // 2:
+        return 0
+    a, b = fz[ok], fs[ok]
+    tol = 1e-9 * (1 + np.maximum(np.abs(a), np.abs(b)))
+    if np.all(np.abs(b - a) <= tol):
+        return 1
+    if np.all(np.abs(b + a) <= tol):
+        return -1
+    return 0
 
 
 def _solver_budget(timeout):
@@ -469,8 +605,11 @@ def _starts(lo, hi, per_axis, round_, n):
     return lo + (hi - lo) * rng.random((1500 * 2**round_, n))
 
 
-def newton_search(compiled, starts, lo, hi, *, iters: int = 100):
+def newton_search(compiled, starts, lo, hi, *, iters: int = 100, rtol: float = 1e-13, keep_all: bool = False):
     """LM-damped Newton on ∇f = 0 from every start at once; returns (points, last step lengths).
+
+    ``rtol`` is the stopping tolerance on ‖g‖/gscale (0: go on while ‖g‖ still falls, as
+    :func:`refine` does); ``keep_all`` returns every start's end point, in order.
 
     Per start: d = −(HᵀH + μ·s·I)⁻¹Hᵀg with s = tr(HᵀH)/n; the step is taken when it lowers
     ‖g‖ (then μ ← μ/3), else μ ← 10μ.  A start stops when ‖g‖ ≤ 1e-13·gscale, when it leaves
@@ -519,8 +658,10 @@ def newton_search(compiled, starts, lo, hi, *, iters: int = 100):
             rej = idx[~better]
             mu[rej] *= 10
             outside = np.any((x[idx] < lo - width) | (x[idx] > hi + width), axis=-1)
-            done = (r[idx] <= 1e-13 * gscale) | outside | (mu[idx] > 1e10)
+            done = (r[idx] <= rtol * gscale) | (r[idx] == 0) | outside | (mu[idx] > 1e10)
             active[idx[done]] = False
+    if keep_all:
+        return x, step
     keep = np.isfinite(r) & (r <= 1e-7 * gscale) & np.all(np.isfinite(x), axis=-1)
     keep &= np.all((x >= lo - 1e-9 * width) & (x <= hi + 1e-9 * width), axis=-1)
     return x[keep], step[keep]

@@ -255,6 +255,10 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
     critical = _is_critical(result, compiled)
     gmax = float(np.nanmax(path.grad_norm[_finite_rows(path)])) if len(path) else math.nan
     stalled = not converged and result.grad_norm <= 1e-2 * gmax and _near_critical(result, compiled)
+    if not converged:  # a path at the edge of stability ends mid-bounce: its end point's H says little
+        eos = _edge_of_stability(result, compiled, numbers)
+        if eos is not None:
+            return eos
     if kind == "saddle" and ((converged and critical) or stalled):
         return _saddle(result, w, v, numbers, converged, compiled, setup)
     if not (converged and critical):
@@ -268,9 +272,6 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
         return _saddle(result, w, v, numbers, converged, compiled, setup)
     if converged:
         return _converged(result, compiled, preset, w, v, kind, numbers, setup)
-    eos = _edge_of_stability(result, compiled, numbers)
-    if eos is not None:
-        return eos
     osc = _oscillation(result, w, v, compiled, setup)
     kink = _kink_along_path(result, compiled, numbers, setup)
     if kink is not None:  # a kink is the cause; the bouncing across it is its symptom (both are said)

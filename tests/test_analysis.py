@@ -299,7 +299,8 @@ def test_exact_solving_shares_a_deadline_and_is_killed_at_it():
 
 def test_timeout_zero_skips_exact_solving():
     search = find_critical_points(compiled("x^2 + y^2"), [(-1, 1), (-1, 1)], timeout=0)
-    assert search.symbolic == "skipped" and search.notes == []
+    assert search.symbolic == "skipped" and not search.complete
+    assert search.notes == ["exact solving was skipped: the numeric search alone cannot prove the list complete"]
     assert no_children_left()
 
 

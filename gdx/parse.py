@@ -171,7 +171,32 @@ def parse_function(
     import sympy
 
     symbols = tuple(sympy.Symbol(name, real=True) for name in order)
+    refuse_complex(exprs, text)
     return Problem(source=text, exprs=exprs, variables=order, symbols=symbols)
+
+
+def refuse_complex(exprs, source: str, *, what: str = "the function") -> None:
+    """A function SymPy writes with the imaginary unit I for real variables is refused.
+
+    With every variable real, SymPy keeps ``I`` in an expression only where it cannot be
+    removed: ``sqrt(-exp(x))`` is ``I*exp(x/2)``, imaginary at every real x.  gdx minimises
+    real-valued functions, so this is a math error naming SymPy's form.  A function that is real
+    in part of the space (``sqrt(x)``, ``log(x)``) keeps no ``I`` and is accepted; a run that
+    leaves that part reports the fault at the step where it happens.
+    """
+    import sympy
+
+    for expr in exprs:
+        if expr.has(sympy.I):
+            shown = sympy.sstr(expr).replace("**", "^")
+            shown = shown if len(shown) <= 80 else shown[:79] + "…"
+            raise GdxError(
+                f"{what} is complex-valued: for real variables SymPy writes it as {shown} "
+                "(I = √−1), which has no real value to minimise",
+                kind="math error",
+                source=source,
+                hint="gdx works with real-valued functions; check the signs under sqrt, log and fractional powers",
+            )
 
 
 def parse_variables(spec: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -486,7 +511,7 @@ class _Builder:
         self.names.add(name)
         if name not in self.symbols:
             self.symbols[name] = self.sp.Symbol(name, real=True)
-        return self.symbols[name], None, None
+        return self.symbols[name], None, 0  # a variable carries no coefficient
 
     def _UnaryOp(self, node: ast.UnaryOp):
         if isinstance(node.op, ast.USub):
@@ -519,10 +544,10 @@ class _Builder:
                 f"exponent {rv:g} is too large (the limit is ±{self.limits.max_exponent:g})",
                 kind="limit",
             )
-        value = bits = None
+        value = None
         if lv is not None and rv is not None:
             value = self._fold(node, op, lv, rv)
-            bits = self._bits(node, op, lb, rb, rv)
+        bits = self._bits(node, op, lb, rb, rv, constant=value is not None)
         sp = self.sp
         if op is ast.Add:
             expr = left + right
@@ -581,11 +606,29 @@ class _Builder:
             )
         return value
 
-    def _bits(self, node: ast.AST, op, lb: int, rb: int, rv: float) -> int:
-        """A bound on the size of the exact value SymPy would compute for ``a op b``."""
-        bits = lb * max(1, int(abs(rv)) + 1) + rb if op is ast.Pow else lb + rb
+    def _bits(self, node: ast.AST, op, lb: int, rb: int, rv, *, constant: bool) -> int:
+        """A bound on the size, in bits, of the exact numbers SymPy would compute for ``a op b``.
+
+        For a constant it is its exact value; for an expression, the coefficients SymPy
+        expands out of it: ``(c*x)**n`` becomes ``c**n * x**n`` at once, so a power with a
+        constant exponent n multiplies its base's bits by |n| + 1 (``(((2*x)**1000)**1000)``
+        would be 2**1000000).  A variable has 0 bits; sums and products add their operands'.
+        Over ``max_constant_bits`` the input is refused before SymPy computes anything.
+        """
+        if op is ast.Pow and rv is not None:
+            bits = lb * max(1, int(min(abs(rv), 1e18)) + 1) + rb
+        else:
+            bits = lb + rb
         if bits > self.limits.max_constant_bits:
-            raise self.error(node, "this constant is too large to evaluate exactly", kind="limit")
+            if constant:
+                raise self.error(node, "this constant is too large to evaluate exactly", kind="limit")
+            raise self.error(
+                node,
+                f"this power is too large to expand exactly: its coefficients would have over "
+                f"{self.limits.max_constant_bits} bits",
+                kind="limit",
+                hint="use smaller constant factors or exponents inside nested powers",
+            )
         return bits
 
     def _checked(self, node: ast.AST, expr, value):
@@ -621,10 +664,10 @@ class _Builder:
         built = [self._node(a) for a in node.args]
         args = [b[0] for b in built]
         values = [b[1] for b in built]
-        value = bits = None
+        value = None
         if all(v is not None for v in values):
             value = self._call_value(node, name, values)
-            bits = sum(b[2] for b in built)
+        bits = sum(b[2] for b in built)
         expr = self._sympy_call(sympy_name, args)
         return self._checked(node, expr, value), value, bits
 

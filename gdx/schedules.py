@@ -19,6 +19,7 @@ returns an array).  numpy is never imported at module level (``gdx --help`` stay
 from __future__ import annotations
 
 import math
+import sys
 from typing import Callable, NamedTuple
 
 from .errors import GdxError, did_you_mean
@@ -129,10 +130,12 @@ def make_schedule(
         g = DEFAULT_GAMMA[name] if gamma is None else gamma
         g = check(g, lambda v: v > 0.0, "Invalid gamma value: {}", kind=_KIND)
         if name == "exponential":
+            _check_growth(lr, g, None if t_max is None else int(t_max) - 1)
             return lambda k: lr * g**k
         if step_size is None:
             raise GdxError("the 'step' schedule needs step_size (decay by γ every step_size updates)", kind=_KIND)
         size = _positive_int(step_size, "step_size")
+        _check_growth(lr, g, None if t_max is None else (int(t_max) - 1) // size)
         return lambda k: lr * g ** (k // size)
 
     # cosine
@@ -151,3 +154,18 @@ def make_schedule(
         return eta + (lr - eta) * (1 + c) / 2
 
     return cosine
+
+
+def _check_growth(lr: float, gamma: float, last: int | None) -> None:
+    """γ > 1 grows the rate: lr·γ^last (``last``: the largest power the run reaches, from the
+    CLI's t_max = steps) must be a finite float64, else the schedule itself overflows."""
+    if last is None or gamma <= 1.0 or last < 1:
+        return
+    top = math.log(lr) + last * math.log(gamma) if lr > 0 else -math.inf
+    if top > math.log(sys.float_info.max):
+        k = max(1, math.ceil((math.log(sys.float_info.max) - math.log(lr)) / math.log(gamma)))
+        raise GdxError(
+            f"Invalid gamma value: {gamma:g} (lr·γ^k overflows float64 from k = {k}, within the run's {last} decays)",
+            kind=_KIND,
+            hint="a decay factor is usually below 1 (e.g. --gamma 0.99); use fewer --steps or a smaller --gamma",
+        )

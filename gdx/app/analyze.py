@@ -35,7 +35,7 @@ def analyze(function: str, *, at=None, box=None, variables=None, timeout=None, c
     from ..sandbox import Deadline
 
     budget = Deadline(symbolic_timeout(timeout))  # the derivatives and exact solving share it
-    target = resolve(function, variables, allow_vector=True)
+    target = resolve(function, variables, allow_vector=True, timeout=budget)
     point = parse_point(at, target.problem.variables, flag="--at") if at is not None else None
     if target.problem.is_vector:
         return _vector(target, point, budget)

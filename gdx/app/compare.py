@@ -59,7 +59,7 @@ def prepare_all(request, entries):
     compiled function, one start for all."""
     from .prepare import compile_target, plan, resolve
 
-    target = resolve(request.function, request.variables)
+    target = resolve(request.function, request.variables, timeout=request.timeout)
     plans = [plan(replace(request, optimizer=e.name, hyper=dict(e.hyper)), target=target) for e in entries]
     compiled = compile_target(target, plans[0].timeout)
     for p in plans:

@@ -55,9 +55,9 @@ def optimize(
         from ..app.multistart import check_multistart_flags, multistart
         from ..render.basins import map_columns, print_multistart
 
-        check_multistart_flags(starts=starts, start=request.start, export=export, landscape=landscape, png=png)
+        check_multistart_flags(starts=starts, start=request.start, export=export, landscape=landscape, png=png, seed=seed)
         out = s.out()
-        outcome = multistart(prepare(request), starts=starts, seed=seed, box=box, map_cols=map_columns(out.width))
+        outcome = multistart(prepare(request, keep_path=False), starts=starts, seed=seed, box=box, map_cols=map_columns(out.width))
         if json_out:
             from ..render.console import write_json
 

@@ -547,6 +547,8 @@ class _Builder:
         value = None
         if lv is not None and rv is not None:
             value = self._fold(node, op, lv, rv)
+        elif op is ast.Pow and rv is not None:
+            self._check_expansion(node, left, rv)
         bits = self._bits(node, op, lb, rb, rv, constant=value is not None)
         sp = self.sp
         if op is ast.Add:
@@ -606,6 +608,32 @@ class _Builder:
             )
         return value
 
+    #: The largest |log2| of a coefficient of a non-constant expression: float64 ends at 2**1024.
+    MAX_COEFFICIENT_LOG2 = 1000
+
+    def _coefficient_log2(self, expr) -> float:
+        """|log2| of the numeric coefficient SymPy keeps in front of ``expr`` (0 for none)."""
+        coeff = expr.as_coeff_Mul()[0]
+        if coeff == 0 or not coeff.is_Number:
+            return 0.0
+        if coeff.is_Rational:
+            return abs(math.log2(abs(int(coeff.p))) - math.log2(int(coeff.q)))
+        return abs(math.log2(abs(float(coeff)))) if math.isfinite(float(coeff)) else math.inf
+
+    def _check_expansion(self, node: ast.AST, base, exponent: float) -> None:
+        """``(c*x)**n`` is expanded by SymPy to ``c**n * x**n`` at once: |n·log2 c| must stay
+        within MAX_COEFFICIENT_LOG2, else the coefficient is beyond float64 (and nested powers
+        would build integers of millions of digits before anything could stop them)."""
+        size = abs(exponent) * self._coefficient_log2(base)
+        if size > self.MAX_COEFFICIENT_LOG2:
+            raise self.error(
+                node,
+                f"this power is too large to expand exactly: its coefficient would be about 2^{size:.3g}, "
+                f"beyond float64 (2^{self.MAX_COEFFICIENT_LOG2} is the limit)",
+                kind="limit",
+                hint="use smaller constant factors or exponents inside nested powers",
+            )
+
     def _bits(self, node: ast.AST, op, lb: int, rb: int, rv, *, constant: bool) -> int:
         """A bound on the size, in bits, of the exact numbers SymPy would compute for ``a op b``.
 
@@ -632,7 +660,11 @@ class _Builder:
         return bits
 
     def _checked(self, node: ast.AST, expr, value):
-        """A constant that SymPy evaluates to ∞, NaN or a complex number is refused."""
+        """A constant that SymPy evaluates to ∞, NaN or a complex number is refused; so is an
+        expression whose coefficient is beyond float64 (``(2*x)**600*(2*x)**600``)."""
+        if value is None and not expr.is_number and self._coefficient_log2(expr) > self.MAX_COEFFICIENT_LOG2:
+            raise self.error(node, "a coefficient of this expression is beyond float64's range", kind="limit",
+                             hint="use smaller constant factors or exponents")
         if value is not None or expr.is_number:
             sp = self.sp
             if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan, sp.I):

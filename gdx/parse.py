@@ -461,7 +461,11 @@ class _Builder:
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
             raise self._refusal(node)
-        return method(node)
+        expr, value, bits = method(node)
+        if value is None and expr.is_Number:  # SymPy folded it (y**0 is 1): a constant from here on
+            value = self._bounded(node, float(expr))
+            bits = max(bits or 0, 64)
+        return expr, value, bits
 
     def _refusal(self, node: ast.AST) -> GdxError:
         if isinstance(node, ast.Constant):

@@ -33,6 +33,8 @@ BAD_INPUT = [
     (["optimize", "(10**100*x)**100"], 2, "beyond float64"),
     (["optimize", "(10*x)**1000"], 2, "beyond float64"),
     (["optimize", "(2*x)**600*(2*x)**600"], 2, "beyond float64"),
+    # found by bench/fuzz_campaign.py: SymPy folds y**sin(0) to 1, so 2**(2.5e10*1) is a constant
+    (["optimize", "--", "-cot(-(2^(2.5e10*(y**sin(0)))))"], 2, "exponent 2.5e+10 is too large"),
     (["optimize", "(10**100*x)**1000"], 2, "beyond float64"),
     (["optimize", "((10*x)**1000)**1000"], 2, "beyond float64"),
     (["optimize", "(((x**2*3)**1000)**100)**1000"], 2, "beyond float64"),
@@ -125,6 +127,12 @@ def test_deeply_nested_functions_come_back_within_the_bound():
                           capture_output=True, text=True, env=ENV, timeout=GUARD)
     assert proc.returncode in (0, 1, 2, 3), proc.stderr
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_parse_slow_in_sympy_stops_at_the_bound(gdx_main):
+    # found by bench/fuzz_campaign.py: SymPy's construction of this takes minutes in-process
+    code, _, err = gdx_main("optimize", "exp(asinh(ln(sinh(((log(x1)+0)^999)))))", "--timeout", "2")
+    assert code == 3 and "reading the function did not finish within 2 s" in err
 
 
 def test_a_50_mb_preset_file_is_refused_before_reading(tmp_path, gdx_main):

@@ -622,7 +622,8 @@ class _Builder:
             return 0.0
         if coeff.is_Rational:
             return abs(math.log2(abs(int(coeff.p))) - math.log2(int(coeff.q)))
-        return abs(math.log2(abs(float(coeff)))) if math.isfinite(float(coeff)) else math.inf
+        as_float = abs(float(coeff))
+        return abs(math.log2(as_float)) if 0 < as_float < math.inf else math.inf  # 0: it underflowed
 
     def _check_expansion(self, node: ast.AST, base, exponent: float) -> None:
         """``(c*x)**n`` is expanded by SymPy to ``c**n * x**n`` at once: |n·log2 c| must stay

@@ -35,6 +35,8 @@ BAD_INPUT = [
     (["optimize", "(2*x)**600*(2*x)**600"], 2, "beyond float64"),
     # found by bench/fuzz_campaign.py: SymPy folds y**sin(0) to 1, so 2**(2.5e10*1) is a constant
     (["optimize", "--", "-cot(-(2^(2.5e10*(y**sin(0)))))"], 2, "exponent 2.5e+10 is too large"),
+    # found by the campaign: a Float coefficient below float64's range (atan2(1e-300, 10**100) = 1e-400)
+    (["optimize", "tanh(atan2(1e-300, 10**100))/asinh(cos(x))"], 2, "beyond float64"),
     (["optimize", "(10**100*x)**1000"], 2, "beyond float64"),
     (["optimize", "((10*x)**1000)**1000"], 2, "beyond float64"),
     (["optimize", "(((x**2*3)**1000)**100)**1000"], 2, "beyond float64"),

@@ -117,7 +117,9 @@ def campaign_parse(n: int, rng: random.Random, bound: float, report) -> dict:
     from gdx.target import parse_bounded
 
     counts = {"inputs": 0, "ok": 0, "gdx": 0, "over_bound": 0, "other": 0, "slowest": 0.0}
-    for _ in range(n):
+    for i in range(n):
+        if i and i % 10_000 == 0:
+            print(json.dumps({"progress": "parse", **counts}), flush=True)
         s = text(rng)
         outcome, seconds = timed(lambda: parse_function(s, allow_vector=rng.random() < 0.1) and None, bound)
         counts["inputs"] += 1
@@ -140,7 +142,9 @@ def campaign_cli(n: int, rng: random.Random, bound: float, report) -> dict:
     from gdx.cli import main
 
     counts = {"inputs": 0, "exit_codes": {}, "over_bound": 0, "exit_70": 0, "other": 0, "slowest": 0.0}
-    for _ in range(n):
+    for i in range(n):
+        if i and i % 100 == 0:
+            print(json.dumps({"progress": "cli", **counts}), flush=True)
         argv = cli_argv(rng)
         codes = []
 

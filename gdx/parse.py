@@ -163,9 +163,15 @@ def parse_function(
             raise builder.error(body, "a list of functions is not allowed here", hint="give one scalar function")
         if not body.elts:
             raise builder.error(body, "empty function")
-        exprs = tuple(builder.build(e) for e in body.elts)
-    else:
-        exprs = (builder.build(body),)
+    try:
+        exprs = tuple(builder.build(e) for e in body.elts) if isinstance(body, ast.Tuple) else (builder.build(body),)
+    except Exception as exc:  # SymPy's (or mpmath's) own exception on this text: gdx's error about it
+        from .sandbox import library_error
+
+        translated = library_error(exc, text)
+        if translated is None:
+            raise
+        raise translated from None
     used = sorted(builder.names, key=natural_key)
     order = _order_variables(text, used, variables, limits)
     import sympy

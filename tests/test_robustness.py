@@ -35,6 +35,9 @@ BAD_INPUT = [
     (["optimize", "(2*x)**600*(2*x)**600"], 2, "beyond float64"),
     # found by bench/fuzz_campaign.py: SymPy folds y**sin(0) to 1, so 2**(2.5e10*1) is a constant
     (["optimize", "--", "-cot(-(2^(2.5e10*(y**sin(0)))))"], 2, "exponent 2.5e+10 is too large"),
+    # found by the campaign: mpmath's ZeroDivisionError inside SymPy's construction
+    (["optimize", "atan2(2.5e10, atan2(log((exp(((-1/x1)**atan2(10**100, csc(1e-300))))/cot(ln(csc(atan2(999, 2)))))), "
+      "sinh(asinh(sqrt(sinh(atan2(x, 1e-3)))))))"], 2, "SymPy cannot work with this function"),
     # found by the campaign: a Float coefficient below float64's range (atan2(1e-300, 10**100) = 1e-400)
     (["optimize", "tanh(atan2(1e-300, 10**100))/asinh(cos(x))"], 2, "beyond float64"),
     (["optimize", "(10**100*x)**1000"], 2, "beyond float64"),

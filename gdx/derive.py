@@ -33,14 +33,16 @@ def compile_bounded(problem, *, timeout=DEFAULT_TIMEOUT, hessian: bool = True):
     """A :class:`gdx.compile.Compiled` whose symbolic work was done within ``timeout`` seconds
     (or before a :class:`gdx.sandbox.Deadline` ends).
 
-    Raises ``GdxError(kind="timeout", exit_code=ExitCode.TIMEOUT)`` when the bound is hit.
+    Raises ``GdxError(kind="timeout", exit_code=ExitCode.TIMEOUT)`` when the bound is hit, and
+    a ``GdxError`` about ``problem.source`` when SymPy fails on the function
+    (:func:`gdx.sandbox.library_error`) or it is complex-valued (:func:`gdx.parse.refuse_complex`).
     """
     import numpy  # noqa: F401 - imported once, here: the forked child inherits it (else both import it)
 
     from .compile import Compiled
 
     what = "the symbolic work (gradient" + (" and Hessian)" if hessian else ")")
-    gradient, hess, sources = bounded(_derive, problem, hessian, timeout=timeout, what=what)
+    gradient, hess, sources = bounded(_derive, problem, hessian, timeout=timeout, what=what, source=problem.source)
     compiled = Compiled(problem, gradient=gradient, hessian=hess)
     for attr, source in sources.items():
         compiled.__dict__[attr] = function_from_source(source)  # the cached_property slots
@@ -65,7 +67,11 @@ def _derive(problem, hessian: bool):
 
     from .compile import _lambdify, gradient_of, hessian_of
 
+    from .parse import refuse_complex
+
+    refuse_complex(problem.exprs, problem.source)
     gradient = tuple(_settled(e, problem) for e in gradient_of(problem))
+    refuse_complex(gradient, problem.source, what="its gradient")
     sources = {
         "_f": inspect.getsource(_lambdify(problem.symbols, [problem.expr])),
         "_fg": inspect.getsource(_lambdify(problem.symbols, [problem.expr, *gradient])),

@@ -23,6 +23,22 @@ class ExitCode(IntEnum):
     IO = 4  # an export path could not be written
     INTERNAL = 70  # a bug in gdx (EX_SOFTWARE): one line, the traceback with --debug
     INTERRUPTED = 130  # Ctrl-C: what was computed is still shown and exported
+    HANGUP = 129  # SIGHUP (128 + 1): treated like Ctrl-C
+    TERMINATED = 143  # SIGTERM (128 + 15): treated like Ctrl-C
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C's KeyboardInterrupt would be, so a run stops the
+    same way (what was computed is kept, shown and exported); ``signum`` is the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def signal_exit_code(signum: int) -> "ExitCode":
+    """128 + the signal: HANGUP for SIGHUP, TERMINATED for SIGTERM, INTERRUPTED for SIGINT."""
+    return ExitCode(128 + signum)
 
 
 class GdxError(Exception):

@@ -123,6 +123,9 @@ def _range(raw: str, spec: str, at: int, flag: str) -> tuple[float, float]:
         raise GdxError(f"{flag}: '{text}' needs two finite numbers lo:hi", kind="usage error", source=spec, span=span)
     if not lo < hi:
         raise GdxError(f"{flag}: the range '{text}' is empty (lo must be < hi)", kind="usage error", source=spec, span=span)
+    if not math.isfinite(hi - lo):
+        raise GdxError(f"{flag}: the range '{text}' is too wide (hi − lo overflows float64)", kind="usage error",
+                       source=spec, span=span, hint="give ends whose difference is below 1.8e308, e.g. -1e300:1e300")
     return (lo, hi)
 
 

@@ -176,15 +176,46 @@ def parse_function(
             raise builder.error(body, "a list of functions is not allowed here", hint="give one scalar function")
         if not body.elts:
             raise builder.error(body, "empty function")
-        exprs = tuple(builder.build(e) for e in body.elts)
-    else:
-        exprs = (builder.build(body),)
+    try:
+        exprs = tuple(builder.build(e) for e in body.elts) if isinstance(body, ast.Tuple) else (builder.build(body),)
+    except Exception as exc:  # SymPy's (or mpmath's) own exception on this text: gdx's error about it
+        from .sandbox import library_error
+
+        translated = library_error(exc, text)
+        if translated is None:
+            raise
+        raise translated from None
     used = sorted(builder.names, key=natural_key)
     order = _order_variables(text, used, variables, limits)
     import sympy
 
     symbols = tuple(sympy.Symbol(name, real=True) for name in order)
+    refuse_complex(exprs, text)
     return Problem(source=text, exprs=exprs, variables=order, symbols=symbols)
+
+
+def refuse_complex(exprs, source: str, *, what: str = "the function") -> None:
+    """A function SymPy writes with the imaginary unit I for real variables is refused.
+
+    With every variable real, SymPy keeps ``I`` in an expression only where it cannot be
+    removed: ``sqrt(-exp(x))`` is ``I*exp(x/2)``, imaginary at every real x.  gdx minimises
+    real-valued functions, so this is a math error naming SymPy's form.  A function that is real
+    in part of the space (``sqrt(x)``, ``log(x)``) keeps no ``I`` and is accepted; a run that
+    leaves that part reports the fault at the step where it happens.
+    """
+    import sympy
+
+    for expr in exprs:
+        if expr.has(sympy.I):
+            shown = sympy.sstr(expr).replace("**", "^")
+            shown = shown if len(shown) <= 80 else shown[:79] + "…"
+            raise GdxError(
+                f"{what} is complex-valued: for real variables SymPy writes it as {shown} "
+                "(I = √−1), which has no real value to minimise",
+                kind="math error",
+                source=source,
+                hint="gdx works with real-valued functions; check the signs under sqrt, log and fractional powers",
+            )
 
 
 def parse_variables(spec: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -450,7 +481,11 @@ class _Builder:
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
             raise self._refusal(node)
-        return method(node)
+        expr, value, bits = method(node)
+        if value is None and expr.is_Number:  # SymPy folded it (y**0 is 1): a constant from here on
+            value = self._bounded(node, float(expr))
+            bits = max(bits or 0, 64)
+        return expr, value, bits
 
     def _refusal(self, node: ast.AST) -> GdxError:
         if isinstance(node, ast.Constant):
@@ -500,7 +535,7 @@ class _Builder:
         self.names.add(name)
         if name not in self.symbols:
             self.symbols[name] = self.sp.Symbol(name, real=True)
-        return self.symbols[name], None, None
+        return self.symbols[name], None, 0  # a variable carries no coefficient
 
     def _UnaryOp(self, node: ast.UnaryOp):
         if isinstance(node.op, ast.USub):
@@ -533,10 +568,12 @@ class _Builder:
                 f"exponent {rv:g} is too large (the limit is ±{self.limits.max_exponent:g})",
                 kind="limit",
             )
-        value = bits = None
+        value = None
         if lv is not None and rv is not None:
             value = self._fold(node, op, lv, rv)
-            bits = self._bits(node, op, lb, rb, rv)
+        elif op is ast.Pow and rv is not None:
+            self._check_expansion(node, left, rv)
+        bits = self._bits(node, op, lb, rb, rv, constant=value is not None)
         sp = self.sp
         if op is ast.Add:
             expr = left + right
@@ -595,15 +632,64 @@ class _Builder:
             )
         return value
 
-    def _bits(self, node: ast.AST, op, lb: int, rb: int, rv: float) -> int:
-        """A bound on the size of the exact value SymPy would compute for ``a op b``."""
-        bits = lb * max(1, int(abs(rv)) + 1) + rb if op is ast.Pow else lb + rb
+    #: The largest |log2| of a coefficient of a non-constant expression: float64 ends at 2**1024.
+    MAX_COEFFICIENT_LOG2 = 1000
+
+    def _coefficient_log2(self, expr) -> float:
+        """|log2| of the numeric coefficient SymPy keeps in front of ``expr`` (0 for none)."""
+        coeff = expr.as_coeff_Mul()[0]
+        if coeff == 0 or not coeff.is_Number:
+            return 0.0
+        if coeff.is_Rational:
+            return abs(math.log2(abs(int(coeff.p))) - math.log2(int(coeff.q)))
+        as_float = abs(float(coeff))
+        return abs(math.log2(as_float)) if 0 < as_float < math.inf else math.inf  # 0: it underflowed
+
+    def _check_expansion(self, node: ast.AST, base, exponent: float) -> None:
+        """``(c*x)**n`` is expanded by SymPy to ``c**n * x**n`` at once: |n·log2 c| must stay
+        within MAX_COEFFICIENT_LOG2, else the coefficient is beyond float64 (and nested powers
+        would build integers of millions of digits before anything could stop them)."""
+        size = abs(exponent) * self._coefficient_log2(base)
+        if size > self.MAX_COEFFICIENT_LOG2:
+            raise self.error(
+                node,
+                f"this power is too large to expand exactly: its coefficient would be about 2^{size:.3g}, "
+                f"beyond float64 (2^{self.MAX_COEFFICIENT_LOG2} is the limit)",
+                kind="limit",
+                hint="use smaller constant factors or exponents inside nested powers",
+            )
+
+    def _bits(self, node: ast.AST, op, lb: int, rb: int, rv, *, constant: bool) -> int:
+        """A bound on the size, in bits, of the exact numbers SymPy would compute for ``a op b``.
+
+        For a constant it is its exact value; for an expression, the coefficients SymPy
+        expands out of it: ``(c*x)**n`` becomes ``c**n * x**n`` at once, so a power with a
+        constant exponent n multiplies its base's bits by |n| + 1 (``(((2*x)**1000)**1000)``
+        would be 2**1000000).  A variable has 0 bits; sums and products add their operands'.
+        Over ``max_constant_bits`` the input is refused before SymPy computes anything.
+        """
+        if op is ast.Pow and rv is not None:
+            bits = lb * max(1, int(min(abs(rv), 1e18)) + 1) + rb
+        else:
+            bits = lb + rb
         if bits > self.limits.max_constant_bits:
-            raise self.error(node, "this constant is too large to evaluate exactly", kind="limit")
+            if constant:
+                raise self.error(node, "this constant is too large to evaluate exactly", kind="limit")
+            raise self.error(
+                node,
+                f"this power is too large to expand exactly: its coefficients would have over "
+                f"{self.limits.max_constant_bits} bits",
+                kind="limit",
+                hint="use smaller constant factors or exponents inside nested powers",
+            )
         return bits
 
     def _checked(self, node: ast.AST, expr, value):
-        """A constant that SymPy evaluates to ∞, NaN or a complex number is refused."""
+        """A constant that SymPy evaluates to ∞, NaN or a complex number is refused; so is an
+        expression whose coefficient is beyond float64 (``(2*x)**600*(2*x)**600``)."""
+        if value is None and not expr.is_number and self._coefficient_log2(expr) > self.MAX_COEFFICIENT_LOG2:
+            raise self.error(node, "a coefficient of this expression is beyond float64's range", kind="limit",
+                             hint="use smaller constant factors or exponents")
         if value is not None or expr.is_number:
             sp = self.sp
             if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan, sp.I):
@@ -635,10 +721,10 @@ class _Builder:
         built = [self._node(a) for a in node.args]
         args = [b[0] for b in built]
         values = [b[1] for b in built]
-        value = bits = None
+        value = None
         if all(v is not None for v in values):
             value = self._call_value(node, name, values)
-            bits = sum(b[2] for b in built)
+        bits = sum(b[2] for b in built)
         expr = self._sympy_call(sympy_name, args)
         return self._checked(node, expr, value), value, bits
 

@@ -50,6 +50,10 @@ from .errors import GdxError, did_you_mean
 from .optim.hyper import HYPERPARAMETERS
 
 KIND = "preset error"
+#: The largest preset file read, in bytes: checked before reading, so a 50 MB file is refused at once.
+MAX_FILE_BYTES = 256 * 1024
+#: The longest text field (name, title, description, a source) of a preset, in characters.
+MAX_TEXT = 4000
 REQUIRED = ("name", "expression", "variables", "start", "domain")
 FIELDS = ("name", "title", "description", "expression", "variables", "start", "domain", "settings", "minima", "source")
 MINIMUM_FIELDS = ("at", "value", "kind")
@@ -228,11 +232,23 @@ def _load_builtin(name: str) -> Preset:
 
 @lru_cache(maxsize=64)
 def _load_user_file(resolved: str, display: str, mtime_ns: int) -> Preset:
+    """Read a user's preset file of at most MAX_FILE_BYTES (its size is checked before reading)."""
     try:
-        data = Path(resolved).read_bytes()
+        size = Path(resolved).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _too_large(display, size)
+        with open(resolved, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise GdxError(f"{display}: cannot read the file ({exc.strerror or exc})", kind=KIND) from None
+    if len(data) > MAX_FILE_BYTES:  # it grew after the check
+        raise _too_large(display, len(data))
     return _from_bytes(data, display=display, path=resolved)
+
+
+def _too_large(display: str, size: int) -> GdxError:
+    return GdxError(f"{display}: the file is too large ({size:,} bytes; the limit for a preset is {MAX_FILE_BYTES:,})",
+                    kind="limit", hint="a preset is a short TOML file: an expression, its variables, a start and a domain")
 
 
 _VERIFIED: set[tuple[str, int]] = set()
@@ -282,6 +298,8 @@ def _string(display, data, field, *, default=None) -> str:
     value = data[field]
     if not isinstance(value, str):
         raise _error(display, field, f"must be a string, got {_type_name(value)}")
+    if len(value) > MAX_TEXT:
+        raise _error(display, field, f"is too long ({len(value):,} characters; the limit is {MAX_TEXT:,})")
     return value
 
 
@@ -519,6 +537,7 @@ def _source(display, value) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(item, str):
             raise _error(display, f"source.{key}", f"must be a string, got {_type_name(item)}")
+        _string(display, value, key)  # its length
     return dict(value)
 
 

@@ -41,6 +41,23 @@ try:  # imported here, in the parent: an import in the forked child costs millis
 except ImportError:  # pragma: no cover - not POSIX
     resource = None
 
+
+def _load_libc():
+    """Linux's C library (for ``prctl``), or None elsewhere."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except (OSError, ImportError):  # pragma: no cover - no ctypes
+        return None
+
+
+_LIBC = _load_libc()
+
 from .errors import ExitCode, GdxError
 
 #: Default bound, in seconds, on the symbolic work of one command (``--timeout``).
@@ -49,6 +66,12 @@ DEFAULT_TIMEOUT = 10.0
 MEMORY_BOUND_MB = 2048
 #: Whether a child process can be forked here.
 CAN_FORK = hasattr(os, "fork")
+#: The longest bound ``--timeout`` accepts, in seconds (a week): beyond it the clock arithmetic
+#: of ``select`` overflows, and no symbolic work of gdx needs it.
+MAX_TIMEOUT = 7 * 24 * 3600.0
+#: Libraries whose exceptions, raised inside bounded work on the user's function, are the
+#: function's fault (an expression SymPy cannot handle), not gdx's: see :func:`library_error`.
+LIBRARIES = ("sympy", "mpmath", "numpy")
 
 _OK, _GDX, _OTHER, _MEMORY = "ok", "gdx", "other", "memory"
 
@@ -58,7 +81,7 @@ class SandboxError(RuntimeError):
 
 
 def check_timeout(timeout, *, flag: str = "--timeout") -> float:
-    """A bound must be a finite number of seconds > 0."""
+    """A bound must be a number of seconds in (0, MAX_TIMEOUT]."""
     import math
 
     try:
@@ -70,6 +93,12 @@ def check_timeout(timeout, *, flag: str = "--timeout") -> float:
             f"Invalid timeout value: {timeout}",
             kind="usage error",
             hint=f"{flag} takes a number of seconds > 0, e.g. {flag} 30",
+        )
+    if value > MAX_TIMEOUT:
+        raise GdxError(
+            f"Invalid timeout value: {timeout} (the limit is {MAX_TIMEOUT:g} s, one week)",
+            kind="usage error",
+            hint=f"{flag} takes a number of seconds up to {MAX_TIMEOUT:g}, e.g. {flag} 30",
         )
     return value
 
@@ -187,20 +216,29 @@ class Job:
             pass
 
 
-def start(func, *args, memory_mb: int | None = MEMORY_BOUND_MB, what: str = "the symbolic work", **kwargs) -> Job:
+def start(func, *args, memory_mb: int | None = MEMORY_BOUND_MB, what: str = "the symbolic work",
+          source: str | None = None, **kwargs) -> Job:
     """Fork now; the child runs ``func(*args, **kwargs)`` bounded in memory.  Returns a :class:`Job`.
 
     The child's address space may grow by ``memory_mb`` MiB beyond the parent's at the fork
     (None or 0: no memory bound).  The time bound is given when waiting:
     ``Job.result(timeout)``.  ``what`` names the work in error messages.  The child sees the
     parent's memory as it was at the fork (compiled functions, caches): pass anything, but
-    return plain picklable data.
+    return plain picklable data.  With ``source`` (the user's text the work is about), an
+    exception raised inside SymPy, mpmath or numpy becomes a :class:`GdxError` about that text
+    (:func:`library_error`); without it, such an exception is a :class:`SandboxError` (a bug).
+    The child dies with its parent (:func:`_die_with_parent`).
     """
     if not CAN_FORK:  # pragma: no cover - non-POSIX fallback: in-process, unbounded
         try:
             outcome = (func(*args, **kwargs), None)
         except GdxError as exc:
             outcome = (None, exc)
+        except Exception as exc:  # noqa: BLE001 - the same boundary as in the child
+            translated = library_error(exc, source)
+            if translated is None:
+                raise
+            outcome = (None, translated)
         return Job(None, None, what, memory_mb, outcome=outcome)
     import sys
 
@@ -210,17 +248,18 @@ def start(func, *args, memory_mb: int | None = MEMORY_BOUND_MB, what: str = "the
         except Exception:  # noqa: BLE001 - a closed stream is not our concern here
             pass
     limit = _memory_limit(memory_mb)
+    parent = os.getpid()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
         os.close(read_fd)
-        _child(write_fd, func, args, kwargs, limit)  # never returns
+        _child(write_fd, func, args, kwargs, limit, parent, source)  # never returns
     os.close(write_fd)
     return Job(pid, read_fd, what, memory_mb)
 
 
 def bounded(func, *args, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = MEMORY_BOUND_MB,
-            what: str = "the symbolic work", **kwargs):
+            what: str = "the symbolic work", source: str | None = None, **kwargs):
     """``func(*args, **kwargs)`` in a child process, killed after ``timeout`` seconds.
 
     Exactly ``start(func, *args, memory_mb=memory_mb, what=what, **kwargs).result(timeout)``
@@ -232,14 +271,61 @@ def bounded(func, *args, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None
         timeout = check_timeout(timeout)
     elif timeout.expired:  # nothing left of the shared budget: do not even fork
         raise _timeout_error(what, timeout.seconds)
-    return start(func, *args, memory_mb=memory_mb, what=what, **kwargs).result(timeout)
+    return start(func, *args, memory_mb=memory_mb, what=what, source=source, **kwargs).result(timeout)
 
 
-def _child(write_fd: int, func, args, kwargs, limit) -> None:
-    """Run in the forked child: limit memory, call, send the pickled outcome, ``_exit``."""
+def library_error(exc: BaseException, source: str | None) -> GdxError | None:
+    """The one boundary between SymPy's (and mpmath's, numpy's) exceptions and gdx's errors.
+
+    Rule: with the user's text ``source`` known, an exception whose innermost frame is inside
+    one of :data:`LIBRARIES` (or any ``RecursionError``) was caused by that text -- SymPy's
+    ``KeyError('ComplexInfinity')`` for ``x/0**y``, its ``ValueError`` on integers of more than
+    4300 digits, an ``AttributeError`` from its assumptions system -- and becomes a
+    ``GdxError`` (kind ``"limit"`` for size, ``"math error"`` otherwise; exit status USAGE) that
+    names the exception.  Anything else (an exception in gdx's own code) is a bug: ``None``.
+    """
+    if source is None or isinstance(exc, (GdxError, MemoryError)):
+        return None
+    name = f"{type(exc).__name__}: {str(exc)[:200]}"
+    if isinstance(exc, RecursionError):
+        return GdxError(f"the function is nested too deeply for SymPy ({name})", kind="limit", source=source,
+                        hint="simplify the function (less nesting)")
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    if not frames or not any(f"{os.sep}{lib}{os.sep}" in frames[-1] for lib in LIBRARIES):
+        return None
+    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        return GdxError("the function's derivatives contain an integer of more than 4300 digits", kind="limit",
+                        source=source, hint="use smaller constants or exponents")
+    if isinstance(exc, KeyError) and "ComplexInfinity" in str(exc):
+        return GdxError("the function divides by zero (SymPy meets complex infinity, e.g. from 0**y in a denominator)",
+                        kind="math error", source=source, hint="remove the division by zero (0**y, 1/0**x, …)")
+    return GdxError(f"SymPy cannot work with this function ({name})", kind="math error", source=source,
+                    hint="rewrite or simplify the function")
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the child: be killed (SIGKILL) when the parent dies, however it dies (Linux
+    ``prctl(PR_SET_PDEATHSIG)``); if the parent is already gone, leave at once."""
+    if _LIBC is not None:
+        try:
+            _LIBC.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
+        except Exception:  # noqa: BLE001 - without it the parent's kill of the child still holds
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _child(write_fd: int, func, args, kwargs, limit, parent: int, source: str | None = None) -> None:
+    """Run in the forked child: die with the parent, limit memory, call, send the pickled
+    outcome, ``_exit``."""
     code = 0
     try:
         try:
+            _die_with_parent(parent)
             _limit_memory(limit)
             payload = (_OK, func(*args, **kwargs))
         except GdxError as exc:
@@ -249,7 +335,11 @@ def _child(write_fd: int, func, args, kwargs, limit) -> None:
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
             import traceback
 
-            payload = (_OTHER, (type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-20000:]))
+            translated = library_error(exc, source)
+            if translated is not None:
+                payload = (_GDX, _error_fields(translated))
+            else:
+                payload = (_OTHER, (type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-20000:]))
         try:
             data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # noqa: BLE001 - an unpicklable result is a bug
@@ -299,8 +389,10 @@ def _read_until(fd: int, deadline) -> tuple[bytes, bool]:
             left = None
         else:
             left = max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select([fd], [], [], left)
+        ready, _, _ = select.select([fd], [], [], None if left is None else min(left, MAX_TIMEOUT))
         if not ready:
+            if left is not None and left > MAX_TIMEOUT:  # a longer wait is taken in pieces
+                continue
             return b"", False
         chunk = os.read(fd, 1 << 20)
         if not chunk:

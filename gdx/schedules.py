@@ -47,6 +47,7 @@ module level (``gdx --help`` stays instant).
 from __future__ import annotations
 
 import math
+import sys
 from bisect import bisect_right
 from typing import Any, Callable, NamedTuple
 
@@ -357,6 +358,7 @@ def _linear(lr, args, run_steps):
 def _step(lr, args, run_steps):
     g = _number(args["gamma"], lambda v: v > 0.0, "Invalid gamma value: {}")
     size = _positive_int(_need(args, "step_size", "step", "decay by γ every step_size updates"), "step_size")
+    _check_growth(lr, g, None if run_steps is None else (int(run_steps) - 1) // size)
     return lambda k: lr * g ** (k // size)
 
 
@@ -368,6 +370,7 @@ def _multistep(lr, args, run_steps):
 
 def _exponential(lr, args, run_steps):
     g = _number(args["gamma"], lambda v: v > 0.0, "Invalid gamma value: {}")
+    _check_growth(lr, g, None if run_steps is None else int(run_steps) - 1)
     return lambda k: lr * g**k
 
 
@@ -445,3 +448,19 @@ _BUILDERS: dict[str, Callable] = {
     "cyclic": _cyclic,
     "plateau": _plateau,
 }
+
+
+def _check_growth(lr: float, gamma: float, last: int | None) -> None:
+    """γ > 1 grows the rate: lr·γ^last (``last``: the largest power the run reaches, from the
+    CLI's t_max = steps) must be a finite float64, else the schedule itself overflows."""
+    if last is None or not isinstance(gamma, float) or gamma <= 1.0 or last < 1:
+        return
+    lr = float(max(lr.reshape(-1))) if hasattr(lr, "reshape") else float(lr)  # a sweep's column: its largest
+    top = math.log(lr) + last * math.log(gamma) if lr > 0 else -math.inf
+    if top > math.log(sys.float_info.max):
+        k = max(1, math.ceil((math.log(sys.float_info.max) - math.log(lr)) / math.log(gamma)))
+        raise GdxError(
+            f"Invalid gamma value: {gamma:g} (lr·γ^k overflows float64 from k = {k}, within the run's {last} decays)",
+            kind=_KIND,
+            hint="a decay factor is usually below 1 (e.g. --gamma 0.99); use fewer --steps or a smaller --gamma",
+        )

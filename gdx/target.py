@@ -29,8 +29,12 @@ class Target:
         return self.preset.name if self.preset is not None else self.text
 
 
-def resolve_target(text: str, variables=None, *, allow_vector: bool = False) -> Target:
-    """A preset (by name or path) when ``text`` names one, otherwise a parsed expression."""
+def resolve_target(text: str, variables=None, *, allow_vector: bool = False, timeout=None) -> Target:
+    """A preset (by name or path) when ``text`` names one, otherwise a parsed expression.
+
+    With ``timeout`` (seconds or a :class:`gdx.sandbox.Deadline`) the expression is parsed by
+    :func:`parse_bounded`: SymPy's construction of it cannot keep the process past the bound.
+    """
     from . import presets
 
     _refuse_misspelt_preset(text, presets)
@@ -43,7 +47,26 @@ def resolve_target(text: str, variables=None, *, allow_vector: bool = False) -> 
                 hint=f"its variables are {', '.join(preset.variables)}; pass its expression to choose an order",
             )
         return Target(text, preset.problem(), preset)
-    return Target(text, parse_function(text, variables, allow_vector=allow_vector))
+    if timeout is None:
+        return Target(text, parse_function(text, variables, allow_vector=allow_vector))
+    return Target(text, parse_bounded(text, variables, allow_vector=allow_vector, timeout=timeout))
+
+
+def parse_bounded(text: str, variables=None, *, allow_vector: bool = False, timeout=None) -> Problem:
+    """:func:`gdx.parse.parse_function` in the bounded child of :mod:`gdx.sandbox`.
+
+    Rule: the allow-listed parse builds SymPy objects, and SymPy's constructors evaluate
+    (assumptions on 50 nested functions can take minutes); so the whole parse runs in a
+    killable child under ``timeout`` (default: gdx.sandbox.DEFAULT_TIMEOUT), and SymPy's own
+    exceptions become errors about ``text`` (:func:`gdx.sandbox.library_error`).
+    """
+    from .sandbox import DEFAULT_TIMEOUT, bounded
+
+    if not isinstance(text, str):
+        return parse_function(text, variables, allow_vector=allow_vector)  # the type error, at once
+    return bounded(parse_function, text, variables, allow_vector=allow_vector,
+                   timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+                   what="reading the function", source=text)
 
 
 def _refuse_misspelt_preset(text: str, presets) -> None:

@@ -98,3 +98,36 @@ def test_token_soup(text):
 @given(EXPR)
 def test_grammar_expressions(text):
     check(text)
+
+
+# -- the whole CLI, in-process: gdx's own answer for any function and flag values ------------------
+CLI_EXAMPLES = 40  # each is a whole command (parse and derivatives in bounded children): kept small
+FLAG_VALUES = st.sampled_from([
+    [], ["--timeout", "1e10"], ["--timeout", "1e308"], ["--timeout", "-1"], ["--steps", "100000000"],
+    ["--steps", "-1"], ["--lr", "1e308"], ["--lr", "nan"], ["--start", "1e308"], ["--schedule", "exponential", "--gamma", "1e308"],
+    ["--starts", "10", "--seed", "-1"], ["--starts", "10000000"], ["--starts", "5", "--box", "x=-1e308:1e308"],
+    ["--tol", "-1"], ["--clip-norm", "0"],
+])
+CLI_SETTINGS = settings(max_examples=CLI_EXAMPLES, deadline=None, derandomize=True,
+                        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+@CLI_SETTINGS
+@given(st.one_of(EXPR, SOUP), FLAG_VALUES)
+def test_cli_answers_every_input_with_its_own_exit_status(text, flags):
+    import io
+
+    from gdx.cli import main
+    from gdx.errors import ExitCode
+
+    old = signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(HANG_GUARD)
+    try:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["optimize", text, "--quiet", "--no-plot", "--steps", "20", *flags], stdout=out, stderr=err,
+                    env={"COLUMNS": "100", "NO_COLOR": "1"})
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert code in {int(c) for c in ExitCode} and code != int(ExitCode.INTERNAL), err.getvalue()
+    assert "Traceback" not in out.getvalue() + err.getvalue()

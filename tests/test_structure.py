@@ -87,7 +87,8 @@ assert not bad, bad
 
 def test_exit_statuses_have_fixed_values():
     assert {e.name: e.value for e in ExitCode} == {
-        "OK": 0, "RUN_FAILED": 1, "USAGE": 2, "TIMEOUT": 3, "IO": 4, "INTERNAL": 70, "INTERRUPTED": 130}
+        "OK": 0, "RUN_FAILED": 1, "USAGE": 2, "TIMEOUT": 3, "IO": 4, "INTERNAL": 70, "INTERRUPTED": 130,
+        "HANGUP": 129, "TERMINATED": 143}
 
 
 def test_status_codes_are_fixed_not_positions():

@@ -40,7 +40,7 @@ def analyze(function: str, *, at=None, box=None, variables=None, timeout=None, c
         refuse_inapplicable({"--box": box is not None, "--no-exact": not exact}, because="with --no-critical",
                             hint="--box and --no-exact shape the critical-point search that --no-critical skips")
     budget = Deadline(symbolic_timeout(timeout))  # the derivatives and exact solving share it
-    target = resolve(function, variables, allow_vector=True)
+    target = resolve(function, variables, allow_vector=True, timeout=budget)
     point = parse_point(at, target.problem.variables, flag="--at") if at is not None else None
     if target.problem.is_vector:
         return _vector(target, point, budget)

@@ -17,17 +17,28 @@ class MultiStartOutcome:
 
 
 def check_multistart_flags(*, starts: int, start, export, landscape: bool, png, quiet: bool = False,
-                           no_plot: bool = False, every=None) -> None:
+                           no_plot: bool = False, every=None, seed: int = 0) -> None:
     """--starts runs from random points and prints a basins table and map: --start, --export,
-    --landscape, --png, -q, --no-plot and --every do not apply."""
+    --landscape, --png, -q, --no-plot and --every do not apply; --starts is 1 or more and fits in
+    memory (one variable at least), --seed is in 0 … 2⁶⁴ − 1."""
+    from ..resources import check_batch
     from .flags import refuse_inapplicable
 
+    check_seed(seed)
     if starts < 1:
         raise GdxError(f"Invalid starts value: {starts}", kind="usage error", hint="--starts must be 1 or more")
+    check_batch(starts, 1, flag="--starts", number=starts, what="the random starts")
     refuse_inapplicable({"--start": start is not None, "--export": export is not None, "--landscape": landscape,
                          "--png": png is not None, "--quiet": quiet, "--no-plot": no_plot, "--every": every is not None},
                         because="with --starts",
                         hint="--starts runs from random points in the box (--box) and shows basins; use --json for the data")
+
+
+def check_seed(seed: int) -> None:
+    """A seed of numpy's generator is a whole number in 0 … 2⁶⁴ − 1."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise GdxError(f"Invalid seed value: {seed}", kind="usage error",
+                       hint="--seed takes a whole number from 0 to 2^64 - 1")
 
 
 def multistart_box(target, spec: str | None):
@@ -48,8 +59,13 @@ def multistart(prepared, *, starts: int, seed: int, box: str | None, map_cols: i
     from ..numbers import json_number
     from .runs import target_fields
 
+    from ..resources import check_batch
+
+    check_seed(seed)
     target = prepared.target
     domain = multistart_box(target, box)
+    check_batch(starts + (20 * map_cols if len(domain) == 2 else 0), target.problem.n, flag="--starts", number=starts,
+                what="the random starts and the basin map")
     known = target.preset.minima if target.preset is not None else ()
     ms = run_multistart(prepared.compiled, prepared.optimizer, domain, starts, seed, steps=prepared.steps,
                         tol=prepared.tol, schedule_fn=None if prepared.constant_lr else prepared.schedule,

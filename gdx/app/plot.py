@@ -32,7 +32,7 @@ def plot(function: str, *, variables=None, box=None, slice_spec=None, axes=None,
         from ..render.png import prepare_png
 
         prepare_png(png)
-    target = resolve(function, variables)
+    target = resolve(function, variables, timeout=budget)
     require_2d(target)
     raw_paths = [read_path(p, target.problem.variables) for p in paths]
     compiled = compile_target(target, budget)

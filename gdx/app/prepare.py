@@ -209,13 +209,16 @@ def _with_flags(exc: GdxError, parameters) -> GdxError:
 
 
 # -- prepare ----------------------------------------------------------------------------------
-def resolve(function: str, variables=None, *, allow_vector: bool = False):
-    """The target of a command: a preset (name or file) or a parsed expression."""
+def resolve(function: str, variables=None, *, allow_vector: bool = False, timeout=None):
+    """The target of a command: a preset (name or file) or a parsed expression, the parse
+    bounded by ``timeout`` (seconds, checked; None: the default bound)."""
+    from ..sandbox import Deadline
     from ..target import resolve_target
 
     if variables is not None and not isinstance(variables, str):
         variables = ",".join(variables)
-    return resolve_target(function, variables, allow_vector=allow_vector)
+    bound = timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout)
+    return resolve_target(function, variables, allow_vector=allow_vector, timeout=bound)
 
 
 def compile_target(target, timeout=None):
@@ -240,15 +243,16 @@ def check_clip_applies(optimizer, clip_norm: float | None) -> None:
         )
 
 
-def plan(request: RunRequest, *, target=None) -> Prepared:
+def plan(request: RunRequest, *, target=None, keep_path: bool = True) -> Prepared:
     """Every cheap check of a request, in order (counts, bound, target, settings, optimizer,
-    schedule, start, export path): a :class:`Prepared` whose ``compiled`` is still None."""
+    schedule, start, export path, the memory of the kept path when ``keep_path``): a
+    :class:`Prepared` whose ``compiled`` is still None."""
     from ..optim import make_optimizer
 
     check_counts(request.steps, request.tol, request.clip_norm)
     timeout = symbolic_timeout(request.timeout)
     if target is None:
-        target = resolve(request.function, request.variables)
+        target = resolve(request.function, request.variables, timeout=timeout)
     require_variables(target)
     name, hyper, steps, tol = settings(request, target.preset)
     optimizer = make_optimizer(name, **hyper)
@@ -259,13 +263,18 @@ def plan(request: RunRequest, *, target=None) -> Prepared:
         from ..paths import check_export_file
 
         check_export_file(request.export, variables=target.problem.variables)
+    if keep_path:
+        from ..resources import check_path
+
+        check_path(steps, target.problem.n)
     return Prepared(replace(request), target, None, optimizer, schedule, request.schedule or DEFAULT_SCHEDULE,
                     x0, steps, tol, request.clip_norm, timeout)
 
 
-def prepare(request: RunRequest, *, target=None, compiled=None) -> Prepared:
+def prepare(request: RunRequest, *, target=None, compiled=None, keep_path: bool = True) -> Prepared:
     """:func:`plan`, then the compiled problem (``compiled`` when given, else derived once in the
-    bounded child within the request's ``timeout``)."""
-    prepared = plan(request, target=target)
+    bounded child within the request's ``timeout``).  ``keep_path=False`` for batches, which
+    keep only each run's end."""
+    prepared = plan(request, target=target, keep_path=keep_path)
     prepared.compiled = compiled if compiled is not None else compile_target(prepared.target, prepared.timeout)
     return prepared

@@ -43,6 +43,10 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
             fixed[name] = _fixed_value(h, text)
             continue
         count = num if not axes else grid_num
+        if isinstance(text, str) and ":" in text:
+            from ..resources import check_axis
+
+            check_axis(count, "--num" if not axes else "--grid-num")
         value = parse_range(name, text, count, log=False if (name == "lr" and linear) else None)
         if isinstance(value, Axis):
             axes.append(value)
@@ -69,15 +73,24 @@ def _fixed_value(h, value):
 
 def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=None) -> SweepOutcome:
     """Run the grid ``axes`` with the request's optimizer, settings and start (see the module docstring)."""
+    from ..resources import check_batch
     from ..sweep import METRICS, grid_settings, run_sweep
-    from .prepare import prepare, settings
+    from .prepare import compile_target, plan, settings
     from .runs import target_fields
 
     if metric not in METRICS:
         raise GdxError(f"--metric: unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
+    cells = 1
+    for axis in axes:
+        cells *= len(axis.values)
+    shape = " × ".join(str(len(a.values)) for a in axes)
+    # the memory of the grid before any other work (1 variable at least), then for the target's n
+    check_batch(cells, target.problem.n if target is not None else 1, flag="--num", number=shape, what="the sweep grid")
     params = grid_settings(tuple(axes))
     hyper = {**request.hyper, **{name: values[:, None] for name, values in params.items()}}
-    prepared = prepare(replace(request, hyper=hyper), target=target, compiled=compiled)
+    prepared = plan(replace(request, hyper=hyper), target=target, keep_path=False)
+    check_batch(cells, prepared.target.problem.n, flag="--num", number=shape, what="the sweep grid")
+    prepared.compiled = compiled if compiled is not None else compile_target(prepared.target, prepared.timeout)
     result = run_sweep(prepared.compiled, prepared.optimizer, tuple(axes), params, prepared.x0, steps=prepared.steps,
                        tol=prepared.tol, metric=metric, schedule_fn=None if prepared.constant_lr else prepared.schedule,
                        clip_norm=prepared.clip_norm, shown=set(settings(request, prepared.target.preset)[1]))

@@ -60,12 +60,53 @@ def _click_exception_class():
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+@contextlib.contextmanager
+def _signals_like_ctrl_c(received: list):
+    """SIGTERM and SIGHUP raise :class:`gdx.errors.Terminated` (a KeyboardInterrupt) while the
+    command runs, so they stop it as Ctrl-C does; the signal is appended to ``received``.
+    Only in the main thread (signal handlers can be set nowhere else); restored afterwards."""
+    import signal
+    import threading
+
+    from ..errors import Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        received.append(signum)
+        raise Terminated(signum)
+
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    old = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> int:
     """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) with these streams and environment
     (default: the process's); return gdx's exit status (a :class:`gdx.errors.ExitCode` value).
 
     Output that typer and click write themselves (help, usage errors) goes to the same streams.
+    SIGTERM and SIGHUP are handled like Ctrl-C (what was computed is kept and exported), then
+    the status is 128 + the signal (ExitCode.TERMINATED, ExitCode.HANGUP).
     """
+    from ..errors import ExitCode, signal_exit_code
+
+    received: list = []
+    with _signals_like_ctrl_c(received):
+        code = _main(argv, stdout, stderr, env, received)
+    if received and code == int(ExitCode.INTERRUPTED):  # a run stopped by the signal, like Ctrl-C
+        return int(signal_exit_code(received[-1]))
+    return code
+
+
+def _main(argv, stdout, stderr, env, received) -> int:
+    """:func:`main` with the signal handlers in place (``received``: the signals that came)."""
     from ..errors import ExitCode, GdxError
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -99,8 +140,7 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> i
             exc.show()
             return int(exc.exit_code)
         except (typer.Abort, KeyboardInterrupt):
-            err_stream.write("interrupted\n")
-            return int(ExitCode.INTERRUPTED)
+            return _interrupted(err_stream, received)
         except BrokenPipeError:
             return _reader_gone(out_stream)
         except SystemExit as exc:  # click turns EPIPE into sys.exit(1): a closed stdout is no failure
@@ -117,7 +157,7 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> i
     except BrokenPipeError:
         return _reader_gone(out_stream)
     if code == int(ExitCode.INTERRUPTED):  # typer turns Ctrl-C outside a run into a silent 130
-        err_stream.write("interrupted\n")
+        return _interrupted(err_stream, received)
     return int(code) if isinstance(code, int) else int(ExitCode.OK)
 
 
@@ -133,6 +173,19 @@ def _reader_gone(stream) -> int:
     except BrokenPipeError:
         pass
     return int(ExitCode.OK)
+
+
+def _interrupted(err_stream, received) -> int:
+    """Say why the command stopped; 130 for Ctrl-C, 128 + the signal for SIGTERM/SIGHUP."""
+    from ..errors import ExitCode, signal_exit_code
+
+    if received:
+        import signal
+
+        err_stream.write(f"terminated by {signal.Signals(received[-1]).name}\n")
+        return int(signal_exit_code(received[-1]))
+    err_stream.write("interrupted\n")
+    return int(ExitCode.INTERRUPTED)
 
 
 def run() -> None:

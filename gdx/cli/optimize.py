@@ -57,9 +57,10 @@ def optimize(
         from ..render.basins import map_columns, print_multistart
 
         check_multistart_flags(starts=starts, start=request.start, export=export, landscape=landscape, png=png,
-                               quiet=quiet, no_plot=no_plot, every=every)
+                               quiet=quiet, no_plot=no_plot, every=every, seed=seed or 0)
         out = s.out()
-        outcome = multistart(prepare(request), starts=starts, seed=seed or 0, box=box, map_cols=map_columns(out.width))
+        outcome = multistart(prepare(request, keep_path=False), starts=starts, seed=seed or 0, box=box,
+                             map_cols=map_columns(out.width))
         if json_out:
             from ..render.console import write_json
 

@@ -53,7 +53,9 @@ def calculus_panel(target, compiled):
     hess.add_column(style="bold cyan", no_wrap=True)
     hess.add_column()
     hess.add_row("H", _matrix(hessian))
-    title = f"gdx analyze · {target.preset.title}" if target.preset is not None else "gdx analyze"
+    from .console import safe_text
+
+    title = f"gdx analyze · {safe_text(target.preset.title)}" if target.preset is not None else "gdx analyze"
     return Panel(Group(table, hess), title=title, title_align="left", expand=False)
 
 

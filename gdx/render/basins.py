@@ -102,13 +102,13 @@ def print_multistart(out, outcome) -> None:
     """``gdx optimize --starts``: the title, the settings, the basins table, the basin map, the counts."""
     from rich.text import Text
 
-    from .console import terminal_color
+    from .console import safe_text, terminal_color
     from .mathtext import math_text
 
     ms, prepared = outcome.multistart, outcome.prepared
     target = prepared.target
     variables = target.problem.variables
-    label = target.preset.title if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    label = safe_text(target.preset.title, markup=False) if target.preset is not None else f"f = {math_text(target.problem.expr)}"
     out.print(Text(label))
     out.print(Text(header_line(ms, f"{prepared.optimizer.name} {prepared.settings_line()}")))
     out.print(basins_table(ms, variables))

@@ -83,7 +83,7 @@ def print_comparison(out, outcome, *, plot: bool, scene=None) -> None:
     """The table, then (``plot``) the loss curves overlaid and ``scene``, then where files went."""
     from rich.text import Text
 
-    from .console import terminal_color
+    from .console import safe_text, terminal_color
 
     out.print(comparison_table(outcome.rows, out))
     if plot:
@@ -102,6 +102,6 @@ def print_comparison(out, outcome, *, plot: bool, scene=None) -> None:
             show_scene(out, scene, width=width, title=title)
     if outcome.files:
         directory = outcome.files[0].parent
-        out.print(f"paths written to {directory}/: {', '.join(f.name for f in outcome.files)}", soft_wrap=True, markup=False)
+        out.print(f"paths written to {safe_text(directory, markup=False)}/: {safe_text(', '.join(f.name for f in outcome.files), markup=False)}", soft_wrap=True, markup=False)
     if outcome.png:
-        out.print(f"figure written to {outcome.png}", soft_wrap=True, markup=False)
+        out.print(f"figure written to {safe_text(outcome.png, markup=False)}", soft_wrap=True, markup=False)

@@ -92,3 +92,17 @@ def write_json(console, data) -> None:
 def terminal_color(out) -> bool:
     """Colour on this console: a terminal, NO_COLOR unset, and a colour system."""
     return bool(out.is_terminal and not out.no_color and out.color_system is not None)
+
+
+def safe_text(text, *, markup: bool = True) -> str:
+    """Text from a user's file (a preset's title, description, settings, sources; a file name)
+    as it may reach the terminal: control, bidi and other invisible characters written as
+    escapes (gdx.errors.escape_text) and, for a markup string, rich's ``[`` escaped."""
+    from ..errors import escape_text
+
+    shown = escape_text(str(text))[0]
+    if not markup:
+        return shown
+    from rich.markup import escape
+
+    return escape(shown)

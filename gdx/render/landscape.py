@@ -469,7 +469,9 @@ def scene_text(scene, *, width: int, height: int | None = None, color: bool = Fa
         args = ", ".join(scene.target.problem.variables)
         title = f"f({args}) = {math_text(scene.target.problem.expr)}"
         if scene.target.preset is not None:
-            title = f"{scene.target.preset.name}: {title}"
+            from .console import safe_text
+
+            title = f"{safe_text(scene.target.preset.name, markup=False)}: {title}"
     points = [(label, xy, marker_for(kind)) for label, xy, kind in scene.points]
     return landscape_text(g, paths=scene.paths, points=points, width=width, height=height, color=color,
                           log=log, title=title, style=style)

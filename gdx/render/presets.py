@@ -5,10 +5,9 @@ from __future__ import annotations
 
 def preset_table(items):
     """Every preset in one table: name, variables, known minima, f_min, title."""
-    from rich.markup import escape
     from rich.table import Table
 
-    from .console import fmt
+    from .console import fmt, safe_text as escape
 
     table = Table(header_style="bold", box=None, pad_edge=False)
     table.add_column("name", style="cyan", no_wrap=True)
@@ -18,17 +17,16 @@ def preset_table(items):
     table.add_column("title", no_wrap=True, overflow="ellipsis")
     for p in items:
         f_min = "—" if p.f_min is None else fmt(p.f_min)
-        table.add_row(p.name, ",".join(p.variables), str(len(p.minima)), f_min, escape(p.title))
+        table.add_row(escape(p.name), ",".join(p.variables), str(len(p.minima)), f_min, escape(p.title))
     return table
 
 
 def preset_panel(p):
     """One preset in full: expression, variables, domain, start, settings, minima, sources."""
-    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
-    from .console import fmt, fmt_point
+    from .console import fmt, fmt_point, safe_text as escape
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -46,4 +44,4 @@ def preset_panel(p):
     for key, text in p.source.items():
         grid.add_row(f"source ({key})", escape(str(text)))
     grid.add_row("about", escape(p.description))
-    return Panel(grid, title=f"[bold]{p.name}[/] · {escape(p.title)}", title_align="left", expand=False)
+    return Panel(grid, title=f"[bold]{escape(p.name)}[/] · {escape(p.title)}", title_align="left", expand=False)

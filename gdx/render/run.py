@@ -3,7 +3,7 @@ summary panel and where files went.  Reads an :class:`gdx.app.optimize.OptimizeO
 
 from __future__ import annotations
 
-from .console import fmt, fmt_point, terminal_color
+from .console import fmt, fmt_point, safe_text, terminal_color
 
 
 def print_loss_curve(out, path, *, width: int | None = None, height: int = 15) -> None:
@@ -40,9 +40,9 @@ def print_outcome(out, outcome, *, plot: bool, scene=None) -> None:
         show_scene(out, scene, width=min(out.width, 120), title=scene_title(scene))
     out.print(summary_panel(result, diagnosis=outcome.diagnosis, known_minimum=known_minimum_line(outcome.known_minimum)))
     if outcome.export:
-        out.print(f"path written to {outcome.export} ({len(result.path)} rows)", soft_wrap=True, markup=False)
+        out.print(f"path written to {safe_text(outcome.export, markup=False)} ({len(result.path)} rows)", soft_wrap=True, markup=False)
     if outcome.png:
-        out.print(f"figure written to {outcome.png}", soft_wrap=True, markup=False)
+        out.print(f"figure written to {safe_text(outcome.png, markup=False)}", soft_wrap=True, markup=False)
 
 
 def scene_title(scene) -> str | None:

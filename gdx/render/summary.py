@@ -41,7 +41,9 @@ def print_header(console, target, compiled, optimizer, x0, settings_line: str) -
     from rich.markup import escape
     from rich.panel import Panel
 
-    title = f"gdx · {target.preset.title}" if target.preset is not None else "gdx"
+    from .console import safe_text
+
+    title = f"gdx · {safe_text(target.preset.title, markup=False)}" if target.preset is not None else "gdx"
     console.print(Panel(calculus_table(compiled), title=escape(title), title_align="left", expand=False))
     console.print(f"[bold]{optimizer.name}[/] from x₀ = {fmt_point(x0)}")
     console.print(f"  {escape(settings_line)}", soft_wrap=False)
@@ -65,7 +67,9 @@ def summary_panel(result, *, diagnosis=None, known_minimum: str | None = None):
     table.add_row("loss", fmt(result.fun, 10))
     table.add_row("|grad|", fmt(result.grad_norm, 4))
     if known_minimum:
-        table.add_row("known min", escape(known_minimum))
+        from .console import safe_text
+
+        table.add_row("known min", safe_text(known_minimum))
     table.add_row("evaluations", f"f,∇f: {result.njev}   H: {result.nhev}")
     table.add_row("wall time", f"{result.wall_time * 1000:.1f} ms")
     if diagnosis is not None:

@@ -261,10 +261,10 @@ def print_sweep(out, target, result) -> None:
     """``gdx sweep``: the header, the plot (one axis) or heatmap (two), the summary."""
     from rich.text import Text
 
-    from .console import fmt_point, terminal_color
+    from .console import fmt_point, safe_text, terminal_color
     from .mathtext import math_text
 
-    label = target.preset.title if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    label = safe_text(target.preset.title, markup=False) if target.preset is not None else f"f = {math_text(target.problem.expr)}"
     swept = " × ".join(f"{a.name} {a.values[0]:g}…{a.values[-1]:g} ({len(a)}, {'log' if a.log else 'linear'})" for a in result.axes)
     out.print(Text(f"{label}\n{result.optimizer} from x₀ = {fmt_point(result.x0)} · {swept} · ≤ {result.max_steps} steps · tol {result.tol:g}"))
     color = terminal_color(out)

@@ -153,7 +153,9 @@ def function_from_source(source: str):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     local: dict = {}
     exec(compile(source, filename, "exec"), namespace, local)  # noqa: S102 - checked generated code
-    return local[_FUNC]
+    function = local[_FUNC]
+    function.gdx_source = source  # what the compiled cache stores
+    return function
 
 
 def check_generated(source: str, namespace: dict) -> None:

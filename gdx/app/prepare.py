@@ -210,21 +210,50 @@ def _with_flags(exc: GdxError, parameters) -> GdxError:
 
 # -- prepare ----------------------------------------------------------------------------------
 def resolve(function: str, variables=None, *, allow_vector: bool = False):
-    """The target of a command: a preset (name or file) or a parsed expression."""
-    from ..target import resolve_target
+    """The target of a command: a preset (name or file), a function found in the compiled cache
+    (:mod:`gdx.compiled_cache`: nothing parsed yet), or a parsed expression."""
+    from .. import compiled_cache
+    from ..target import Target, resolve_target
 
     if variables is not None and not isinstance(variables, str):
         variables = ",".join(variables)
-    return resolve_target(function, variables, allow_vector=allow_vector)
+    if compiled_cache.enabled() and not allow_vector and not _names_preset(function):
+        compiled = compiled_cache.load(function, variables)
+        if compiled is not None:
+            _CACHE_KEYS[compiled.problem] = (function, variables, compiled)
+            return Target(function, compiled.problem)
+    target = resolve_target(function, variables, allow_vector=allow_vector)
+    if target.preset is None and not target.problem.is_vector:
+        _CACHE_KEYS[target.problem] = (function, variables, None)
+    return target
+
+
+#: problem → (its text, its --vars, its cached compiled or None): what compile_target stores or reuses.
+_CACHE_KEYS: "weakref.WeakKeyDictionary" = __import__("weakref").WeakKeyDictionary()
+
+
+def _names_preset(function: str) -> bool:
+    from ..presets import looks_like_preset
+
+    return looks_like_preset(function)
 
 
 def compile_target(target, timeout=None):
     """∇f, H and their compiled code, derived once in the bounded child (``timeout``: seconds,
     or a :class:`gdx.sandbox.Deadline` the command's other bounded work shares)."""
-    from ..derive import compile_bounded
     from ..sandbox import Deadline
 
-    return compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
+    known = _CACHE_KEYS.get(target.problem)
+    if known is not None and known[2] is not None:
+        return known[2]
+    from ..derive import compile_bounded
+
+    compiled = compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
+    if known is not None:
+        from .. import compiled_cache
+
+        compiled_cache.store(known[0], known[1], compiled)
+    return compiled
 
 
 def plan(request: RunRequest, *, target=None) -> Prepared:

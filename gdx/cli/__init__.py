@@ -18,7 +18,7 @@ import typer
 import typer.main
 
 from .. import __version__
-from . import analyze, common, compare, optimize, optimizers, plot, presets, schedules, sweep
+from . import analyze, cache, common, compare, optimize, optimizers, plot, presets, schedules, sweep
 from .argv import function_first
 
 app = typer.Typer(
@@ -50,7 +50,7 @@ def _root(
     s.debug = s.debug or debug
 
 
-for module in (optimize, optimizers, schedules, presets, plot, analyze, compare, sweep):
+for module in (optimize, optimizers, schedules, presets, plot, analyze, compare, sweep, cache):
     module.register(app)
 common.escape_help(app)
 
@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> i
     env = dict(os.environ if env is None else env)
     s = common.Session(stdout=stdout, stderr=stderr, env=env,
                        debug=bool(env.get("GDX_DEBUG")) or "--debug" in argv)
+    from ..compiled_cache import enable
+
+    enable(env)  # the compiled cache of this environment (--no-cache turns it off)
     click_exception = _click_exception_class()
     out_stream = stdout if stdout is not None else sys.stdout
     err_stream = stderr if stderr is not None else sys.stderr

@@ -1,8 +1,6 @@
-"""``python -m gdx``."""
+"""``python -m gdx``: the same entry point as the ``gdx`` console script."""
 
-import sys
-
-from gdx.cli import main
+from gdx.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

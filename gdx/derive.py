@@ -41,12 +41,27 @@ def compile_bounded(problem, *, timeout=DEFAULT_TIMEOUT, hessian: bool = True):
 
     from .compile import Compiled
 
+    _prefill_lambdify_namespace()
     what = "the symbolic work (gradient" + (" and Hessian)" if hessian else ")")
     gradient, hess, sources = bounded(_derive, problem, hessian, timeout=timeout, what=what, source=problem.source)
     compiled = Compiled(problem, gradient=gradient, hessian=hess)
     for attr, source in sources.items():
         compiled.__dict__[attr] = function_from_source(source)  # the cached_property slots
     return compiled
+
+
+def _prefill_lambdify_namespace() -> None:
+    """Give SymPy's lambdify its numpy namespace from :func:`_namespace`, once, before the fork.
+
+    lambdify fills ``sympy.utilities.lambdify.NUMPY`` on first use with ``from numpy import *``
+    (0.14 s here: numpy.testing, numpy.ma, f2py, …), skipping that when the dict is already
+    filled; every name the printer writes is still imported by lambdify from the printer's own
+    ``module_imports``.  Without those internals (another SymPy) nothing changes."""
+    from sympy.utilities import lambdify as module
+
+    table, default = getattr(module, "NUMPY", None), getattr(module, "NUMPY_DEFAULT", None)
+    if isinstance(table, dict) and table == default:
+        table.update(_namespace())
 
 
 def compile_for_command(problem, timeout=None):
@@ -109,15 +124,28 @@ def _settled(expr, problem):
 # -- the parent side --------------------------------------------------------------------------
 _NAMESPACE: dict | None = None
 
+#: Every name ``lambdify(modules="numpy")``'s printer can write into generated code: the values of
+#: ``sympy.printing.numpy._known_functions_numpy`` and ``_known_constants_numpy`` that numpy has,
+#: the printer's own (abs, sign, minimum/maximum, amin/amax, heaviside, select, where, isnan, …) and
+#: lambdify's default ``I`` (1j).  tests/test_derive_namespace.py checks it against the printer.
+NUMPY_NAMES = (
+    "abs", "amax", "amin", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+    "ceil", "cos", "cosh", "e", "euler_gamma", "exp", "exp2", "expm1", "floor", "heaviside", "hypot", "inf", "isinf",
+    "isnan", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "maximum", "minimum", "nan",
+    "pi", "select", "sign", "sin", "sinh", "sqrt", "tan", "tanh", "where",
+)
+
 
 def _namespace() -> dict:
-    """The globals ``lambdify(modules="numpy")`` gives its generated functions."""
+    """The globals generated functions run in: exactly :data:`NUMPY_NAMES` from numpy, and
+    ``I = 1j`` -- not ``from numpy import *`` as lambdify does (which imports numpy.testing,
+    numpy.ma, f2py, … and needs sympy), so a cached function runs without either."""
     global _NAMESPACE
     if _NAMESPACE is None:
-        import sympy
+        import numpy
 
-        x = sympy.Symbol("x")
-        _NAMESPACE = dict(sympy.lambdify([x], x, modules="numpy").__globals__)
+        _NAMESPACE = {name: getattr(numpy, name) for name in NUMPY_NAMES if hasattr(numpy, name)}
+        _NAMESPACE["I"] = 1j
     return _NAMESPACE
 
 
@@ -131,7 +159,9 @@ def function_from_source(source: str):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     local: dict = {}
     exec(compile(source, filename, "exec"), namespace, local)  # noqa: S102 - checked generated code
-    return local[_FUNC]
+    function = local[_FUNC]
+    function.gdx_source = source  # what the compiled cache stores
+    return function
 
 
 def check_generated(source: str, namespace: dict) -> None:

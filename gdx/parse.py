@@ -763,3 +763,16 @@ class _Builder:
         if value == 0 and name == "exp":
             raise self.error(node, "this constant is too small (underflow)", kind="limit")
         return self._bounded(node, value)
+
+
+def tree_key(text: str, variables=None) -> str:
+    """The canonical form of a function before SymPy sees it: ``ast.dump`` of the checked syntax
+    tree (no positions, so ``x^2+3*y^2`` and ``x**2 + 3*y**2`` are one), and ``--vars`` as the
+    tuple :func:`parse_variables` reads.  The compiled cache's key (gdx.compiled_cache); raises
+    the same GdxError parse_function would for text that fails the character and syntax checks."""
+    if not isinstance(text, str):
+        raise GdxError("the function must be text", kind="input error")
+    _check_characters(text, LIMITS)
+    python_text, origin = _caret_to_pow(text)
+    order = None if variables in (None, "", ()) else parse_variables(variables)
+    return repr((ast.dump(_read_tree(text, python_text, origin, LIMITS)), order))

@@ -7,8 +7,19 @@ os.environ["LINES"] = "40"
 os.environ.pop("NO_COLOR", None)
 os.environ.pop("GDX_DEBUG", None)
 os.environ["TERM"] = "dumb"
+# The compiled cache of the suite lives in a directory of its own, never the user's ~/.cache.
+import tempfile  # noqa: E402
+
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gdx-test-cache-")
 
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _own_compiled_cache(tmp_path_factory, monkeypatch):
+    """Every test starts with an empty compiled cache of its own (a hit in one test must not
+    change what another sees)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
 
 
 @pytest.fixture

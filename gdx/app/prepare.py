@@ -15,6 +15,7 @@ steps, tol, schedule and clipping: everything a single run accepts, a batch acce
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
@@ -210,24 +211,54 @@ def _with_flags(exc: GdxError, parameters) -> GdxError:
 
 # -- prepare ----------------------------------------------------------------------------------
 def resolve(function: str, variables=None, *, allow_vector: bool = False, timeout=None):
-    """The target of a command: a preset (name or file) or a parsed expression, the parse
-    bounded by ``timeout`` (seconds, checked; None: the default bound)."""
+    """The target of a command: a preset (name or file), a function found in the compiled cache
+    (:mod:`gdx.compiled_cache`: nothing parsed yet), or a parsed expression, the parse bounded by
+    ``timeout`` (seconds, checked; None: the default bound)."""
+    from .. import compiled_cache
     from ..sandbox import Deadline
-    from ..target import resolve_target
+    from ..target import Target, resolve_target
 
     if variables is not None and not isinstance(variables, str):
         variables = ",".join(variables)
+    if compiled_cache.enabled() and not allow_vector and not _names_preset(function):
+        compiled = compiled_cache.load(function, variables)
+        if compiled is not None:
+            _CACHE_KEYS[compiled.problem] = (function, variables, compiled)
+            return Target(function, compiled.problem)
     bound = timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout)
-    return resolve_target(function, variables, allow_vector=allow_vector, timeout=bound)
+    target = resolve_target(function, variables, allow_vector=allow_vector, timeout=bound)
+    if target.preset is None and not target.problem.is_vector:
+        _CACHE_KEYS[target.problem] = (function, variables, None)
+    return target
+
+
+#: problem → (its text, its --vars, its cached compiled or None): what compile_target stores or reuses.
+_CACHE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _names_preset(function: str) -> bool:
+    """Does FUNCTION name a preset (they are not cached)?"""
+    from ..presets import looks_like_preset
+
+    return looks_like_preset(function)
 
 
 def compile_target(target, timeout=None):
     """∇f, H and their compiled code, derived once in the bounded child (``timeout``: seconds,
     or a :class:`gdx.sandbox.Deadline` the command's other bounded work shares)."""
-    from ..derive import compile_bounded
     from ..sandbox import Deadline
 
-    return compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
+    known = _CACHE_KEYS.get(target.problem)
+    if known is not None and known[2] is not None:
+        return known[2]
+    from ..derive import compile_bounded
+
+    compiled = compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
+    if known is not None:
+        from .. import compiled_cache
+
+        compiled_cache.store(known[0], known[1], compiled)
+    return compiled
 
 
 def check_clip_applies(optimizer, clip_norm: float | None) -> None:

@@ -59,7 +59,7 @@ def target_fields(target) -> dict:
 
     return {
         "function": target.text,
-        "expression": math_text(target.problem.expr),
+        "expression": getattr(target.problem, "expr_text", None) or math_text(target.problem.expr),
         "preset": target.preset.name if target.preset is not None else None,
         "variables": list(target.problem.variables),
     }

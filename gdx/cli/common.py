@@ -169,7 +169,23 @@ def problem_options() -> list[inspect.Parameter]:
     return [
         _option("variables", Optional[str], None, "--vars", help='Variable order, e.g. "y,x". [default: natural sort]'),
         timeout_option(),
+        no_cache_option(),
     ]
+
+
+def _no_cache(value: bool) -> bool:
+    if value:
+        from ..compiled_cache import disable
+
+        disable()
+    return value
+
+
+def no_cache_option() -> inspect.Parameter:
+    """``--no-cache``: neither read nor write the compiled cache (gdx.compiled_cache)."""
+    return _option("no_cache", bool, False, "--no-cache", callback=_no_cache,
+                   help="Derive and compile the function afresh: neither read nor write the compiled cache "
+                        "(~/.cache/gdx; gdx cache clear empties it).")
 
 
 def timeout_option() -> inspect.Parameter:

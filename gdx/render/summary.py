@@ -24,15 +24,20 @@ def calculus_table(compiled, *, hessian: bool = True):
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(overflow="fold")
     args = ", ".join(problem.variables)
-    table.add_row(f"f({args})", math_text(problem.expr))
-    for name, g in zip(problem.variables, compiled.gradient):
-        table.add_row(f"∂f/∂{name}", math_text(g))
+    texts = getattr(compiled, "texts", None)  # from the compiled cache: no SymPy needed
+    if texts is None:
+        texts = {"f": math_text(problem.expr), "gradient": [math_text(g) for g in compiled.gradient]}
+        if hessian:
+            texts["hessian"] = [[math_text(h) for h in row] for row in compiled.hessian]
+    table.add_row(f"f({args})", texts["f"])
+    for name, g in zip(problem.variables, texts["gradient"]):
+        table.add_row(f"∂f/∂{name}", g)
     if hessian:
         for i, a in enumerate(problem.variables):
             for j, b in enumerate(problem.variables):
                 if j >= i:
                     label = f"∂²f/∂{a}²" if i == j else f"∂²f/∂{a}∂{b}"
-                    table.add_row(label, math_text(compiled.hessian[i][j]))
+                    table.add_row(label, texts["hessian"][i][j])
     return table
 
 

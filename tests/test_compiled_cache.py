@@ -1,0 +1,109 @@
+"""The compiled cache (gdx.compiled_cache): same output hit or miss, integrity, refusal, --no-cache."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gdx.cli import main
+
+ARGS = ["optimize", "x^2+3*y^2", "--quiet"]
+
+
+def _run(argv, cache_home):
+    out, err = io.StringIO(), io.StringIO()
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "COLUMNS": "100"}
+    code = main(list(argv), stdout=out, stderr=err, env=env)
+    return code, "\n".join(l for l in out.getvalue().splitlines() if "wall time" not in l and "wall_time" not in l), err.getvalue()
+
+
+def _entries(cache_home):
+    return sorted((cache_home / "gdx").glob("*.gdxc"))
+
+
+def test_a_hit_gives_the_output_of_a_miss(tmp_path):
+    miss = _run(["optimize", "x^2+3*y^2", "-o", "momentum", "--steps", "30"], tmp_path)
+    assert len(_entries(tmp_path)) == 1
+    assert (tmp_path / "gdx").stat().st_mode & 0o777 == 0o700
+    hit = _run(["optimize", "x**2 + 3*y**2", "-o", "momentum", "--steps", "30"], tmp_path)  # the same tree
+    assert miss == hit and miss[0] == 0 and "∂f/∂y" in hit[1]
+    assert _run(["optimize", "x^2+3*y^2", "--json"], tmp_path)[1] == _run(["optimize", "x^2+3*y^2", "--json", "--no-cache"], tmp_path)[1]
+
+
+def test_another_variable_order_is_another_entry(tmp_path):
+    a = _run(ARGS, tmp_path)
+    b = _run([*ARGS, "--vars", "y,x"], tmp_path)
+    assert len(_entries(tmp_path)) == 2 and a != b
+
+
+@pytest.mark.parametrize("damage", ["hash", "code", "truncated"])
+def test_a_corrupted_entry_is_ignored_and_rebuilt(tmp_path, damage):
+    expected = _run(ARGS, tmp_path)
+    (entry,) = _entries(tmp_path)
+    doc = json.loads(entry.read_text())
+    if damage == "hash":
+        doc["payload"]["texts"]["f"] = "wrong"
+    elif damage == "code":  # a valid hash over code that fails the allow-list check
+        doc["payload"]["sources"]["_fg"] = "import os\n"
+        from gdx.compiled_cache import _digest
+
+        doc["sha256"] = _digest(doc["payload"])
+    entry.write_text(json.dumps(doc)[: 40 if damage == "truncated" else None])
+    assert _run(ARGS, tmp_path) == expected
+    assert json.loads(entry.read_text())["payload"]["texts"]["f"] == "x^2 + 3*y^2"  # rebuilt
+
+
+def test_a_directory_writable_by_others_is_refused(tmp_path):
+    (tmp_path / "gdx").mkdir(mode=0o700)
+    os.chmod(tmp_path / "gdx", 0o777)
+    code, out, err = _run(ARGS, tmp_path)
+    assert code == 0 and err == "" and _entries(tmp_path) == []  # not used, the run unchanged
+    from gdx.compiled_cache import refusal
+
+    assert "writable by group or others" in refusal(tmp_path / "gdx")
+    code, _, err = _run(["cache", "clear"], tmp_path)
+    assert code != 0 and "not touched" in err
+
+
+def test_no_cache_neither_reads_nor_writes(tmp_path):
+    _run([*ARGS, "--no-cache"], tmp_path)
+    assert _entries(tmp_path) == []
+    _run(ARGS, tmp_path)
+    (entry,) = _entries(tmp_path)
+    entry.write_text(entry.read_text().replace('"x^2 + 3*y^2"', '"x^9"'))  # would be refused anyway…
+    assert "x^9" not in _run(["optimize", "x^2+3*y^2", "--no-cache"], tmp_path)[1]
+
+
+def test_cache_clear_removes_every_entry(tmp_path):
+    _run(ARGS, tmp_path)
+    _run(["optimize", "x^2+y^2", "--quiet"], tmp_path)
+    code, out, _ = _run(["cache", "clear"], tmp_path)
+    assert code == 0 and "removed 2 entries" in out and _entries(tmp_path) == []
+
+
+def test_eviction_keeps_the_cache_under_its_cap(tmp_path):
+    from gdx.compiled_cache import evict
+
+    d = tmp_path / "gdx"
+    d.mkdir()
+    for i in range(5):
+        (d / f"{i}.gdxc").write_text("x" * 100)
+        os.utime(d / f"{i}.gdxc", (i, i))
+    assert evict(d, max_bytes=250) == 3
+    assert sorted(p.name for p in d.glob("*.gdxc")) == ["3.gdxc", "4.gdxc"]  # the most recently used stay
+
+
+def test_a_hit_imports_no_sympy(tmp_path):
+    code = ("import io, sys\nfrom gdx.cli import main\n"
+            "main(['optimize', 'x^2+3*y^2', '--quiet'], stdout=io.StringIO(), stderr=io.StringIO())\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sympy')[:3])\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+            for _ in range(2)]
+    assert runs[0].stdout.strip() != "[]"  # the miss derives with SymPy
+    assert runs[1].stdout.strip() == "[]", runs[1].stderr

@@ -40,3 +40,35 @@ def test_compare_curves_ticks_are_whole_steps_and_inside_the_frame():
     text = loss_curves([("gd", a), ("adam", b)], width=80, height=16)
     assert not re.search(r"\d", text.splitlines()[0].replace("log scale", ""))
     assert all(re.fullmatch(r"\d+", t) for t in _axis_labels(text))
+
+
+def _map_x_labels(out, title):
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    bottom = next(i for i in range(start, len(lines)) if "└" in lines[i])
+    return [float(t) for t in lines[bottom + 1].split()]
+
+
+def test_a_diverging_run_does_not_stretch_the_compare_box(gdx_main, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, err = gdx_main("compare", "ill-conditioned", "-o", "gd,momentum,adam,nesterov")
+    assert "diverged" in out
+    labels = _map_x_labels(out, "ill-conditioned:")
+    assert labels[0] == -5 and labels[-1] == 5, labels  # the preset's box, not x ∈ [-10, 15]
+
+
+def test_settled_part_keeps_a_converging_overshoot_and_drops_a_runaway():
+    from gdx.landscape import settled_part
+
+    pts = np.arange(10.0).reshape(5, 2)
+    assert len(settled_part(pts, [4.0, 6.0, 3.0, 1.0, 0.5])) == 5  # rose, came back below f(x0)
+    assert len(settled_part(pts, [4.0, 3.0, 5.0, 50.0, np.inf])) == 2  # climbed past f(x0) for good
+
+
+def test_compare_table_shows_every_runs_settings(gdx_main, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, err = gdx_main("compare", "ill-conditioned", "-o", "gd:lr=0.02,momentum,adam", "--no-plot")
+    table = out.split("curves:")[0]
+    assert "settings" in table
+    assert "lr=0.02" in table and "momentum=0.9" in table and "beta2=0.999" in table
+    assert "weight_decay" not in table  # off settings are not listed

@@ -72,3 +72,55 @@ def test_compare_table_shows_every_runs_settings(gdx_main, monkeypatch):
     assert "settings" in table
     assert "lr=0.02" in table and "momentum=0.9" in table and "beta2=0.999" in table
     assert "weight_decay" not in table  # off settings are not listed
+
+
+def test_starts_table_keeps_the_basin_letter_at_40_columns(gdx_main, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, err = gdx_main("optimize", "himmelblau", "--starts", "100")
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("basin "))
+    assert header.split()[:2] == ["basin", "(x,"]
+    assert {line.split()[0] for line in lines[lines.index(header) + 1:][:4]} == {"A", "B", "C", "D"}
+    assert max(len(line) for line in lines) <= 40
+
+
+def test_sweep_heatmap_fits_40_columns_and_keeps_the_best(gdx_main, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, err = gdx_main("sweep", "rosenbrock", "-o", "momentum", "--lr", "1e-4:1e-2", "--momentum", "0:0.99",
+                              "--steps", "300")
+    cells = [line for line in out.splitlines() if " │" in line]
+    assert len(cells) == 20 and max(len(line) for line in cells) <= 40
+    assert any("◆" in line for line in cells)
+    assert "of the 40 lr values shown" in out
+
+
+def test_hessian_entries_stay_inside_the_brackets_when_they_wrap():
+    import io
+
+    from rich.console import Console
+
+    from gdx.render.analysis import _matrix
+
+    buf = io.StringIO()
+    Console(file=buf, width=30, color_system=None).print(_matrix([["1200*x^2 - 400*y + 2 + 7*x*y*z", "b"], ["c", "d"]]))
+    lines = [line.rstrip() for line in buf.getvalue().splitlines()]
+    assert len(lines) > 2  # the long entry wrapped
+    assert all(line[0] in "⎡⎢⎣" and line[-1] in "⎤⎥⎦" for line in lines), lines
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+def test_a_square_box_stays_square_at_any_width(width):
+    from gdx.render.landscape import map_size
+
+    rows, cols = map_size(((-5.0, 5.0), (-5.0, 5.0)), width)
+    assert rows <= 30
+    assert abs(cols / (2 * rows) - 1) < 0.1, (rows, cols)  # a character cell is about 2:1
+
+
+def test_a_wide_box_still_uses_the_width():
+    from gdx.render.landscape import map_size, plot_columns
+
+    rows, cols = map_size(((-10.0, 10.0), (-1.0, 1.0)), 120)
+    assert cols == plot_columns(120) and rows >= 8

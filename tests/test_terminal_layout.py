@@ -124,3 +124,15 @@ def test_a_wide_box_still_uses_the_width():
 
     rows, cols = map_size(((-10.0, 10.0), (-1.0, 1.0)), 120)
     assert cols == plot_columns(120) and rows >= 8
+
+
+@pytest.mark.parametrize("argv", [
+    ["optimize", "x^2+y^2", "--start", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15"],
+    ["plot", "x^2+y^2", "--path", "/nonexistent/a/rather/long/directory/name/for/a/path/file.csv"],
+    ["optimize", "x^2", "-o", "adam", "--momentum", "0.5"],
+])
+def test_piped_stderr_is_never_hard_wrapped(gdx_main, monkeypatch, argv):
+    monkeypatch.setenv("COLUMNS", "40")
+    code, out, err = gdx_main(*argv)
+    first = err.splitlines()[0]
+    assert code != 0 and len(first) > 40  # the whole message on one line, not broken at 40

@@ -165,6 +165,23 @@ def fit_box(box, points, *, margin: float = 0.05, anchors=()) -> list[tuple[floa
     return out
 
 
+def settled_part(points, values):
+    """The part of a path a fitted box holds: its rows up to the last one whose loss is finite and
+    no higher than at the start (``values[0]``), non-finite rows dropped.  A diverging run's loss
+    climbs past f(x₀) for good, so its runaway steps are left out; a converging run that overshoots
+    and comes back below f(x₀) is held whole."""
+    import numpy as np
+
+    pts = np.asarray(points, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if not len(pts):
+        return pts
+    below = np.isfinite(values) & (values <= values[0]) if np.isfinite(values[0]) else np.zeros(len(values), bool)
+    last = int(np.flatnonzero(below).max()) if below.any() else 0
+    head = pts[: last + 1]
+    return head[np.all(np.isfinite(head), axis=1)]
+
+
 def _round_step(width: float) -> float:
     """A round unit (1, 2 or 5 × 10ᵏ) near width/8, to which a grown box edge is rounded outward."""
     raw = width / 8

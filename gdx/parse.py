@@ -280,6 +280,9 @@ _REFUSED_CHARS = {
 _UNICODE_OPERATORS = {"\u2212": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u2217": "*", "\u00f7": "/",
                       "\u00b2": "^2", "\u00b3": "^3", "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2009": " "}
 
+# Mathematical letters and signs gdx spells with a name.
+_UNICODE_NAMES = {"\u03c0": "pi", "\u221a": "sqrt(...)", "\u212f": "E (or exp(...))"}
+
 
 def escaped(text: str, span: tuple[int, int] | None = None) -> tuple[str, tuple[int, int] | None]:
     """``text`` with every character outside printable ASCII written as ``\\uXXXX``, span mapped
@@ -295,6 +298,8 @@ def _character_hint(ch: str) -> str:
 
     if ch in _UNICODE_OPERATORS:
         return f"type the ASCII '{_UNICODE_OPERATORS[ch]}' instead"
+    if ch in _UNICODE_NAMES:
+        return f"write {_UNICODE_NAMES[ch]}"
     plain = unicodedata.normalize("NFKC", ch)
     if plain.isascii() and plain.strip() and plain.isprintable():
         return f"it looks like '{plain}' but is a different character: type the plain ASCII '{plain}'"
@@ -369,23 +374,48 @@ def _caret_to_pow(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-_IMPLICIT = re.compile(r"(\d\.?\s*[A-Za-z(])|(\)\s*[A-Za-z0-9(])|([A-Za-z0-9_]\s+[A-Za-z0-9(])")
+_NUMBER = r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?"
+_OPERAND = rf"(?:[A-Za-z_]\w*|{_NUMBER})"
+_ABS_BARS = re.compile(r"\|([^|]*)\|")
+_SPACED_CALL = re.compile(rf"\b([A-Za-z_]\w*)\s+({_OPERAND})")
+_NUMBER_NAME = re.compile(rf"(?<![\w.])({_NUMBER})\s*([A-Za-z_]\w*)")
+_JUXTAPOSED = re.compile(rf"({_OPERAND}|\))\s+({_OPERAND}|\()|(\))({_OPERAND}|\()")
 
 
-def _syntax_hint(text: str, at: int) -> str | None:
-    """A hint for a syntax error at offset ``at``: a Python keyword, or implicit multiplication there."""
+def _syntax_hint(text: str, at: int) -> tuple[str | None, tuple[int, int] | None]:
+    """A hint for a syntax error at offset ``at`` and the span it is about (None: keep the caret).
+
+    The rules, first match wins: a Python keyword anywhere; ``|u|`` → ``abs(u)``; a function name
+    followed by a space and an operand, ``sin x`` → ``sin(x)``; a number followed by a name,
+    ``2pi`` → ``2*pi``; two operands side by side, ``x y`` → ``x*y``.  A rule applies only where its
+    match touches ``at``, so the hint is about the place Python stopped reading.
+    """
     import keyword
 
     for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*", text):
         if keyword.iskeyword(m.group(0)):
-            return f"'{m.group(0)}' is a Python keyword; gdx functions are arithmetic expressions only"
-    for m in _IMPLICIT.finditer(text):
-        if m.start() <= at <= m.end():
-            a = m.group(0)
-            if a[0] == ")":
-                return "implicit multiplication is not supported: write '*' between the factors, e.g. (x+1)*(x-1)"
-            return f"implicit multiplication is not supported: write {a[0]}*{a[-1]}"
-    return None
+            return f"'{m.group(0)}' is a Python keyword; gdx functions are arithmetic expressions only", None
+    for pattern, spell in (
+        (_ABS_BARS, lambda m: f"|u| is not gdx syntax: write abs({m.group(1).strip()})"),
+        (_SPACED_CALL, lambda m: f"a function needs parentheses: write {m.group(1)}({m.group(2)})"
+         if m.group(1) in FUNCTIONS else None),
+        (_NUMBER_NAME, lambda m: f"implicit multiplication is not supported: write {m.group(1)}*{m.group(2)}"),
+        (_JUXTAPOSED, _juxtaposed_hint),
+    ):
+        for m in pattern.finditer(text):
+            if m.start() <= at <= m.end():
+                hint = spell(m)
+                if hint:
+                    return hint, (m.start(), m.end())
+    return None, None
+
+
+def _juxtaposed_hint(m: re.Match) -> str:
+    """``x y`` → ``write x*y``; ``sin(x) cos(y)`` → '*' between the factors."""
+    left, right = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    if left == ")" or right == "(":
+        return "implicit multiplication is not supported: write '*' between the factors, e.g. (x+1)*(x-1)"
+    return f"implicit multiplication is not supported: write {left}*{right}"
 
 
 def _read_tree(text: str, python_text: str, origin: list[int], limits: Limits) -> ast.Expression:
@@ -401,9 +431,9 @@ def _read_tree(text: str, python_text: str, origin: list[int], limits: Limits) -
         if exc.lineno and exc.lineno > 1:
             offset = len(python_text)
         start = origin[min(offset, len(origin) - 1)]
-        hint = _syntax_hint(text, start)
+        hint, span = _syntax_hint(text, start)
         message = (exc.msg or "invalid syntax").replace("invalid syntax. Perhaps you forgot a comma?", "invalid syntax")
-        raise GdxError(message, kind="syntax error", source=text, span=(start, start + 1), hint=hint) from None
+        raise GdxError(message, kind="syntax error", source=text, span=span or (start, start + 1), hint=hint) from None
     except (ValueError, MemoryError, RecursionError) as exc:
         raise GdxError(f"cannot read the function: {exc}", kind="syntax error", source=text) from None
     nodes = 0
@@ -699,7 +729,7 @@ class _Builder:
     def _Call(self, node: ast.Call):
         func = node.func
         if not isinstance(func, ast.Name):
-            raise self._refusal(func) if not isinstance(func, ast.Name) else None
+            raise self._implicit_call(node) if not isinstance(func, ast.Attribute) else self._refusal(func)
         name = func.id
         if name not in self.functions:
             hint = did_you_mean(name, self.functions)
@@ -727,6 +757,18 @@ class _Builder:
         bits = sum(b[2] for b in built)
         expr = self._sympy_call(sympy_name, args)
         return self._checked(node, expr, value), value, bits
+
+    def _implicit_call(self, node: ast.Call) -> GdxError:
+        """``2(x+1)`` or ``(x+1)(y+1)`` read as a call: an implicit product; the hint puts the '*'
+        before the parenthesis that opens the "arguments", the caret covers the whole product."""
+        start, end = _span_of(node, self.origin, self.text)
+        func_end = _span_of(node.func, self.origin, self.text)[1]
+        opening = self.text.find("(", func_end, end)
+        if opening < 0:
+            return self._refusal(node.func)
+        left, right = self.text[start:opening].rstrip(), self.text[opening:end]
+        return GdxError("implicit multiplication is not supported", kind="syntax error", source=self.text,
+                        span=(start, end), hint=f"write {left}*{right}")
 
     def _sympy_call(self, sympy_name: str, args):
         sp = self.sp

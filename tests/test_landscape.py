@@ -192,7 +192,7 @@ def expected_ramp_row(cols):
 @pytest.mark.parametrize("width", [80, 120])
 def test_plain_rendering_at_fixed_widths(width):
     c = compiled("x + 0*y")
-    box = [(0.0, 1.0), (0.0, 1.0)]
+    box = [(0.0, 1.0), (0.0, 0.4)]  # wide: the aspect keeps every column (a square box is narrower)
     shape = grid_shape(width, box, color=False)
     cols = width - LABEL_WIDTH - 2
     cols -= (cols - 1) % 4
@@ -206,7 +206,7 @@ def test_plain_rendering_at_fixed_widths(width):
     for line in body:
         assert line[LABEL_WIDTH + 1:] == expected_ramp_row(cols)
     # y tick labels: top 1, bottom 0; x ticks at both ends of the axis
-    assert body[0].startswith(f"{'1':>{LABEL_WIDTH - 1}} ┤") and body[-1].startswith(f"{'0':>{LABEL_WIDTH - 1}} ┤")
+    assert body[0].startswith(f"{'0.4':>{LABEL_WIDTH - 1}} ┤") and body[-1].startswith(f"{'0':>{LABEL_WIDTH - 1}} ┤")
     axis = lines[lines.index(body[-1]) + 1]
     assert axis[LABEL_WIDTH] == "└" and axis[LABEL_WIDTH + 1] == "┬" and axis[LABEL_WIDTH + cols] == "┬"
     ticks = lines[lines.index(axis) + 1].split()

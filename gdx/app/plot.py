@@ -194,7 +194,8 @@ def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, 
         starts = [p[0] for p in pts if len(p)]
         if target.preset is None and starts:
             base = around(starts)
-        box = fit_box(base, np.concatenate(pts) if pts else [], anchors=starts)
+        held = [_settled(compiled, p) for p in pts]
+        box = fit_box(base, np.concatenate(held) if held else [], anchors=starts)
     ix, iy = plot_vars
     projected = [(label, p[:, [ix, iy]]) for label, p in paths]
     marks = known_points(target, fixed, plot_vars)
@@ -204,6 +205,22 @@ def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, 
         marks = merge_marks(marks, critical_marks(compiled, [box[ix], box[iy]], budget=budget if budget is not None else marks_budget(CRITICAL_BUDGET)),
                             (box[ix], box[iy]))
     return Scene(target, compiled, box, plot_vars, fixed, marks, projected)
+
+
+def _settled(compiled, points):
+    """The part of a path the fitted box holds (:func:`gdx.landscape.settled_part`), f evaluated here
+    so paths read from files are treated like fresh runs."""
+    import numpy as np
+
+    from ..landscape import settled_part
+
+    pts = np.asarray(points, dtype=float).reshape(len(points), -1)
+    if not len(pts):
+        return pts
+    with np.errstate(all="ignore"):
+        safe = np.where(np.isfinite(pts), pts, 0.0)
+        values = np.where(np.all(np.isfinite(pts), axis=1), np.asarray(compiled.value(safe), float), np.nan)
+    return settled_part(pts, values)
 
 
 def _axes(spec, variables):

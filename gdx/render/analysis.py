@@ -13,21 +13,48 @@ MAX_ROWS = 40
 
 
 def _matrix(rows, *, numeric: bool = False):
-    """A matrix as a borderless table between brackets."""
+    """A matrix as a borderless table between brackets (:class:`_Bracketed`)."""
     from rich.table import Table
 
     n = len(rows[0]) if rows else 0
     table = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
-    table.add_column(no_wrap=True)
     for _ in range(n):
         table.add_column(justify="right" if numeric else "left", overflow="fold")
-    table.add_column(no_wrap=True)
-    for i, row in enumerate(rows):
-        left = "⎡" if i == 0 and len(rows) > 1 else "⎣" if i == len(rows) - 1 and len(rows) > 1 else "⎢" if len(rows) > 1 else "["
-        right = {"⎡": "⎤", "⎣": "⎦", "⎢": "⎥", "[": "]"}[left]
-        cells = [fmt(v, 6) if numeric else math_text(v) for v in row]
-        table.add_row(left, *cells, right)
-    return table
+    for row in rows:
+        table.add_row(*(fmt(v, 6) if numeric else math_text(v) for v in row))
+    return _Bracketed(table)
+
+
+class _Bracketed:
+    """A renderable between matrix brackets drawn on every line it takes: ``⎡ ⎢ … ⎣`` on the left
+    and ``⎤ ⎥ … ⎦`` on the right (``[ ]`` for one line), so an entry wrapped onto a second line
+    stays inside the brackets."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        m = Measurement.get(console, options.update_width(max(1, options.max_width - 6)), self.inner)
+        return Measurement(m.minimum + 6, m.maximum + 6)
+
+    def __rich_console__(self, console, options):
+        from rich.measure import Measurement
+        from rich.segment import Segment
+
+        room = max(1, options.max_width - 6)
+        width = min(room, Measurement.get(console, options.update_width(room), self.inner).maximum)
+        lines = console.render_lines(self.inner, options.update_width(width), pad=True)
+        for i, line in enumerate(lines):
+            if len(lines) == 1:
+                left, right = "[", "]"
+            else:
+                left, right = ("⎡", "⎤") if i == 0 else ("⎣", "⎦") if i == len(lines) - 1 else ("⎢", "⎥")
+            yield Segment(left + "  ")
+            yield from line
+            yield Segment("  " + right)
+            yield Segment.line()
 
 
 def calculus_panel(target, compiled):

@@ -15,27 +15,59 @@ FAILED_CHAR = "×"
 POINT_CHAR = "*"
 
 
-def basins_table(ms, variables):
-    """Basin, point, kind, f, runs, share, converged, known — one row per basin, plus diverged."""
+# Columns left out first when the terminal is too narrow for the table; the basin letter (which
+# ties a row to the map), the point and f are never left out.
+DROP_ORDER = ("known min.", "conv.", "share", "kind", "runs")
+
+
+def basins_table(ms, variables, console=None):
+    """Basin, point, kind, f, runs, share, converged, known — one row per basin, plus diverged.
+    On ``console``, the columns of :data:`DROP_ORDER` are left out, in that order, until the
+    table's natural width fits the console's."""
+    from rich.measure import Measurement
+
+    columns = _columns(ms, variables)
+    table = _table(ms, columns)
+    for name in DROP_ORDER:
+        if console is None or Measurement.get(console, console.options.update_width(10**4), table).maximum <= console.width:
+            break
+        columns = [c for c in columns if c[0] != name]
+        table = _table(ms, columns)
+    return table
+
+
+def _columns(ms, variables):
+    """(header, column options, cell of a basin, cell of the diverged row) for every column."""
+    N = len(ms.assigned)
+
+    def known(b):
+        k = (b.known or "").replace(" minimum", "")
+        return k or ("map only" if b.count == 0 else "")
+
+    right = dict(justify="right", no_wrap=True)
+    return [
+        ("basin", dict(no_wrap=True, min_width=5), lambda b: b.label, FAILED_CHAR),
+        ("(" + ", ".join(variables) + ")", dict(overflow="fold"),
+         lambda b: "(" + ", ".join(fmt(v, 6) for v in b.point) + ")", "diverged / fault"),
+        ("kind", dict(no_wrap=True), lambda b: b.kind, ""),
+        ("f", right, lambda b: fmt(b.value, 3), ""),
+        ("runs", right, lambda b: str(b.count), str(ms.failed)),
+        ("share", right, lambda b: f"{100 * b.count / N:.1f}%", f"{100 * ms.failed / N:.1f}%"),
+        ("conv.", right, lambda b: str(b.converged), ""),
+        ("known min.", dict(no_wrap=True), known, ""),
+    ]
+
+
+def _table(ms, columns):
     from rich.table import Table
 
-    N = len(ms.assigned)
     table = Table(header_style="bold", box=None, pad_edge=False)
-    table.add_column("basin", no_wrap=True)
-    table.add_column("(" + ", ".join(variables) + ")", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("f", justify="right", no_wrap=True)
-    table.add_column("runs", justify="right", no_wrap=True)
-    table.add_column("share", justify="right", no_wrap=True)
-    table.add_column("conv.", justify="right", no_wrap=True)
-    table.add_column("known min.", no_wrap=True)
-    for i, b in enumerate(ms.basins):
-        point = "(" + ", ".join(fmt(v, 6) for v in b.point) + ")"
-        known = (b.known or "").replace(" minimum", "")
-        table.add_row(b.label, point, b.kind, fmt(b.value, 3), str(b.count), f"{100 * b.count / N:.1f}%",
-                      str(b.converged), known or ("map only" if b.count == 0 else ""))
+    for header, options, _, _ in columns:
+        table.add_column(header, **options)
+    for b in ms.basins:
+        table.add_row(*(cell(b) for _, _, cell, _ in columns))
     if ms.failed:
-        table.add_row(FAILED_CHAR, "diverged / fault", "", "", str(ms.failed), f"{100 * ms.failed / N:.1f}%", "", "")
+        table.add_row(*(failed for _, _, _, failed in columns))
     return table
 
 
@@ -111,7 +143,7 @@ def print_multistart(out, outcome) -> None:
     label = safe_text(target.preset.title, markup=False) if target.preset is not None else f"f = {math_text(target.problem.expr)}"
     out.print(Text(label))
     out.print(Text(header_line(ms, f"{prepared.optimizer.name} {prepared.settings_line()}")))
-    out.print(basins_table(ms, variables))
+    out.print(basins_table(ms, variables, out))
     if ms.map is not None:
         out.print()
         out.print(basin_map(ms, variables, color=terminal_color(out)))

@@ -5,11 +5,27 @@ from __future__ import annotations
 
 # Columns dropped first when the terminal is too narrow for all of them; the letter, the
 # optimizer and the status say which row is which and what happened, and are never dropped.
-DROP_ORDER = ("time", "diagnosis", "to min", "steps", "final loss")
+DROP_ORDER = ("time", "diagnosis", "settings", "to min", "steps", "final loss")
+
+
+def settings_text(hyper: dict) -> str:
+    """A run's hyperparameters as ``lr=0.01 momentum=0.9``: lr always, then every other setting
+    except those that are off (0 or false: no weight decay, no dampening, not maximizing)."""
+    from .console import fmt
+
+    def text(v):
+        if isinstance(v, bool):
+            return str(v).lower()
+        if isinstance(v, (list, tuple)):
+            return "(" + ",".join(fmt(x) for x in v) + ")"
+        return fmt(v)
+
+    return " ".join(f"{k}={text(v)}" for k, v in hyper.items()
+                    if k == "lr" or not (v is False or (not isinstance(v, (list, tuple, bool)) and v == 0)))
 
 
 def comparison_table(rows, console=None):
-    """The comparison table: letter, label, status, steps to tol, final loss, distance to the
+    """The comparison table: letter, label, settings (:func:`settings_text`), status, steps to tol, final loss, distance to the
     known minimum, diagnosis, wall time (from gdx.app.compare.table_row rows).  On ``console``,
     the columns of :data:`DROP_ORDER` are left out, in that order, until the rest fits its width."""
     columns = _columns(rows)
@@ -23,12 +39,16 @@ def comparison_table(rows, console=None):
 
 
 def _fits(console, table, rows) -> bool:
-    """Whether rich gives the optimizer column its label (up to 14 characters a line) and the
-    status column its longest status, at the console's width."""
-    need_label = min(14, max([len("optimizer"), *(len(r["label"]) for r in rows)]))
-    need_status = max([len("status"), *(len(r["status"]) for r in rows)])
-    widths = table._calculate_column_widths(console, console.options)
-    return widths[1] >= need_label and widths[2] >= need_status
+    """Whether rich gives, at the console's width, the optimizer column its label (up to 14
+    characters a line), the status column its longest status and the settings column (when
+    shown) its longest ``key=value``, so no word is broken."""
+    need = {
+        "optimizer": min(14, max([len("optimizer"), *(len(r["label"]) for r in rows)])),
+        "status": max([len("status"), *(len(r["status"]) for r in rows)]),
+        "settings": max([len("settings"), *(len(w) for r in rows for w in settings_text(r["hyperparameters"]).split())]),
+    }
+    widths = table._calculate_column_widths(console, console.options)  # padding included: 1 each side
+    return all(w - 2 >= need[c.header] for c, w in zip(table.columns, widths) if c.header in need)
 
 
 def _columns(rows):
@@ -41,6 +61,7 @@ def _columns(rows):
     columns = [
         ("", dict(no_wrap=True), lambda r: letters[id(r)]),
         ("optimizer", dict(overflow="fold"), lambda r: r["label"]),
+        ("settings", dict(overflow="fold"), lambda r: settings_text(r["hyperparameters"])),
         ("status", dict(no_wrap=True), lambda r: f"[{STATUS_STYLE.get(r['status'], 'bold')}]{r['status']}[/]"),
         ("steps", dict(justify="right", no_wrap=True),
          lambda r: str(r["steps_to_tol"]) if r["steps_to_tol"] is not None else f"— ({r['steps']})"),

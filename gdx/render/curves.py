@@ -22,6 +22,7 @@ def loss_curves(series, *, width: int = 80, height: int = 16, color: bool = Fals
     import numpy as np
     import plotext as plt
 
+    from .lossplot import step_ticks
     from .png import curve_scale
 
     data = []
@@ -56,10 +57,14 @@ def loss_curves(series, *, width: int = 80, height: int = 16, color: bool = Fals
     if log:
         ticks = decade_ticks(float(min(v.min() for v in y_all)), float(max(v.max() for v in y_all)))
         plt.yticks(ticks, [_decade(t) for t in ticks])
+        plt.ylim(ticks[0], max(ticks[-1], ticks[0] + 1))  # decade labels inside the frame
     if log_x:
         top = int(np.ceil(np.log10(max(lengths))))
         marks = [0] + [10**e for e in range(0, top + 1) if 10**e <= 10 * max(lengths)]
         plt.xticks([float(np.log10(m + 1)) for m in marks], [str(m) for m in marks])
+    else:
+        marks = step_ticks(max(lengths) - 1)
+        plt.xticks(marks, [str(m) for m in marks])
     plt.title(f"{ylabel} (log scale)" if log else ylabel if title == "loss" else title)
     plt.xlabel("step (log scale)" if log_x else "step")
     plt.theme("clear" if not color else "pro")

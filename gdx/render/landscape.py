@@ -61,7 +61,8 @@ def plot_rows(box2, cols: int, *, max_rows: int = 30, min_rows: int = 8) -> int:
     """Text rows that keep the box's aspect (a cell is about twice as tall as it is wide), clamped."""
     (x_lo, x_hi), (y_lo, y_hi) = box2
     rows = int(max(min_rows, min(max_rows, round(cols * (y_hi - y_lo) / (x_hi - x_lo) / 2.0))))
-    return rows - (rows - 1) % 4  # 4k + 1 rows: the y ticks fall on exact samples
+    rows -= (rows - 1) % 4  # 4k + 1 rows: the y ticks fall on exact samples
+    return rows + 4 if rows < min_rows else rows  # not below the floor
 
 
 def map_rows(box2, cols: int, height: int | None) -> int:
@@ -72,10 +73,26 @@ def map_rows(box2, cols: int, height: int | None) -> int:
     return max(3, int(height))
 
 
+def map_size(box2, width: int, height: int | None = None, *, max_rows: int = 30) -> tuple[int, int]:
+    """(rows, cols) of the map at this total ``width``.  Without ``height`` the map keeps the
+    box's aspect with a cell twice as tall as wide: rows = cols·(Δy/Δx)/2; when that is over
+    ``max_rows`` the rows stop at the cap and the columns shrink to cap·2·(Δx/Δy) (4k + 1, at
+    least 13), so a square box stays square at any width instead of being stretched sideways."""
+    cols = plot_columns(width)
+    if height is not None:
+        return map_rows(box2, cols, height), cols
+    (x_lo, x_hi), (y_lo, y_hi) = box2
+    rows = plot_rows(box2, cols, max_rows=max_rows)
+    if cols * (y_hi - y_lo) / (x_hi - x_lo) / 2.0 > max_rows:
+        fitted = max(13, min(cols, round(rows * 2.0 * (x_hi - x_lo) / (y_hi - y_lo))))
+        cols = fitted - (fitted - 1) % 4
+    return rows, cols
+
+
 def grid_shape(width: int, box2, *, color: bool, height: int | None = None) -> tuple[int, int]:
     """(rows, cols) of samples the renderer draws one-to-one at this width (two rows per cell with colour)."""
-    cols = plot_columns(width)
-    return (map_rows(box2, cols, height) * (2 if color else 1), cols)
+    rows, cols = map_size(box2, width, height)
+    return (rows * (2 if color else 1), cols)
 
 
 def landscape_text(grid, *, paths=(), points=(), width: int = 80, height: int | None = None, color: bool = False,
@@ -92,8 +109,7 @@ def landscape_text(grid, *, paths=(), points=(), width: int = 80, height: int | 
 
     xs, ys = np.asarray(grid.xs, float), np.asarray(grid.ys, float)
     box2 = ((float(xs[0]), float(xs[-1])), (float(ys[0]), float(ys[-1])))
-    cols = plot_columns(width)
-    rows = map_rows(box2, cols, height)
+    rows, cols = map_size(box2, width, height)
     sub = 2 if color and style == "heatmap" else 1
     values = _resample(np.asarray(grid.values, float), rows * sub, cols)[::-1]  # row 0 = top (max y)
     count = COLOR_LEVELS if color and style == "heatmap" else len(RAMP)  # contour lines: 10 bands

@@ -32,6 +32,9 @@ def loss_curve(path, *, width: int = 80, height: int = 16, color: bool = False, 
         stride = max(1, math.ceil((hi - lo) / 6))
         decades = list(range(lo, hi + 1, stride))
         plt.yticks(decades, [_decade(d) for d in decades])
+        plt.ylim(lo, max(hi, lo + 1))  # every decade label inside the frame, none on the title line
+    ticks = step_ticks(int(k.max()))
+    plt.xticks(ticks, [str(t) for t in ticks])
     if len(k) == 1:
         plt.scatter(k.tolist(), y.tolist(), marker="dot")
     else:
@@ -42,6 +45,17 @@ def loss_curve(path, *, width: int = 80, height: int = 16, color: bool = False, 
     text = plt.build()
     plt.clear_figure()
     return text if color else plt.uncolorize(text)
+
+
+def step_ticks(last: int, most: int = 6) -> list[int]:
+    """Whole steps 0, s, 2s, … ≤ ``last`` with s the smallest of 1, 2, 5 × 10ⁿ giving ≤ ``most`` intervals."""
+    stride = 1
+    while last / stride > most:
+        for factor in (2, 5 / 2, 2):  # 1 → 2 → 5 → 10 → 20 …
+            stride = round(stride * factor)
+            if last / stride <= most:
+                break
+    return list(range(0, max(last, 0) + 1, stride))
 
 
 def _scale(loss):

@@ -155,12 +155,19 @@ def heatmap(sweep, *, width: int = 80, color: bool = False):
 
     chars, levels, (scale, log) = heatmap_cells(sweep)
     a0, a1 = sweep.axes
-    rows, cols = len(chars), len(chars[0])
     ylabels = [fmt(v, 3) for v in reversed(a1.values)]
     lw = max(len(s) for s in ylabels)
+    shown = shown_columns(chars, width - lw - 2)
+    chars = [[row[c] for c in shown] for row in chars]
+    levels = [[row[c] for c in shown] for row in levels]
+    rows, cols = len(chars), len(chars[0])
     cw = 2 if lw + 2 + 2 * cols <= width else 1
     out = Text()
     out.append(f"{metric_label(sweep)} by {a0.name} (columns) and {a1.name} (rows)\n")
+    if cols < len(a0.values):
+        out.append(f"({cols} of the {len(a0.values)} {a0.name} values shown, evenly spaced, to fit {width} columns; "
+                   f"--json has every run)\n")
+    a0 = _Shown(a0.name, a0.log, [a0.values[c] for c in shown])
     for r in range(rows):
         out.append(ylabels[r].rjust(lw) + " │")
         for c in range(cols):
@@ -179,6 +186,31 @@ def heatmap(sweep, *, width: int = 80, color: bool = False):
         legend = f"{RAMP[:-1]} converged in{rng} steps · {RAMP[-1]} not converged · {DIVERGED} diverged · {BEST} best"
     out.append(legend)
     return out
+
+
+class _Shown:
+    """The shown columns' axis: its name, log flag and values."""
+
+    def __init__(self, name, log, values):
+        self.name, self.log, self.values = name, log, values
+
+
+def shown_columns(chars, room: int) -> list[int]:
+    """All column indices when they fit in ``room`` characters; else ``room`` of them evenly
+    spaced from the first to the last, the best cell's column (``◆``) always among them."""
+    cols = len(chars[0])
+    room = max(2, room)
+    if cols <= room:
+        return list(range(cols))
+    picks = sorted({round(i * (cols - 1) / (room - 1)) for i in range(room)})
+    best = next((c for c in range(cols) if any(row[c] == BEST for row in chars)), None)
+    if best is not None and best not in picks:
+        nearest = min(range(len(picks)), key=lambda i: abs(picks[i] - best))
+        if picks[nearest] in (0, cols - 1):  # keep the ends: replace an inner neighbour instead
+            nearest += 1 if picks[nearest] == 0 else -1
+        picks[nearest] = best
+        picks = sorted(set(picks))
+    return picks
 
 
 def _style(level: int) -> str | None:

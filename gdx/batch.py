@@ -17,7 +17,9 @@ shape ``(B,)``, or a schedule whose values are ``(B,)`` or ``(B, 1)`` arrays (``
 accepts an array ``lr``).  A schedule that observes the loss (``observes_loss``: ReduceLROnPlateau,
 :class:`gdx.plateau.Plateau`) keeps its state per working row: update k uses ``lr(state)``
 and then ``state = observe(state, f(x_k))``, as in gdx.loop; that state is kept and rolled back
-with the optimizer's and drops the rows that stop.  This module imports numpy inside functions and never prints.
+with the optimizer's and drops the rows that stop.  A schedule that cycles momentum
+(``schedule.momentum``, :mod:`gdx.momentum_cycle`) makes update k+1 with the working rows'
+optimizer rebuilt with μ_k, as gdx.loop does.  This module imports numpy inside functions and never prints.
 """
 
 from __future__ import annotations
@@ -280,16 +282,27 @@ class _Working:
         self.rows = np.arange(self.B)
         self.x = np.asfortranarray(X0.copy())  # variable-major: the compiled function reads rows of x.T
         self.opt = optimizer
+        from .momentum_cycle import cycle_of
+
+        self.cycle = cycle_of(optimizer, schedule_fn) if schedule_fn is not None else None
         self.lr_const = self._lr_of_rows() if schedule_fn is None else None
         self.watching = getattr(schedule_fn, "observes_loss", False)
         self.watched = schedule_fn.init(self.B) if self.watching else None  # per working row
-        self.state = self.opt.init(self.x)
+        self.state = self.opt_at(0).init(self.x)
         self.f, self.g = value_and_grad(self.x)
         self.gn = None
         self.f0 = self.f.copy()  # f(x₀) of each working row (for the explosion rule)
         self.limit = EXPLOSION * (1 + np.abs(self.f0))
         self.bounds = _bounds(self.f0, self.limit)
         self.prev = None
+
+    def opt_at(self, k: int):
+        """The working rows' optimizer for update k+1 (rebuilt with μ_k when momentum cycles)."""
+        return self.opt if self.cycle is None else self.cycle(self.opt, k)
+
+    def all_rows_opt_at(self, k: int):
+        """The optimizer of all B rows for update k+1 (what _update_rows restricts row by row)."""
+        return self.optimizer if self.cycle is None else self.cycle(self.optimizer, k)
 
     def _lr_of_rows(self):
         """The constant learning rate of the working rows: a float when all runs share it."""
@@ -420,8 +433,9 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) 
         G[:, i] = w.g.T
         ends.keep_path(k + i, w)
         try:
-            w.x, w.state = w.opt.update(clip(w.g) if clip else w.g, w.state, w.x, w.lr_at(k + i), k + i + 1, compiled,
-                                        **loss_of(w.opt, w.f))
+            opt = w.opt_at(k + i)
+            w.x, w.state = opt.update(clip(w.g) if clip else w.g, w.state, w.x, w.lr_at(k + i), k + i + 1, compiled,
+                                      **loss_of(opt, w.f))
         except update_faults():
             made = i  # step i is retaken with the exact rules (and its fallback)
             break
@@ -472,9 +486,10 @@ def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled) -> bool
     gc = clip(w.g) if clip else w.g
     w.prev = (w.x, w.f, w.g)
     try:
-        x_new, w.state = w.opt.update(gc, w.state, w.x, lr_k, k + 1, compiled, **loss_of(w.opt, w.f))
+        opt = w.opt_at(k)
+        x_new, w.state = opt.update(gc, w.state, w.x, lr_k, k + 1, compiled, **loss_of(opt, w.f))
     except update_faults():
-        x_new, w.state, bad = _update_rows(w.optimizer, gc, w.state, w.x, lr_k, k + 1, compiled, w.rows, w.B, w.f)
+        x_new, w.state, bad = _update_rows(w.all_rows_opt_at(k), gc, w.state, w.x, lr_k, k + 1, compiled, w.rows, w.B, w.f)
         if bad:
             stop = np.zeros(len(w.rows), dtype=bool)
             for j, why in bad.items():

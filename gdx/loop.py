@@ -7,7 +7,10 @@ rate ``schedule(k)`` (so the first update uses k = 0, as torch.optim.lr_schedule
 gradient, clipped by norm if asked.  A schedule that observes the loss (``observes_loss``, e.g.
 :class:`gdx.plateau.Plateau`) gives ``schedule.lr(state)`` instead, and sees f(x_k) after
 update k is made (``state = schedule.observe(state, f)``), as torch's
-``scheduler.step(loss)`` after ``optimizer.step()``.  Ctrl-C at any point ends the run with status
+``scheduler.step(loss)`` after ``optimizer.step()``.  A schedule that cycles momentum
+(``schedule.momentum``: onecycle and cyclic, torch's ``cycle_momentum=True``) makes update k+1
+with the optimizer rebuilt with μ_k as its momentum or β₁ (:mod:`gdx.momentum_cycle`); other
+schedules use ``optimizer`` itself, never rebuilt.  Ctrl-C at any point ends the run with status
 ``interrupted`` and every point computed so far.
 """
 
@@ -49,8 +52,11 @@ def run(
     """Run ``optimizer`` on ``compiled`` from ``x0``; yield Started, Step…, Finished(result)."""
     import numpy as np
 
+    from .momentum_cycle import cycle_of
+
     if schedule is None:
         schedule = constant_schedule(optimizer.hyper["lr"])
+    cycle = cycle_of(optimizer, schedule)
     clip = None
     if clip_norm is not None:
         from .optim.clip import clip_by_norm
@@ -69,7 +75,7 @@ def run(
     k = 0
     try:
         with np.errstate(all="ignore"):
-            state = optimizer.init(x)
+            state = (optimizer if cycle is None else cycle(optimizer, 0)).init(x)
             watched = schedule.init(1) if getattr(schedule, "observes_loss", False) else None
             f0 = None
             while True:
@@ -94,8 +100,9 @@ def run(
                 if callback is not None and callback(step):
                     status = Status.STOPPED
                     break
+                opt = optimizer if cycle is None else cycle(optimizer, k)
                 try:
-                    x, state = optimizer.update(clip(g) if clip else g, state, x, lr, k + 1, compiled, **loss_of(optimizer, f))
+                    x, state = opt.update(clip(g) if clip else g, state, x, lr, k + 1, compiled, **loss_of(opt, f))
                 except faults as exc:
                     status, cause, fault_step = Status.FAULT, fault_cause(exc), k + 1
                     break

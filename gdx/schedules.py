@@ -33,8 +33,14 @@ lr·(k + 1)/(N + 1), and update k ≥ N uses S's lr of update k − N (S starts 
 
 Defaults that depend on the run (``make_schedule(..., run_steps=N)``): cosine's ``t_max`` and
 onecycle's ``total_steps`` are the run's steps (minus the warmup's, with ``--warmup``); onecycle's ``max_lr`` and cyclic's ``base_lr``
-are ``lr``.  gdx schedules the learning rate only: onecycle and cyclic do not cycle the momentum
-(torch's ``cycle_momentum=False``).
+are ``lr``.
+
+onecycle and cyclic cycle the momentum too, as torch's default ``cycle_momentum=True`` does
+(``cycle_momentum=False`` schedules the lr only): the schedule then has ``schedule.momentum``,
+k ↦ μ_k, inversely to the lr between ``base_momentum`` and ``max_momentum`` (onecycle 0.85 and
+0.95, cyclic 0.8 and 0.9), which becomes the optimizer's ``momentum`` or ``beta1`` for update k
+(:mod:`gdx.momentum_cycle`; with ``--warmup N`` the warmup's updates use μ_0, as SequentialLR
+leaves OneCycleLR's/CyclicLR's first momentum in place).
 
 ``--schedule`` may also be an expression in ``k`` and ``lr`` (:mod:`gdx.schedule_expression`):
 ``lr*0.5**floor(k/10)`` is ``step`` with γ 0.5, step_size 10.
@@ -67,9 +73,11 @@ SCHEDULES: dict[str, str] = {
     "cosine": "η_min + (lr − η_min)·(1 + cos(π·k/T_max))/2   (η_min default 0; T_max default: the run's steps)",
     "cosine-restarts": "η_min + (lr − η_min)·(1 + cos(π·T_cur/T_i))/2, T_i = T_0·T_multⁱ   (t_0 required, t_mult 1)",
     "onecycle": "max_lr/div_factor ↗ max_lr over pct_start·total_steps, then ↘ max_lr/div_factor/final_div_factor"
-                "   (max_lr default lr, total_steps default the run's steps, 0.3, cos, 25, 1e4)",
+                "   (max_lr default lr, total_steps default the run's steps, 0.3, cos, 25, 1e4);"
+                " momentum or β₁ ↘ base_momentum and back ↗ max_momentum (0.85, 0.95; --no-cycle-momentum: lr only)",
     "cyclic": "base_lr + (max_lr − base_lr)·triangle(k/step_size_up)·scale   (base_lr default lr; max_lr required;"
-              " step_size_up 2000; triangular)",
+              " step_size_up 2000; triangular); momentum or β₁ = max_momentum − (max_momentum − base_momentum)"
+              "·triangle·scale   (0.8, 0.9; --no-cycle-momentum: lr only)",
     "plateau": "lr·factorⁿ, n = reductions after more than patience updates without a relative improvement"
                " of threshold in the loss   (0.1, 10, 1e-4, cooldown 0, min_lr 0)",
 }
@@ -85,8 +93,8 @@ TORCH_EQUIVALENT: dict[str, str] = {
     "polynomial": "torch.optim.lr_scheduler.PolynomialLR",
     "cosine": "torch.optim.lr_scheduler.CosineAnnealingLR",
     "cosine-restarts": "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts",
-    "onecycle": "torch.optim.lr_scheduler.OneCycleLR (cycle_momentum=False)",
-    "cyclic": "torch.optim.lr_scheduler.CyclicLR (cycle_momentum=False)",
+    "onecycle": "torch.optim.lr_scheduler.OneCycleLR",
+    "cyclic": "torch.optim.lr_scheduler.CyclicLR",
     "plateau": "torch.optim.lr_scheduler.ReduceLROnPlateau (mode='min', threshold_mode='rel')",
 }
 
@@ -101,8 +109,9 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "polynomial": ("total_iters", "power"),
     "cosine": ("t_max", "eta_min"),
     "cosine-restarts": ("t_0", "t_mult", "eta_min"),
-    "onecycle": ("max_lr", "total_steps", "pct_start", "anneal_strategy", "div_factor", "final_div_factor", "three_phase"),
-    "cyclic": ("base_lr", "max_lr", "step_size_up", "mode", "gamma"),
+    "onecycle": ("max_lr", "total_steps", "pct_start", "anneal_strategy", "div_factor", "final_div_factor", "three_phase",
+                 "cycle_momentum", "base_momentum", "max_momentum"),
+    "cyclic": ("base_lr", "max_lr", "step_size_up", "mode", "gamma", "cycle_momentum", "base_momentum", "max_momentum"),
     "plateau": ("factor", "patience", "threshold", "cooldown", "min_lr"),
 }
 
@@ -117,8 +126,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "cosine": {"eta_min": 0.0},
     "cosine-restarts": {"t_mult": 1, "eta_min": 0.0},
     "onecycle": {"pct_start": 0.3, "anneal_strategy": "cos", "div_factor": 25.0, "final_div_factor": 1e4,
-                 "three_phase": False},
-    "cyclic": {"step_size_up": 2000, "mode": "triangular", "gamma": 1.0},
+                 "three_phase": False, "cycle_momentum": True, "base_momentum": 0.85, "max_momentum": 0.95},
+    "cyclic": {"step_size_up": 2000, "mode": "triangular", "gamma": 1.0, "cycle_momentum": True, "base_momentum": 0.8,
+               "max_momentum": 0.9},
     "plateau": {"factor": 0.1, "patience": 10, "threshold": 1e-4, "cooldown": 0, "min_lr": 0.0},
 }
 
@@ -203,6 +213,12 @@ SCHEDULE_PARAMETERS: dict[str, ScheduleParameter] = {p.name: p for p in (
     ScheduleParameter("div_factor", float, "Initial lr = max_lr/div_factor (onecycle). [default: 25]"),
     ScheduleParameter("final_div_factor", float, "Final lr = initial lr/final_div_factor (onecycle). [default: 1e4]"),
     ScheduleParameter("three_phase", bool, "Three phases: up, down to the initial lr, then annihilate (onecycle)."),
+    ScheduleParameter("cycle_momentum", bool, "Cycle the momentum (or β₁) inversely to lr, as torch's default "
+                                              "(onecycle, cyclic); --no-cycle-momentum: lr only. [default: on]"),
+    ScheduleParameter("base_momentum", float, "Lowest momentum/β₁ of the cycle, at the peak lr (onecycle, cyclic). "
+                                              "[default: 0.85 onecycle, 0.8 cyclic]"),
+    ScheduleParameter("max_momentum", float, "Highest momentum/β₁ of the cycle, at the lowest lr (onecycle, cyclic). "
+                                             "[default: 0.95 onecycle, 0.9 cyclic]"),
     ScheduleParameter("base_lr", float, "Lower bound of the cycle (cyclic). [default: --lr]"),
     ScheduleParameter("step_size_up", int, "Updates in the increasing half of a cycle (cyclic). [default: 2000]"),
     ScheduleParameter("mode", str, "triangular, triangular2 or exp_range (cyclic). [default: triangular]",
@@ -317,7 +333,8 @@ def with_warmup(schedule: Callable, N: int, base) -> Callable:
     """k ↦ base·(s + (1 − s)·k/N) with s = 1/(N+1), i.e. base·(k+1)/(N+1), for k < N, else
     schedule(k − N): torch's SequentialLR([LinearLR(start_factor=1/(N+1), end_factor=1,
     total_iters=N), S], milestones=[N]).  ``base`` is the optimizer's initial lr (lr; for
-    onecycle max_lr/div_factor, which OneCycleLR writes there)."""
+    onecycle max_lr/div_factor, which OneCycleLR writes there).  A schedule S that cycles
+    momentum keeps its μ_0 through the warmup, then μ of k − N."""
     start = 1.0 / (N + 1)
 
     def warm(k):
@@ -325,6 +342,9 @@ def with_warmup(schedule: Callable, N: int, base) -> Callable:
             return base * (start + (1.0 - start) * k / N)
         return schedule(k - N)
 
+    momentum = getattr(schedule, "momentum", None)
+    if momentum is not None:  # the warmup's updates keep the momentum S set first (μ_0)
+        warm.momentum = lambda k: momentum(0) if k < N else momentum(k - N)
     return warm
 
 

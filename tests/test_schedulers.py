@@ -44,8 +44,12 @@ def _id(case):
 
 
 def _schedule(case, lr):
+    """The gdx schedule of a recorded case.  The cases recorded with torch's cycle_momentum=False
+    (those that do not say "cycle_momentum": true) get cycle_momentum=False here too."""
     params = dict(case["schedule"])
     name = params.pop("name")
+    if name in ("onecycle", "cyclic"):
+        params.setdefault("cycle_momentum", False)
     return name, make_schedule(name, lr, **params)
 
 
@@ -117,6 +121,31 @@ def test_batch_path_equals_torch(case, engine, monkeypatch):
                     record_path=True)
     for row in range(2):
         np.testing.assert_allclose(out.path_x[:, row], np.array(case["path"]), rtol=TOL, atol=TOL)
+
+
+CYCLED = [case for case in PATHS if case["schedule"].get("cycle_momentum")]
+
+
+@pytest.mark.parametrize("case", CYCLED, ids=_id)
+def test_cycled_momentum_of_each_update_equals_torch(case):
+    """μ_k (SGD's momentum or Adam's betas[0] before opt.step() k+1) as OneCycleLR/CyclicLR set it."""
+    _, sched = _schedule(case, case["hyper"]["lr"])
+    ours = [sched.momentum(k) for k in range(len(case["momenta"]))]
+    np.testing.assert_allclose(ours, case["momenta"], rtol=1e-13, atol=1e-15)
+
+
+def test_cycled_momentum_references_cover_sgd_gd_adam_and_move_the_path():
+    """Both schedulers on SGD(momentum=0.9), SGD(momentum=0) and Adam; and each reference differs
+    from the cycle_momentum=False run (else it would not test the momentum)."""
+    covered = {(c["schedule"]["name"], c["optimizer"]) for c in CYCLED}
+    assert covered >= {(s, o) for s in ("onecycle", "cyclic") for o in ("momentum", "gd", "adam")}
+    for case in CYCLED:
+        params = {k: v for k, v in case["schedule"].items() if k not in ("name", "cycle_momentum", "base_momentum",
+                                                                          "max_momentum")}
+        plain = make_schedule(case["schedule"]["name"], case["hyper"]["lr"], cycle_momentum=False, **params)
+        result = run_to_end(_compiled(case["function"]), _optimizer(case), FUNCTIONS[case["function"]]["x0"],
+                            steps=len(case["lrs"]), tol=0, schedule=plain)
+        assert np.max(np.abs(result.path.x - np.array(case["path"]))) > 1e-3
 
 
 def test_fixture_covers_every_scheduler_warmup_and_optimizers():

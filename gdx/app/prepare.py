@@ -278,6 +278,7 @@ def plan(request: RunRequest, *, target=None, keep_path: bool = True) -> Prepare
     """Every cheap check of a request, in order (counts, bound, target, settings, optimizer,
     schedule, start, export path, the memory of the kept path when ``keep_path``): a
     :class:`Prepared` whose ``compiled`` is still None."""
+    from ..momentum_cycle import cycle_of
     from ..optim import make_optimizer
 
     check_counts(request.steps, request.tol, request.clip_norm)
@@ -289,6 +290,7 @@ def plan(request: RunRequest, *, target=None, keep_path: bool = True) -> Prepare
     optimizer = make_optimizer(name, **hyper)
     check_clip_applies(optimizer, request.clip_norm)
     schedule = make_run_schedule(request, optimizer.hyper["lr"], steps)
+    cycle_of(optimizer, schedule)  # a cycled momentum the optimizer lacks (or an invalid μ) is refused here
     x0 = start_of(target, request.start)
     if request.export:
         from ..paths import check_export_file

@@ -146,7 +146,8 @@ def schedule_options() -> list[inspect.Parameter]:
                       rich_help_panel=SCHED)]
     for name, p in SCHEDULE_PARAMETERS.items():
         if p.kind is bool:
-            params.append(_option(name, Optional[bool], None, p.flag, help=p.help, rich_help_panel=SCHED))
+            params.append(_option(name, Optional[bool], None, f"{p.flag}/--no-{p.flag[2:]}", help=p.help,
+                                  rich_help_panel=SCHED))
             continue
         annotation = Optional[p.kind] if p.kind in (int, float) else Optional[str]  # lists and choices are text
         params.append(_option(name, annotation, None, p.flag, help=p.help, rich_help_panel=SCHED))

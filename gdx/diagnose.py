@@ -205,13 +205,33 @@ def diagnose(result, compiled, preset=None, *, tol: float | None = None, setup=N
 
     if setup is None:
         setup = Setup.of(result, tol)
-    d = _verdict(result, compiled, preset, tol, setup)
+    d = _cycled(result, setup) if _cycles_momentum(setup) else _verdict(result, compiled, preset, tol, setup)
     numbers = dict(d.numbers)
     k, lam = _sharpness_samples(result, compiled)
     if len(k):
         numbers["sharpness_steps"] = [int(c) for c in k]
         numbers["sharpness"] = [float(c) for c in lam]
     return Diagnosis(d.verdict, d.reason, d.suggestion, numbers)
+
+
+def _cycles_momentum(setup) -> bool:
+    """Did the run's schedule cycle the momentum (onecycle, cyclic with torch's cycle_momentum)?"""
+    return setup.schedule in ("onecycle", "cyclic") and setup.schedule_args.get("cycle_momentum", True) is not False
+
+
+def _cycled(result, setup) -> Diagnosis:
+    """A run whose momentum (or β₁) the schedule cycled: what happened, without the stability
+    rules, which assume a fixed μ (for gd, the update was heavy-ball momentum with the cycled μ)."""
+    import numpy as np
+
+    loss = result.path.loss
+    finite = loss[np.isfinite(loss)]
+    moved = f"the loss went from {fmt(finite[0])} to {fmt(finite[-1])}" if len(finite) else "no finite loss was computed"
+    verdict = "diverged" if result.status.failed else "converged" if result.status.value == "converged" else "max_steps"
+    reason = (f"{result.message}; {moved}.  The {setup.schedule} schedule cycled the momentum "
+              f"(torch's cycle_momentum), so gdx's stability rules, which assume a fixed momentum, "
+              f"do not apply and no setting is suggested (--no-cycle-momentum keeps it fixed).")
+    return Diagnosis(verdict, reason, "", {})
 
 
 def _sharpness_samples(result, compiled):

@@ -114,3 +114,18 @@ def test_help_lists_the_momentum_flags(gdx_main):
     assert code == 0
     for flag in ("--cycle-momentum", "--no-cycle-momentum", "--base-momentum", "--max-momentum"):
         assert flag in out
+
+
+def test_a_cycled_momentum_run_is_not_explained_by_fixed_momentum_rules(gdx_main):
+    """gd under onecycle ran heavy-ball momentum with a cycled μ: the diagnosis must not claim
+    gradient descent's (or a fixed μ's) stability rules, nor suggest settings from them."""
+    import json
+
+    code, out, err = gdx_main("optimize", "x^2 + 3*y^2", "--schedule", "onecycle", "--steps", "40", "--json")
+    assert code == 0, err
+    d = json.loads(out)["diagnosis"]
+    assert "cycled the momentum" in d["reason"] and d["suggestion"] == ""
+    assert "gradient descent" not in d["reason"] and "2/λmax" not in d["reason"]
+    code, out, _ = gdx_main("optimize", "x^2 + 3*y^2", "--schedule", "onecycle", "--no-cycle-momentum", "--steps", "40",
+                            "--json")
+    assert "cycled the momentum" not in json.loads(out)["diagnosis"]["reason"]

@@ -243,7 +243,7 @@ def _load_user_file(resolved: str, display: str, mtime_ns: int) -> Preset:
         raise GdxError(f"{display}: cannot read the file ({exc.strerror or exc})", kind=KIND) from None
     if len(data) > MAX_FILE_BYTES:  # it grew after the check
         raise _too_large(display, len(data))
-    return _from_bytes(data, display=display, path=resolved)
+    return _from_bytes(data, display=display, path=resolved, bounded=True)
 
 
 def _too_large(display: str, size: int) -> GdxError:
@@ -327,7 +327,7 @@ def _unknown_keys(display, table: dict, allowed, prefix: str = "") -> None:
             raise _error(display, f"{prefix}{key}", "is not a known field", hint=hint)
 
 
-def _from_bytes(data: bytes, *, display: str, path: str) -> Preset:
+def _from_bytes(data: bytes, *, display: str, path: str, bounded: bool = False) -> Preset:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -339,10 +339,10 @@ def _from_bytes(data: bytes, *, display: str, path: str) -> Preset:
     except tomllib.TOMLDecodeError as exc:
         # The message ends "(at line L, column C)".
         raise _error(display, None, f"not valid TOML: {exc}", hint="see https://toml.io for the syntax") from None
-    return _from_table(raw, display=display, path=path)
+    return _from_table(raw, display=display, path=path, bounded=bounded)
 
 
-def _from_table(raw: dict, *, display: str, path: str) -> Preset:
+def _from_table(raw: dict, *, display: str, path: str, bounded: bool = False) -> Preset:
     _unknown_keys(display, raw, FIELDS)
     for field in REQUIRED:
         if field not in raw:
@@ -357,7 +357,7 @@ def _from_table(raw: dict, *, display: str, path: str) -> Preset:
 
     variables = _variables(display, raw["variables"])
     n = len(variables)
-    problem = _problem(display, expression, variables)
+    problem = _problem(display, expression, variables, bounded=bounded)
     del problem  # parsed and cached; Preset.problem() returns it
 
     start = _numbers(display, raw["start"], "start", n, variables)
@@ -395,9 +395,10 @@ def _variables(display, value) -> tuple[str, ...]:
         raise _error(display, "variables", f"is not valid: {exc.message}", hint=exc.hint) from None
 
 
-def _problem(display, expression: str, variables: tuple[str, ...]):
+def _problem(display, expression: str, variables: tuple[str, ...], *, bounded: bool = False):
+    """The preset's expression parsed (a user's file: in the bounded child, as typed functions are)."""
     try:
-        problem = _parse(expression, variables)
+        problem = _parse(expression, variables, bounded=bounded)
     except GdxError as exc:
         raise GdxError(
             f"{display}: field 'expression': {exc.message}",
@@ -420,9 +421,15 @@ def _problem(display, expression: str, variables: tuple[str, ...]):
 
 
 @lru_cache(maxsize=256)
-def _parse(expression: str, variables: tuple[str, ...]):
+def _parse(expression: str, variables: tuple[str, ...], *, bounded: bool = False):
+    """The allow-listed parse; for a user's file (``bounded``) under gdx.sandbox's default bound,
+    since SymPy's constructors on hostile text can take minutes (built-in presets are trusted)."""
     from .parse import parse_function
 
+    if bounded:
+        from .target import parse_bounded
+
+        return parse_bounded(expression, list(variables))
     return parse_function(expression, list(variables))
 
 

@@ -258,3 +258,26 @@ def test_the_bounded_child_dies_with_gdx(signame):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_user_preset_file_is_parsed_in_the_bounded_child(tmp_path, monkeypatch):
+    """A preset file is user input: its expression is parsed as a typed function is, in the
+    bounded child (gdx.target.parse_bounded); the built-in presets are trusted and parsed in-process."""
+    import gdx.target
+    from gdx import presets
+
+    calls = []
+    real = gdx.target.parse_bounded
+
+    def spy(text, *args, **kwargs):
+        calls.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(gdx.target, "parse_bounded", spy)
+    path = tmp_path / "bowl.toml"
+    path.write_text('name = "bowl"\ntitle = "Bowl"\ndescription = "d"\nexpression = "x^2 + 3*y^2"\n'
+                    'variables = ["x", "y"]\nstart = [1.5, -0.5]\n[domain]\nx = [-2, 2]\ny = [-2, 2]\n')
+    preset = presets.load_preset(str(path), verify=False)
+    assert calls == ["x^2 + 3*y^2"] and preset.variables == ("x", "y")
+    presets.load_preset("himmelblau")
+    assert calls == ["x^2 + 3*y^2"]

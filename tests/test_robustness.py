@@ -275,9 +275,26 @@ def test_a_user_preset_file_is_parsed_in_the_bounded_child(tmp_path, monkeypatch
 
     monkeypatch.setattr(gdx.target, "parse_bounded", spy)
     path = tmp_path / "bowl.toml"
-    path.write_text('name = "bowl"\ntitle = "Bowl"\ndescription = "d"\nexpression = "x^2 + 3*y^2"\n'
+    # an expression no other test uses: parses are cached per expression (presets._parse)
+    path.write_text('name = "bowl"\ntitle = "Bowl"\ndescription = "d"\nexpression = "x^2 + 3.0625*y^2"\n'
                     'variables = ["x", "y"]\nstart = [1.5, -0.5]\n[domain]\nx = [-2, 2]\ny = [-2, 2]\n')
     preset = presets.load_preset(str(path), verify=False)
-    assert calls == ["x^2 + 3*y^2"] and preset.variables == ("x", "y")
+    assert calls == ["x^2 + 3.0625*y^2"] and preset.variables == ("x", "y")
     presets.load_preset("himmelblau")
-    assert calls == ["x^2 + 3*y^2"]
+    assert calls == ["x^2 + 3.0625*y^2"]
+
+
+@pytest.mark.parametrize("function", ["log(-1-x^2)", "sqrt(-x^2-1) + y", "(-1-exp(x))^0.5", "log(-exp(y)) + x^2"])
+@pytest.mark.parametrize("command", [["optimize", "-q"], ["compare", "--no-plot"], ["sweep", "--num", "3"]])
+def test_a_function_with_no_real_value_anywhere_is_refused_before_the_run(gdx_main, function, command):
+    # by hand: every one of these is NaN (or complex) for every real x, y
+    code, out, err = gdx_main(command[0], function, *command[1:])
+    assert code == 2, err
+    assert "no real value at any of the 257 points tried" in err and "internal error" not in err
+
+
+def test_a_function_real_somewhere_still_runs(gdx_main):
+    # sqrt(x) is real for x ≥ 0 (the default start 1.5 is there); exp(1000 + x^2) overflows but is real
+    assert gdx_main("optimize", "sqrt(x) + y^2", "-q")[0] in (0, 1)
+    code, out, err = gdx_main("optimize", "exp(1000 + x^2)", "-q")
+    assert code == 1 and "no real value" not in err

@@ -73,7 +73,7 @@ def prepare_all(request, entries, *, export=None):
     """(target, compiled, [Prepared per entry]): every entry checked first (and, with ``export``,
     that the variables' columns can be exported), then one target, one compiled function, one
     start for all."""
-    from .prepare import compile_target, plan, resolve
+    from .prepare import check_defined, compile_target, plan, resolve
 
     target = resolve(request.function, request.variables, timeout=request.timeout)
     if export is not None:
@@ -82,6 +82,7 @@ def prepare_all(request, entries, *, export=None):
         check_export_columns(target.problem.variables)
     plans = [plan(replace(request, optimizer=e.name, hyper=dict(e.hyper)), target=target) for e in entries]
     compiled = compile_target(target, plans[0].timeout)
+    check_defined(target, compiled, plans[0].x0)
     for p in plans:
         p.compiled = compiled
     return target, compiled, plans

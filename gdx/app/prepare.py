@@ -261,6 +261,30 @@ def compile_target(target, timeout=None):
     return compiled
 
 
+def check_defined(target, compiled, x0) -> None:
+    """Refuse, before a run, a function with no real value at any point tried: the start, 128
+    points uniform in [−10, 10]ⁿ and 128 with coordinates ±10^u, u uniform in [−3, 3] (seeded:
+    the same points every time).  NaN at all of them means f is undefined or complex-valued for
+    real x (``log(-1-x^2)``, ``sqrt(-exp(x))``); ±inf counts as a value (f overflowed there)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = compiled.n
+    points = np.vstack([np.asarray(x0, float).reshape(1, n), rng.uniform(-10, 10, (128, n)),
+                        rng.choice([-1.0, 1.0], (128, n)) * 10.0 ** rng.uniform(-3, 3, (128, n))])
+    nfev = compiled.nfev
+    with np.errstate(all="ignore"):
+        f = np.asarray(compiled.value(points), float).reshape(-1)
+    compiled.nfev = nfev  # a check, not part of the run's count
+    if np.isnan(f).all():
+        raise GdxError(
+            f"the function has no real value at any of the {len(points)} points tried (the start, and points "
+            "from 0.001 to 10 in size in every direction): it is undefined or complex-valued for real variables",
+            kind="math error", source=target.text,
+            hint="check the signs inside log, sqrt and fractional powers (sqrt(-x^2-1) is never real)",
+        )
+
+
 def check_clip_applies(optimizer, clip_norm: float | None) -> None:
     """--clip-norm is refused for the line-search methods (lbfgs, bfgs, cg): their update
     evaluates ∇f itself at every trial point, so clipping would change only the gradient the
@@ -306,8 +330,9 @@ def plan(request: RunRequest, *, target=None, keep_path: bool = True) -> Prepare
 
 def prepare(request: RunRequest, *, target=None, compiled=None, keep_path: bool = True) -> Prepared:
     """:func:`plan`, then the compiled problem (``compiled`` when given, else derived once in the
-    bounded child within the request's ``timeout``).  ``keep_path=False`` for batches, which
-    keep only each run's end."""
+    bounded child within the request's ``timeout``), checked to have a real value somewhere
+    (:func:`check_defined`).  ``keep_path=False`` for batches, which keep only each run's end."""
     prepared = plan(request, target=target, keep_path=keep_path)
     prepared.compiled = compiled if compiled is not None else compile_target(prepared.target, prepared.timeout)
+    check_defined(prepared.target, prepared.compiled, prepared.x0)
     return prepared

@@ -75,7 +75,7 @@ def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=Non
     """Run the grid ``axes`` with the request's optimizer, settings and start (see the module docstring)."""
     from ..resources import check_batch
     from ..sweep import METRICS, grid_settings, run_sweep
-    from .prepare import compile_target, plan, settings
+    from .prepare import check_defined, compile_target, plan, settings
     from .runs import target_fields
 
     if metric not in METRICS:
@@ -91,6 +91,7 @@ def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=Non
     prepared = plan(replace(request, hyper=hyper), target=target, keep_path=False)
     check_batch(cells, prepared.target.problem.n, flag="--num", number=shape, what="the sweep grid")
     prepared.compiled = compiled if compiled is not None else compile_target(prepared.target, prepared.timeout)
+    check_defined(prepared.target, prepared.compiled, prepared.x0)
     result = run_sweep(prepared.compiled, prepared.optimizer, tuple(axes), params, prepared.x0, steps=prepared.steps,
                        tol=prepared.tol, metric=metric, schedule_fn=None if prepared.constant_lr else prepared.schedule,
                        clip_norm=prepared.clip_norm, shown=set(settings(request, prepared.target.preset)[1]))

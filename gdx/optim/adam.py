@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import lerp, weight_decay_l2
+from .base import lerp, weight_decay_step
 from .hyper import HYPERPARAMETERS
 
 
@@ -35,7 +35,6 @@ def _adam(*, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: bool):
     beta2 = HYPERPARAMETERS["beta2"].check(beta2)
     weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
     amsgrad = HYPERPARAMETERS["amsgrad"].check(amsgrad)
-    no_decay = isinstance(weight_decay, float) and weight_decay == 0.0
 
     def init(x):
         import numpy as np
@@ -46,11 +45,7 @@ def _adam(*, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: bool):
     def update(g, state, x, lr, t, oracle=None):
         import numpy as np
 
-        if decoupled:
-            if not no_decay:
-                x = x * (1 - lr * weight_decay)
-        else:
-            g = weight_decay_l2(g, x, weight_decay)
+        g, x = weight_decay_step(g, x, lr, weight_decay, decoupled)
         m = lerp(state.exp_avg, g, 1 - beta1)
         v = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
         bias_correction1 = 1 - beta1**t

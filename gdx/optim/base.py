@@ -177,6 +177,17 @@ def weight_decay_l2(g, x, weight_decay):
     return g + weight_decay * x
 
 
+def weight_decay_step(g, x, lr, weight_decay, decoupled: bool):
+    """The weight decay of the Adam family, before the moments: decoupled (AdamW, and NAdam/RAdam
+    with ``decoupled_weight_decay``) shrinks x ← x·(1 − lr·λ); coupled adds λ·x to g (L2).
+    Returns (g, x); λ = 0 changes neither."""
+    if decoupled:
+        if not (isinstance(weight_decay, float) and weight_decay == 0.0):
+            x = x * (1 - lr * weight_decay)
+        return g, x
+    return weight_decay_l2(g, x, weight_decay), x
+
+
 def lerp(start, end, weight):
     """torch.lerp: ``start + w·(end − start)`` for |w| < ½, else ``end − (end − start)·(1 − w)``."""
     import numpy as np

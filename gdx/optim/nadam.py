@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .base import lerp, weight_decay_l2
+from .base import lerp, weight_decay_step
 from .hyper import HYPERPARAMETERS
 
 
@@ -37,7 +37,6 @@ def nadam(*, lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weig
     weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
     momentum_decay = HYPERPARAMETERS["momentum_decay"].check(momentum_decay)
     decoupled = HYPERPARAMETERS["decoupled_weight_decay"].check(decoupled_weight_decay)
-    no_decay = isinstance(weight_decay, float) and weight_decay == 0.0
 
     def init(x):
         import numpy as np
@@ -48,11 +47,7 @@ def nadam(*, lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weig
     def update(g, state, x, lr, t, oracle=None):
         import numpy as np
 
-        if decoupled:
-            if not no_decay:
-                x = x * (1 - lr * weight_decay)
-        else:
-            g = weight_decay_l2(g, x, weight_decay)
+        g, x = weight_decay_step(g, x, lr, weight_decay, decoupled)
         bias_correction2 = 1 - beta2**t
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 def no_children_left() -> bool:
@@ -12,3 +13,26 @@ def no_children_left() -> bool:
     except ChildProcessError:
         return True
     return False
+
+
+def children_of(pid: int) -> set[int]:
+    """Pids whose parent is ``pid`` (from /proc/<pid>/stat), empty where there is no /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (from /proc/<pid>/stat)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from helpers import alive, children_of
 
 ENV = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
 GUARD = 120  # seconds: only "did not hang"
@@ -212,27 +213,6 @@ def test_sigterm_and_sighup_keep_and_export_what_was_computed(tmp_path, signame,
     assert [int(r[0]) for r in rows] == list(range(k + 1))
 
 
-def _children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 @pytest.mark.parametrize("signame", ["SIGKILL", "SIGTERM"])
 def test_the_bounded_child_dies_with_gdx(signame):
@@ -245,16 +225,16 @@ def test_the_bounded_child_dies_with_gdx(signame):
         deadline = time.monotonic() + GUARD
         children = []
         while time.monotonic() < deadline and not children and proc.poll() is None:
-            children = _children_of(proc.pid)
+            children = children_of(proc.pid)
             time.sleep(0.05)
         assert children, "gdx never forked its bounded child"
         time.sleep(0.5)  # the child is past its prctl
         proc.send_signal(getattr(signal, signame))
         proc.wait(timeout=GUARD)
         deadline = time.monotonic() + GUARD
-        while time.monotonic() < deadline and any(_alive(c) for c in children):
+        while time.monotonic() < deadline and any(alive(c) for c in children):
             time.sleep(0.05)
-        assert not any(_alive(c) for c in children)
+        assert not any(alive(c) for c in children)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import no_children_left
+from helpers import children_of, no_children_left
 
 from gdx.errors import ExitCode, GdxError
 from gdx.sandbox import Deadline, SandboxError, bounded, start
@@ -281,20 +281,6 @@ def test_generated_code_outside_the_allow_list_is_never_executed(source):
         function_from_source(source)
 
 
-def _children_of(pid: int) -> set[int]:
-    """Pids whose parent is ``pid`` (from /proc/<pid>/stat), empty where there is no /proc."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
 def _run_watching_children(args, *, interrupt_after: float | None = None):
     """Run gdx, collecting the pids of its children while it runs (optionally sending SIGINT
     after ``interrupt_after`` seconds); returns (process, stdout, stderr, children).  Only this
@@ -306,7 +292,7 @@ def _run_watching_children(args, *, interrupt_after: float | None = None):
     # a guard, not a speed bound: 30 s after an interrupt (well under a 60 s --timeout), else 120 s
     limit = 120 if interrupt_after is None else interrupt_after + 30
     while proc.poll() is None and time.monotonic() - started < limit:
-        children |= _children_of(proc.pid)
+        children |= children_of(proc.pid)
         if not sent and time.monotonic() - started >= interrupt_after:
             proc.send_signal(signal.SIGINT)
             sent = True

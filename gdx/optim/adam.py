@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .base import lerp, weight_decay_step
-from .hyper import HYPERPARAMETERS
+from .hyper import checked
 
 
 class AdamState(NamedTuple):
@@ -29,12 +29,8 @@ class AdamState(NamedTuple):
 
 
 def _adam(*, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: bool):
-    HYPERPARAMETERS["lr"].check(lr)  # torch's order of checks
-    eps = HYPERPARAMETERS["eps"].check(eps)
-    beta1 = HYPERPARAMETERS["beta1"].check(beta1)
-    beta2 = HYPERPARAMETERS["beta2"].check(beta2)
-    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
-    amsgrad = HYPERPARAMETERS["amsgrad"].check(amsgrad)
+    _, eps, beta1, beta2, weight_decay, amsgrad = checked(  # torch's order of checks
+        lr=lr, eps=eps, beta1=beta1, beta2=beta2, weight_decay=weight_decay, amsgrad=amsgrad)
 
     def init(x):
         import numpy as np

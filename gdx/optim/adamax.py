@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .base import lerp, weight_decay_l2
-from .hyper import HYPERPARAMETERS
+from .hyper import checked
 
 
 class AdamaxState(NamedTuple):
@@ -24,11 +24,8 @@ class AdamaxState(NamedTuple):
 
 def adamax(*, lr, beta1, beta2, eps, weight_decay):
     """Adamax (torch.optim.Adamax): the rule of the module docstring."""
-    HYPERPARAMETERS["lr"].check(lr)  # torch's order of checks
-    eps = HYPERPARAMETERS["eps"].check(eps)
-    beta1 = HYPERPARAMETERS["beta1"].check(beta1)
-    beta2 = HYPERPARAMETERS["beta2"].check(beta2)
-    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
+    _, eps, beta1, beta2, weight_decay = checked(  # torch's order of checks
+        lr=lr, eps=eps, beta1=beta1, beta2=beta2, weight_decay=weight_decay)
 
     def init(x):
         import numpy as np

@@ -42,7 +42,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Hyperparameter", "HYPERPARAMETERS", "range_text"]
+__all__ = ["Hyperparameter", "HYPERPARAMETERS", "checked", "range_text"]
 
 
 @dataclass(frozen=True)
@@ -303,6 +303,13 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
                        choices=("none", "strong_wolfe")),
     )
 }
+
+
+def checked(**values) -> tuple:
+    """Each value checked by its hyperparameter's rule (:meth:`Hyperparameter.check`), in the
+    order given (an optimizer passes torch's order of checks, so the first bad value is the one
+    torch names); returns the checked values in that order."""
+    return tuple(HYPERPARAMETERS[name].check(value) for name, value in values.items())
 
 
 def range_text(name: str) -> str:

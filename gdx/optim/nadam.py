@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .base import lerp, weight_decay_step
-from .hyper import HYPERPARAMETERS
+from .hyper import checked
 
 
 class NAdamState(NamedTuple):
@@ -30,13 +30,9 @@ class NAdamState(NamedTuple):
 
 def nadam(*, lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay):
     """NAdam (torch.optim.NAdam): the rule of the module docstring."""
-    HYPERPARAMETERS["lr"].check(lr)  # torch's order of checks
-    eps = HYPERPARAMETERS["eps"].check(eps)
-    beta1 = HYPERPARAMETERS["beta1"].check(beta1)
-    beta2 = HYPERPARAMETERS["beta2"].check(beta2)
-    weight_decay = HYPERPARAMETERS["weight_decay"].check(weight_decay)
-    momentum_decay = HYPERPARAMETERS["momentum_decay"].check(momentum_decay)
-    decoupled = HYPERPARAMETERS["decoupled_weight_decay"].check(decoupled_weight_decay)
+    _, eps, beta1, beta2, weight_decay, momentum_decay, decoupled = checked(  # torch's order of checks
+        lr=lr, eps=eps, beta1=beta1, beta2=beta2, weight_decay=weight_decay, momentum_decay=momentum_decay,
+        decoupled_weight_decay=decoupled_weight_decay)
 
     def init(x):
         import numpy as np

@@ -366,6 +366,9 @@ def _diverged(result, compiled, setup=None) -> Diagnosis:
                       f"so the step was stable where it was taken: the curvature grew along the way (λmin = {fmt(w[0])}).")
             cands = _lower_lrs(result, _path_bound(result, compiled, k) or bound / 2, lr) + [_clip(result)]
             return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
+        adaptive = _adaptive_diverged(result, compiled, setup, numbers, k, where, lr)
+        if adaptive is not None:
+            return adaptive
         if gd_bound is not None:
             reason = (f"{where}; there λmax = {fmt(lam_max)} (plain gradient descent would need lr < 2/λmax = {fmt(gd_bound)}); "
                       f"{result.optimizer} took steps with lr = {fmt(lr)}.")
@@ -468,7 +471,7 @@ def adaptive_evidence(result, compiled, rows) -> dict | None:
     optimizer whose registry entry has a preconditioner; None otherwise.
 
     Returns {"preconditioned_sharpness": median λmax(P⁻¹H) over the rows, "adaptive_edge": the
-    edge at the last row's lr, "edge_ratio": the median of λmax(P⁻¹H)/edge row by row,
+    edge at the lr of the last row with lr > 0, "edge_ratio": the median of λmax(P⁻¹H)/edge row by row,
     "edge_ratio_min"/"edge_ratio_max", "adaptive_factor": the frozen-P one-step factor at the
     median, "edge_side": "above" (median ratio > 1) or "below", "edge_near": the median ratio is
     within ADAPTIVE_BAND of 1, where the sampled sharpness cannot tell the sides apart}.  The median keeps a bouncing run's verdict from depending on which half of a bounce
@@ -487,12 +490,14 @@ def adaptive_evidence(result, compiled, rows) -> dict | None:
     ok = np.isfinite(ratio)
     if not ok.any():
         return None
-    med, last = float(np.median(ratio[ok])), int(rows[-1])
+    med, last = float(np.median(ratio[ok])), int(rows[ok][-1])  # the last row with lr > 0 (a schedule may end at 0)
+    edge = float(edges[ok][-1])
     a = float(np.median(lam[ok]))
     side = "above" if med > 1 else "below"
-    return {"edge_near": bool(abs(med - 1) <= ADAPTIVE_BAND), "preconditioned_sharpness": a, "adaptive_edge": float(edges[-1]), "edge_ratio": med,
-            "edge_ratio_min": float(ratio[ok].min()), "edge_ratio_max": float(ratio[ok].max()),
-            "adaptive_factor": adaptive_factor(result, last, med * float(edges[-1])), "edge_side": side}
+    factor = adaptive_factor(result, last, med * edge)
+    return {"edge_near": bool(abs(med - 1) <= ADAPTIVE_BAND), "preconditioned_sharpness": a, "adaptive_edge": edge,
+            "edge_ratio": med, "edge_ratio_min": float(ratio[ok].min()), "edge_ratio_max": float(ratio[ok].max()),
+            "adaptive_factor": math.nan if factor is None else factor, "edge_side": side}
 
 
 def _adaptive_note(result, compiled, k: int, numbers) -> str:
@@ -514,6 +519,42 @@ def _p_text(result) -> str:
     """P as the run's optimizer builds it, in words."""
     return {"adam": "P = (1−β₁ᵗ)·diag(√v̂ + ε)", "adamw": "P = (1−β₁ᵗ)·diag(√v̂ + ε)", "adamax": "P = (1−β₁ᵗ)·diag(u)",
             "rmsprop": "P = diag(√v + ε)", "adagrad": "P = diag(√s + ε)"}.get(result.optimizer, "P the diagonal preconditioner")
+
+
+def _adaptive_diverged(result, compiled, setup, numbers, k, where, lr) -> Diagnosis | None:
+    """A diverged run of an optimizer with an adaptive edge, judged at the first loss increase
+    (row k) by λmax(P⁻¹H) there: above the edge the frozen-P step multiplies the error by ρ > 1
+    along P⁻¹H's top eigenvector — the instability explains the divergence, and the lr that puts
+    the edge at λmax(P⁻¹H) is tried; below it the step was stable where it was taken, so the rise
+    came from a step of about lr leaving the region where f's quadratic model holds (the step's
+    length and f's rise are stated), and smaller lrs and clipping are tried."""
+    import numpy as np
+
+    ev = adaptive_evidence(result, compiled, [k])
+    if ev is None:
+        return None
+    numbers.update(ev)
+    path = result.path
+    length = float(np.linalg.norm(path.x[k + 1] - path.x[k])) if k + 1 < len(path) else math.nan
+    numbers["step_length"] = length
+    sharp = (f"the preconditioned sharpness λmax(P⁻¹H) ({_p_text(result)}, rebuilt from the gradients) is "
+             f"{fmt(ev['preconditioned_sharpness'])}, {near_one(ev['edge_ratio'])}× {result.optimizer}'s adaptive edge of "
+             f"stability {_edge_text(result)} = {fmt(ev['adaptive_edge'])} for lr = {fmt(lr)} (Cohen et al. 2022)")
+    if ev["edge_side"] == "above":
+        reason = (f"{where}; there {sharp}: with P frozen each step multiplies the error along P⁻¹H's top eigenvector by "
+                  f"−{near_one(ev['adaptive_factor'])}, so the preconditioned step is unstable and the run diverged.")
+        safe = lr / ev["edge_ratio"]
+        cands = [_with_lr(result, floor_sig(safe)), _with_lr(result, floor_sig(safe / 2)), _with_lr(result, floor_sig(lr / 10))]
+    else:
+        reason = (f"{where}; there {sharp}, below it: the preconditioned step was stable where it was taken, so this is "
+                  f"not an lr instability — {result.optimizer}'s step (‖Δx‖ = {fmt(length, 3)}, about lr whatever the "
+                  f"gradient) left the region where f's quadratic model holds.")
+        cands = [_with_lr(result, floor_sig(lr / 10)), _with_lr(result, floor_sig(lr / 100)), _clip(result)]
+    if ev["edge_near"]:
+        numbers["alternatives"] = [{"verdict": "diverged", "why": f"λmax(P⁻¹H) is within 10% of the edge (ratio "
+                                    f"{near_one(ev['edge_ratio'])}): the other side's reading cannot be ruled out"}]
+        reason += " λmax(P⁻¹H) is within 10% of the edge, so the other reading cannot be ruled out."
+    return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
 
 
 def _adaptive_growing(result, compiled, setup) -> Diagnosis | None:

@@ -138,3 +138,18 @@ def test_adaptive_verdicts_do_not_flip(change):
     assert d.verdict == "diverged", d.reason
     _, d = gdx_run("adam", steps, lr=change.get("lr", 6.65e8) * 5.7 / 6.65, eps=1e8)
     assert d.verdict == "oscillating", d.reason
+
+
+def test_an_exploding_adam_run_is_explained_by_the_edge_at_its_first_rise():
+    # from (1.5, 1.5) the loss passes gdx's explosion band: status diverged, first rise at step 0,
+    # where P_1 = (1 − β₁)·(|g_0| + ε) (v̂_1 = g_0²): λmax(P⁻¹H) = max(2/P_x, 6/P_y), 10.5× 38/η
+    result, d = gdx_run("adam", 200, x0=(1.5, 1.5), lr=6.65e8, eps=1e8)
+    assert result.status.value == "diverged"
+    g0 = np.abs(result.path.grad[0])
+    lam = max(2 / (0.1 * (g0[0] + 1e8)), 6 / (0.1 * (g0[1] + 1e8)))
+    edge = 38 / 6.65e8
+    assert d.verdict == "diverged" and d.numbers["first_rise"] == 0
+    assert d.numbers["preconditioned_sharpness"] == pytest.approx(lam, rel=1e-12)
+    assert d.numbers["edge_ratio"] == pytest.approx(lam / edge, rel=1e-12)
+    assert d.numbers["adaptive_factor"] == pytest.approx(radius(1.9 - 0.1 * 6.65e8 * lam, 0.9), rel=1e-9)
+    assert "the preconditioned step is unstable" in d.reason and f"{fmt(lam / edge, 4)}×" in d.reason

@@ -211,7 +211,14 @@ def diagnose(result, compiled, preset=None, *, tol: float | None = None, setup=N
     if len(k):
         numbers["sharpness_steps"] = [int(c) for c in k]
         numbers["sharpness"] = [float(c) for c in lam]
-    return Diagnosis(d.verdict, d.reason, d.suggestion, numbers)
+    reason = d.reason
+    from .uncertainty import other_readings
+
+    more = other_readings(result, d.verdict, numbers, 1e-6 if tol is None or tol <= 0 else float(tol))
+    if more:  # uncertainty is stated: the readings the evidence leaves open, and why
+        numbers["alternatives"] = list(numbers.get("alternatives", [])) + more
+        reason += " Other readings remain: " + "; ".join(f"{r['verdict']} — {r['why']}" for r in more) + "."
+    return Diagnosis(d.verdict, reason, d.suggestion, numbers)
 
 
 def _cycles_momentum(setup) -> bool:
@@ -480,6 +487,7 @@ def adaptive_evidence(result, compiled, rows) -> dict | None:
 
     from .symptoms import adaptive_edge, adaptive_factor, preconditioned_sharpness
 
+    rows = np.asarray(rows, dtype=int)
     if _family(result) != "adaptive" or not len(rows):
         return None
     lam = preconditioned_sharpness(result, compiled, rows)
@@ -1057,10 +1065,11 @@ def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
 def _adaptive_oscillation(result, compiled, setup, numbers, ev, label, top, flips, pairs, steps) -> Diagnosis:
     """Sign flips of an optimizer with an adaptive edge, explained by λmax(P⁻¹H) over the last
     steps (adaptive_evidence): above the edge, the flips are the frozen-P instability (each step
-    multiplies the error by ρ > 1 along P⁻¹H's top eigenvector); well below it they are not an
-    instability but steps of about lr bouncing across a valley narrower than a step (the median
-    step length and the loss's recent per-step ratio are stated); within 10% of it both
-    readings remain (``alternatives``)."""
+    multiplies the error by ρ > 1 along P⁻¹H's top eigenvector); below it they are not an
+    instability: when the median step is 0.05–20 lr long, steps of about lr bouncing across a
+    valley narrower than a step (the step length and the loss's recent per-step ratio are
+    stated), otherwise a damped bounce (ρ < 1, the error alternating in sign); within
+    ADAPTIVE_BAND of the edge the other reading is stated too (``alternatives``)."""
     import numpy as np
 
     lr = _lr_at(result, result.nit - 1)
@@ -1085,9 +1094,13 @@ def _adaptive_oscillation(result, compiled, setup, numbers, ev, label, top, flip
                   f"v̂ grows with the gradient.")
         safe = lr / ev["edge_ratio"]
         cands = [_with_lr(result, floor_sig(safe)), _with_lr(result, floor_sig(safe / 2)), _schedule(result, "cosine")]
-    else:
+    elif 0.05 <= length / lr <= 20 if lr > 0 else False:
         reason = (f"{flipped}, but they are not an instability: {sharp}, and with P frozen each step shrinks the error "
                   f"along P⁻¹H's top eigenvector by {near_one(rho)}; {bounce}.")
+    else:  # steps far from lr long (ε dominates P, or the gradients are tiny): a damped bounce of the frozen-P step
+        reason = (f"{flipped}, but they are not an instability: {sharp}, and with P frozen each step multiplies the "
+                  f"error along P⁻¹H's top eigenvector by {near_one(rho)} in size, alternating in sign — a damped bounce "
+                  f"that converges (the loss changed ×{near_one(loss_ratio)} per step lately).")
         cands = [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 10))]
     if ev["edge_near"]:
         other = ("below it the flips would be steps of ≈ lr bouncing in a narrow valley" if ev["edge_side"] == "above"

@@ -153,3 +153,44 @@ def test_an_exploding_adam_run_is_explained_by_the_edge_at_its_first_rise():
     assert d.numbers["edge_ratio"] == pytest.approx(lam / edge, rel=1e-12)
     assert d.numbers["adaptive_factor"] == pytest.approx(radius(1.9 - 0.1 * 6.65e8 * lam, 0.9), rel=1e-9)
     assert "the preconditioned step is unstable" in d.reason and f"{fmt(lam / edge, 4)}×" in d.reason
+
+
+@pytest.mark.parametrize("optimizer,hyper", [
+    ("rmsprop", {"lr": 0.01, "centered": True}), ("adagrad", {"lr": 0.5, "lr_decay": 0.01, "initial_accumulator_value": 0.1}),
+    ("adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1}), ("adamax", {"lr": 0.1})], ids=["centered", "adagrad", "amsgrad+L2", "adamax"])
+def test_every_preconditioner_matches_its_rule_by_hand(optimizer, hyper):
+    from gdx.symptoms import preconditioned_sharpness
+
+    c = Compiled(parse_function("(1 - x)^2 + 100*(y - x^2)^2"))
+    opt = make_optimizer(optimizer, **hyper)
+    result = run_to_end(c, opt, (-1.2, 1.0), steps=300, tol=0.0, schedule=make_schedule("constant", opt.hyper["lr"]),
+                        schedule_name="constant")
+    h = opt.hyper
+    g = result.path.grad.copy()
+    lam_l2 = h.get("weight_decay", 0.0) if optimizer != "adamw" else 0.0
+    g = g + lam_l2 * result.path.x
+    v, m, vmax, p = np.zeros(2), np.zeros(2), np.zeros(2), []
+    for k, gk in enumerate(g):  # each optimizer's P, as its torch rule states it (module docstrings)
+        t = k + 1
+        if optimizer == "rmsprop":
+            v = 0.99 * v + 0.01 * gk * gk
+            m = 0.99 * m + 0.01 * gk
+            p.append(np.sqrt(v - m * m) + 1e-8)
+        elif optimizer == "adagrad":
+            v = v + gk * gk
+            p.append((1 + k * 0.01) * (np.sqrt(0.1 + v) + 1e-10))
+        elif optimizer == "adam":
+            v = 0.999 * v + 0.001 * gk * gk
+            vmax = np.maximum(vmax, v)
+            p.append((1 - 0.9**t) * (np.sqrt(vmax / (1 - 0.999**t)) + 1e-8))
+        else:
+            v = np.maximum(0.999 * v, np.abs(gk) + 1e-8)
+            p.append((1 - 0.9**t) * v)
+    rows = np.array([0, 7, 150, 299])
+    want = []
+    for r in rows:
+        x, y = result.path.x[r]
+        hess = np.array([[2 - 400 * (y - 3 * x * x), -400 * x], [-400 * x, 200.0]]) + lam_l2 * np.eye(2)
+        d = 1 / np.sqrt(p[r])
+        want.append(np.linalg.eigvalsh(d[:, None] * hess * d[None, :])[-1])
+    assert preconditioned_sharpness(result, c, rows) == pytest.approx(want, rel=1e-9)

@@ -109,6 +109,8 @@ def _json(v):
 
     if isinstance(v, (list, tuple)):
         return [_json(u) for u in v]
+    if isinstance(v, dict):  # alternatives: [{verdict, why}]
+        return {str(k): _json(u) for k, u in v.items()}
     out = json_number(v)
     return out if out is None or isinstance(out, (bool, int, float, str)) else str(out)
 

@@ -13,10 +13,10 @@ independently:
   by at least that gap, toward the bound (on a quadratic it is constant and the side is certain)
   — a ``diverged`` (slow growth) run whose sharpness is falling could settle at the edge of
   stability, an ``oscillating`` one whose sharpness is rising could start to grow;
-* **a noisy rate** (``slow``/``max_steps`` judged by the observed rate of ‖∇f‖, no exact factor
-  from theory): over the last min(100, N) steps the per-step ratio of the first half and the
-  second half give step counts more than 2× apart, or the second half stopped shrinking — the
-  run could be a ``plateau`` (or a slower approach) rather than the estimate;
+* **a changing rate** (``slow``/``max_steps`` judged by the observed rate of ‖∇f‖, no exact factor
+  from theory): log‖∇f‖ fitted over each half of the last min(100, N) steps gives rates that
+  differ beyond their fitting error and step counts more than 2× apart, or the second half stopped
+  shrinking — the run could be a ``plateau`` (or a slower approach) rather than the estimate;
 * **too few steps**: fewer than 20 steps made, the run ended by --steps and the sharpness changed
   along the path (with constant curvature the local model, and so the rate, is exact): too few
   to tell a slow approach from a plateau.
@@ -78,8 +78,23 @@ def _near_bound(result, verdict, numbers) -> list[dict]:
     return []
 
 
+def _fit(t, y):
+    """Least-squares slope of y on t and its standard error."""
+    import numpy as np
+
+    tc = t - t.mean()
+    sxx = float(tc @ tc)
+    slope = float(tc @ (y - y.mean())) / sxx
+    resid = y - y.mean() - slope * tc
+    se = math.sqrt(float(resid @ resid) / max(len(t) - 2, 1) / sxx)
+    return slope, se
+
+
 def _noisy_rate(result, tol: float) -> list[dict]:
-    """The per-step ratio of ‖∇f‖ over the two halves of the last min(100, N) steps disagrees."""
+    """The rate of ‖∇f‖ changed within the last min(100, N) steps: log‖∇f‖ fitted by a line over
+    each half gives per-step ratios r₁, r₂ whose slopes differ by more than 4 standard errors
+    (an oscillating envelope, as momentum's, has large residuals and is not called a change),
+    and the steps still needed at r₁ and at r₂ differ more than 2× (or r₂ ≥ 1: it stalled)."""
     import numpy as np
 
     from .symptoms import near_one
@@ -87,13 +102,15 @@ def _noisy_rate(result, tol: float) -> list[dict]:
     g = result.path.grad_norm
     g = g[np.isfinite(g) & (g > 0)]
     m = min(len(g) - 1, 100)
-    if m < 4:
+    if m < 8:
         return []
     h = m // 2
-    a, b, c = g[-1 - m], g[-1 - m + h], g[-1]
-    r1, r2 = (b / a) ** (1 / h), (c / b) ** (1 / (m - h))
-    if not (math.isfinite(r1) and math.isfinite(r2)):
+    y = np.log(g[-1 - m:])
+    t = np.arange(len(y), dtype=float)
+    (s1, e1), (s2, e2) = _fit(t[:h + 1], y[:h + 1]), _fit(t[h:], y[h:])
+    if not abs(s2 - s1) > 4 * math.hypot(e1, e2):
         return []
+    r1, r2, c = math.exp(s1), math.exp(s2), float(g[-1])
     if r2 >= 1 > r1:
         return [{"verdict": "plateau", "why": f"‖∇f‖ shrank ×{near_one(r1)} per step over the first half of the last {m} steps "
                  f"but not over the second (×{near_one(r2)}): the approach may have stalled"}]
@@ -101,6 +118,6 @@ def _noisy_rate(result, tol: float) -> list[dict]:
         n1, n2 = math.log(tol / c) / math.log(r1), math.log(tol / c) / math.log(r2)
         lo, hi = sorted((n1, n2))
         if lo > 0 and hi > 2 * lo:
-            return [{"verdict": "slow", "why": f"the rate of ‖∇f‖ is noisy: ×{near_one(r1)} per step, then ×{near_one(r2)}, over the "
+            return [{"verdict": "slow", "why": f"the rate of ‖∇f‖ changed: ×{near_one(r1)} per step, then ×{near_one(r2)}, over the "
                      f"last {m} steps, so the steps still needed range from about {math.ceil(lo)} to {math.ceil(hi)}"}]
     return []

@@ -1099,11 +1099,12 @@ def _adaptive_oscillation(result, compiled, setup, numbers, ev, label, top, flip
     elif 0.05 <= length / lr <= 20 if lr > 0 else False:
         reason = (f"{flipped}, but they are not an instability: {sharp}, and with P frozen each step shrinks the error "
                   f"along P⁻¹H's top eigenvector by {near_one(rho)}; {bounce}.")
+        cands = [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 10))]
     else:  # steps far from lr long (ε dominates P, or the gradients are tiny): a damped bounce of the frozen-P step
         reason = (f"{flipped}, but they are not an instability: {sharp}, and with P frozen each step multiplies the "
                   f"error along P⁻¹H's top eigenvector by {near_one(rho)} in size, alternating in sign — a damped bounce "
                   f"that converges (the loss changed ×{near_one(loss_ratio)} per step lately).")
-        cands = [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 10))]
+        cands = [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 2))]
     if ev["edge_near"]:
         other = ("below it the flips would be steps of ≈ lr bouncing in a narrow valley" if ev["edge_side"] == "above"
                  else "above it the frozen-P step would grow the error: an instability held in check by v̂")

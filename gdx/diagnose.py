@@ -109,6 +109,8 @@ def _json(v):
 
     if isinstance(v, (list, tuple)):
         return [_json(u) for u in v]
+    if isinstance(v, dict):  # alternatives: [{verdict, why}]
+        return {str(k): _json(u) for k, u in v.items()}
     out = json_number(v)
     return out if out is None or isinstance(out, (bool, int, float, str)) else str(out)
 
@@ -211,7 +213,14 @@ def diagnose(result, compiled, preset=None, *, tol: float | None = None, setup=N
     if len(k):
         numbers["sharpness_steps"] = [int(c) for c in k]
         numbers["sharpness"] = [float(c) for c in lam]
-    return Diagnosis(d.verdict, d.reason, d.suggestion, numbers)
+    reason = d.reason
+    from .uncertainty import other_readings
+
+    more = other_readings(result, d.verdict, numbers, 1e-6 if tol is None or tol <= 0 else float(tol))
+    if more:  # uncertainty is stated: the readings the evidence leaves open, and why
+        numbers["alternatives"] = list(numbers.get("alternatives", [])) + more
+        reason += " Other readings remain: " + "; ".join(f"{r['verdict']} — {r['why']}" for r in more) + "."
+    return Diagnosis(d.verdict, reason, d.suggestion, numbers)
 
 
 def _cycles_momentum(setup) -> bool:
@@ -269,7 +278,7 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
     still = _did_not_move(result, numbers, compiled, setup)
     if still is not None:
         return still
-    grow = _growing(result, compiled, setup)
+    grow = _growing(result, compiled, setup) or _adaptive_growing(result, compiled, setup)
     if grow is not None:
         return grow
     critical = _is_critical(result, compiled)
@@ -366,6 +375,9 @@ def _diverged(result, compiled, setup=None) -> Diagnosis:
                       f"so the step was stable where it was taken: the curvature grew along the way (λmin = {fmt(w[0])}).")
             cands = _lower_lrs(result, _path_bound(result, compiled, k) or bound / 2, lr) + [_clip(result)]
             return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
+        adaptive = _adaptive_diverged(result, compiled, setup, numbers, k, where, lr)
+        if adaptive is not None:
+            return adaptive
         if gd_bound is not None:
             reason = (f"{where}; there λmax = {fmt(lam_max)} (plain gradient descent would need lr < 2/λmax = {fmt(gd_bound)}); "
                       f"{result.optimizer} took steps with lr = {fmt(lr)}.")
@@ -448,24 +460,147 @@ def _path_bound(result, compiled, upto: int | None = None):
     return stable_bound(result.optimizer, result.hyper, float(lam.max()))
 
 
-def _adaptive_note(result, compiled, k: int, numbers) -> str:
-    """For Adam/AdamW/RMSprop: λmax(P⁻¹H) at row k against the adaptive edge (Cohen et al. 2022)."""
-    from .symptoms import adaptive_edge, near_one, preconditioned_sharpness
+#: Within this fraction of the adaptive edge, λmax(P⁻¹H) is "near" it: the verdict still follows the
+#: side, and the other reading is stated (``alternatives``).
+ADAPTIVE_BAND = 0.1
 
-    if _family(result) != "adaptive":
+
+def _recent_rows(result, upto: int | None = None):
+    """The last min(RECENT + 1, N) finite rows of the path (up to row ``upto``)."""
+    import numpy as np
+
+    rows = np.nonzero(_finite_rows(result.path))[0]
+    if upto is not None:
+        rows = rows[rows <= upto]
+    return rows[-(RECENT + 1):]
+
+
+def adaptive_evidence(result, compiled, rows) -> dict | None:
+    """λmax(P⁻¹H) against the adaptive edge at path rows ``rows`` (gdx.symptoms), for an adaptive
+    optimizer whose registry entry has a preconditioner; None otherwise.
+
+    Returns {"preconditioned_sharpness": median λmax(P⁻¹H) over the rows, "adaptive_edge": the
+    edge at the lr of the last row with lr > 0, "edge_ratio": the median of λmax(P⁻¹H)/edge row by row,
+    "edge_ratio_min"/"edge_ratio_max", "adaptive_factor": the frozen-P one-step factor at the
+    median, "edge_side": "above" (median ratio > 1) or "below", "edge_near": the median ratio is
+    within ADAPTIVE_BAND of 1, where the sampled sharpness cannot tell the sides apart}.  The median keeps a bouncing run's verdict from depending on which half of a bounce
+    its last step is."""
+    import numpy as np
+
+    from .symptoms import adaptive_edge, adaptive_factor, preconditioned_sharpness
+
+    rows = np.asarray(rows, dtype=int)
+    if _family(result) != "adaptive" or not len(rows):
+        return None
+    lam = preconditioned_sharpness(result, compiled, rows)
+    if lam is None:
+        return None
+    edges = np.array([adaptive_edge(result, int(k)) or np.nan for k in rows], dtype=float)
+    ratio = lam / edges
+    ok = np.isfinite(ratio)
+    if not ok.any():
+        return None
+    med, last = float(np.median(ratio[ok])), int(rows[ok][-1])  # the last row with lr > 0 (a schedule may end at 0)
+    edge = float(edges[ok][-1])
+    a = float(np.median(lam[ok]))
+    side = "above" if med > 1 else "below"
+    factor = adaptive_factor(result, last, med * edge)
+    return {"edge_near": bool(abs(med - 1) <= ADAPTIVE_BAND), "preconditioned_sharpness": a, "adaptive_edge": edge,
+            "edge_ratio": med, "edge_ratio_min": float(ratio[ok].min()), "edge_ratio_max": float(ratio[ok].max()),
+            "adaptive_factor": math.nan if factor is None else factor, "edge_side": side}
+
+
+def _adaptive_note(result, compiled, k: int, numbers) -> str:
+    """For an optimizer with an adaptive edge: λmax(P⁻¹H) at row k against it (Cohen et al. 2022)."""
+    ev = adaptive_evidence(result, compiled, [k])
+    if ev is None:
         return ""
-    edge = adaptive_edge(result)
-    lam = preconditioned_sharpness(result, compiled, [k])
-    if edge is None or lam is None or not math.isfinite(lam[0]):
-        return ""
-    numbers.update(preconditioned_sharpness=float(lam[0]), adaptive_edge=edge)
-    side = "above" if lam[0] > edge else "below"
-    return (f" The preconditioned sharpness λmax(P⁻¹H) (P = diag(√v̂ + ε) rebuilt from the gradients) is {fmt(lam[0])} there, "
-            f"{side} {result.optimizer}'s adaptive edge of stability {_edge_text(result)} = {fmt(edge)} (Cohen et al. 2022; ratio {near_one(lam[0] / edge)}).")
+    numbers.update(ev)
+    return (f" The preconditioned sharpness λmax(P⁻¹H) ({_p_text(result)}, rebuilt from the gradients) is "
+            f"{fmt(ev['preconditioned_sharpness'])} there, {_side_text(ev)} {result.optimizer}'s adaptive edge of stability "
+            f"{_edge_text(result)} = {fmt(ev['adaptive_edge'])} (Cohen et al. 2022; ratio {near_one(ev['edge_ratio'])}).")
+
+
+def _side_text(ev) -> str:
+    return ev["edge_side"] + (", but within 10% of," if ev["edge_near"] else "")
+
+
+def _p_text(result) -> str:
+    """P as the run's optimizer builds it, in words."""
+    return {"adam": "P = (1−β₁ᵗ)·diag(√v̂ + ε)", "adamw": "P = (1−β₁ᵗ)·diag(√v̂ + ε)", "adamax": "P = (1−β₁ᵗ)·diag(u)",
+            "rmsprop": "P = diag(√v + ε)", "adagrad": "P = diag(√s + ε)"}.get(result.optimizer, "P the diagonal preconditioner")
+
+
+def _adaptive_diverged(result, compiled, setup, numbers, k, where, lr) -> Diagnosis | None:
+    """A diverged run of an optimizer with an adaptive edge, judged at the first loss increase
+    (row k) by λmax(P⁻¹H) there: above the edge the frozen-P step multiplies the error by ρ > 1
+    along P⁻¹H's top eigenvector — the instability explains the divergence, and the lr that puts
+    the edge at λmax(P⁻¹H) is tried; below it the step was stable where it was taken, so the rise
+    came from a step of about lr leaving the region where f's quadratic model holds (the step's
+    length and f's rise are stated), and smaller lrs and clipping are tried."""
+    import numpy as np
+
+    ev = adaptive_evidence(result, compiled, [k])
+    if ev is None:
+        return None
+    numbers.update(ev)
+    path = result.path
+    length = float(np.linalg.norm(path.x[k + 1] - path.x[k])) if k + 1 < len(path) else math.nan
+    numbers["step_length"] = length
+    sharp = (f"the preconditioned sharpness λmax(P⁻¹H) ({_p_text(result)}, rebuilt from the gradients) is "
+             f"{fmt(ev['preconditioned_sharpness'])}, {near_one(ev['edge_ratio'])}× {result.optimizer}'s adaptive edge of "
+             f"stability {_edge_text(result)} = {fmt(ev['adaptive_edge'])} for lr = {fmt(lr)} (Cohen et al. 2022)")
+    if ev["edge_side"] == "above":
+        reason = (f"{where}; there {sharp}: with P frozen each step multiplies the error along P⁻¹H's top eigenvector by "
+                  f"−{near_one(ev['adaptive_factor'])}, so the preconditioned step is unstable and the run diverged.")
+        safe = lr / ev["edge_ratio"]
+        cands = [_with_lr(result, floor_sig(safe)), _with_lr(result, floor_sig(safe / 2)), _with_lr(result, floor_sig(lr / 10))]
+    else:
+        reason = (f"{where}; there {sharp}, below it: the preconditioned step was stable where it was taken, so this is "
+                  f"not an lr instability — {result.optimizer}'s step (‖Δx‖ = {fmt(length, 3)}, about lr whatever the "
+                  f"gradient) left the region where f's quadratic model holds.")
+        cands = [_with_lr(result, floor_sig(lr / 10)), _with_lr(result, floor_sig(lr / 100)), _clip(result)]
+    if ev["edge_near"]:
+        numbers["alternatives"] = [{"verdict": "diverged", "why": f"λmax(P⁻¹H) is within 10% of the edge (ratio "
+                                    f"{near_one(ev['edge_ratio'])}): the other side's reading cannot be ruled out"}]
+        reason += " λmax(P⁻¹H) is within 10% of the edge, so the other reading cannot be ruled out."
+    return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def _adaptive_growing(result, compiled, setup) -> Diagnosis | None:
+    """Growth, not oscillation, for an optimizer with an adaptive edge: the loss ended above its
+    start and above the loss halfway, and λmax(P⁻¹H) over the last steps is above the edge
+    (median ratio > 1; the loss's growth is the evidence, so no band applies): with P frozen, each step multiplies the error along
+    P⁻¹H's top eigenvector by the spectral radius ρ > 1 of the optimizer's momentum recurrence."""
+    import numpy as np
+
+    path = result.path
+    loss = path.loss[_finite_rows(path)]
+    if len(loss) < 4 or not (loss[-1] > loss[0] and loss[-1] > loss[len(loss) // 2]):
+        return None
+    ev = adaptive_evidence(result, compiled, _recent_rows(result))
+    if ev is None or ev["edge_side"] != "above":
+        return None
+    m = min(RECENT, len(loss) - 1)
+    ratio = float((loss[-1] / loss[-1 - m]) ** (1 / m)) if loss[-1 - m] > 0 and loss[-1] > 0 else math.nan
+    lr = _lr_at(result, result.nit - 1)
+    numbers = {"steps": int(result.nit), "loss": float(result.fun), "start_loss": float(loss[0]), "lr": lr,
+               "loss_ratio": ratio, **ev, "growth": ev["adaptive_factor"]}
+    reason = (f"the loss grew from {fmt(loss[0])} to {fmt(loss[-1])} in {result.nit} steps (×{near_one(ratio)} per step lately): "
+              f"the preconditioned sharpness λmax(P⁻¹H) ({_p_text(result)}) is {fmt(ev['preconditioned_sharpness'])} over the "
+              f"last steps, {near_one(ev['edge_ratio'])}× {result.optimizer}'s adaptive edge of stability {_edge_text(result)} = "
+              f"{fmt(ev['adaptive_edge'])} for lr = {fmt(lr)} (Cohen et al. 2022); with P frozen each step multiplies the error "
+              f"along P⁻¹H's top eigenvector by {near_one(ev['adaptive_factor'])} in size, so the run is diverging, not "
+              f"oscillating around a minimum.")
+    safe = lr / ev["edge_ratio"]
+    cands = [_with_lr(result, floor_sig(safe)), _with_lr(result, floor_sig(safe / 2)), _with_lr(result, floor_sig(lr / 10))]
+    return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
 
 
 def _edge_text(result) -> str:
-    return "(2+2β₁)/(η(1−β₁))" if "beta1" in result.hyper else "2(1+μ)/η"
+    from .symptoms import adaptive_edge_text
+
+    return adaptive_edge_text(result)
 
 
 # -- steps that cannot help --------------------------------------------------------------------
@@ -919,13 +1054,68 @@ def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
                   f"{len(s) - 1} pairs and cancel out (net {fmt(cancel, 2)} of the distance walked): {result.optimizer}'s "
                   f"{length}, so it bounces across the minimum instead of settling "
                   f"(λmax = {fmt(lam_max)}).")
-        k_end = int(np.nonzero(ok)[0][-1])
-        reason += _adaptive_note(result, compiled, k_end, numbers)
+        ev = adaptive_evidence(result, compiled, _recent_rows(result)) if compiled is not None else None
+        if ev is not None:
+            return _adaptive_oscillation(result, compiled, setup, numbers, ev, label, top, flips, len(s) - 1, steps)
         if spec is not None and spec.step_hint:  # Rprop: its steps come from --etas/--step-sizes, not lr
             suggestion = _try(result, compiled, setup, numbers, _step_size_candidates(result), advice=spec.step_hint)
         else:
             suggestion = _try(result, compiled, setup, numbers, [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 10))])
     return Diagnosis("oscillating", reason, suggestion, numbers)
+
+
+def _adaptive_oscillation(result, compiled, setup, numbers, ev, label, top, flips, pairs, steps) -> Diagnosis:
+    """Sign flips of an optimizer with an adaptive edge, explained by λmax(P⁻¹H) over the last
+    steps (adaptive_evidence): above the edge, the flips are the frozen-P instability (each step
+    multiplies the error by ρ > 1 along P⁻¹H's top eigenvector); below it they are not an
+    instability: when the median step is 0.05–20 lr long, steps of about lr bouncing across a
+    valley narrower than a step (the step length and the loss's recent per-step ratio are
+    stated), otherwise a damped bounce (ρ < 1, the error alternating in sign); within
+    ADAPTIVE_BAND of the edge the other reading is stated too (``alternatives``)."""
+    import numpy as np
+
+    lr = _lr_at(result, result.nit - 1)
+    length = float(np.median(np.linalg.norm(steps, axis=1)))
+    loss = result.path.loss[_finite_rows(result.path)]
+    m = min(RECENT, len(loss) - 1)
+    loss_ratio = float((loss[-1] / loss[-1 - m]) ** (1 / m)) if m > 0 and loss[-1 - m] > 0 and loss[-1] > 0 else math.nan
+    numbers = dict(numbers, **ev, step_length=length, step_over_lr=length / lr if lr > 0 else math.nan, loss_ratio=loss_ratio)
+    flipped = f"successive steps flip sign along {label} {_point(top)} in {flips} of the last {pairs} pairs"
+    sharp = (f"the preconditioned sharpness λmax(P⁻¹H) ({_p_text(result)}) is {fmt(ev['preconditioned_sharpness'])} over the "
+             f"last steps, {near_one(ev['edge_ratio'])}× {result.optimizer}'s adaptive edge of stability {_edge_text(result)} = "
+             f"{fmt(ev['adaptive_edge'])} for lr = {fmt(lr)} (Cohen et al. 2022)")
+    rho = ev["adaptive_factor"]
+    growth = ("with no growth" if loss_ratio <= 1 else
+              "the loss still grew lately, a transient that this stable step damps out")
+    bounce = (f"they are {result.optimizer}'s steps, each about lr long (median ‖Δx‖ = {fmt(length, 3)} = "
+              f"{fmt(length / lr, 2)}·lr), bouncing across a valley narrower than a step, {growth} (the loss "
+              f"changed ×{near_one(loss_ratio)} per step lately)")
+    if ev["edge_side"] == "above":
+        reason = (f"{flipped}: {sharp}; with P frozen each step multiplies the error along P⁻¹H's top eigenvector by "
+                  f"−{near_one(rho)}, so the bouncing is the instability of the preconditioned step, held in check only as "
+                  f"v̂ grows with the gradient.")
+        safe = lr / ev["edge_ratio"]
+        cands = [_with_lr(result, floor_sig(safe)), _with_lr(result, floor_sig(safe / 2)), _schedule(result, "cosine")]
+    elif 0.05 <= length / lr <= 20 if lr > 0 else False:
+        reason = (f"{flipped}, but they are not an instability: {sharp}, and with P frozen each step shrinks the error "
+                  f"along P⁻¹H's top eigenvector by {near_one(rho)}; {bounce}.")
+        cands = [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 10))]
+    else:  # steps far from lr long (ε dominates P, or the gradients are tiny): a damped bounce of the frozen-P step
+        reason = (f"{flipped}, but they are not an instability: {sharp}, and with P frozen each step multiplies the "
+                  f"error along P⁻¹H's top eigenvector by {near_one(rho)} in size, alternating in sign — a damped bounce "
+                  f"that converges (the loss changed ×{near_one(loss_ratio)} per step lately).")
+        cands = [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 2))]
+    if ev["edge_near"]:
+        other = ("below it the flips would be steps of ≈ lr bouncing in a narrow valley" if ev["edge_side"] == "above"
+                 else "above it the frozen-P step would grow the error: an instability held in check by v̂")
+        why = (f"λmax(P⁻¹H) is within 10% of the edge (ratio {near_one(ev['edge_ratio'])}, between "
+               f"{near_one(ev['edge_ratio_min'])} and {near_one(ev['edge_ratio_max'])} over the last steps): {other}")
+        numbers["alternatives"] = [{"verdict": "oscillating", "reading": "unstable" if ev["edge_side"] == "below" else "stable bounce",
+                                    "why": why}]
+        reason += f" Another reading remains: {why}."
+    if result.schedule != "constant":  # a schedule is already running: only the lr changes are tried
+        cands = [c for c in cands if c is None or c.schedule is None]
+    return Diagnosis("oscillating", reason, _try(result, compiled, setup, numbers, cands), numbers)
 
 
 def _still_falling(path) -> bool:

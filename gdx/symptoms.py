@@ -6,7 +6,8 @@
 * :func:`saturation`: a tanh/sigmoid/erf/atan node whose local derivative is tiny at the end
   point and lies on the chain rule's path to a variable;
 * :func:`sharpness`: λmax(H) sampled along the path (one batched Hessian call);
-* :func:`adam_preconditioned_sharpness`: λmax(P⁻¹H) with Adam's/RMSprop's diagonal P along the path.
+* :func:`preconditioned_sharpness`: λmax(P⁻¹H) with the adaptive optimizer's diagonal P along the
+  path, and :func:`adaptive_edge`, the bound it is compared with (Cohen et al. 2022).
 
 Nothing here prints; the compiled function's evaluation counters are left untouched.
 """
@@ -282,60 +283,81 @@ def sharpness(result, compiled, samples: int = SAMPLES):
     return path.k[rows], lam
 
 
-def adaptive_second_moment(result, rows):
-    """Adam's v̂_k (bias-corrected) or RMSprop's v_k at path rows ``rows``, rebuilt from the
-    recorded gradients: v ← β·v + (1−β)·g² (β = beta2 or alpha); Adam divides by 1 − β^k.
-    Returns None for other optimizers."""
-    import numpy as np
+def _preconditioner(result):
+    """The run's optimizer's :class:`gdx.optim.preconditioner.Preconditioner` (None: no adaptive edge)."""
+    from .optim import OPTIMIZERS
 
-    hyper = result.hyper
-    if "beta2" in hyper:
-        beta, corrected = float(hyper["beta2"]), True
-    elif "alpha" in hyper:
-        beta, corrected = float(hyper["alpha"]), False
-    else:
+    spec = OPTIMIZERS.get(result.optimizer)
+    return spec.preconditioner if spec is not None else None
+
+
+def _hyper(result) -> dict:
+    from .optim import OPTIMIZERS
+
+    spec = OPTIMIZERS.get(result.optimizer)
+    return {**(spec.defaults if spec is not None else {}), **{k: v for k, v in result.hyper.items() if v is not None}}
+
+
+def adaptive_edge(result, k: int | None = None) -> float | None:
+    """The adaptive edge of stability on λmax(P⁻¹H) (Cohen et al. 2022) for the run's optimizer,
+    read from its registry entry (``OptimizerSpec.preconditioner``) with the lr of path row ``k``
+    (default: the run's lr): Adam/AdamW/Adamax (2 + 2β₁)/(η(1 − β₁)) = 38/η for β₁ = 0.9; RMSprop
+    2(1 + μ)/η (2/η without momentum); Adagrad 2/η.  None for other optimizers or lr ≤ 0."""
+    pre = _preconditioner(result)
+    if pre is None:
         return None
-    g = np.nan_to_num(result.path.grad, nan=0.0, posinf=0.0, neginf=0.0)
-    v = np.zeros(g.shape[1])
-    out = {}
-    want = set(int(r) for r in rows)
-    last = max(want) if want else -1
-    for k in range(min(last, len(g) - 1) + 1):
-        v = beta * v + (1 - beta) * g[k] ** 2
-        if k in want:
-            out[k] = v / (1 - beta ** (k + 1)) if corrected else v.copy()
-    return np.array([out[int(r)] for r in rows])
-
-
-def adaptive_edge(result) -> float | None:
-    """The adaptive edge of stability on λmax(P⁻¹H) (Cohen et al. 2022): Adam/AdamW
-    (2 + 2β₁)/(η(1 − β₁)) = 38/η for β₁ = 0.9; RMSprop 2(1 + μ)/η (2/η without momentum)."""
-    lr = float(result.hyper.get("lr", math.nan))
+    lr = float(result.path.lr[min(max(k, 0), len(result.path) - 1)]) if k is not None and len(result.path) else \
+        float(result.hyper.get("lr", math.nan))
     if not lr > 0:
         return None
-    if "beta1" in result.hyper:
-        b1 = float(result.hyper["beta1"])
-        return (2 + 2 * b1) / (lr * (1 - b1))
-    if "alpha" in result.hyper:
-        mu = float(result.hyper.get("momentum", 0.0))
-        return 2 * (1 + mu) / lr
-    return None
+    return float(pre.edge(lr, _hyper(result)))
+
+
+def adaptive_edge_text(result) -> str:
+    """The edge's formula for the run's optimizer ("(2+2β₁)/(η(1−β₁))"), "" without one."""
+    pre = _preconditioner(result)
+    return pre.edge_text if pre is not None else ""
+
+
+def adaptive_factor(result, k: int, a: float) -> float | None:
+    """What one step multiplies the error by along P⁻¹H's top eigenvector (eigenvalue ``a``) at
+    row ``k`` with P frozen: the spectral radius of the optimizer's momentum recurrence
+    (> 1 exactly above the adaptive edge)."""
+    pre = _preconditioner(result)
+    if pre is None or not math.isfinite(a):
+        return None
+    return float(pre.factor(float(result.path.lr[min(k, len(result.path) - 1)]), a, _hyper(result)))
 
 
 def preconditioned_sharpness(result, compiled, rows):
-    """λmax(P⁻¹H) at path rows ``rows``, P = diag(√v̂ + ε) (eigenvalues of P^{-1/2} H P^{-1/2})."""
+    """λmax(P⁻¹H) at path rows ``rows`` (None for an optimizer without an adaptive edge).
+
+    P is the optimizer's diagonal preconditioner of the update that moves x_k (row k), rebuilt
+    from the recorded gradients by its registry entry (:mod:`gdx.optim.preconditioner`; Adam:
+    P = (1 − β₁ᵗ)·diag(√v̂ + ε), t = k + 1, as Cohen et al. 2022 define it); H is f's Hessian at
+    x_k, plus λ·I when the weight decay λ is coupled (L2).  λmax(P⁻¹H) is the top eigenvalue of
+    the symmetric P^{-1/2}·H·P^{-1/2}, which has the same eigenvalues."""
     import numpy as np
 
-    v = adaptive_second_moment(result, rows)
-    if v is None:
+    pre = _preconditioner(result)
+    if pre is None:
         return None
-    eps = float(result.hyper.get("eps", 1e-8))
-    p = np.sqrt(v) + eps
-    xs = result.path.x[rows]
-    hs = np.asarray(_quiet(compiled, lambda: compiled.hess(xs)), dtype=float).reshape(len(rows), compiled.n, compiled.n)
-    d = 1 / np.sqrt(p)
-    m = d[:, :, None] * hs * d[:, None, :]
+    rows = np.asarray(rows, dtype=int)
     lam = np.full(len(rows), np.nan)
+    if not len(rows):
+        return lam
+    hyper = _hyper(result)
+    path = result.path
+    p = pre.p(path.grad[: int(rows.max()) + 1], path.x[: int(rows.max()) + 1], hyper, rows)
+    xs = path.x[rows]
+    hs = np.asarray(_quiet(compiled, lambda: compiled.hess(xs)), dtype=float).reshape(len(rows), compiled.n, compiled.n)
+    if not pre.decoupled:
+        from .optim.preconditioner import coupled_decay
+
+        hs = hs + coupled_decay(hyper) * np.eye(compiled.n)
+    with np.errstate(all="ignore"):
+        d = 1 / np.sqrt(p)
+        m = d[:, :, None] * hs * d[:, None, :]
     good = np.all(np.isfinite(m), axis=(1, 2))
     if good.any():
         lam[good] = np.linalg.eigvalsh(m[good])[:, -1]

@@ -113,6 +113,18 @@ CASES = [
     # (checked step by step with numpy in tests/test_diagnose_stability.py)
     Case("edge of stability xy", "(x^2*y^2 - 1)^2/4", "gd", (2.5, 0.5), "edge_of_stability", "edge", 2 / 0.2, steps=400,
          hyper={"lr": 0.2}, text_has="2/lr = 10"),
+    # the adaptive edge (Cohen et al. 2022), with ε ≫ √v̂ so that P ≈ (1 − β₁ᵗ)·ε is frozen
+    # (tests/test_diagnose_adaptive_edge.py rebuilds λmax(P⁻¹H) from the path with numpy)
+    Case("adam above 38/η", "x^2 + 3*y^2", "adam", (1e-20, 1e-20), "diverged", "adaptive_edge", 38 / 6.65e8, rel=1e-12,
+         steps=60, tol=0.0, hyper={"lr": 6.65e8, "eps": 1e8}, text_has="= 5.714e-08"),
+    Case("adam below 38/η", "x^2 + 3*y^2", "adam", (1e-20, 1e-20), "oscillating", "adaptive_edge", 38 / 5.7e8, rel=1e-12,
+         steps=60, tol=0.0, hyper={"lr": 5.7e8, "eps": 1e8}, text_has="not an instability"),
+    Case("adamw above 38/η", "x^2 + 3*y^2", "adamw", (1e-20, 1e-20), "diverged", "adaptive_edge", 38 / 6.65e8, rel=1e-12,
+         steps=60, tol=0.0, hyper={"lr": 6.65e8, "eps": 1e8, "weight_decay": 1e-11}),
+    Case("rmsprop below 2/η", "x^2 + 3*y^2", "rmsprop", (1e-6, 1e-6), "oscillating", "adaptive_edge", 2 / 3000, rel=1e-12,
+         steps=40, tol=0.0, hyper={"lr": 3000.0, "eps": 1e4}),
+    Case("rmsprop μ=0.5 above 3/η", "x^2 + 3*y^2", "rmsprop", (1e-6, 1e-6), "diverged", "adaptive_edge", 3 / 5250, rel=1e-12,
+         steps=40, tol=0.0, hyper={"lr": 5250.0, "eps": 1e4, "momentum": 0.5}, text_has="2(1+μ)/η = 0.0005714"),
     Case("adam stopped early", "x^2 + 3*y^2", "adam", (1.5, 1.5), "max_steps", "steps", 100, steps=100, hyper={"lr": 0.1}),
 ]
 
@@ -174,8 +186,16 @@ def test_case(case):
         assert "tried from the same start" in d.suggestion
 
 
-ROBUST = ["issue1 x^-2", "issue4 slow growth", "issue5 tanh saturation", "ill-conditioned gd", "issue7 adam on |x−1|",
-          "gd between 1/λ and 2/λ", "issue1 e^x", "edge of stability xy"]
+#: Cases left out of the ±1 step / ±1 ulp check, and why (every other case is in it):
+NOT_ROBUST = {
+    # Adam circles the tip of Ackley's cone chaotically: 1 ulp of lr decides whether its last 20
+    # steps cross the kink along y (max_steps: a kink) or circle the tip (oscillating, below the
+    # adaptive edge); both describe the same cone, but the verdict word differs.
+    "adam on Ackley's cone",
+    # 20,000-step paths: 4 re-runs cost ~15 s, over the suite's budget (checked by hand: no flip).
+    "issue1 logistic separable", "issue3 rosenbrock tiny lr",
+}
+ROBUST = [c.name for c in CASES if c.name not in NOT_ROBUST]
 
 
 @pytest.mark.parametrize("name", ROBUST)

@@ -18,6 +18,7 @@ are imported only when an optimizer is made, so listing them never imports numpy
 
 from __future__ import annotations
 
+from . import preconditioner
 from .base import FAMILIES, GdxError, Hyper, Optimizer, OptimizerSpec
 from .hyper import HYPERPARAMETERS, Hyperparameter, range_text
 
@@ -135,6 +136,7 @@ _SPECS = (
         module="adagrad",
         builder="adagrad",
         family="adaptive",
+        preconditioner=preconditioner.ADAGRAD,
     ),
     OptimizerSpec(
         name="rmsprop",
@@ -159,6 +161,7 @@ _SPECS = (
         module="rmsprop",
         builder="rmsprop",
         family="adaptive",
+        preconditioner=preconditioner.RMSPROP,
     ),
     OptimizerSpec(
         name="adadelta",
@@ -197,6 +200,7 @@ _SPECS = (
         module="adam",
         builder="adam",
         family="adaptive",
+        preconditioner=preconditioner.ADAM,
     ),
     OptimizerSpec(
         name="adamw",
@@ -222,6 +226,7 @@ _SPECS = (
         module="adam",
         builder="adamw",
         family="adaptive",
+        preconditioner=preconditioner.ADAMW,
     ),
     OptimizerSpec(
         name="adamax",
@@ -238,6 +243,7 @@ _SPECS = (
         module="adamax",
         builder="adamax",
         family="adaptive",
+        preconditioner=preconditioner.ADAMAX,
     ),
     OptimizerSpec(
         name="nadam",

@@ -74,6 +74,8 @@ class OptimizerSpec(NamedTuple):
     * ``stability(lam_max, hyper) -> float``: the largest stable constant lr for top curvature
       ``lam_max`` > 0 (with the run's resolved ``hyper``), and ``stability_text`` its formula
       (``"2/λmax"``); None / ``""`` for optimizers without such a bound.  Use :meth:`stable_lr`.
+    * ``preconditioner``: for adaptive optimizers with an adaptive edge of stability (Adam, AdamW,
+      Adamax, RMSprop, Adagrad), P and the edge (:mod:`gdx.optim.preconditioner`).
     * ``step_factor(lr, lam) -> float``: the number one step multiplies the error by, when the
       error obeys a one-term recurrence e ← c·e (gd: c = 1 − lr·λ); None when the update keeps
       state that mixes in (momentum's 2×2 recurrence) or is not linear in g.
@@ -97,6 +99,10 @@ class OptimizerSpec(NamedTuple):
     #: to change when it bounces across a minimum.  Empty: "steps stay about lr long".
     step_length: str = ""
     step_hint: str = ""
+    #: For an adaptive optimizer that is a preconditioned method x ← x − η·P⁻¹·m with a diagonal P
+    #: (:class:`gdx.optim.preconditioner.Preconditioner`): how to rebuild P from the path and the
+    #: adaptive edge on λmax(P⁻¹H) (Cohen et al. 2022); None where theory gives no such bound.
+    preconditioner: Any = None
 
     @property
     def defaults(self) -> dict[str, float]:

@@ -102,8 +102,9 @@ class ExploreState:
     def label(self) -> str:
         """``adam lr=0.1 β₁=0.9 cosine`` — how a compared run is named in the legend."""
         from ..numbers import fmt
+        from ..optim.hyper import HYPERPARAMETERS
 
-        parts = [self.optimizer] + [f"{k}={fmt(v, 4)}" for k, v in self.hyper[:2]]
+        parts = [self.optimizer] + [f"{HYPERPARAMETERS[k].symbol}={fmt(v, 4)}" for k, v in self.hyper[:2]]
         if self.schedule != "constant":
             parts.append(self.schedule)
         return " ".join(parts)

@@ -22,15 +22,19 @@ def landscape_lines(view, grid, points, plot_vars, *, width: int, height: int, c
     The current run is path a (drawn up to the rows shown while stepping), compared runs b, c, …"""
     from .landscape import LABEL_WIDTH, landscape_text, map_size, marker_for
 
-    legend = 2
-    rows = max(3, height - 5 - legend)  # title, y name, axis, ticks, x name, legend
     ix, iy = plot_vars
-    paths = [(view.state.label(), view.path_x[:, [ix, iy]])]
-    paths += [(label, p[:, [ix, iy]]) for label, p in view.compared]
+    paths = [(label, p[:, [ix, iy]]) for label, p in view.compared]  # the current run last: drawn on top
+    paths.append((view.state.label() + (" (now)" if paths else ""), view.path_x[:, [ix, iy]]))
     marks = [(label, xy, marker_for(kind)) for label, xy, kind in points]
     title = _title(view)
-    text = landscape_text(grid, paths=paths, points=marks, width=width, height=rows, color=color, title=title)
-    lines = text.split("\n")[:height]
+    rows = max(3, height - 7)  # title, y name, axis, ticks, x name and two lines of legend
+    for _ in range(3):  # fewer map rows when the legend wraps to more lines
+        lines = landscape_text(grid, paths=paths, points=marks, width=width, height=rows, color=color,
+                               title=title).split("\n")
+        if len(lines) <= height or rows == 3:
+            break
+        rows = max(3, rows - (len(lines) - height))
+    lines = lines[:height]
     box2 = ((float(grid.xs[0]), float(grid.xs[-1])), (float(grid.ys[0]), float(grid.ys[-1])))
     map_rows, map_cols = map_size(box2, width, rows)
     return lines, (2, LABEL_WIDTH + 1, map_rows, map_cols, box2)
@@ -101,21 +105,21 @@ def panel_lines(view, diagnosis=None, *, width: int = SIDE_WIDTH) -> list[str]:
     for name, value in prepared.optimizer.hyper.items():
         key = " ←→" if name == "lr" else " ↑↓" if name == mu else ""
         lines.append(f" {name:<13}{fmt(value, 5)}{key}")
-    sched = prepared.schedule_name + "".join(f" {k}={fmt(v, 4)}" for k, v in state.schedule_args)
-    lines.append(f"schedule {sched}  (s)")
+    lines.append(f"schedule {prepared.schedule_name}  (s)")
+    lines.extend(f" {k:<13}{fmt(v, 5)}" for k, v in state.schedule_args)
     lines.append(f"start {fmt_point(prepared.x0, 4)} hjkl")
     lines.append(f"steps ≤ {prepared.steps} · tol {fmt(prepared.tol, 2)}")
     if view.fixed:
         name = list(view.fixed)[state.slice_index]
         lines.append(f"slice {name} = {fmt(view.fixed[name], 4)}  ([ ] v)")
+    if view.arithmetic is not None:  # stepping: the update first, where it is seen at 80×24
+        lines.extend(arithmetic_lines(view.arithmetic))
     lines.append("── result")
     status = result.status.value.replace("_", " ")
     lines.append(f" {status}, {result.nit} steps")
     lines.append(f" f {fmt(result.fun, 5)}  ‖∇f‖ {fmt(result.grad_norm, 3)}")
     lines.append(f" x {fmt_point(result.x, 5)}")
     lines.extend(gauge_lines(view.gauge))
-    if view.arithmetic is not None:
-        lines.extend(arithmetic_lines(view.arithmetic))
     lines.append("── diagnosis")
     if diagnosis is None:
         lines.append(" …")

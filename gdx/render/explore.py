@@ -114,7 +114,7 @@ def panel_lines(view, diagnosis=None, *, width: int = SIDE_WIDTH) -> list[str]:
         lines.append(f"slice {name} = {fmt(view.fixed[name], 4)}  ([ ] v)")
     if view.arithmetic is not None:  # stepping: the update first, where it is seen at 80×24
         lines.extend(arithmetic_lines(view.arithmetic))
-    lines.append("── result")
+    lines.append("── result" + (" (whole run)" if view.arithmetic is not None else ""))
     status = result.status.value.replace("_", " ")
     lines.append(f" {status}, {result.nit} steps")
     lines.append(f" f {fmt(result.fun, 5)}  ‖∇f‖ {fmt(result.grad_norm, 3)}")

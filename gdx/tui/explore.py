@@ -53,12 +53,12 @@ class ExploreApp(App):
     #message {{ height: 1; background: $boost; }}
     """
     BINDINGS = [
-        Binding("left", "lr(0, 0)", "lr÷", key_display="←", priority=True),
-        Binding("right", "lr(1, 0)", "lr×", key_display="→", priority=True),
+        Binding("right", "lr(1, 0)", "lr", key_display="←→", priority=True),
+        Binding("left", "lr(0, 0)", "lr÷", show=False, priority=True),
         Binding("shift+left", "lr(0, 1)", "lr÷2", show=False, priority=True),
         Binding("shift+right", "lr(1, 1)", "lr×2", show=False, priority=True),
-        Binding("up", "momentum(1)", "μ+", key_display="↑", priority=True),
-        Binding("down", "momentum(0)", "μ−", key_display="↓", priority=True),
+        Binding("up", "momentum(1)", "μ", key_display="↑↓", priority=True),
+        Binding("down", "momentum(0)", "μ−", show=False, priority=True),
         Binding("o", "optimizer", "opt"),
         Binding("s", "schedule", "sched"),
         Binding("h", "start(0, -1)", "start", key_display="hjkl"),
@@ -101,9 +101,11 @@ class ExploreApp(App):
             with VerticalScroll(id="side"):
                 yield Static(id="panel")
         yield Static(id="message")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # the widgets of the main screen, kept: while ? is open the active screen is the help
+        self.widgets = {name: self.query_one(f"#{name}") for name in ("landscape", "loss", "side", "panel", "message")}
         self.set_message("? help · ←/→ lr · ↑/↓ momentum · o optimizer · space one update · q quit")
         self.call_after_refresh(self.redraw)
 
@@ -166,7 +168,7 @@ class ExploreApp(App):
         self.set_message(f"wrote {written}; the same run: {draw.command_line(self.state)} --export {written}")
 
     def action_panel(self, direction: int) -> None:
-        side = self.query_one("#side", VerticalScroll)
+        side = self.widgets["side"]
         side.scroll_page_down() if direction > 0 else side.scroll_page_up()
 
     def action_help(self) -> None:
@@ -195,18 +197,17 @@ class ExploreApp(App):
         self.redraw()
 
     def set_message(self, text: str) -> None:
-        self.query_one("#message", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+        self.widgets["message"].update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     def redraw(self) -> None:
         """The view of the current state on every widget."""
         self.view = self.explorer.view(self.state)
         self.diagnosis = self._diagnosed.get(self._run_key())
-        landscape = self.query_one("#landscape", Static)
+        landscape = self.widgets["landscape"]
         width, height = landscape.size.width, landscape.size.height
         small = model.refuse_small(self.size.width, self.size.height)
-        side = self.query_one("#side")
-        side.display = small is None
-        self.query_one("#loss").display = small is None
+        self.widgets["side"].display = small is None
+        self.widgets["loss"].display = small is None
         if small is not None:
             self.set_message(small + " (the map only)")
         if width >= 20 and height >= 8:
@@ -219,7 +220,7 @@ class ExploreApp(App):
             landscape.update(Text.from_ansi("\n".join(lines)) if self.color else Text("\n".join(lines), no_wrap=True))
         else:
             landscape.update(Text("the terminal is too small for the map", no_wrap=True))
-        loss = self.query_one("#loss", Static)
+        loss = self.widgets["loss"]
         if small is None:
             loss.update(Text("\n".join(draw.loss_strip(self.view.result.path.loss, width=max(10, loss.size.width or width),
                                                        height=LOSS_ROWS, shown=self.view.shown)), no_wrap=True))
@@ -252,7 +253,7 @@ class ExploreApp(App):
 
     def _show_panel(self) -> None:
         lines = draw.panel_lines(self.view, self.diagnosis, width=draw.SIDE_WIDTH - 3)
-        self.query_one("#panel", Static).update(Text("\n".join(lines)))
+        self.widgets["panel"].update(Text("\n".join(lines)))
 
     # -- for tests and the README ---------------------------------------------------------------
     def screen_text(self) -> str:

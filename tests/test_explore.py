@@ -110,7 +110,7 @@ def test_keys_change_the_state_and_the_screen(quad):
 
     def initial(app, screen):
         seen["before"] = screen
-        assert "lr           0.05 ←→" in screen and "gd  (o)" in screen and "converged" in screen
+        assert "lr           0.05 ←→" in screen and "gd  (o)" in screen and "diagnosis: converged" in screen
         assert "0.15×" in screen  # the gauge: 0.05 / (2/6)
 
     def moved(app, screen):
@@ -208,8 +208,14 @@ def test_a_click_puts_the_start_there_and_a_refused_change_keeps_the_state(quad)
     drive(quad, [click, clicked, "o", "o", *["down"] * 20, refused])  # nesterov: μ stops above 0
 
 
-def test_help_lists_every_key():
+def test_help_lists_every_key_and_the_bindings_are_the_issue_s():
     from gdx.render.explore import KEYS
+    from gdx.tui.explore import ExploreApp
+
+    bound = {b.key: b.action for b in ExploreApp.BINDINGS}
+    assert bound["q"] == "quit" and bound["space"] == "step" and bound["question_mark"] == "help"
+    assert bound["right"] == "lr(1, 0)" and bound["shift+right"] == "lr(1, 1)" and bound["e"] == "export"
+    assert [bound[k] for k in "hjkl"] == ["start(0, -1)", "start(1, -1)", "start(1, 1)", "start(0, 1)"]
 
     keys = " ".join(k for k, _ in KEYS)
     for key in ("←", "→", "↑", "↓", "o", "s", "h j k l", "space", "c", "e", "q", "?"):

@@ -313,7 +313,7 @@ class Explorer:
         self.compiled = compile_target(target, budget)
         self.variables = tuple(target.problem.variables)
         prepared = self._prepare(request)
-        path = self._run(prepared).path.x
+        path = self._run(prepared).path.x  # the box is fitted to the first path, then fixed
         self.scene = build_scene(target, self.compiled, box_spec=box, slice_spec=slice_spec, axes=axes,
                                  paths=[(first.optimizer.name, path)], budget=marks_budget(budget))
         self.names = optimizer_cycle()

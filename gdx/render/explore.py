@@ -119,6 +119,8 @@ def panel_lines(view, diagnosis=None, *, width: int = SIDE_WIDTH) -> list[str]:
     lines.append(f" {status}, {result.nit} steps")
     lines.append(f" f {fmt(result.fun, 5)}  ‖∇f‖ {fmt(result.grad_norm, 3)}")
     lines.append(f" x {fmt_point(result.x, 5)}")
+    if diagnosis is not None:  # the verdict here, seen at 80×24; the reason below
+        lines.append(f" diagnosis: {diagnosis.verdict}")
     lines.extend(gauge_lines(view.gauge))
     lines.append("── diagnosis")
     if diagnosis is None:

@@ -372,10 +372,15 @@ class Explorer:
                     dict(state.fixed))
 
     def diagnose(self, view: View):
-        """The diagnosis of the view's run (gdx.diagnose, as gdx optimize gives it)."""
+        """The diagnosis of the view's run (gdx.diagnose, as gdx optimize gives it), made with a
+        copy of the compiled functions of its own: it may run beside the next rerun (a thread of
+        the screen) without touching the evaluation counts that rerun records."""
+        import copy
+
         from .runs import diagnose_run
 
-        return diagnose_run(view.prepared, view.result)
+        self.compiled.warm(hessian=True)  # compiled once, shared by the copy
+        return diagnose_run(replace(view.prepared, compiled=copy.copy(self.compiled)), view.result)
 
     def grid(self, shape, fixed: dict):
         """f sampled on the box at ``shape`` for the slice ``fixed`` (cached)."""

@@ -89,6 +89,7 @@ class ExploreApp(App):
         self.diagnosis = None
         self.geometry = None
         self._diagnosed: dict = {}
+        self._pending: set = set()
         self._timer = None
         self.exported: list[str] = []
 
@@ -228,7 +229,7 @@ class ExploreApp(App):
         if self.diagnosis is None:
             if self._timer is not None:
                 self._timer.stop()
-            self._timer = self.set_timer(DIAGNOSIS_DELAY, self.diagnose_now)
+            self._timer = self.set_timer(DIAGNOSIS_DELAY, self._diagnose_in_background)
 
     def _grid_shape(self, width: int, height: int):
         from ..render.landscape import grid_shape
@@ -242,6 +243,33 @@ class ExploreApp(App):
         from dataclasses import replace
 
         return replace(self.state, fixed=(), slice_index=0, stepping=None, compared=())
+
+    def _diagnose_in_background(self) -> None:
+        """The diagnosis of the run on the screen, in a thread (a slow one — L-BFGS on a long run
+        — never freezes the keys); shown when it arrives if that run is still on the screen."""
+        key, view = self._run_key(), self.view
+        if key in self._diagnosed or key in self._pending:
+            return
+        self._pending.add(key)
+
+        def work():
+            diagnosis = self.explorer.diagnose(view)
+            try:
+                self.call_from_thread(self._diagnosis_ready, key, diagnosis)
+            except RuntimeError:  # the app has ended meanwhile
+                pass
+
+        import threading
+
+        # a daemon thread, not a textual worker: q must not wait for a long diagnosis to end
+        threading.Thread(target=work, name="gdx-explore-diagnosis", daemon=True).start()
+
+    def _diagnosis_ready(self, key, diagnosis) -> None:
+        self._pending.discard(key)
+        self._diagnosed[key] = diagnosis
+        if key == self._run_key():
+            self.diagnosis = diagnosis
+            self._show_panel()
 
     def diagnose_now(self) -> None:
         """The diagnosis of the run on the screen (kept: each run is diagnosed once)."""

@@ -48,6 +48,17 @@ def test_core_and_app_never_import_the_terminal_libraries(path):
             assert name.split(".")[0] not in TERMINAL, f"{path.name} imports {name}"
 
 
+@pytest.mark.parametrize("path", sorted(ROOT.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_textual_is_imported_only_by_the_full_screen_views(path):
+    """textual (the optional extra gdx[tui]) belongs to gdx/tui/ alone: the CLI reaches it through
+    gdx.tui lazily, so every other command runs without it installed."""
+    if path.parent.name == "tui":
+        return
+    for name, level in imports_of(path):
+        if level == 0:
+            assert name.split(".")[0] != "textual", f"{path.relative_to(ROOT)} imports {name}"
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "cli").glob("*.py")), ids=lambda p: p.name)
 def test_no_cli_module_imports_another_command(path):
     commands = {p.stem for p in (ROOT / "cli").glob("*.py")} - {"__init__", "common"}
@@ -78,6 +89,9 @@ assert sweep(RunRequest("x^2", optimizer="gd"), {{"lr": "0.1:0.5"}}, num=3).exit
 assert multistart(prepare(RunRequest("himmelblau", steps=200)), starts=8, seed=1, box=None).exit_code == 0
 assert analyze("himmelblau", at="1,1").document["at"] is not None
 assert plot("rosenbrock").box
+from gdx.app.explore import Explorer, scale_lr
+ex = Explorer(RunRequest("x^2 + 3*y^2"))
+assert ex.view(scale_lr(ex.initial, True)).gauge.kind == "lr"
 bad = [m for m in sys.modules if m.split(".")[0] in {TERMINAL!r}]
 assert not bad, bad
 """

@@ -23,6 +23,10 @@ class Target:
     text: str
     problem: Problem
     preset: object | None = None  # gdx.presets.Preset
+    #: an objective over data (``--data``): the checked table (gdx.data.DataSet) and the
+    #: per-example problem over every name; ``problem`` then holds the parameters only
+    data: object | None = None
+    example: Problem | None = None
 
     @property
     def label(self) -> str:

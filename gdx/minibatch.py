@@ -66,3 +66,21 @@ class Batches:
         import numpy as np
 
         return [np.arange(self.N) if r is None else r for _, r in (self.at(k) for k in range(steps))]
+
+
+#: β of the loss curve's moving average of a minibatch run's loss.
+EMA_BETA = 0.9
+
+
+def ema(values, beta: float = EMA_BETA):
+    """The bias-corrected exponential moving average of a noisy sequence, as Adam's m̂:
+    m_k = β·m_{k−1} + (1−β)·v_k (m_{−1} = 0), shown as m_k / (1 − β^{k+1})."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    out = np.empty_like(values)
+    m = 0.0
+    for k, v in enumerate(values):
+        m = beta * m + (1 - beta) * v
+        out[k] = m / (1 - beta ** (k + 1))
+    return out

@@ -161,3 +161,30 @@ def test_analyze_and_plot_take_data(gdx_main, tmp_path):
     code, out, err = gdx_main("plot", LINE, "--data", path, "--no-critical")
     assert code == 0, err
     assert "b" in out and "w" in out
+
+
+def _noisy_line(tmp_path, N=400):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=N)
+    y = 3 * x - 1 + 0.5 * rng.normal(size=N)
+    return write(tmp_path, "line.csv", "x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x, y)))
+
+
+def test_noise_floor_is_diagnosed_and_its_suggestion_was_simulated(gdx_main, tmp_path):
+    path = _noisy_line(tmp_path)
+    argv = ["optimize", LINE, "--data", path, "--batch-size", "8", "--steps", "400", "--lr", "0.05", "--json"]
+    code, out, err = gdx_main(*argv)
+    assert code == 0, err
+    d = json.loads(out)["diagnosis"]
+    assert d["verdict"] == "noise floor"
+    assert d["batch_gradient_variance"] > d["full_grad_norm"] ** 2 > 0
+    # the floor predicted from lr and the variance is the size of the gap to the least-squares minimum
+    data = np.loadtxt(path, delimiter=",", skiprows=1)
+    A = np.column_stack([np.ones(len(data)), data[:, 0]])
+    best = np.mean((A @ np.linalg.lstsq(A, data[:, 1], rcond=None)[0] - data[:, 1]) ** 2)
+    assert 0.1 < (d["full_loss"] - best) / d["noise_floor"] < 10
+    flag = "--schedule cosine" if "--schedule cosine" in d["suggestion"] else "--batch-size 32"
+    assert flag in d["suggestion"]
+    code, out, _ = gdx_main(*argv, *flag.split())
+    again = json.loads(out)["diagnosis"]["full_loss"]
+    assert again == pytest.approx(d["suggested_full_loss"], rel=1e-12) and again < d["full_loss"]

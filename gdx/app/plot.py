@@ -247,6 +247,8 @@ def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
     g = scene.grid(PNG_GRID)
     if title is None:
         title = scene.target.preset.title if scene.target.preset is not None else f"f = {math_text(scene.target.problem.expr)}"
+        if getattr(scene.target, "data", None) is not None:
+            title = f"L = mean over {scene.target.data.rows} rows of {math_text(scene.target.problem.expr)}"
     write_figure(path, g, paths=scene.paths, points=scene.points, curves=curves, log=log, title=title)
 
 

@@ -84,7 +84,7 @@ def optimize(
         from ..render.summary import print_header
 
         print_header(out, prepared.target, prepared.compiled, prepared.optimizer, prepared.x0, prepared.settings_line())
-        stream = IterationStream(out, prepared.compiled.variables, every=every)
+        stream = IterationStream(out, prepared.compiled.variables, every=every, batched=prepared.sampling is not None)
     try:
         outcome = run_optimize(prepared, on_step=stream.step if stream else None, png=png)
     finally:

@@ -158,31 +158,41 @@ def _from_csv(source: str, text: str) -> DataSet:
         raise _error(source, f"is not CSV ({exc})", line=1) from None
     columns = check_column_names(source, header)
     m = len(columns)
-    rows: list[list[float]] = []
+    rows: list[list[str]] = []
+    line_of: list[int] = []  # the line each row ends on (a quoted cell may span lines)
     try:
         for row in reader:
-            line = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
-                if line == len(lines):
-                    continue  # a trailing blank line
-                raise _error(source, "is an empty row", line=line, hint="remove blank lines between rows")
             if len(row) != m:
+                line = reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    if line == len(lines):
+                        continue  # a trailing blank line
+                    raise _error(source, "is an empty row", line=line, hint="remove blank lines between rows")
                 raise _error(source, f"has {len(row)} cells; the header names {m} columns ({', '.join(columns)})",
                              line=line)
             if len(rows) >= MAX_ROWS:
-                raise _error(source, f"has more than {MAX_ROWS:,} rows", line=line)
-            try:
-                rows.append([float(c) for c in row])
-            except ValueError:
-                rows.append([cell_value(source, c, line, columns[j]) for j, c in enumerate(row)])
-            if not all(map(math.isfinite, rows[-1])):
-                for j, c in enumerate(row):
-                    cell_value(source, c, line, columns[j])
+                raise _error(source, f"has more than {MAX_ROWS:,} rows", line=reader.line_num)
+            rows.append(row)
+            line_of.append(reader.line_num)
     except csv.Error as exc:
         raise _error(source, f"is not valid CSV ({exc})", line=reader.line_num) from None
     if not rows:
         raise _error(source, "has a header but no rows of data", line=1)
-    return DataSet(source, columns, np.array(rows, dtype=float).reshape(len(rows), m))
+    try:
+        values = np.array(rows, dtype=float)  # numpy's own string → float conversion: fast
+    except ValueError:
+        values = None
+    if values is None or not np.isfinite(values).all():
+        _locate_bad_cell(source, rows, line_of, columns)  # raises, naming the line and column
+    return DataSet(source, columns, values.reshape(len(rows), m))
+
+
+def _locate_bad_cell(source: str, rows, line_of, columns) -> None:
+    """The first cell that is not a finite number, as an error naming its line and column."""
+    for row, line in zip(rows, line_of):
+        for j, cell in enumerate(row):
+            cell_value(source, cell, line, columns[j])
+    raise _error(source, "holds a cell that is not a finite number")  # pragma: no cover
 
 
 def _from_jsonl(source: str, text: str) -> DataSet:

@@ -59,6 +59,11 @@ def split_names(problem: Problem, dataset, parameters=None) -> Split:
         raise GdxError(f"the function uses none of the columns of {dataset.source} ({', '.join(dataset.columns)})",
                        kind="data error", source=problem.source,
                        hint="names in the function that are columns are data; every other name is a parameter")
+    from .parse import LIMITS
+
+    if len(params) > LIMITS.max_variables:
+        raise GdxError(f"too many parameters ({len(params)}; the limit is {LIMITS.max_variables})", kind="limit",
+                       source=problem.source, hint="names that are not columns of the data are parameters")
     if not params:
         raise GdxError("every name of the function is a data column: there is no parameter to optimize",
                        kind="data error", source=problem.source)

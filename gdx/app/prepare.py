@@ -272,9 +272,20 @@ def resolve_data(function: str, variables, data, *, allow_vector: bool = False, 
     if _names_preset(function):
         raise GdxError("--data takes a per-example loss, not a preset", kind="usage error", source=function,
                        hint='write the loss, e.g. "(w*x + b - y)^2", or use a preset that carries its data')
+    from dataclasses import replace as with_fields
+
+    from ..data import MAX_COLUMNS
+    from ..parse import LIMITS, parse_function
+    from ..sandbox import bounded
+
     dataset = data if isinstance(data, DataSet) else load_data(data)
     bound = timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout)
-    example = parse_bounded(function, None, timeout=bound)
+    if not isinstance(function, str):
+        parse_bounded(function, None, timeout=bound)  # the type error, at once
+    # the limit on variables is the parameters' (checked by split_names); the columns have their own
+    limits = with_fields(LIMITS, max_variables=LIMITS.max_variables + MAX_COLUMNS)
+    example = bounded(parse_function, function, None, limits=limits, timeout=bound, what="reading the function",
+                      source=function)
     split = split_names(example, dataset, variables if variables else None)
     return Target(function, parameter_problem(example, split), None, data=dataset, example=example)
 

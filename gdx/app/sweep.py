@@ -94,7 +94,8 @@ def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=Non
     check_defined(prepared.target, prepared.compiled, prepared.x0)
     result = run_sweep(prepared.compiled, prepared.optimizer, tuple(axes), params, prepared.x0, steps=prepared.steps,
                        tol=prepared.tol, metric=metric, schedule_fn=None if prepared.constant_lr else prepared.schedule,
-                       clip_norm=prepared.clip_norm, shown=set(settings(request, prepared.target.preset)[1]))
+                       clip_norm=prepared.clip_norm, shown=set(settings(request, prepared.target.preset)[1]),
+                       batches=prepared.batches())
     document = {**target_fields(prepared.target), "schedule": prepared.schedule_name, "clip_norm": prepared.clip_norm,
                 **result.to_dict()}
     code = ExitCode.RUN_FAILED if result.best is None else ExitCode.OK

@@ -50,6 +50,12 @@ def resolve_target(text: str, variables=None, *, allow_vector: bool = False, tim
                 kind="usage error",
                 hint=f"its variables are {', '.join(preset.variables)}; pass its expression to choose an order",
             )
+        if preset.data is not None:  # a per-example loss over the preset's [data]
+            from .mean import parameter_problem, split_names
+
+            example = preset.problem()
+            split = split_names(example, preset.data, preset.variables)
+            return Target(text, parameter_problem(example, split), preset, data=preset.data, example=example)
         return Target(text, preset.problem(), preset)
     if timeout is None:
         return Target(text, parse_function(text, variables, allow_vector=allow_vector))

@@ -188,3 +188,13 @@ def test_noise_floor_is_diagnosed_and_its_suggestion_was_simulated(gdx_main, tmp
     code, out, _ = gdx_main(*argv, *flag.split())
     again = json.loads(out)["diagnosis"]["full_loss"]
     assert again == pytest.approx(d["suggested_full_loss"], rel=1e-12) and again < d["full_loss"]
+
+
+def test_library_minimize_takes_data(tmp_path):
+    import gdx
+
+    path = write(tmp_path, "p.csv", "x,y\n0,1\n1,3\n2,5\n3,7\n")
+    result = gdx.minimize(LINE, data=path, lr=0.1, steps=3000, tol=1e-10)
+    np.testing.assert_allclose(result.x, [1.0, 2.0], atol=1e-8)
+    noisy = gdx.minimize(LINE, data=path, lr=0.05, steps=40, batch_size=3, seed=2)
+    assert noisy.path.epoch[-1] == 40 // 2 and len(noisy.path.rows[1]) == 1  # batches of 3 and 1

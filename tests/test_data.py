@@ -198,3 +198,26 @@ def test_library_minimize_takes_data(tmp_path):
     np.testing.assert_allclose(result.x, [1.0, 2.0], atol=1e-8)
     noisy = gdx.minimize(LINE, data=path, lr=0.05, steps=40, batch_size=3, seed=2)
     assert noisy.path.epoch[-1] == 40 // 2 and len(noisy.path.rows[1]) == 1  # batches of 3 and 1
+
+
+def test_sweep_over_batch_sizes_equals_single_runs(gdx_main, tmp_path):
+    path = _noisy_line(tmp_path, N=60)
+    code, out, err = gdx_main("sweep", LINE, "--data", path, "--batch-size", "4:60", "--lr", "0.05", "--steps", "50",
+                              "--seed", "3", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    sizes = doc["axes"][0]["values"]
+    assert doc["axes"][0]["name"] == "batch_size" and sizes == [4, 8, 16, 32, 60]
+    runs = doc["runs"]
+    for size, run in zip(sizes, runs):
+        code, single, _ = gdx_main("optimize", LINE, "--data", path, "--batch-size", str(int(size)), "--lr", "0.05",
+                                   "--steps", "50", "--seed", "3", "--json")
+        d = json.loads(single)
+        full = d["diagnosis"].get("full_loss", d["loss"])  # B = N: the full-batch run's own loss
+        assert run["loss"] == pytest.approx(full, rel=1e-12)
+
+
+def test_sweep_batch_size_refuses_a_second_range(gdx_main, tmp_path):
+    path = _noisy_line(tmp_path, N=20)
+    code, _, err = gdx_main("sweep", LINE, "--data", path, "--batch-size", "2,8", "--lr", "0.01:0.1")
+    assert code == 2 and "holds the hyperparameters fixed" in err

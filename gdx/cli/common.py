@@ -154,10 +154,12 @@ def schedule_options() -> list[inspect.Parameter]:
     return params
 
 
-def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".', seed: bool = True) -> list[inspect.Parameter]:
-    """The options of every command that runs an optimizer (``seed=False``: the command has its own --seed)."""
+def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".', seed: bool = True,
+                batch_text: bool = False) -> list[inspect.Parameter]:
+    """The options of every command that runs an optimizer (``seed=False``: the command has its own
+    --seed; ``batch_text``: --batch-size is text, a sweep's list or range of sizes)."""
     return [
-        *batch_options(seed=seed),
+        *batch_options(seed=seed, text=batch_text),
         _option("steps", Optional[int], None, "--steps", help="Maximum number of updates. [default: the preset's, else 1000]", rich_help_panel=RUN),
         _option("tol", Optional[float], None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. [default: 1e-6]", rich_help_panel=RUN),
         _option("start", Optional[str], None, "--start", help=start_help + " [default: the preset's, else 1.5 for every variable]", rich_help_panel=RUN),
@@ -169,12 +171,13 @@ def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".
 DATA = "Data"
 
 
-def batch_options(*, seed: bool = True) -> list[inspect.Parameter]:
+def batch_options(*, seed: bool = True, text: bool = False) -> list[inspect.Parameter]:
     """``--batch-size``, ``--eval-every`` (and ``--seed``): minibatches of a ``--data`` run (gdx.minibatch)."""
     params = [
-        _option("batch_size", Optional[int], None, "--batch-size",
-                help="Rows per update, drawn like torch DataLoader(shuffle=True, drop_last=False), epoch by epoch. "
-                     "[default: every row]", rich_help_panel=DATA),
+        _option("batch_size", Optional[str] if text else Optional[int], None, "--batch-size",
+                help=("Batch sizes to sweep: \"8,32,128\" or a range \"8:256\" (powers of two), or one size. "
+                      if text else "") + "Rows per update, drawn like torch DataLoader(shuffle=True, drop_last=False), "
+                     "epoch by epoch. [default: every row]", rich_help_panel=DATA),
         _option("eval_every", Optional[int], None, "--eval-every",
                 help="Record the full-data loss every K steps of a minibatch run. [default: once per epoch, ≥ 20 times]",
                 rich_help_panel=DATA),

@@ -46,13 +46,16 @@ def compile_problem(problem):
 
 def run(function: str, *, start=None, optimizer: str | None = None, steps: int | None = None,
         tol: float | None = None, schedule: str | None = None, clip_norm: float | None = None,
-        variables=None, callback=None, timeout: float | None = None, **hyper):
+        variables=None, callback=None, timeout: float | None = None, data=None, batch_size: int | None = None,
+        seed: int | None = None, eval_every: int | None = None, **hyper):
     """The event generator of one run: ``Started``, ``Step``…, ``Finished(result)``.
 
     The same request, checks and defaults as ``gdx optimize`` (:func:`gdx.app.prepare.prepare`):
     ``start`` is a point (floats in variable order) or ``"x=1,y=2"``; ``hyper`` takes the
     hyperparameters (``lr=0.1``) and the schedule's parameters (``gamma``, ``step_size``, …:
-    :data:`gdx.schedules.SCHEDULE_PARAMETERS`).
+    :data:`gdx.schedules.SCHEDULE_PARAMETERS`).  ``data`` (a CSV/JSON Lines path or a
+    :class:`gdx.data.DataSet`) makes ``function`` a per-example loss averaged over its rows;
+    ``batch_size``, ``seed``, ``eval_every`` are ``--batch-size``, ``--seed``, ``--eval-every``.
     """
     from .app.prepare import RunRequest, prepare
     from .schedules import SCHEDULE_PARAMETERS
@@ -60,7 +63,7 @@ def run(function: str, *, start=None, optimizer: str | None = None, steps: int |
     scheduling = {key: hyper.pop(key) for key in list(hyper) if key in SCHEDULE_PARAMETERS}
     request = RunRequest(function=function, variables=variables, optimizer=optimizer, hyper=hyper, schedule=schedule,
                          schedule_args=scheduling, clip_norm=clip_norm, steps=steps, tol=tol, start=start,
-                         timeout=timeout)
+                         timeout=timeout, data=data, batch_size=batch_size, seed=seed, eval_every=eval_every)
     return prepare(request).run(callback=callback)
 
 

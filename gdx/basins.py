@@ -274,6 +274,7 @@ def multistart(
     known=(),
     map_shape: tuple[int, int] | None = (20, 40),
     radius_frac: float = RADIUS,
+    batches=None,
 ) -> MultiStart:
     """Run N random starts in ``box`` (one batch), assign basins, and (for 2 variables and a
     ``map_shape`` = (rows, cols)) the basin map from a grid of starts (a second batch)."""
@@ -285,14 +286,16 @@ def multistart(
     box = [(float(lo), float(hi)) for lo, hi in box]
     radius = radius_of(box, radius_frac)
     starts = random_starts(box, N, seed)
-    batch = run_batch(compiled, optimizer, starts, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm)
+    batch = run_batch(compiled, optimizer, starts, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm,
+                      batches=batches)
     basins, assigned = assign(compiled, batch, known, radius)
     basin_map = None
     cells = None
     if map_shape is not None and len(box) == 2:
         rows, cols = map_shape
         xs, ys, grid = grid_starts(box, rows, cols)
-        gbatch = run_batch(compiled, optimizer, grid, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm)
+        gbatch = run_batch(compiled, optimizer, grid, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm,
+                           batches=batches)
         n_before = len(basins)
         basins, cells = assign(compiled, gbatch, known, radius, basins=basins)
         for b in basins[n_before:]:

@@ -149,6 +149,15 @@ def evaluator(compiled):
     return fast
 
 
+def step_evaluator(compiled, batches=None):
+    """(x (m, n), step k) ↦ (f, ∇f) of step k: :func:`evaluator` for every step, or over the
+    rows ``batches.at(k)`` of an objective over data (a minibatch run)."""
+    if batches is None:
+        value_and_grad = evaluator(compiled)
+        return lambda x, k: value_and_grad(x)
+    return lambda x, k: compiled.value_and_grad(x, rows=batches.at(k)[1])
+
+
 def sum_squares(gT):
     """Σ over the variables of ∇f², from variable-major gradients ``gT`` of shape (n, …): a cheap
     approximation of ‖∇f‖² (``grad_norms`` gives the loop's exact value) used only to decide
@@ -289,7 +298,7 @@ class _Working:
         self.watching = getattr(schedule_fn, "observes_loss", False)
         self.watched = schedule_fn.init(self.B) if self.watching else None  # per working row
         self.state = self.opt_at(0).init(self.x)
-        self.f, self.g = value_and_grad(self.x)
+        self.f, self.g = value_and_grad(self.x, 0)
         self.gn = None
         self.f0 = self.f.copy()  # f(x₀) of each working row (for the explosion rule)
         self.limit = EXPLOSION * (1 + np.abs(self.f0))
@@ -354,6 +363,7 @@ def run_batch(
     schedule_fn: Callable[[int], Any] | None = None,
     clip_norm: float | None = None,
     record_path: bool = False,
+    batches=None,
 ) -> BatchResult:
     """Run ``optimizer`` from every row of ``X0`` (B, n) at once; see the module docstring.
 
@@ -368,6 +378,9 @@ def run_batch(
     per-row rules (:func:`_exact_step`).  The result is the same as checking every step: a
     non-finite x stays non-finite under every update rule of gdx.optim (x + (−lr)·step,
     x·(1 − lr·λ)), so the finiteness of the block's last x vouches for the earlier ones.
+
+    ``batches`` (a :class:`gdx.minibatch.Batches`, for an objective over data): f and ∇f of
+    step k are those of the rows ``batches.at(k)``, the same rows for every run.
     """
     import numpy as np
 
@@ -384,7 +397,7 @@ def run_batch(
 
         clip = lambda g: clip_by_norm(g, clip_norm)  # noqa: E731
     ends = _Ends(B, n, steps, record_path)
-    value_and_grad = evaluator(compiled)
+    value_and_grad = step_evaluator(compiled, batches)
     point_steps = 0
     started = time.perf_counter()
     k, K = 0, BLOCK_MIN
@@ -402,7 +415,7 @@ def run_batch(
             if _exact_step(w, ends, k, steps, tol, clip, compiled):
                 break
             k += 1
-            w.f, w.g = value_and_grad(w.x)
+            w.f, w.g = value_and_grad(w.x, k)
     return BatchResult(
         variables=tuple(compiled.variables), optimizer=optimizer.name, x0=X0, x=ends.x, fun=ends.fun,
         grad_norm=ends.grad_norm, status=ends.status, nit=ends.nit, fault_step=ends.fault_step, cause=ends.cause,
@@ -440,7 +453,7 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) 
             made = i  # step i is retaken with the exact rules (and its fallback)
             break
         w.observe(w.f)
-        w.f, w.g = value_and_grad(w.x)
+        w.f, w.g = value_and_grad(w.x, k + i + 1)
     good = _clean_steps(F[:made], sum_squares(G[:, :made]), w.x if made == K else None, kept, w.bounds, tol)
     if good == K:
         w.prev = (kept[-1][0], kept[-1][2], kept[-1][3])

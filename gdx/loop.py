@@ -48,8 +48,13 @@ def run(
     schedule_name: str = "constant",
     clip_norm: float | None = None,
     callback: Callable[[Step], bool | None] | None = None,
+    batches=None,
 ) -> Iterator:
-    """Run ``optimizer`` on ``compiled`` from ``x0``; yield Started, Step…, Finished(result)."""
+    """Run ``optimizer`` on ``compiled`` from ``x0``; yield Started, Step…, Finished(result).
+
+    ``batches`` (a :class:`gdx.minibatch.Batches`, for an objective over data): step k's f and
+    ∇f are those of the rows ``batches.at(k)`` gives, and its Step records the epoch, the rows
+    and, where ``batches.evaluates(k)``, f over every row."""
     import numpy as np
 
     from .momentum_cycle import cycle_of
@@ -79,12 +84,17 @@ def run(
             watched = schedule.init(1) if getattr(schedule, "observes_loss", False) else None
             f0 = None
             while True:
-                f, g = compiled.value_and_grad(x)
+                if batches is None:
+                    f, g = compiled.value_and_grad(x)
+                    seen = {}
+                else:
+                    seen = batch_step(compiled, batches, k, x)
+                    f, g = seen.pop("fg")
                 gn = math.sqrt(float(g @ g))
                 if gn == math.inf:
                     gn = scaled_norm(g)
                 lr = float(schedule(k)) if watched is None else float(schedule.lr(watched)[0])
-                step = Step(k, x, f, gn, lr, g, compiled.nfev - nfev0 if counting else None)
+                step = Step(k, x, f, gn, lr, g, compiled.nfev - nfev0 if counting else None, **seen)
                 record.append(step)
                 yield step
                 if f0 is None:
@@ -113,6 +123,19 @@ def run(
         status = Status.INTERRUPTED
     wall = time.perf_counter() - started
     yield Finished(_result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall))
+
+
+def batch_step(compiled, batches, k: int, x) -> dict:
+    """Step k of a minibatch run: f and ∇f on its batch, its epoch and rows, and f over every
+    row when ``batches.evaluates(k)`` (a measurement: not counted in the run's evaluations)."""
+    epoch, rows = batches.at(k)
+    fg = compiled.value_and_grad(x, rows=rows)
+    full = None
+    if batches.evaluates(k):
+        nfev = compiled.nfev
+        full = fg[0] if rows is None else compiled.value(x)
+        compiled.nfev = nfev
+    return {"fg": fg, "epoch": epoch, "rows": rows, "full_loss": full}
 
 
 def scaled_norm(g) -> float:

@@ -55,7 +55,8 @@ MAX_FILE_BYTES = 256 * 1024
 #: The longest text field (name, title, description, a source) of a preset, in characters.
 MAX_TEXT = 4000
 REQUIRED = ("name", "expression", "variables", "start", "domain")
-FIELDS = ("name", "title", "description", "expression", "variables", "start", "domain", "settings", "minima", "source")
+FIELDS = ("name", "title", "description", "expression", "variables", "start", "domain", "settings", "minima", "source",
+          "data")
 MINIMUM_FIELDS = ("at", "value", "kind")
 MINIMUM_KINDS = ("global", "local")
 #: ``[settings]`` keys: what gdx's run configuration reads from a preset — optimizer, steps,
@@ -87,6 +88,13 @@ class Preset:
     minima: tuple[Minimum, ...]
     source: dict[str, str]
     path: str
+    #: ``[data]``: a table of columns (gdx.data.DataSet); the expression is then the per-example
+    #: loss, ``variables`` its parameters, and the landscape the mean over the rows
+    data: object | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.data.columns) if self.data is not None else ()
 
     @property
     def f_min(self) -> float | None:
@@ -99,8 +107,9 @@ class Preset:
         return [self.domain[v] for v in self.variables]
 
     def problem(self):
-        """The parsed :class:`~gdx.parse.Problem` (parsed once per expression)."""
-        return _parse(self.expression, self.variables)
+        """The parsed :class:`~gdx.parse.Problem` (parsed once per expression); with ``[data]``,
+        the per-example loss over the parameters and then the columns."""
+        return _parse(self.expression, self.variables + self.columns)
 
     def to_dict(self) -> dict:
         """A JSON-ready description of the preset."""
@@ -116,6 +125,7 @@ class Preset:
             "minima": [{"at": list(m.at), "value": m.value, "kind": m.kind} for m in self.minima],
             "f_min": self.f_min,
             "source": dict(self.source),
+            **({"data": {"rows": self.data.rows, "columns": list(self.data.columns)}} if self.data is not None else {}),
         }
 
 
@@ -357,7 +367,8 @@ def _from_table(raw: dict, *, display: str, path: str, bounded: bool = False) ->
 
     variables = _variables(display, raw["variables"])
     n = len(variables)
-    problem = _problem(display, expression, variables, bounded=bounded)
+    data = _data(display, raw["data"], variables) if "data" in raw else None
+    problem = _problem(display, expression, variables, bounded=bounded, columns=data.columns if data else ())
     del problem  # parsed and cached; Preset.problem() returns it
 
     start = _numbers(display, raw["start"], "start", n, variables)
@@ -377,7 +388,23 @@ def _from_table(raw: dict, *, display: str, path: str, bounded: bool = False) ->
         minima=minima,
         source=source,
         path=path,
+        data=data,
     )
+
+
+def _data(display, value, variables):
+    """``[data]``: columns of numbers of one length (gdx.data's rules), none named like a parameter."""
+    from .data import from_table
+
+    try:
+        data = from_table(f"{display}: field 'data'", value)
+    except GdxError as exc:
+        raise GdxError(exc.message, kind=KIND, hint=exc.hint) from None
+    clash = [c for c in data.columns if c in variables]
+    if clash:
+        raise _error(display, "data", f"has a column '{clash[0]}', which is also listed in variables",
+                     hint="variables are the parameters; the columns of [data] are the data")
+    return data
 
 
 def _variables(display, value) -> tuple[str, ...]:
@@ -395,10 +422,11 @@ def _variables(display, value) -> tuple[str, ...]:
         raise _error(display, "variables", f"is not valid: {exc.message}", hint=exc.hint) from None
 
 
-def _problem(display, expression: str, variables: tuple[str, ...], *, bounded: bool = False):
-    """The preset's expression parsed (a user's file: in the bounded child, as typed functions are)."""
+def _problem(display, expression: str, variables: tuple[str, ...], *, bounded: bool = False, columns=()):
+    """The preset's expression parsed (a user's file: in the bounded child, as typed functions are);
+    with ``columns`` ([data]) over the parameters and then the columns."""
     try:
-        problem = _parse(expression, variables, bounded=bounded)
+        problem = _parse(expression, tuple(variables) + tuple(columns), bounded=bounded)
     except GdxError as exc:
         raise GdxError(
             f"{display}: field 'expression': {exc.message}",
@@ -573,7 +601,13 @@ def verify_minima(preset: Preset) -> None:
     from .derive import compile_for_command
 
     display = _display(preset)
-    compiled = compile_for_command(preset.problem())  # a user's file: bounded like any function
+    if preset.data is not None:  # the mean of the per-example loss over [data]
+        from .mean import compile_mean
+        from .sandbox import DEFAULT_TIMEOUT
+
+        compiled = compile_mean(preset.problem(), preset.data, preset.variables, timeout=DEFAULT_TIMEOUT)
+    else:
+        compiled = compile_for_command(preset.problem())  # a user's file: bounded like any function
     with np.errstate(all="ignore"):
         for i, m in enumerate(preset.minima):
             _verify_one(display, compiled, i, m, np)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple
@@ -73,6 +74,11 @@ class Step(NamedTuple):
     #: evaluations of f so far, this point's included (Compiled.nfev), recorded for the
     #: line-search methods (whose updates evaluate f many times); None for the others
     nfev: int | None = None
+    #: a minibatch run (``--batch-size``): the epoch of this step, the row indices of its batch
+    #: (None: every row) and, every ``--eval-every`` steps, f over all rows (else None)
+    epoch: int | None = None
+    rows: Any = None
+    full_loss: float | None = None
 
 
 class Finished(NamedTuple):
@@ -93,6 +99,9 @@ class Path:
     grad_norm: Any  # (N,)
     lr: Any  # (N,)
     nfev: Any = None  # (N,) int: evaluations of f up to and including step k (line-search methods), or None
+    epoch: Any = None  # (N,) int: the epoch of each step of a minibatch run, or None
+    rows: Any = None  # list of the row indices of each step's batch (None: every row), or None
+    full_loss: Any = None  # (N,) f over all rows where it was evaluated (--eval-every), NaN elsewhere, or None
 
     def __len__(self) -> int:
         return len(self.k)
@@ -114,6 +123,10 @@ class Path:
             grad_norm=np.array([s.grad_norm for s in steps], dtype=float),
             lr=np.array([s.lr for s in steps], dtype=float),
             nfev=np.array([s.nfev for s in steps], dtype=int) if steps[0].nfev is not None else None,
+            epoch=np.array([s.epoch for s in steps], dtype=int) if steps[0].epoch is not None else None,
+            rows=[s.rows for s in steps] if steps[0].epoch is not None else None,
+            full_loss=(np.array([math.nan if s.full_loss is None else s.full_loss for s in steps], dtype=float)
+                       if steps[0].epoch is not None else None),
         )
 
 
@@ -182,12 +195,18 @@ class Result:
 
 RUN_COLUMNS = ("step", "loss", "grad_norm", "lr", "nfev")
 
+#: The further columns of a minibatch run's export (``--batch-size``).
+BATCH_COLUMNS = ("epoch", "full_loss", "rows")
 
-def path_columns(variables, *, nfev: bool = False) -> list[str]:
-    """The columns of an exported path: ``step, <variables>, loss, grad_norm, lr, [nfev,]
-    grad_<variable>…`` (``nfev``, the evaluations of f so far, for the line-search methods)."""
+
+def path_columns(variables, *, nfev: bool = False, epoch: bool = False) -> list[str]:
+    """The columns of an exported path: ``step, [epoch,] <variables>, loss, [full_loss,]
+    grad_norm, lr, [nfev,] grad_<variable>…`` (``nfev``, the evaluations of f so far, for the
+    line-search methods; ``epoch`` and ``full_loss`` for a minibatch run: ``loss`` is then the
+    loss on the step's batch, ``full_loss`` over every row, empty where not evaluated)."""
     names = list(variables)
-    return ["step", *names, "loss", "grad_norm", "lr", *(["nfev"] if nfev else []), *(f"grad_{n}" for n in names)]
+    return ["step", *(["epoch"] if epoch else []), *names, "loss", *(["full_loss"] if epoch else []), "grad_norm",
+            "lr", *(["nfev"] if nfev else []), *(f"grad_{n}" for n in names)]
 
 
 def column_collisions(variables) -> list[str]:
@@ -204,14 +223,21 @@ def path_records(path: Path) -> list[dict]:
     rows = []
     for i in range(len(path)):
         row = {"step": int(path.k[i])}
+        if path.epoch is not None:
+            row["epoch"] = int(path.epoch[i])
         for j, name in enumerate(path.variables):
             row[name] = _plain(path.x[i, j])
         row["loss"] = _plain(path.loss[i])
+        if path.full_loss is not None:
+            row["full_loss"] = _plain(path.full_loss[i])
         row["grad_norm"] = _plain(path.grad_norm[i])
         row["lr"] = _plain(path.lr[i])
         if path.nfev is not None:
             row["nfev"] = int(path.nfev[i])
         for j, name in enumerate(path.variables):
             row[f"grad_{name}"] = _plain(path.grad[i, j])
+        if path.rows is not None:
+            batch = path.rows[i]
+            row["rows"] = "all" if batch is None else [int(r) for r in batch]
         rows.append(row)
     return rows

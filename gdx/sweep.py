@@ -271,7 +271,8 @@ def grid_settings(axes: tuple[Axis, ...]) -> dict:
 
 
 def run_sweep(compiled, optimizer, axes: tuple[Axis, ...], params: dict, x0, *, steps: int = 1000, tol: float = 1e-6,
-              metric: str = "loss", schedule_fn=None, clip_norm: float | None = None, shown=None) -> SweepResult:
+              metric: str = "loss", schedule_fn=None, clip_norm: float | None = None, shown=None,
+              batches=None) -> SweepResult:
     """Run every setting of the grid (``params`` from :func:`grid_settings`, already inside
     ``optimizer`` as (B, 1) hyperparameter columns) from x0, as one batch.  ``fixed`` lists the
     hyperparameters in ``shown`` (the ones the caller set; default all) and lr when not swept."""
@@ -283,7 +284,12 @@ def run_sweep(compiled, optimizer, axes: tuple[Axis, ...], params: dict, x0, *, 
         raise GdxError(f"unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
     B = len(params[axes[0].name])
     X0 = np.tile(np.asarray(x0, float), (B, 1))
-    res = run_batch(compiled, optimizer, X0, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm)
+    res = run_batch(compiled, optimizer, X0, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm,
+                    batches=batches)
+    if batches is not None and not batches.full:  # a minibatch sweep is judged by the full-data loss at its ends
+        ok = np.all(np.isfinite(res.x), axis=1)
+        with np.errstate(all="ignore"):
+            res.fun[ok] = np.asarray(compiled.value(res.x[ok]), dtype=float).reshape(-1)
     s_lr, lam = stable_lr(compiled, x0)
     best = best_run(metric, res.status, res.fun, res.nit)
     shown_fixed = {k: (v if isinstance(v, (bool, tuple)) else float(v)) for k, v in optimizer.hyper.items()

@@ -23,6 +23,10 @@ class Target:
     text: str
     problem: Problem
     preset: object | None = None  # gdx.presets.Preset
+    #: an objective over data (``--data``): the checked table (gdx.data.DataSet) and the
+    #: per-example problem over every name; ``problem`` then holds the parameters only
+    data: object | None = None
+    example: Problem | None = None
 
     @property
     def label(self) -> str:
@@ -46,6 +50,12 @@ def resolve_target(text: str, variables=None, *, allow_vector: bool = False, tim
                 kind="usage error",
                 hint=f"its variables are {', '.join(preset.variables)}; pass its expression to choose an order",
             )
+        if preset.data is not None:  # a per-example loss over the preset's [data]
+            from .mean import parameter_problem, split_names
+
+            example = preset.problem()
+            split = split_names(example, preset.data, preset.variables)
+            return Target(text, parameter_problem(example, split), preset, data=preset.data, example=example)
         return Target(text, preset.problem(), preset)
     if timeout is None:
         return Target(text, parse_function(text, variables, allow_vector=allow_vector))

@@ -26,9 +26,11 @@ class AnalyzeOutcome:
 
 
 def analyze(function: str, *, at=None, box=None, variables=None, timeout=None, critical: bool = True,
-            exact: bool = True) -> AnalyzeOutcome:
+            exact: bool = True, data=None) -> AnalyzeOutcome:
     """Resolve FUNCTION (a vector of functions allowed), then its scalar or vector analysis
-    (``exact=False``: critical points by the numeric search only)."""
+    (``exact=False``: critical points by the numeric search only).  With ``data`` (--data) the
+    function is the mean of a per-example loss: its critical points are found by the numeric
+    search only (solving ∇L = 0 exactly would need the symbolic sum of N terms)."""
     from ..target import parse_point
     from .prepare import resolve, symbolic_timeout
 
@@ -40,7 +42,9 @@ def analyze(function: str, *, at=None, box=None, variables=None, timeout=None, c
         refuse_inapplicable({"--box": box is not None, "--no-exact": not exact}, because="with --no-critical",
                             hint="--box and --no-exact shape the critical-point search that --no-critical skips")
     budget = Deadline(symbolic_timeout(timeout))  # the derivatives and exact solving share it
-    target = resolve(function, variables, allow_vector=True, timeout=budget)
+    target = resolve(function, variables, allow_vector=True, timeout=budget, data=data)
+    if target.data is not None:
+        exact = False
     point = parse_point(at, target.problem.variables, flag="--at") if at is not None else None
     if target.problem.is_vector:
         return _vector(target, point, budget)

@@ -75,7 +75,7 @@ def prepare_all(request, entries, *, export=None):
     start for all."""
     from .prepare import check_defined, compile_target, plan, resolve
 
-    target = resolve(request.function, request.variables, timeout=request.timeout)
+    target = resolve(request.function, request.variables, timeout=request.timeout, data=request.data)
     if export is not None:
         from ..paths import check_export_columns
 

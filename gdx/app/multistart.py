@@ -69,7 +69,8 @@ def multistart(prepared, *, starts: int, seed: int, box: str | None, map_cols: i
     known = target.preset.minima if target.preset is not None else ()
     ms = run_multistart(prepared.compiled, prepared.optimizer, domain, starts, seed, steps=prepared.steps,
                         tol=prepared.tol, schedule_fn=None if prepared.constant_lr else prepared.schedule,
-                        clip_norm=prepared.clip_norm, known=known, map_shape=(20, map_cols))
+                        clip_norm=prepared.clip_norm, known=known, map_shape=(20, map_cols),
+                        batches=prepared.batches())
     code = ExitCode.RUN_FAILED if ms.failed == starts else ExitCode.OK
     document = {
         **target_fields(target),

@@ -22,8 +22,9 @@ from ..errors import GdxError
 
 
 def plot(function: str, *, variables=None, box=None, slice_spec=None, axes=None, paths=(), critical=True,
-         timeout=None, png=None, log=None):
-    """``gdx plot``: the scene of FUNCTION with the path files ``paths`` on it (and its figure)."""
+         timeout=None, png=None, log=None, data=None):
+    """``gdx plot``: the scene of FUNCTION with the path files ``paths`` on it (and its figure);
+    with ``data`` (--data) the surface is the full-data mean loss over two parameters."""
     from ..sandbox import Deadline
     from .prepare import compile_target, resolve, symbolic_timeout
 
@@ -32,7 +33,7 @@ def plot(function: str, *, variables=None, box=None, slice_spec=None, axes=None,
         from ..render.png import prepare_png
 
         prepare_png(png)
-    target = resolve(function, variables, timeout=budget)
+    target = resolve(function, variables, timeout=budget, data=data)
     require_2d(target)
     raw_paths = [read_path(p, target.problem.variables) for p in paths]
     compiled = compile_target(target, budget)
@@ -246,6 +247,8 @@ def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
     g = scene.grid(PNG_GRID)
     if title is None:
         title = scene.target.preset.title if scene.target.preset is not None else f"f = {math_text(scene.target.problem.expr)}"
+        if getattr(scene.target, "data", None) is not None:
+            title = f"L = mean over {scene.target.data.rows} rows of {math_text(scene.target.problem.expr)}"
     write_figure(path, g, paths=scene.paths, points=scene.points, curves=curves, log=log, title=title)
 
 

@@ -49,6 +49,12 @@ class RunRequest:
     start: Sequence[float] | str | None = None
     export: str | None = None
     timeout: float | None = None
+    #: ``--data``: a file (path) or a checked gdx.data.DataSet; FUNCTION is then the per-example loss
+    data: Any = None
+    #: ``--batch-size``, ``--seed`` of its shuffles, ``--eval-every`` (full-data loss cadence)
+    batch_size: int | None = None
+    seed: int | None = None
+    eval_every: int | None = None
 
 
 @dataclass
@@ -66,17 +72,28 @@ class Prepared:
     tol: float
     clip_norm: float | None
     timeout: float
+    #: a minibatch run: (N, B, seed, eval_every) of :class:`gdx.minibatch.Batches`, else None
+    sampling: tuple | None = None
 
     @property
     def constant_lr(self) -> bool:
         return self.schedule_name == DEFAULT_SCHEDULE
+
+    def batches(self):
+        """A fresh :class:`gdx.minibatch.Batches` for one run (None: full batch)."""
+        if self.sampling is None:
+            return None
+        from ..minibatch import Batches
+
+        return Batches(*self.sampling)
 
     def run(self, *, callback=None):
         """The event generator of this run (see :func:`gdx.loop.run`)."""
         from ..loop import run
 
         return run(self.compiled, self.optimizer, self.x0, steps=self.steps, tol=self.tol, schedule=self.schedule,
-                   schedule_name=self.schedule_name, clip_norm=self.clip_norm, callback=callback)
+                   schedule_name=self.schedule_name, clip_norm=self.clip_norm, callback=callback,
+                   batches=self.batches())
 
     def run_batch(self, X0=None, *, record_path: bool = False):
         """Rows of ``X0`` (default: x₀ once per setting of the optimizer) as one batch
@@ -89,7 +106,7 @@ class Prepared:
             X0 = np.tile(np.asarray(self.x0, float), (batch_size(self.optimizer.hyper), 1))
         return run_batch(self.compiled, self.optimizer, X0, steps=self.steps, tol=self.tol,
                          schedule_fn=None if self.constant_lr else self.schedule, clip_norm=self.clip_norm,
-                         record_path=record_path)
+                         record_path=record_path, batches=self.batches())
 
     def settings_line(self) -> str:
         """``lr=0.05 momentum=0.9 · constant lr · ≤ 1000 steps · tol 1e-06`` (+ clipping)."""
@@ -97,7 +114,13 @@ class Prepared:
 
         hyper = " ".join(f"{k}={fmt(v)}" for k, v in self.optimizer.hyper.items() if _is_scalar(v))
         clip = f" · clip ‖g‖ ≤ {fmt(self.clip_norm)}" if self.clip_norm is not None else ""
-        return f"{hyper} · {self.schedule_name} lr{clip} · ≤ {self.steps} steps · tol {fmt(self.tol)}"
+        data = ""
+        if self.target.data is not None:
+            N = self.target.data.rows
+            data = f" · mean over {N} rows"
+            if self.sampling is not None:
+                data += f" · batch {min(self.sampling[1], N)} · seed {self.sampling[2]}"
+        return f"{hyper} · {self.schedule_name} lr{clip}{data} · ≤ {self.steps} steps · tol {fmt(self.tol)}"
 
 
 def _is_scalar(v) -> bool:
@@ -210,14 +233,17 @@ def _with_flags(exc: GdxError, parameters) -> GdxError:
 
 
 # -- prepare ----------------------------------------------------------------------------------
-def resolve(function: str, variables=None, *, allow_vector: bool = False, timeout=None):
+def resolve(function: str, variables=None, *, allow_vector: bool = False, timeout=None, data=None):
     """The target of a command: a preset (name or file), a function found in the compiled cache
     (:mod:`gdx.compiled_cache`: nothing parsed yet), or a parsed expression, the parse bounded by
-    ``timeout`` (seconds, checked; None: the default bound)."""
+    ``timeout`` (seconds, checked; None: the default bound).  With ``data`` (``--data``: a
+    path or a gdx.data.DataSet) FUNCTION is a per-example loss over it (:func:`resolve_data`)."""
     from .. import compiled_cache
     from ..sandbox import Deadline
     from ..target import Target, resolve_target
 
+    if data is not None:
+        return resolve_data(function, variables, data, allow_vector=allow_vector, timeout=timeout)
     if variables is not None and not isinstance(variables, str):
         variables = ",".join(variables)
     if compiled_cache.enabled() and not allow_vector and not _names_preset(function):
@@ -230,6 +256,38 @@ def resolve(function: str, variables=None, *, allow_vector: bool = False, timeou
     if target.preset is None and not target.problem.is_vector:
         _CACHE_KEYS[target.problem] = (function, variables, None)
     return target
+
+
+def resolve_data(function: str, variables, data, *, allow_vector: bool = False, timeout=None):
+    """FUNCTION as the per-example loss ℓ(θ; d) over the rows of ``data`` (gdx.mean): the file
+    loaded and checked (gdx.data), the function parsed over every name (bounded), its names split
+    into data columns and parameters θ (``--vars``: the parameters).  Not read from or written
+    to the compiled cache: the cache keys a function by its text, and the same text over other
+    columns is another objective."""
+    from ..data import DataSet, load_data
+    from ..mean import parameter_problem, split_names
+    from ..sandbox import Deadline
+    from ..target import Target, parse_bounded
+
+    if _names_preset(function):
+        raise GdxError("--data takes a per-example loss, not a preset", kind="usage error", source=function,
+                       hint='write the loss, e.g. "(w*x + b - y)^2", or use a preset that carries its data')
+    from dataclasses import replace as with_fields
+
+    from ..data import MAX_COLUMNS
+    from ..parse import LIMITS, parse_function
+    from ..sandbox import bounded
+
+    dataset = data if isinstance(data, DataSet) else load_data(data)
+    bound = timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout)
+    if not isinstance(function, str):
+        parse_bounded(function, None, timeout=bound)  # the type error, at once
+    # the limit on variables is the parameters' (checked by split_names); the columns have their own
+    limits = with_fields(LIMITS, max_variables=LIMITS.max_variables + MAX_COLUMNS)
+    example = bounded(parse_function, function, None, limits=limits, timeout=bound, what="reading the function",
+                      source=function)
+    split = split_names(example, dataset, variables if variables else None)
+    return Target(function, parameter_problem(example, split), None, data=dataset, example=example)
 
 
 #: problem → (its text, its --vars, its cached compiled or None): what compile_target stores or reuses.
@@ -248,6 +306,11 @@ def compile_target(target, timeout=None):
     or a :class:`gdx.sandbox.Deadline` the command's other bounded work shares)."""
     from ..sandbox import Deadline
 
+    if getattr(target, "data", None) is not None:
+        from ..mean import compile_mean
+
+        return compile_mean(target.example, target.data, target.problem.variables,
+                            timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
     known = _CACHE_KEYS.get(target.problem)
     if known is not None and known[2] is not None:
         return known[2]
@@ -273,8 +336,9 @@ def check_defined(target, compiled, x0) -> None:
     points = np.vstack([np.asarray(x0, float).reshape(1, n), rng.uniform(-10, 10, (128, n)),
                         rng.choice([-1.0, 1.0], (128, n)) * 10.0 ** rng.uniform(-3, 3, (128, n))])
     nfev = compiled.nfev
+    rows = {} if getattr(target, "data", None) is None else {"rows": np.arange(min(target.data.rows, 64))}
     with np.errstate(all="ignore"):
-        f = np.asarray(compiled.value(points), float).reshape(-1)
+        f = np.asarray(compiled.value(points, **rows), float).reshape(-1)
     compiled.nfev = nfev  # a check, not part of the run's count
     if np.isnan(f).all():
         raise GdxError(
@@ -308,7 +372,7 @@ def plan(request: RunRequest, *, target=None, keep_path: bool = True) -> Prepare
     check_counts(request.steps, request.tol, request.clip_norm)
     timeout = symbolic_timeout(request.timeout)
     if target is None:
-        target = resolve(request.function, request.variables, timeout=timeout)
+        target = resolve(request.function, request.variables, timeout=timeout, data=request.data)
     require_variables(target)
     name, hyper, steps, tol = settings(request, target.preset)
     optimizer = make_optimizer(name, **hyper)
@@ -324,8 +388,56 @@ def plan(request: RunRequest, *, target=None, keep_path: bool = True) -> Prepare
         from ..resources import check_path
 
         check_path(steps, target.problem.n)
+    sampling = sampling_of(request, target, optimizer, steps)
     return Prepared(replace(request), target, None, optimizer, schedule, request.schedule or DEFAULT_SCHEDULE,
-                    x0, steps, tol, request.clip_norm, timeout)
+                    x0, steps, tol, request.clip_norm, timeout, sampling)
+
+
+def default_eval_every(N: int, B: int, steps: int) -> int:
+    """The full-data loss of a minibatch run is recorded once per epoch (⌈N/B⌉ steps), and at
+    least 20 times in the run (every ⌊steps/20⌋ steps when that is sooner)."""
+    return max(1, min(-(-N // B), steps // 20 or 1))
+
+
+def sampling_of(request: RunRequest, target, optimizer, steps: int) -> tuple | None:
+    """(N, B, seed, eval_every) of a minibatch run, checked; None for a full-batch run.
+
+    --batch-size, --eval-every need --data; a batch smaller than the data set is refused for the
+    optimizers that evaluate f, ∇f or H themselves (line searches, Newton), which would see every
+    row where the loop sees a batch; parameters named like a minibatch export column are refused."""
+    from ..minibatch import DEFAULT_SEED, check_batch_size
+
+    if target.data is None:
+        for flag, value in (("--batch-size", request.batch_size), ("--eval-every", request.eval_every)):
+            if value is not None:
+                raise GdxError(f"{flag} needs --data", kind="usage error",
+                               hint="--data FILE makes FUNCTION a per-example loss averaged over its rows")
+        return None
+    check_batch_size(request.batch_size)
+    if request.eval_every is not None and (isinstance(request.eval_every, bool) or not isinstance(request.eval_every, int)
+                                           or request.eval_every < 1):
+        raise GdxError(f"Invalid eval_every value: {request.eval_every}", kind="usage error",
+                       hint="--eval-every must be a whole number, 1 or more")
+    N = target.data.rows
+    if request.batch_size is None:
+        if request.eval_every is not None:
+            raise GdxError("--eval-every needs --batch-size: a full-batch run's loss is the full-data loss",
+                           kind="usage error")
+        return None
+    B = min(request.batch_size, N)
+    if B < N and (getattr(optimizer, "needs_loss", False) or getattr(optimizer, "needs_hessian", False)):
+        raise GdxError(f"--batch-size does not apply to {optimizer.name}: it evaluates f, ∇f or H itself, over every "
+                       "row, while the loop would hand it a minibatch gradient", kind="usage error",
+                       hint="choose a first-order optimizer (gd, momentum, adam, …) for minibatch runs")
+    from ..result import BATCH_COLUMNS
+
+    clash = [v for v in target.problem.variables if v in BATCH_COLUMNS]
+    if clash:
+        raise GdxError(f"the parameter '{clash[0]}' has the name of a minibatch export column", kind="usage error",
+                       hint=f"rename it (e.g. {clash[0]} → {clash[0]}1)")
+    seed = DEFAULT_SEED if request.seed is None else int(request.seed)
+    every = request.eval_every if request.eval_every is not None else default_eval_every(N, B, steps)
+    return (N, B, seed, every)
 
 
 def prepare(request: RunRequest, *, target=None, compiled=None, keep_path: bool = True) -> Prepared:

@@ -48,6 +48,11 @@ def diagnose_run(prepared, result):
     setup = Setup(tuple(float(v) for v in prepared.x0), int(prepared.steps), float(prepared.tol), prepared.clip_norm,
                   prepared.schedule_name, dict(prepared.request.schedule_args))
     try:
+        if getattr(prepared, "sampling", None) is not None and prepared.sampling[1] < prepared.sampling[0]:
+            from ..noise import diagnose_minibatch
+
+            return diagnose_minibatch(prepared, result, lambda: diagnose(
+                result, prepared.compiled, prepared.target.preset, tol=prepared.tol, setup=setup))
         return diagnose(result, prepared.compiled, prepared.target.preset, tol=prepared.tol, setup=setup)
     except Exception as exc:  # noqa: BLE001 - report it in the summary instead of crashing
         return Diagnosis("unknown", f"the diagnosis itself failed ({type(exc).__name__}: {exc})", "", {})

@@ -94,7 +94,8 @@ def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=Non
     check_defined(prepared.target, prepared.compiled, prepared.x0)
     result = run_sweep(prepared.compiled, prepared.optimizer, tuple(axes), params, prepared.x0, steps=prepared.steps,
                        tol=prepared.tol, metric=metric, schedule_fn=None if prepared.constant_lr else prepared.schedule,
-                       clip_norm=prepared.clip_norm, shown=set(settings(request, prepared.target.preset)[1]))
+                       clip_norm=prepared.clip_norm, shown=set(settings(request, prepared.target.preset)[1]),
+                       batches=prepared.batches())
     document = {**target_fields(prepared.target), "schedule": prepared.schedule_name, "clip_norm": prepared.clip_norm,
                 **result.to_dict()}
     code = ExitCode.RUN_FAILED if result.best is None else ExitCode.OK
@@ -119,3 +120,105 @@ def sweep(request, given: dict, *, num: int | None = None, grid_num: int | None 
     refuse_inapplicable({"--linear": linear and "lr" not in axes}, because="unless --lr is a range",
                         hint="--linear spaces an --lr range A:B linearly")
     return sweep_axes(replace(request, hyper={**request.hyper, **fixed}), axes, metric=metric)
+
+
+def parse_batch_sizes(text: str, rows: int | None = None) -> tuple[int, ...]:
+    """``--batch-size`` of a sweep: ``"8,32,128"`` (those sizes) or ``"A:B"`` (A, the powers of
+    two strictly between, and B), each a whole number ≥ 1, ascending and without repeats."""
+    text = str(text).strip()
+
+    def size(raw: str) -> int:
+        raw = raw.strip()
+        if not raw.isdigit() or int(raw) < 1:
+            raise GdxError(f"--batch-size: '{raw}' is not a whole number ≥ 1", kind="usage error", source=text,
+                           hint='sweep batch sizes with "8,32,128" or a range "8:256" (powers of two)')
+        return int(raw)
+
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 2:
+            raise GdxError("--batch-size: a range is A:B", kind="usage error", source=text)
+        a, b = size(parts[0]), size(parts[1])
+        if a >= b:
+            raise GdxError(f"--batch-size: the range {a}:{b} must go up", kind="usage error", source=text)
+        sizes = {a, b} | {2 ** e for e in range(1, b.bit_length() + 1) if a < 2 ** e < b}
+    else:
+        sizes = {size(p) for p in text.split(",") if p.strip()}
+    return tuple(sorted(sizes))
+
+
+def fixed_hyper(given: dict) -> dict:
+    """The hyperparameter flags of a batch-size sweep: single values only (name → value)."""
+    from ..optim.hyper import HYPERPARAMETERS
+    from ..sweep import parse_range
+
+    fixed = {}
+    for name, text in given.items():
+        if isinstance(text, str) and ":" in text:
+            raise GdxError(f"{HYPERPARAMETERS[name].flag} {text}: a batch-size sweep holds the hyperparameters fixed",
+                           kind="usage error", hint="sweep either --batch-size A:B or one hyperparameter, not both")
+        h = HYPERPARAMETERS[name]
+        fixed[name] = _fixed_value(h, text) if not h.sweepable else parse_range(name, text, 1)
+    return fixed
+
+
+def sweep_batch_sizes(request, sizes, *, given=None, metric: str = "loss", grid=(None, None, False)) -> SweepOutcome:
+    """``gdx sweep --data FILE --batch-size A:B``: one run per batch size (hyperparameters fixed),
+    each with the documented shuffle rule and the request's seed, judged by the full-data loss
+    at its end (a batch size ≥ the rows is the full-batch run).  ``grid`` (--num, --grid-num,
+    --linear) must not be given: the sizes are the axis."""
+    from .flags import refuse_inapplicable
+
+    refuse_inapplicable({"--num": grid[0] is not None, "--grid-num": grid[1] is not None, "--linear": bool(grid[2])},
+                        because="when --batch-size is swept", hint="the batch sizes listed are the sweep's values")
+    request = replace(request, hyper={**request.hyper, **fixed_hyper(given or {})})
+    import time
+
+    import numpy as np
+
+    from ..batch import run_batch
+    from ..minibatch import Batches
+    from ..sweep import METRICS, Axis, SweepResult, best_run, stable_lr
+    from .prepare import check_defined, compile_target, plan, settings
+    from .runs import target_fields
+
+    if metric not in METRICS:
+        raise GdxError(f"--metric: unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
+    if request.data is None:
+        raise GdxError("--batch-size needs --data", kind="usage error",
+                       hint="--data FILE makes FUNCTION a per-example loss averaged over its rows")
+    plans = [plan(replace(request, batch_size=int(B)), keep_path=False) for B in sizes[:1]]
+    target = plans[0].target
+    plans += [plan(replace(request, batch_size=int(B)), target=target, keep_path=False) for B in sizes[1:]]
+    compiled = compile_target(target, plans[0].timeout)
+    check_defined(target, compiled, plans[0].x0)
+    first = plans[0]
+    status, loss, steps = [], [], []
+    point_steps, started = 0, time.perf_counter()
+    for p in plans:
+        N, B, seed, _ = p.sampling if p.sampling is not None else (target.data.rows, target.data.rows, 0, None)
+        res = run_batch(compiled, p.optimizer, np.asarray(p.x0, float)[None, :], steps=p.steps, tol=p.tol,
+                        schedule_fn=None if p.constant_lr else p.schedule, clip_norm=p.clip_norm,
+                        batches=Batches(N, B, seed))
+        with np.errstate(all="ignore"):
+            full = float(compiled.value(res.x[0])) if np.all(np.isfinite(res.x[0])) else float(res.fun[0])
+        status.append(res.status[0])
+        loss.append(full)
+        steps.append(int(res.nit[0]))
+        point_steps += res.point_steps
+    axis = Axis("batch_size", tuple(float(B) for B in sizes), True)
+    s_lr, lam = stable_lr(compiled, first.x0)
+    shown = set(settings(request, target.preset)[1])
+    fixed = {k: (v if isinstance(v, (bool, tuple)) else float(v)) for k, v in first.optimizer.hyper.items()
+             if getattr(v, "ndim", 0) == 0 and (k in shown or k == "lr")}
+    loss_a, steps_a = np.array(loss), np.array(steps)
+    result = SweepResult(axes=(axis,), fixed=fixed, optimizer=first.optimizer.name,
+                         x0=tuple(float(v) for v in first.x0), metric=metric,
+                         params={"batch_size": np.array(sizes, dtype=float)}, status=status, loss=loss_a,
+                         steps=steps_a, max_steps=first.steps, tol=first.tol,
+                         best=best_run(metric, status, loss_a, steps_a), stable_lr=s_lr, lambda_max=lam,
+                         wall_time=time.perf_counter() - started, point_steps=point_steps)
+    document = {**target_fields(target), "schedule": first.schedule_name, "clip_norm": first.clip_norm,
+                "seed": first.sampling[2] if first.sampling else 0, **result.to_dict()}
+    code = ExitCode.RUN_FAILED if result.best is None else ExitCode.OK
+    return SweepOutcome(first, result, document, code)

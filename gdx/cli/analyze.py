@@ -51,7 +51,7 @@ def analyze(
     from ..app.analyze import analyze as run_analyze
 
     outcome = run_analyze(function, at=at, box=box, variables=flags["variables"], timeout=flags["timeout"],
-                          critical=not no_critical, exact=not no_exact)
+                          critical=not no_critical, exact=not no_exact, data=flags.get("data"))
     out = common.session(ctx).out()
     if json_out:
         from ..render.console import write_json

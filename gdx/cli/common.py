@@ -154,9 +154,12 @@ def schedule_options() -> list[inspect.Parameter]:
     return params
 
 
-def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".') -> list[inspect.Parameter]:
-    """The options of every command that runs an optimizer."""
+def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".', seed: bool = True,
+                batch_text: bool = False) -> list[inspect.Parameter]:
+    """The options of every command that runs an optimizer (``seed=False``: the command has its own
+    --seed; ``batch_text``: --batch-size is text, a sweep's list or range of sizes)."""
     return [
+        *batch_options(seed=seed, text=batch_text),
         _option("steps", Optional[int], None, "--steps", help="Maximum number of updates. [default: the preset's, else 1000]", rich_help_panel=RUN),
         _option("tol", Optional[float], None, "--tol", help="Stop when ‖∇f‖ ≤ tol; 0 never stops early. [default: 1e-6]", rich_help_panel=RUN),
         _option("start", Optional[str], None, "--start", help=start_help + " [default: the preset's, else 1.5 for every variable]", rich_help_panel=RUN),
@@ -165,9 +168,34 @@ def run_options(*, start_help: str = 'Start point: "1.5,-0.5" or "x=1.5,y=-0.5".
     ]
 
 
+DATA = "Data"
+
+
+def batch_options(*, seed: bool = True, text: bool = False) -> list[inspect.Parameter]:
+    """``--batch-size``, ``--eval-every`` (and ``--seed``): minibatches of a ``--data`` run (gdx.minibatch)."""
+    params = [
+        _option("batch_size", Optional[str] if text else Optional[int], None, "--batch-size",
+                help=("Batch sizes to sweep: \"8,32,128\" or a range \"8:256\" (powers of two), or one size. "
+                      if text else "") + "Rows per update, drawn like torch DataLoader(shuffle=True, drop_last=False), "
+                     "epoch by epoch. [default: every row]", rich_help_panel=DATA),
+        _option("eval_every", Optional[int], None, "--eval-every",
+                help="Record the full-data loss every K steps of a minibatch run. [default: once per epoch, ≥ 20 times]",
+                rich_help_panel=DATA),
+    ]
+    if seed:
+        params.append(_option("seed", Optional[int], None, "--seed", help="Seed of the minibatch shuffles. [default: 0]",
+                              rich_help_panel=DATA))
+    return params
+
+
 def problem_options() -> list[inspect.Parameter]:
-    """``--vars`` and ``--timeout``: how FUNCTION is read and how long its symbolic work may take."""
+    """``--data``, ``--vars`` and ``--timeout``: what FUNCTION is over, how it is read and how long
+    its symbolic work may take."""
     return [
+        _option("data", Optional[str], None, "--data",
+                help="CSV (header row) or .jsonl file: FUNCTION is then the per-example loss, its names that are "
+                     "columns are data, the others parameters; the objective is the mean over rows.",
+                rich_help_panel=DATA),
         _option("variables", Optional[str], None, "--vars", help='Variable order, e.g. "y,x". [default: natural sort]'),
         timeout_option(),
         no_cache_option(),
@@ -220,7 +248,8 @@ def run_request(function: str, flags: dict, **fields):
         if HYPERPARAMETERS[k].kind in ("pair", "int", "choice") and isinstance(v, str):
             hyper[k] = HYPERPARAMETERS[k].parse(v)
     schedule_args = {k: flags[k] for k in SCHEDULE_PARAMETERS if flags.get(k) is not None}
-    keys = ("variables", "schedule", "clip_norm", "steps", "tol", "start", "timeout")
+    keys = ("variables", "schedule", "clip_norm", "steps", "tol", "start", "timeout", "data", "batch_size", "seed",
+            "eval_every")
     given = {k: flags[k] for k in keys if k in flags}
     return RunRequest(function=function, hyper=hyper, schedule_args=schedule_args, **{**given, **fields})
 

@@ -29,7 +29,7 @@ STARTS = "Many starts"
 
 def register(app: typer.Typer) -> None:
     common.command(app, "optimize", help=HELP, epilog=EPILOG,
-                   options=[*common.hyper_options(), *common.schedule_options(), *common.run_options()])(optimize)
+                   options=[*common.hyper_options(), *common.schedule_options(), *common.run_options(seed=False)])(optimize)
 
 
 def optimize(
@@ -44,14 +44,15 @@ def optimize(
     landscape: bool = typer.Option(False, "--landscape", help="Also draw the path on the landscape of f (2+ variables).", rich_help_panel=common.OUT),
     png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with the path, loss curve); needs pip install "gdx[png]".', rich_help_panel=common.OUT),
     starts: Optional[int] = typer.Option(None, "--starts", help="Run N random starts in the box at once and show which minimum each reaches (basins table, basin map).", rich_help_panel=STARTS),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random starts (the same seed gives the same starts). [default: 0]", rich_help_panel=STARTS),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random starts (the same seed gives the same starts), or of the minibatch shuffles (--batch-size). [default: 0]", rich_help_panel=STARTS),
     box: Optional[str] = typer.Option(None, "--box", help='Box of the random starts: "x=-5:5,y=-5:5" or "-5:5,-5:5". [default: the preset\'s domain, else -5:5 per variable]', rich_help_panel=STARTS),
     **flags,
 ) -> None:
     from ..app.prepare import prepare
 
     s = common.session(ctx)
-    request = common.run_request(function, flags, optimizer=optimizer, export=str(export) if export else None)
+    request = common.run_request(function, flags, optimizer=optimizer, export=str(export) if export else None,
+                                 seed=seed if flags.get("batch_size") is not None else None)
     if starts is not None:  # many starts: one batch, basins instead of one path
         from ..app.multistart import check_multistart_flags, multistart
         from ..render.basins import map_columns, print_multistart
@@ -70,7 +71,8 @@ def optimize(
         common.finish(outcome.exit_code)
     from ..app.optimize import check_run_outputs, check_single_run_flags, optimize as run_optimize
 
-    check_single_run_flags(quiet=quiet, json_out=json_out, no_plot=no_plot, every=every, landscape=landscape, seed=seed, box=box)
+    check_single_run_flags(quiet=quiet, json_out=json_out, no_plot=no_plot, every=every, landscape=landscape,
+                           seed=None if request.batch_size is not None else seed, box=box)
 
     prepared = prepare(request)
     check_run_outputs(landscape=landscape, png=png, target=prepared.target)
@@ -82,7 +84,7 @@ def optimize(
         from ..render.summary import print_header
 
         print_header(out, prepared.target, prepared.compiled, prepared.optimizer, prepared.x0, prepared.settings_line())
-        stream = IterationStream(out, prepared.compiled.variables, every=every)
+        stream = IterationStream(out, prepared.compiled.variables, every=every, batched=prepared.sampling is not None)
     try:
         outcome = run_optimize(prepared, on_step=stream.step if stream else None, png=png)
     finally:

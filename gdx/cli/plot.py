@@ -56,7 +56,8 @@ def plot(
     style = check_choice("--style", style, ("heatmap", "contour"))
     log = scale_flag(scale)
     scene = build_plot(function, variables=flags["variables"], box=box, slice_spec=slice_, axes=axes, paths=path or (),
-                       critical=not no_critical, timeout=flags["timeout"], png=png, log=log)
+                       critical=not no_critical, timeout=flags["timeout"], png=png, log=log,
+                       data=flags.get("data"))
     out = common.session(ctx).out()
     show_scene(out, scene, width=width, height=height, style=style, log=log)
     if png is not None:

@@ -30,7 +30,7 @@ GRID = "Grid"
 
 def register(app: typer.Typer) -> None:
     common.command(app, "sweep", help=HELP, epilog=EPILOG,
-                   options=[*common.hyper_options(ranges=True), *common.schedule_options(), *common.run_options()])(sweep)
+                   options=[*common.hyper_options(ranges=True), *common.schedule_options(), *common.run_options(batch_text=True)])(sweep)
 
 
 def sweep(
@@ -49,8 +49,20 @@ def sweep(
 
     s = common.session(ctx)
     given = {name: flags.pop(name) for name in HYPERPARAMETERS if flags.get(name) is not None}
-    request = common.run_request(function, flags, optimizer=optimizer)
-    outcome = run_sweep(request, given, num=num, grid_num=grid_num, linear=linear, metric=metric)
+    batch = flags.pop("batch_size", None)
+    sizes = None
+    if batch is not None:
+        from ..app.sweep import parse_batch_sizes
+
+        sizes = parse_batch_sizes(batch)
+    request = common.run_request(function, flags, optimizer=optimizer,
+                                 batch_size=sizes[0] if sizes is not None and len(sizes) == 1 else None)
+    if sizes is not None and len(sizes) > 1:
+        from ..app.sweep import sweep_batch_sizes
+
+        outcome = sweep_batch_sizes(request, sizes, given=given, metric=metric, grid=(num, grid_num, linear))
+    else:
+        outcome = run_sweep(request, given, num=num, grid_num=grid_num, linear=linear, metric=metric)
     out = s.out()
     if json_out:
         from ..render.console import write_json

@@ -484,6 +484,8 @@ def scene_text(scene, *, width: int, height: int | None = None, color: bool = Fa
     if title is None:
         args = ", ".join(scene.target.problem.variables)
         title = f"f({args}) = {math_text(scene.target.problem.expr)}"
+        if getattr(scene.target, "data", None) is not None:
+            title = f"L({args}) = mean over {scene.target.data.rows} rows of {math_text(scene.target.problem.expr)}"
         if scene.target.preset is not None:
             from .console import safe_text
 

@@ -21,7 +21,14 @@ def loss_curve(path, *, width: int = 80, height: int = 16, color: bool = False, 
     k, loss = k[ok], loss[ok]
     if len(loss) == 0:
         return "(no finite loss values to plot)"
-    y, label, log = _scale(loss)
+    series = _minibatch_series(path, ok, k, loss)
+    if series is not None:
+        y_all, label, log = _scale(np.concatenate([s[2] for s in series]))
+        cuts = np.cumsum([len(s[2]) for s in series])[:-1]
+        series = [(name, kk, yy) for (name, kk, _), yy in zip(series, np.split(y_all, cuts))]
+        y = y_all
+    else:
+        y, label, log = _scale(loss)
     plt.clear_figure()
     plt.plot_size(max(30, width), max(8, height))
     if log:
@@ -35,7 +42,14 @@ def loss_curve(path, *, width: int = 80, height: int = 16, color: bool = False, 
         plt.ylim(lo, max(hi, lo + 1))  # every decade label inside the frame, none on the title line
     ticks = step_ticks(int(k.max()))
     plt.xticks(ticks, [str(t) for t in ticks])
-    if len(k) == 1:
+    if series is not None:
+        for name, kk, yy in series:
+            yy = np.log10(yy) if log else yy
+            if name.startswith("full"):
+                plt.scatter(kk.tolist(), yy.tolist(), marker="x", label=name)
+            else:
+                plt.plot(kk.tolist(), yy.tolist(), marker="braille", label=name)
+    elif len(k) == 1:
         plt.scatter(k.tolist(), y.tolist(), marker="dot")
     else:
         plt.plot(k.tolist(), y.tolist(), marker="braille")
@@ -45,6 +59,21 @@ def loss_curve(path, *, width: int = 80, height: int = 16, color: bool = False, 
     text = plt.build()
     plt.clear_figure()
     return text if color else plt.uncolorize(text)
+
+
+def _minibatch_series(path, ok, k, loss):
+    """A minibatch run's curves (name, steps, values): the batch loss, its moving average
+    (gdx.minibatch.ema) and the full-data loss where it was recorded; None for other runs."""
+    import numpy as np
+
+    if getattr(path, "epoch", None) is None or path.full_loss is None:
+        return None
+    from ..minibatch import EMA_BETA, ema
+
+    full = np.asarray(path.full_loss, dtype=float)
+    kf = np.asarray(path.k, dtype=float)
+    fine = np.isfinite(full)
+    return [("batch loss", k, loss), (f"EMA (β = {EMA_BETA})", k, ema(loss)), ("full-data loss", kf[fine], full[fine])]
 
 
 def step_ticks(last: int, most: int = 6) -> list[int]:

@@ -17,7 +17,8 @@ def preset_table(items):
     table.add_column("title", no_wrap=True, overflow="ellipsis")
     for p in items:
         f_min = "—" if p.f_min is None else fmt(p.f_min)
-        table.add_row(escape(p.name), ",".join(p.variables), str(len(p.minima)), f_min, escape(p.title))
+        names = ",".join(p.variables) if len(p.variables) <= 3 else f"{p.variables[0]}…{p.variables[-1]}"
+        table.add_row(escape(p.name), names, str(len(p.minima)), f_min, escape(p.title))
     return table
 
 
@@ -33,6 +34,9 @@ def preset_panel(p):
     grid.add_column(overflow="fold")
     grid.add_row("expression", escape(p.expression))
     grid.add_row("variables", ", ".join(p.variables))
+    if getattr(p, "data", None) is not None:
+        grid.add_row("data", escape(f"{p.data.rows} rows of {', '.join(p.data.columns)} ([data]): the landscape is the "
+                                    "mean of the expression over them"))
     grid.add_row("domain", ", ".join(f"{v} ∈ [{fmt(lo)}, {fmt(hi)}]" for v, (lo, hi) in p.domain.items()))
     grid.add_row("start", fmt_point(p.start))
     grid.add_row("settings", escape(" ".join(f"{k}={v}" for k, v in p.settings.items())) or "—")

@@ -43,8 +43,12 @@ def shown(k: int, every: int | None) -> bool:
 class IterationStream:
     """A sink for Step events; ``close()`` after the last one."""
 
-    def __init__(self, console, variables, *, every: int | None = None, live: bool | None = None) -> None:
+    def __init__(self, console, variables, *, every: int | None = None, live: bool | None = None,
+                 batched: bool = False) -> None:
         self.console = console
+        #: a minibatch run: columns epoch and full loss; by default the rows are the steps whose
+        #: full-data loss was recorded (--eval-every)
+        self.batched = batched
         self.variables = tuple(variables)
         self.every = every
         self.live_mode = console.is_terminal if live is None else live
@@ -59,7 +63,7 @@ class IterationStream:
     # -- events ------------------------------------------------------------------------------
     def step(self, step) -> None:
         self.last = step
-        if shown(step.k, self.every):
+        if (step.full_loss is not None) if (self.batched and not self.every) else shown(step.k, self.every):
             self._show(step)
         if self.live_mode:
             now = time.monotonic()
@@ -77,9 +81,15 @@ class IterationStream:
 
     # -- plain text ---------------------------------------------------------------------------
     def _cells(self, step) -> list[str]:
+        if self.batched:
+            full = "" if step.full_loss is None else fmt(step.full_loss)
+            return [str(step.k), str(step.epoch), *(fmt(v) for v in step.x), fmt(step.loss), full, fmt(step.grad_norm),
+                    fmt(step.lr, 4)]
         return [str(step.k), *(fmt(v) for v in step.x), fmt(step.loss), fmt(step.grad_norm), fmt(step.lr, 4)]
 
     def _names(self) -> list[str]:
+        if self.batched:
+            return ["step", "epoch", *self.variables, "batch loss", "full loss", "|grad|", "lr"]
         return ["step", *self.variables, "loss", "|grad|", "lr"]
 
     def _plain_header(self) -> str:

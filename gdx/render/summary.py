@@ -29,14 +29,20 @@ def calculus_table(compiled, *, hessian: bool = True):
         texts = {"f": math_text(problem.expr), "gradient": [math_text(g) for g in compiled.gradient]}
         if hessian:
             texts["hessian"] = [[math_text(h) for h in row] for row in compiled.hessian]
-    table.add_row(f"f({args})", texts["f"])
+    split = getattr(compiled, "split", None)  # an objective over data (gdx.mean): ℓ per example, L its mean
+    f, lead = ("f", f"f({args})") if split is None else ("ℓ", f"ℓ({args}; {', '.join(split.data)})")
+    if split is not None:
+        from .console import safe_text
+
+        table.add_row(f"L({args})", f"mean of ℓ over the {compiled.rows} rows of {safe_text(compiled.dataset.source, markup=False)}")
+    table.add_row(lead, texts["f"])
     for name, g in zip(problem.variables, texts["gradient"]):
-        table.add_row(f"∂f/∂{name}", g)
+        table.add_row(f"∂{f}/∂{name}", g)
     if hessian:
         for i, a in enumerate(problem.variables):
             for j, b in enumerate(problem.variables):
                 if j >= i:
-                    label = f"∂²f/∂{a}²" if i == j else f"∂²f/∂{a}∂{b}"
+                    label = f"∂²{f}/∂{a}²" if i == j else f"∂²{f}/∂{a}∂{b}"
                     table.add_row(label, texts["hessian"][i][j])
     return table
 
@@ -69,8 +75,13 @@ def summary_panel(result, *, diagnosis=None, known_minimum: str | None = None):
     table.add_row("steps", str(result.nit))
     point = ", ".join(f"{n} = {fmt(v, 10)}" for n, v in zip(result.variables, result.x))
     table.add_row("final x", point)
-    table.add_row("loss", fmt(result.fun, 10))
-    table.add_row("|grad|", fmt(result.grad_norm, 4))
+    numbers = diagnosis.numbers if diagnosis is not None else {}
+    batch = " (last batch)" if "full_loss" in numbers else ""
+    table.add_row("loss" + batch, fmt(result.fun, 10))
+    table.add_row("|grad|" + batch, fmt(result.grad_norm, 4))
+    if batch:  # a minibatch run: the objective itself at the end, over every row
+        table.add_row("full-data loss", fmt(numbers["full_loss"], 10))
+        table.add_row("full |grad|", fmt(numbers["full_grad_norm"], 4))
     if known_minimum:
         from .console import safe_text
 

@@ -28,6 +28,13 @@ def _at(result) -> str:
     return ", ".join(f"{v} = {fmt(x)}" for v, x in zip(result.graph.variables, result.point))
 
 
+def _function(target) -> str:
+    """The function as typed; for a preset, its name and expression."""
+    if target.preset is not None:
+        return f"{target.problem.source}  ({target.preset.name})"
+    return target.text
+
+
 def _subtree_size(graph, root: int) -> int:
     seen, stack = {root}, [root]
     while stack:
@@ -74,7 +81,7 @@ def render_backprop(console, outcome, *, depth: int = 12) -> None:
 
     result = outcome.result
     graph = result.graph
-    console.print(Text.assemble(("f", "bold"), f" = {outcome.target.text}", "  at ", (_at(result), "bold"),
+    console.print(Text.assemble(("f", "bold"), f" = {_function(outcome.target)}", "  at ", (_at(result), "bold"),
                                 "  value ", (fmt(result.value), "bold")))
     merged = graph.typed - len(graph.nodes)
     console.print(Text(f"{len(graph.nodes)} nodes as typed"
@@ -90,18 +97,15 @@ def render_backprop(console, outcome, *, depth: int = 12) -> None:
             node = graph.nodes[index]
             line.append(f"{node.id} ", style="bold cyan")
             line.append(f"{node.op} ", style="magenta")
-            if node.op not in ("var", "const") or node.op == "var":
-                line.append(_short(node.label), style="bold" if node.op == "var" else None)
-            elif node.op == "const":
-                line.append(_short(node.label))
-            line.append(f"  = {fmt(result.values[index])}")
+            line.append(f"= {fmt(result.values[index])}")
             line.append("  ∂f/∂· ", style="dim")
             line.append(fmt(result.adjoints[index]), style="green")
         if note:
             line.append(f"  {note}", style="dim")
-        line.no_wrap = True
-        line.overflow = "ellipsis"
-        console.print(line)
+        if index is not None:
+            line.append("  ")
+            line.append(_short(node.label), style="bold" if node.op == "var" else None)
+        console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
     console.print()
     render_flow(console, outcome)
     console.print()
@@ -198,7 +202,7 @@ def explain_lines(outcome) -> list[str]:
     result = outcome.result
     graph = result.graph
     names = [n.id for n in graph.nodes]
-    lines = [f"f = {outcome.target.text} at {_at(result)}", "", "Forward pass (each node from its inputs):"]
+    lines = [f"f = {_function(outcome.target)} at {_at(result)}", "", "Forward pass (each node from its inputs):"]
     for node in graph.nodes:
         value = fmt(result.values[node.index])
         if node.op == "var":

@@ -240,7 +240,8 @@ _BINARY = {
 @dataclass
 class Backprop:
     """The numbers of one point: per node its value, its local derivatives (one per input, None
-    where the derivative leads only to a constant and does not exist) and its adjoint ∂f/∂node."""
+    where the derivative leads only to a constant and does not exist; that edge adds nothing) and
+    its adjoint ∂f/∂node."""
 
     graph: Graph
     point: tuple[float, ...]
@@ -375,7 +376,7 @@ def backward(result: Backprop) -> Backprop:
     for node in reversed(graph.nodes):
         adj = adjoints[node.index]
         for i, d in zip(node.inputs, result.local[node.index]):
-            if d is None:
+            if d is None:  # a negative base's constant exponent: no ∂ on this edge (torch: NaN); no variable is reached
                 continue
             if math.isinf(d):
                 raise _undefined(graph, node, [result.values[j] for j in node.inputs], ZeroDivisionError())

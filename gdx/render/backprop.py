@@ -63,7 +63,7 @@ def tree_lines(result, *, depth: int = 12, max_lines: int = MAX_LINES):
             continue
         if level >= depth and node.inputs:
             size = _subtree_size(graph, index) - 1
-            rows.append((prefix, factor, index, f"… {size} node{'s' if size != 1 else ''} below collapsed (--depth)"))
+            rows.append((prefix, factor, index, f"… {size} more below (--depth)"))
             drawn.add(index)
             continue
         rows.append((prefix, factor, index, None))

@@ -241,3 +241,19 @@ def test_nn_names_are_functions_and_take_their_arguments():
         with pytest.raises(GdxError, match=words):
             parse_function(text)
     assert parse_function("relu(-2) + sigmoid(0)*x").variables == ("x",)
+
+
+def test_plot_draws_a_one_variable_function_with_its_derivative_and_a_path(gdx_main, tmp_path):
+    run = tmp_path / "run.csv"
+    code, out, err = gdx_main("optimize", "x^4 - 2*x^2", "--start", "0.3", "--lr", "0.05", "--steps", "40",
+                              "--export", str(run))
+    assert code == 0, err
+    code, out, err = gdx_main("plot", "x^4 - 2*x^2", "--box", "x=-1.8:1.8", "--path", str(run), "--width", "80")
+    assert code == 0, err
+    assert "f(x)" in out and "f′(x)" in out and "a = run: 38 points" in out  # converged at step 37
+    from gdx.app.plot import plot
+
+    c = plot("x^4 - 2*x^2", box="x=-1.8:1.8")
+    np.testing.assert_allclose(c.df, 4 * c.x**3 - 4 * c.x, rtol=1e-12, atol=1e-12)
+    code, out, err = gdx_main("plot", "x^2", "--slice", "x=1")
+    assert code == 2 and "--slice does not apply to a function of one variable" in err

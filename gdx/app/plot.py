@@ -116,7 +116,7 @@ def require_2d(target) -> None:
         raise GdxError(
             f"a landscape needs two or more variables; {target.label} has {n} ({', '.join(target.problem.variables)})",
             kind="usage error",
-            hint="for a function of one variable, gdx optimize draws the loss curve",
+            hint="gdx plot draws a function of one variable as its curve (f and f′); gdx optimize draws the loss curve",
         )
 
 

@@ -257,3 +257,11 @@ def test_plot_draws_a_one_variable_function_with_its_derivative_and_a_path(gdx_m
     np.testing.assert_allclose(c.df, 4 * c.x**3 - 4 * c.x, rtol=1e-12, atol=1e-12)
     code, out, err = gdx_main("plot", "x^2", "--slice", "x=1")
     assert code == 2 and "--slice does not apply to a function of one variable" in err
+
+
+def test_a_typed_sigmoid_is_a_saturating_node_for_the_diagnosis():
+    from gdx.symptoms import saturation
+
+    problem = parse_function("sigmoid(10*x) + y^2")
+    (s,) = saturation(problem.expr, problem.variables, (1.0, 0.0))
+    assert s.variables == ("x",) and abs(s.factor - math.exp(-10) / (1 + math.exp(-10)) ** 2) < 1e-18

@@ -22,7 +22,9 @@ def _lambdify(symbols, exprs):
     """Compile a list of expressions into one function of one vector argument."""
     from sympy import lambdify
 
-    return lambdify([list(symbols)], list(exprs), modules="numpy", cse=True, dummify=True)
+    from .activations import NUMPY_FUNCTIONS
+
+    return lambdify([list(symbols)], list(exprs), modules=[NUMPY_FUNCTIONS, "numpy"], cse=True, dummify=True)
 
 
 def _without_distributions(expr):

@@ -222,6 +222,10 @@ class CachedProblem:
     def symbols(self):
         return self._parsed.symbols
 
+    @property
+    def tree(self):
+        return self._parsed.tree
+
 
 class CachedCompiled(Compiled):
     """A :class:`gdx.compile.Compiled` whose f, (f, ∇f), H come from checked cached source and

@@ -137,14 +137,17 @@ NUMPY_NAMES = (
 
 
 def _namespace() -> dict:
-    """The globals generated functions run in: exactly :data:`NUMPY_NAMES` from numpy, and
-    ``I = 1j`` -- not ``from numpy import *`` as lambdify does (which imports numpy.testing,
+    """The globals generated functions run in: exactly :data:`NUMPY_NAMES` from numpy, the
+    numpy functions of :data:`gdx.activations.NUMPY_FUNCTIONS`, and ``I = 1j`` -- not ``from numpy import *`` as lambdify does (which imports numpy.testing,
     numpy.ma, f2py, … and needs sympy), so a cached function runs without either."""
     global _NAMESPACE
     if _NAMESPACE is None:
         import numpy
 
+        from .activations import NUMPY_FUNCTIONS
+
         _NAMESPACE = {name: getattr(numpy, name) for name in NUMPY_NAMES if hasattr(numpy, name)}
+        _NAMESPACE.update(NUMPY_FUNCTIONS)  # sigmoid, relu, … (gdx.nn_symbolic prints calls of them)
         _NAMESPACE["I"] = 1j
     return _NAMESPACE
 

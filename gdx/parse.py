@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import GdxError, did_you_mean
@@ -66,14 +66,20 @@ FUNCTIONS: dict[str, tuple[str, int]] = {
     "log2": ("log2", 1),
     "sqrt": ("sqrt", 1),
     "abs": ("Abs", 1),
+    # the functions neural networks use (gdx.nn_symbolic; torch's derivative at a kink)
+    "sigmoid": ("sigmoid", 1),
+    "relu": ("relu", 1),
+    "leaky_relu": ("leaky_relu", 2),
+    "softplus": ("softplus", 1),
+    "gelu": ("gelu", 1),
+    "max": ("maximum", 2),
+    "min": ("minimum", 2),
 }
 
 #: Functions allowed only where a caller asks for them (``parse_function(..., functions=...)``):
-#: a schedule expression may use these; a function to optimize may not (their derivatives are
-#: Heaviside steps or distributions gdx does not compile).
+#: a schedule expression may use these; a function to optimize may not (their derivative is 0
+#: almost everywhere: gradient descent could not move).
 PIECEWISE_FUNCTIONS: dict[str, tuple[str, int]] = {
-    "min": ("Min", 2),
-    "max": ("Max", 2),
     "floor": ("floor", 1),
     "ceil": ("ceiling", 1),
 }
@@ -121,13 +127,15 @@ class Problem:
     """A parsed function: SymPy expressions over an ordered tuple of variables.
 
     ``exprs`` has one element for a scalar function and several for a vector-valued one
-    (``"x*y, x+y**2"``, accepted where ``allow_vector=True``).
+    (``"x*y, x+y**2"``, accepted where ``allow_vector=True``).  ``tree`` is the checked syntax
+    tree the expressions were built from (the function as typed: gdx.graph draws it).
     """
 
     source: str
     exprs: tuple
     variables: tuple[str, ...]
     symbols: tuple
+    tree: Any = field(default=None, compare=False, repr=False)
 
     @property
     def expr(self):
@@ -191,7 +199,7 @@ def parse_function(
 
     symbols = tuple(sympy.Symbol(name, real=True) for name in order)
     refuse_complex(exprs, text)
-    return Problem(source=text, exprs=exprs, variables=order, symbols=symbols)
+    return Problem(source=text, exprs=exprs, variables=order, symbols=symbols, tree=tree)
 
 
 def refuse_complex(exprs, source: str, *, what: str = "the function") -> None:
@@ -776,6 +784,10 @@ class _Builder:
             return sp.log(args[0], 10)
         if sympy_name == "log2":
             return sp.log(args[0], 2)
+        from .nn_symbolic import CLASSES
+
+        if sympy_name in CLASSES:
+            return CLASSES[sympy_name](*args)
         return getattr(sp, sympy_name)(*args)
 
     def _call_value(self, node: ast.AST, name: str, values: list[float]) -> float:
@@ -790,7 +802,10 @@ class _Builder:
             "floor": lambda v: float(math.floor(v)),
             "ceil": lambda v: float(math.ceil(v)),
         }
-        pairs = {"atan2": math.atan2, "min": min, "max": max}
+        from . import activations
+
+        table.update({name: getattr(activations, name) for name in ("sigmoid", "relu", "softplus", "gelu")})
+        pairs = {"atan2": math.atan2, "min": min, "max": max, "leaky_relu": activations.leaky_relu}
         try:
             if name in pairs:
                 value = pairs[name](values[0], values[1])

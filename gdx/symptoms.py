@@ -208,6 +208,10 @@ def _kind(node):
     1/(1 + exp(−u))), and its argument u; else None."""
     import sympy as sp
 
+    from .nn_symbolic import sigmoid
+
+    if isinstance(node, sigmoid):  # typed sigmoid(u) (gdx.nn_symbolic)
+        return "sigmoid", node.args[0]
     if isinstance(node, sp.tanh):
         return "tanh", node.args[0]
     if isinstance(node, sp.erf):

@@ -362,8 +362,10 @@ def test_plot_slice_of_three_variables(gdx_main):
 
 
 def test_plot_usage_errors(gdx_main):
-    code, _, err = gdx_main("plot", "x^2")
+    code, _, err = gdx_main("plot", "2 + pi")
     assert code == 2 and "two or more variables" in err
+    code, out, err = gdx_main("plot", "x^2", "--width", "80")  # one variable: its curve (issue 11)
+    assert code == 0 and "f′(x)" in out, err
     code, _, err = gdx_main("plot", "x^2 + y^2", "--box", "x=1:0,y=0:1")
     assert code == 2 and "is empty" in err and "^^^" in err
     code, _, err = gdx_main("plot", "x^2 + y^2", "--style", "contur")

@@ -43,6 +43,9 @@ REQUIRED = [
 NAMES = P.preset_names()
 #: Minima where the gradient is not defined (the symbolic gradient is 0/0 → NaN).
 KINKS = {"ackley"}
+#: Neural-network losses: many weights, a lowest loss of 0 reached on a surface (no isolated
+#: minimum to list); their reachable loss is checked in tests/test_backprop.py.
+NETWORKS = {"xor-net", "deep-sigmoid"}
 MINIMA = [(name, i) for name in NAMES for i in range(len(P.load_preset(name).minima))]
 REPO = Path(__file__).resolve().parent.parent
 
@@ -97,7 +100,7 @@ def test_preset_loads_and_is_consistent(name):
     p = P.load_preset(name)
     assert p.name == name == Path(p.path).name.removesuffix(".toml")
     assert p.title and p.description and p.source
-    assert p.variables == ("x", "y") or name in DATA
+    assert p.variables == ("x", "y") or name in DATA or name in NETWORKS
     assert len(p.start) == len(p.variables) == len(p.box())
     for (lo, hi), s in zip(p.box(), p.start):
         assert lo < s < hi, f"start {p.start} outside the domain"
@@ -108,6 +111,8 @@ def test_preset_loads_and_is_consistent(name):
         assert p.minima == () and p.f_min is None and "no minimum" in p.description
     elif name in REACHABLE:
         assert p.minima == () and str(REACHABLE[name]) in p.description
+    elif name in NETWORKS:
+        assert p.minima == () and p.f_min is None and "The lowest loss is 0" in p.description.replace("the lowest", "The lowest")
     else:
         assert p.f_min == min(m.value for m in p.minima if m.kind == "global")
     assert set(p.settings) <= set(P.SETTINGS_KEYS)
@@ -227,7 +232,7 @@ def test_nelder_mead_near_each_minimum_converges_to_it(name, i):
     assert np.linalg.norm(res.x - np.array(m.at)) <= 1e-6 * (1 + np.linalg.norm(m.at)), (res.x, m.at)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if P.load_preset(n).minima])
+@pytest.mark.parametrize("name", [n for n in NAMES if P.load_preset(n).minima and n not in NETWORKS])
 def test_global_minima_are_global(name):
     """No point of a 401×401 grid, nor a local search from the 5 lowest, is below f_min."""
     optimize = pytest.importorskip("scipy.optimize")
@@ -344,7 +349,7 @@ def reference_run(c, x0, settings):
     return x
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in NETWORKS])
 def test_suggested_settings_reach_the_minimum(name):
     p = P.load_preset(name)
     c = compiled(name)

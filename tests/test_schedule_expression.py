@@ -166,9 +166,10 @@ def test_names_and_expressions_are_told_apart():
     assert info.value.message == "unknown schedule 'cosin'" and "cosine" in info.value.hint
 
 
-def test_min_and_floor_are_not_allowed_in_a_function_to_optimize():
-    with pytest.raises(GdxError, match="unknown function 'min'"):
-        parse_function("min(x, 1) + y^2")
+def test_floor_is_not_allowed_in_a_function_to_optimize_but_min_is():
+    with pytest.raises(GdxError, match="unknown function 'floor'"):
+        parse_function("floor(x) + y^2")
+    assert parse_function("min(x, 1) + y^2").variables == ("x", "y")  # issue 11: max/min are NN functions
 
 
 def test_cli_optimize_with_an_expression_schedule(gdx_main):

@@ -10,7 +10,8 @@ Shared by ``gdx plot``, ``gdx compare`` and ``gdx optimize --landscape/--png``; 
 * the variables not plotted are fixed at ``--slice``, else the preset's first known minimum,
   else 0;
 * critical points are marked for functions of exactly two variables when the numeric search
-  finishes within its budget (:func:`gdx.landscape.critical_marks`).
+  finishes within its budget (:func:`gdx.landscape.critical_marks`);
+* a function of one variable is a :class:`Curve`, f and f′ over its range, the paths on it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ def plot(function: str, *, variables=None, box=None, slice_spec=None, axes=None,
 
         prepare_png(png)
     target = resolve(function, variables, timeout=budget, data=data)
+    if target.problem.n == 1:
+        from .flags import refuse_inapplicable
+
+        refuse_inapplicable({"--slice": slice_spec is not None, "--axes": axes is not None, "--png": png is not None},
+                            because="to a function of one variable (gdx plot draws its curve)",
+                            hint="a curve has no slice or axes to choose; --png draws landscapes of two or more variables")
+        raw_paths = [read_path(p, target.problem.variables) for p in paths]
+        return curve(target, compile_target(target, budget), box_spec=box, paths=raw_paths)
     require_2d(target)
     raw_paths = [read_path(p, target.problem.variables) for p in paths]
     compiled = compile_target(target, budget)
@@ -42,6 +51,48 @@ def plot(function: str, *, variables=None, box=None, slice_spec=None, axes=None,
     if png is not None:
         write_scene_png(png, scene, log=log)
     return scene
+
+
+@dataclass
+class Curve:
+    """A function of one variable over [lo, hi]: f and f′ at ``x`` (:data:`CURVE_POINTS`
+    points), its known minima, and each path's points on the curve, (label, x_k, f(x_k))."""
+
+    target: object
+    compiled: object
+    lo: float
+    hi: float
+    x: object
+    f: object
+    df: object
+    minima: list = field(default_factory=list)  # (x, f)
+    paths: list = field(default_factory=list)
+
+
+#: Points where f and f′ are evaluated for a curve.
+CURVE_POINTS = 801
+
+
+def curve(target, compiled, *, box_spec=None, paths=()) -> Curve:
+    """The curve of a one-variable function: the box is --box, else the preset's domain, else
+    -5:5, grown to hold the paths; f and f′ from the compiled function (one batched call)."""
+    import numpy as np
+
+    from ..landscape import default_box, parse_box
+
+    (lo, hi), = default_box(target) if box_spec is None else parse_box(box_spec, target.problem.variables,
+                                                                       fill=default_box(target))
+    for _, xs in paths:
+        finite = xs[np.isfinite(xs[:, 0]), 0]
+        if len(finite):
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    x = np.linspace(lo, hi, CURVE_POINTS)
+    with np.errstate(all="ignore"):
+        f, g = compiled.value_and_grad(x[:, None])
+        drawn = [(label, xs[:, 0], np.asarray(compiled.value(xs), dtype=float)) for label, xs in paths]
+    preset = getattr(target, "preset", None)
+    minima = [(m.at[0], m.value) for m in preset.minima] if preset is not None else []
+    return Curve(target, compiled, lo, hi, x, np.asarray(f, float), np.asarray(g, float)[:, 0], minima, drawn)
 
 
 def check_choice(flag: str, value: str, choices) -> str:
@@ -66,7 +117,7 @@ def require_2d(target) -> None:
         raise GdxError(
             f"a landscape needs two or more variables; {target.label} has {n} ({', '.join(target.problem.variables)})",
             kind="usage error",
-            hint="for a function of one variable, gdx optimize draws the loss curve",
+            hint="gdx plot draws a function of one variable as its curve (f and f′); gdx optimize draws the loss curve",
         )
 
 

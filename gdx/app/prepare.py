@@ -301,9 +301,11 @@ def _names_preset(function: str) -> bool:
     return looks_like_preset(function)
 
 
-def compile_target(target, timeout=None):
+def compile_target(target, timeout=None, *, hessian: bool = True):
     """∇f, H and their compiled code, derived once in the bounded child (``timeout``: seconds,
-    or a :class:`gdx.sandbox.Deadline` the command's other bounded work shares)."""
+    or a :class:`gdx.sandbox.Deadline` the command's other bounded work shares).  With
+    ``hessian=False`` (backprop) H is not derived and the result is not stored in the cache
+    (an entry holds all three); a cached entry is still used."""
     from ..sandbox import Deadline
 
     if getattr(target, "data", None) is not None:
@@ -316,8 +318,9 @@ def compile_target(target, timeout=None):
         return known[2]
     from ..derive import compile_bounded
 
-    compiled = compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
-    if known is not None:
+    compiled = compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout),
+                               hessian=hessian)
+    if known is not None and hessian:
         from .. import compiled_cache
 
         compiled_cache.store(known[0], known[1], compiled)

@@ -10,7 +10,8 @@ import typer
 from . import common
 
 HELP = (
-    'Draw FUNCTION over a box as a heatmap (or contour map) in the terminal.\n\n'
+    'Draw FUNCTION over a box as a heatmap (or contour map) in the terminal; a function of one '
+    'variable as its curve, f above and f′ below, with --path runs as points on it.\n\n'
     "The box is --box, else the preset's domain, else -5:5 for every variable. Shades (colours on a "
     'terminal) are bands of f: linear, or log-spaced in f − f_min when f spans two decades or more '
     '(Rosenbrock, Goldstein-Price). ★ marks known minima; for functions of two variables the critical '
@@ -24,6 +25,7 @@ EPILOG = (
     'Examples:\n\n'
     'gdx plot rosenbrock\n\n'
     'gdx plot "x^2 + 3*y^2" --box "x=-2:2,y=-1:1" --style contour\n\n'
+    'gdx plot "x^4 - 2*x^2" --box "x=-1.8:1.8"\n\n'
     'gdx optimize rosenbrock --export run.csv && gdx plot rosenbrock --path run.csv\n\n'
     'gdx plot "x^2+y^2+z^2" --slice "z=0.5" --png bowl.png'
 )
@@ -59,6 +61,11 @@ def plot(
                        critical=not no_critical, timeout=flags["timeout"], png=png, log=log,
                        data=flags.get("data"))
     out = common.session(ctx).out()
+    if not hasattr(scene, "plot_vars"):  # a function of one variable: its curve (gdx.app.plot.Curve)
+        from ..render.curve import show_curve
+
+        show_curve(out, scene, width=width, height=height)
+        return
     show_scene(out, scene, width=width, height=height, style=style, log=log)
     if png is not None:
         out.print(f"figure written to {png}", soft_wrap=True, markup=False)

@@ -14,7 +14,8 @@ evidence as numbers, one suggestion).  The rules and their sources (README, "gdx
   threshold 1e-4): an evaluation improves when ``loss < best·(1 − 1e-4)``; more than ``patience``
   evaluations without improvement is a plateau.  Evaluations are the means of 100 equal windows of
   the log (each row, for a log of 100 rows or fewer).  A no-improvement span that reaches the end
-  of a run which had improved, whose fluctuation is larger than its trend, is a noise floor;
+  of a run which had improved, whose fluctuation is larger than its trend, is a noise floor
+  (none when the lr already fell 10× over the span: that fluctuation is the data's, not the lr's);
 * ``slow`` — in the last quarter the loss still fell by ≥ 10% of its current value (a significant
   fit, t > 3); the steps to a target loss extrapolated at the recent exponential rate;
 * ``overfitting`` — the validation loss rose from its minimum by more than its noise while the
@@ -23,7 +24,7 @@ evidence as numbers, one suggestion).  The rules and their sources (README, "gdx
   warmup (swept over orders of magnitude, at most 10% of the steps);
 * ``clipping`` — from a logged gradient norm (before a divergence): the playbook's threshold (its
   90th percentile) and the fraction of steps it would clip, when the run was unstable or the norm
-  has outliers (p99 > 5×p50 or max > 10×p90);
+  after the first 10% of steps has outliers (p99 > 5×p50 or max > 10×p90);
 * ``lr_event`` — a step change of the lr (≥ 20% between constant stretches) and the loss's
   response to it;
 * ``healthy`` — none of the above.
@@ -345,6 +346,10 @@ def plateaus(step, loss, ema_loss, patience, lr_at) -> list:
               "lr": float(lr_at(a_step)) if lr_at is not None else float("nan")}
         ratio = sigma / abs(trend) if trend else math.inf
         ev["fluctuation_to_trend"] = ratio
+        lr_a, lr_e = (float(lr_at(a_step)), float(lr_at(e_step))) if lr_at is not None else (math.nan, math.nan)
+        decayed = lr_e <= 0.1 * lr_a  # the lr already fell 10x here: what is left is the data's noise
+        if at_end and improved and sigma > 0 and ratio >= 1 and decayed:
+            continue
         if at_end and improved and sigma > 0 and ratio >= 1:
             ambiguous = None
             if ratio < 2:
@@ -487,13 +492,16 @@ def warmup(step, instabilities, series) -> list:
 def clipping(series, instabilities, until=None) -> list:
     """The playbook's clip threshold: the 90th percentile of the gradient norm, and the share of
     steps above it, before a divergence (a diverged run's norms are not typical); reported when
-    the run was unstable or the norm has outliers (p99 > 5×p50 or max > 10×p90)."""
+    the run was unstable or the norm, after the first 10% of steps, has outliers (p99 > 5×p50 or
+    max > 10×p90)."""
     keep = np.isfinite(series.grad_norm) & (series.grad_step < until if until is not None else True)
     gn = series.grad_norm[keep]
     if len(gn) < 10:
         return []
     p50, p90, p99 = (float(v) for v in np.percentile(gn, [50, 90, 99]))
-    heavy = p50 > 0 and (p99 > 5 * p50 or float(gn.max()) > 10 * p90)  # a heavy tail, or outliers
+    later = gn[len(gn) // 10:]  # large norms in the first 10% are the start of training, not outliers
+    q50, q90, q99 = (float(v) for v in np.percentile(later, [50, 90, 99]))
+    heavy = q50 > 0 and (q99 > 5 * q50 or float(later.max()) > 10 * q90)  # a heavy tail, or outliers
     if not instabilities and not heavy:
         return []
     frac = float(np.mean(gn > p90))
@@ -567,6 +575,11 @@ def lr_events(step, loss, series, most: int = 20) -> list:
 
 def diagnose(series, *, patience: int = 10, target: float | None = None) -> Diagnosis:
     """Every rule on one run, in the order of :data:`KINDS`; ``healthy`` when none applies."""
+    with np.errstate(all="ignore"):  # a diverged log overflows: inf and NaN are evidence here
+        return _diagnose(series, patience, target)
+
+
+def _diagnose(series, patience, target) -> Diagnosis:
     step, loss = series.step, series.loss
     sm = ema(loss)
     lr_at = series.lr_at if len(series.lr) else None
@@ -633,6 +646,13 @@ def lr_range(series) -> RangeTest:
     """fastai's ``lr_find`` on a logged range test: smoothed loss (debiased EMA, β = 0.98), cut at
     the first point above 4× the best smoothed loss (or a NaN), the first 10% of rows dropped;
     ``steep`` = lr at the minimum of Δloss/Δlog(lr), ``minimum`` = lr at the lowest loss ÷ 10."""
+    from .errors import GdxError
+
+    with np.errstate(all="ignore"):
+        return _lr_range(series)
+
+
+def _lr_range(series) -> RangeTest:
     from .errors import GdxError
 
     lr = series.lr_at(series.step)

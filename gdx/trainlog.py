@@ -257,11 +257,13 @@ def _parse_json(text: str, path) -> Table:
     first = text.lstrip().split("\n", 1)[0].strip()
     records, lines, skipped, fmt = None, None, [], "jsonl"
     try:
-        json.loads(first)
-        whole = None
+        whole = json.loads(text)  # one document (a JSON Lines file of 2+ lines fails at its second)
+        if isinstance(whole, dict) and not isinstance(whole.get("path"), (list, int, float, str)):
+            whole = None  # a single JSON line: one row
     except (ValueError, RecursionError):
+        whole = None
         try:
-            whole = json.loads(text)
+            json.loads(first)
         except (ValueError, RecursionError) as exc:
             line = getattr(exc, "lineno", None)
             raise _fail(path, f"is not JSON Lines or a JSON document ({getattr(exc, 'msg', exc)})",

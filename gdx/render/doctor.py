@@ -23,14 +23,14 @@ def render_doctor(out, outcome) -> None:
     width = min(out.width, 100)
     color = terminal_color(out)
     cols = ", ".join(f"{role}={safe_text(name, markup=False)}" for role, name in log.columns.items())
-    lines = [f"{safe_text(log.path, markup=False)}: {log.format}, {log.rows} rows; columns {cols}"]
-    lines += [f"  skipped/changed — {safe_text(k.text(), markup=False)}" for k in log.skipped]
+    lines = _wrap(f"{safe_text(log.path, markup=False)}: {log.format}, {log.rows} rows; columns {cols}", width)
+    lines += _skips(log.skipped, width)
     out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
     for r in outcome.reports:
         s = r.series
         head = f"run {safe_text(s.name, markup=False)}: " if s.name is not None else ""
-        text = [f"\n{head}{len(s.loss)} loss values, steps {fmt(s.step[0])}–{fmt(s.step[-1])}"]
-        text += [f"  skipped/changed — {safe_text(k.text(), markup=False)}" for k in s.skipped]
+        text = [""] + _wrap(f"{head}{len(s.loss)} loss values, steps {fmt(s.step[0])}–{fmt(s.step[-1])}", width)
+        text += _skips(s.skipped, width)
         out.print("\n".join(text), markup=False, highlight=False, soft_wrap=True)
         if r.range_test is not None:
             out.print(range_plot(r.range_test, width=width, color=color), markup=False, highlight=False,
@@ -42,7 +42,23 @@ def render_doctor(out, outcome) -> None:
         out.print(doctor_plot(s, d.ema, marks, width=width, color=color), markup=False, highlight=False,
                   soft_wrap=True)
         out.print(findings_text(d.findings, width), markup=False, highlight=False, soft_wrap=True)
-        out.print(f"summary: {d.summary}", markup=False, highlight=False, soft_wrap=True)
+        out.print("\n".join(_wrap(f"summary: {d.summary}", width)), markup=False, highlight=False, soft_wrap=True)
+
+
+def _wrap(text: str, width: int, indent: str = "") -> list:
+    import textwrap
+
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_on_hyphens=False) or [""]
+
+
+def _skips(skips, width: int) -> list:
+    from .console import safe_text
+
+    out = []
+    for k in skips:
+        out += _wrap(f"skipped/changed — {safe_text(k.text(), markup=False)}", width, "  ")
+    return out
 
 
 def findings_text(findings, width: int = 80) -> str:
@@ -110,6 +126,11 @@ def doctor_plot(series, ema, marks, *, width: int = 80, height: int = 18, color:
         plt.yticks(ticks, [_decade(t) for t in ticks])
         plt.ylim(ticks[0], max(ticks[-1], ticks[0] + 1))
         top = max(ticks[-1], ticks[0] + 1)
+    from .lossplot import step_ticks
+
+    first, last = float(series.step[0]), float(series.step[-1])
+    ticks = [first + t for t in step_ticks(int(last - first))] if last - first >= 1 else [first]
+    plt.xticks(ticks, [fmt(t) for t in ticks])
     for letter, at in marks:
         if math.isfinite(at):
             plt.vline(at, (200, 60, 60) if color else None)

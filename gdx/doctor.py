@@ -561,7 +561,11 @@ def lr_events(step, loss, series, most: int = 20) -> list:
             resp = f"the loss rose {abs(change):.1%} in the next {len(a)} rows"
             ev["response"] = "rose"
         down = lr[i] < lr[i - 1]
-        if down and ev["response"] == "fell":
+        back = found and abs(found[-1].evidence["lr_before"] - lr[i]) <= 0.01 * abs(lr[i])
+        if back:
+            tip = f"back to the lr before step {g(found[-1].start)}"
+            ev["returns_to_earlier_lr"] = True
+        elif down and ev["response"] == "fell":
             tip = "the decay helped: an earlier or smoother decay (cosine) may help more"
         elif down:
             tip = "the decay did not help: the loss was not limited by lr noise here"

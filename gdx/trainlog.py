@@ -397,6 +397,11 @@ def read_log(path, *, columns: dict | None = None, run: str | None = None) -> Tr
     import gc
 
     text = read_text(path)
+    fast = _fast_csv(text, os.fspath(path), dict(columns or {})) if run is None else None
+    if fast is not None:
+        roles, numeric, n = fast
+        runs = [_series(None, np.arange(n), numeric, range(2, n + 2), "step" in roles)]
+        return _finish(os.fspath(path), "csv", roles, n, runs, [], numeric, None)
     enabled = gc.isenabled()
     gc.disable()  # millions of small strings and no cycles: the collector would only rescan them
     try:
@@ -422,15 +427,72 @@ def read_log(path, *, columns: dict | None = None, run: str | None = None) -> Tr
             skipped.append(skip)
     groups = _groups(table.cells[run], n) if run is not None else [(None, np.arange(n))]
     runs = [_series(label, idx, numeric, table.lines, "step" in roles) for label, idx in groups]
+    return _finish(os.fspath(path), table.format, roles, n, runs, skipped, numeric, run)
+
+
+def _finish(path, fmt, roles, n, runs, skipped, numeric, run) -> TrainLog:
     runs = [r for r in runs if len(r.loss)]
     if not runs:
-        raise _fail(os.fspath(path), f"has no numeric value in its loss column '{roles['loss']}'")
+        raise _fail(path, f"has no numeric value in its loss column '{roles['loss']}'")
     if run is None and "step" in roles:
         resets = _restarts(numeric["step"][0])
         if resets:
             skipped.append(Skip("places where the step falls back to its first value (several runs in one file? "
                                 "split them with --run COL)", resets))
-    return TrainLog(os.fspath(path), table.format, roles, n, runs, skipped)
+    return TrainLog(path, fmt, roles, n, runs, skipped)
+
+
+#: What the fast reader writes into an empty cell before numpy parses the file: a number no
+#: training log holds, short and exact in binary (so the C parser's fast path reads it), read back
+#: as "missing".
+MISSING = "-987654321.125"
+
+
+def _fast_csv(text, path, given):
+    """A plain numeric CSV (no quotes, no blank lines, no text cells) read by numpy.loadtxt's C
+    parser, only the recognised columns; empty cells are first written as :data:`MISSING` (text
+    replacement, C speed) and read back as missing.  None when the file is not that simple (the
+    general reader then reads it and says what it skipped)."""
+    import io
+
+    if text.lstrip()[:1] in "{[" or '"' in text or "\r" in text or "\n\n" in text:
+        return None
+    end = text.find("\n")
+    if end < 0:
+        return None
+    header = text[:end]
+    delim = max(",\t;", key=header.count) if any(c in header for c in ",\t;") else ","
+    names = [n.strip() for n in header.split(delim)]
+    if len(set(names)) != len(names):
+        return None
+    roles = recognise(names, given, path)
+    cols = [names.index(roles[r]) for r in roles]
+    body, d = text[end + 1:], delim
+    if len(names) > 1:  # each replacement only where such a cell exists (the scans run at C speed)
+        if d + d in body:
+            body = body.replace(d + d, d + MISSING + d).replace(d + d, d + MISSING + d)
+        if "\n" + d in body:
+            body = body.replace("\n" + d, "\n" + MISSING + d)
+        if d + "\n" in body:
+            body = body.replace(d + "\n", d + MISSING + "\n")
+        body = (MISSING + body if body.startswith(d) else body)
+        body = body + MISSING if body.endswith(d) else body
+    sentinel = float(MISSING)
+    if not body.strip():
+        return None
+    try:
+        arr = np.loadtxt(io.StringIO(body), delimiter=delim, comments=None, usecols=cols, ndmin=2, dtype=float,
+                         encoding=None)
+    except ValueError:  # text cells, ragged rows: the general reader accounts for them
+        return None
+    if arr.shape[0] == 0:
+        return None
+    numeric = {}
+    for j, role in enumerate(roles):
+        v = np.ascontiguousarray(arr[:, j])
+        present = v != sentinel
+        numeric[role] = (np.where(present, v, np.nan), present)
+    return roles, numeric, arr.shape[0]
 
 
 def _restarts(step) -> int:

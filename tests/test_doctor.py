@@ -267,10 +267,12 @@ def test_columns_named_by_flags_and_a_missing_one_is_named(gdx_main, tmp_path):
 
 
 def test_gdx_own_exports_are_read(gdx_main, tmp_path):
+    import gdx
+    from gdx.render.export import export_run
+
+    result = gdx.minimize("x^2 + 3*y^2", steps=30, start=(1.5, 1.5))  # one run, written as gdx writes --export
     for suffix in ("csv", "json"):
-        export = tmp_path / f"run.{suffix}"
-        code, _, err = gdx_main("optimize", "x^2 + 3*y^2", "--steps", "30", "-q", "--export", str(export))
-        assert code == 0, err
+        export = export_run(tmp_path / f"run.{suffix}", result)
         code, doc = doctor_json(gdx_main, export)
         assert doc["format"] == ("csv" if suffix == "csv" else "gdx-json")
         assert doc["columns"] == {"step": "step", "loss": "loss", "lr": "lr", "grad_norm": "grad_norm"}

@@ -131,16 +131,29 @@ def doctor_plot(series, ema, marks, *, width: int = 80, height: int = 18, color:
     first, last = float(series.step[0]), float(series.step[-1])
     ticks = [first + t for t in step_ticks(int(last - first))] if last - first >= 1 else [first]
     plt.xticks(ticks, [fmt(t) for t in ticks])
-    for letter, at in marks:
-        if math.isfinite(at):
-            plt.vline(at, (200, 60, 60) if color else None)
-            plt.text(letter, at, top, alignment="center")
+    for letters, at in _columns(marks, first, last, width):
+        plt.vline(at, (200, 60, 60) if color else None)
+        plt.text(letters, at, top, alignment="left")
     plt.title("loss (log scale)" if log else "loss")
     plt.xlabel("step   · loss   • EMA" + ("   v val" if len(series.val) else "") + ("   A… findings" if marks else ""))
     plt.theme("clear" if not color else "pro")
     text = plt.build()
     plt.clear_figure()
     return text if color else plt.uncolorize(text)
+
+
+def _columns(marks, first: float, last: float, width: int):
+    """(letters, step) of the marks, those that fall in one column of the plot written together
+    ("ACD"), so no letter hides another."""
+    cols: dict = {}
+    span = max(last - first, 1e-300)
+    for letter, at in marks:
+        if math.isfinite(at):
+            c = round((at - first) / span * max(1, width - 10))
+            cols.setdefault(c, [letter, at])
+            if letter not in cols[c][0]:
+                cols[c][0] += letter
+    return [(v[0], v[1]) for v in cols.values()]
 
 
 def range_plot(t, *, width: int = 80, height: int = 16, color: bool = False) -> str:

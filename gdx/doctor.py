@@ -177,12 +177,9 @@ def diverged(step, loss, sm, lr_at) -> list:
         if over[:finite_end].any():
             # the last time it went over 4x best without coming back
             under_after = np.flatnonzero(~over[:finite_end] & (np.arange(finite_end) > best_i))
-            i0 = int(np.flatnonzero(over)[0])
             last_under = int(under_after[-1]) if len(under_after) else best_i
             if last_under < finite_end - 1 and over[last_under + 1]:
                 start, cause = last_under + 1, "above_4x_best"
-            elif len(bad):
-                start, cause = i0, "above_4x_best"
     if len(bad) and start is None:
         start, cause = int(bad[0]), "non_finite"
     if start is None:
@@ -382,7 +379,7 @@ def plateaus(step, loss, ema_loss, patience, lr_at) -> list:
 
 def _chance_level(level: float):
     """k when ``level`` is within 2% of ln k (2 ≤ k ≤ 1000): cross-entropy of a uniform guess."""
-    if not level > 0.5:
+    if not 0.5 < level < 7.0:  # ln 2 … ln 1000
         return None
     k = round(math.exp(level))
     if 2 <= k <= 1000 and abs(level - math.log(k)) <= 0.02 * math.log(k):
@@ -636,7 +633,8 @@ class RangeTest:
     minimum: float  # lr at the minimum smoothed loss, ÷ 10
     lr_min_loss: float
     blew_up_lr: float | None  # the first lr with smoothed loss > 4× best (fastai stops there)
-    kept: int  # rows the suggestions read (the first 10% skipped, cut at the blow-up)
+    kept: int  # rows the suggestions read (the first 10% skipped, the last 5 before the blow-up too)
+    end: int  # rows recorded (up to and with the blow-up)
 
     def to_dict(self) -> dict:
         from .numbers import json_number
@@ -647,8 +645,9 @@ class RangeTest:
 
 
 def lr_range(series) -> RangeTest:
-    """fastai's ``lr_find`` on a logged range test: smoothed loss (debiased EMA, β = 0.98), cut at
-    the first point above 4× the best smoothed loss (or a NaN), the first 10% of rows dropped;
+    """fastai's ``lr_find`` on a logged range test: smoothed loss (debiased EMA, β = 0.98), recorded
+    up to the first point above 4× the best smoothed loss (or a NaN), then the first 10% of the
+    rows and the last 5 recorded dropped (``recorder.losses[num_it//10:-5]``);
     ``steep`` = lr at the minimum of Δloss/Δlog(lr), ``minimum`` = lr at the lowest loss ÷ 10."""
     from .errors import GdxError
 
@@ -676,7 +675,7 @@ def _lr_range(series) -> RangeTest:
             blow = i
             break
         best = min(best, v)
-    end = blow if blow is not None else len(sm)
+    end = (blow + 1 if blow is not None else len(sm)) - 5  # recorded up to the blow-up; the last 5 dropped
     skip = len(sm) // 10
     lrs, ls = lr[skip:end], sm[skip:end]
     if len(ls) < 3:
@@ -686,4 +685,5 @@ def _lr_range(series) -> RangeTest:
     grads = np.where(np.isfinite(grads), grads, np.inf)
     steep = float(lrs[int(np.argmin(grads))])
     lr_min = float(lrs[int(np.argmin(ls))])
-    return RangeTest(lr, sm, steep, lr_min / 10, lr_min, float(lr[blow]) if blow is not None else None, len(ls))
+    return RangeTest(lr, sm, steep, lr_min / 10, lr_min, float(lr[blow]) if blow is not None else None, len(ls),
+                     end + 5)

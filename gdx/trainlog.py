@@ -4,8 +4,10 @@ The rules, one function each:
 
 * the file must be a regular file of at most :data:`MAX_BYTES` (a directory, a FIFO, a device or
   an empty file is refused before it is opened for reading — a FIFO would block);
-* the format is JSON (Lines) when the first non-blank character is ``{`` or ``[``, else CSV with
-  the delimiter (``,``, tab, ``;``) most frequent in the header;
+* the format is JSON when the first non-blank character is ``{`` or ``[``: one document (gdx's
+  export, rows under ``"path"``; Hugging Face's ``trainer_state.json``, rows under
+  ``"log_history"``; a list of row objects) or JSON Lines; else CSV with the delimiter (``,``,
+  tab, ``;``) most frequent in the header;
 * columns are recognised by normalised name (lower case, ``/ . - space`` → ``_``) from
   :data:`ROLES`, or named explicitly; ``--run COL`` splits the rows into runs;
 * a cell is a number (``nan``/``inf`` included: they are evidence), missing (empty, JSON
@@ -35,8 +37,10 @@ MAX_LINE = 1 << 20
 
 #: role → the normalised column names recognised for it, in order of preference.
 ROLES = {
-    "step": ("step", "global_step", "iteration", "iter", "it", "trainer_global_step", "epoch"),
-    "loss": ("loss", "train_loss", "training_loss", "train_loss_step", "trn_loss", "train_loss_epoch"),
+    "step": ("step", "global_step", "_step", "iteration", "iter", "it", "trainer_global_step", "epoch"),
+    # "value": a TensorBoard scalar exported as CSV (Wall time, Step, Value), read only when no
+    # column has a loss name
+    "loss": ("loss", "train_loss", "training_loss", "train_loss_step", "trn_loss", "train_loss_epoch", "value"),
     "val": ("val_loss", "valid_loss", "validation_loss", "eval_loss", "val_loss_epoch", "dev_loss"),
     "lr": ("lr", "learning_rate", "lr_0", "lr_group_0"),
     "grad_norm": ("grad_norm", "gradient_norm", "grad_norm_total", "total_grad_norm", "grad_norm_2"),
@@ -258,7 +262,8 @@ def _parse_json(text: str, path) -> Table:
     records, lines, skipped, fmt = None, None, [], "jsonl"
     try:
         whole = json.loads(text)  # one document (a JSON Lines file of 2+ lines fails at its second)
-        if isinstance(whole, dict) and not isinstance(whole.get("path"), (list, int, float, str)):
+        if isinstance(whole, dict) and not any(isinstance(whole.get(k), (list, int, float, str))
+                                               for k in ("path", "log_history")):
             whole = None  # a single JSON line: one row
     except (ValueError, RecursionError):
         whole = None
@@ -269,12 +274,15 @@ def _parse_json(text: str, path) -> Table:
             raise _fail(path, f"is not JSON Lines or a JSON document ({getattr(exc, 'msg', exc)})",
                         where=f"line {line}" if line else None) from None
     if whole is not None:
-        rows = whole.get("path") if isinstance(whole, dict) else whole
+        # gdx's export keeps its rows under "path"; Hugging Face's trainer_state.json under "log_history"
+        key = next((k for k in ("path", "log_history") if isinstance(whole, dict) and k in whole), "path")
+        rows = whole.get(key) if isinstance(whole, dict) else whole
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise _fail(path, "is a JSON document without rows (want JSON Lines, a list of objects, or a gdx "
                         "export with a \"path\")")
-        records, lines, fmt = rows, [f"row {i} of the path" if isinstance(whole, dict) else f"item {i}"
-                                     for i in range(len(rows))], "gdx-json" if isinstance(whole, dict) else "json"
+        records = rows
+        lines = [f"row {i} of {key}" if isinstance(whole, dict) else f"item {i}" for i in range(len(rows))]
+        fmt = ("gdx-json" if key == "path" else "trainer-state-json") if isinstance(whole, dict) else "json"
     else:
         records, lines = [], []
         bad, bad_first = 0, None

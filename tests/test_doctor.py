@@ -149,7 +149,8 @@ def test_clipping_threshold_is_the_90th_percentile_of_the_logged_norm(gdx_main, 
 
 def fastai_reference(lrs, losses, beta=0.98):
     """fastai's lr_find, written out step by step: the Recorder's debiased smoothed loss, the
-    LRFinder's stop at 4× the best (or NaN), the first 10% dropped, then steep and minimum."""
+    LRFinder's stop at 4× the best (or NaN, that batch recorded), ``[num_it//10:-5]`` of what
+    was recorded, then steep (min of Δloss/Δlog lr) and minimum (lr at the lowest loss ÷ 10)."""
     avg, smooth, best = 0.0, [], math.inf
     for i, loss in enumerate(losses):
         avg = beta * avg + (1 - beta) * loss
@@ -158,9 +159,8 @@ def fastai_reference(lrs, losses, beta=0.98):
         if s != s or s > 4 * best:
             break
         best = min(best, s)
-    stop = len(smooth) - 1 if len(smooth) < len(losses) or smooth[-1] > 4 * best else len(smooth)
-    blew = lrs[len(smooth) - 1] if stop < len(smooth) else None
-    kept_lr, kept = lrs[len(losses) // 10:stop], smooth[len(losses) // 10:stop]
+    blew = lrs[len(smooth) - 1] if len(smooth) < len(losses) else None
+    kept_lr, kept = lrs[len(losses) // 10:len(smooth) - 5], smooth[len(losses) // 10:len(smooth) - 5]
     grads = [(kept[i + 1] - kept[i]) / (math.log(kept_lr[i + 1]) - math.log(kept_lr[i])) for i in range(len(kept) - 1)]
     steep = kept_lr[grads.index(min(grads))]
     minimum = kept_lr[kept.index(min(kept))] / 10
@@ -322,3 +322,42 @@ def test_app_layer_returns_data_without_printing(tmp_path, capsys):
     outcome = doctor(write_csv(tmp_path / "t.csv", saturated_mlp(steps=200)))
     assert outcome.exit_code == ExitCode.OK and outcome.reports[0].diagnosis.findings[0].kind == "plateau"
     assert capsys.readouterr() == ("", "")
+
+
+def test_numpys_fast_reader_and_the_general_reader_read_the_same_values(tmp_path):
+    """A plain numeric CSV goes through numpy.loadtxt (empty cells through a sentinel); the same
+    rows with a quoted header go through the general reader: the same series either way."""
+    from gdx.trainlog import read_log
+
+    lines = ["step,loss,val_loss,lr"]
+    for k in range(300):
+        lines.append(f"{k},{1 / (k + 1):.6g},{'%.6g' % (2 / (k + 1)) if k % 10 == 9 else ''},{0.1 if k < 150 else 0.01}")
+    lines.append("300,nan,,")  # empty cells at the end of a line
+    lines.append(",0.5,,0.01")  # an empty step at the start of a line
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(lines))  # no final newline either
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text("\n".join(['"step","loss","val_loss","lr"'] + lines[1:]))
+    a, b = read_log(plain), read_log(quoted)
+    for name in ("step", "loss", "val_step", "val", "lr_step", "lr"):
+        np.testing.assert_array_equal(getattr(a.runs[0], name), getattr(b.runs[0], name), err_msg=name)
+    s = a.runs[0]
+    assert len(s.val) == 30 and np.isnan(s.loss[-1]) and s.step[-1] == 300 and len(s.lr) == 300
+    assert [k.reason for k in a.runs[0].skipped] == [k.reason for k in b.runs[0].skipped]
+
+
+def test_hugging_face_trainer_state_and_a_tensorboard_csv_are_read(gdx_main, tmp_path):
+    rows = logistic_overfit()
+    history = [{"step": r["step"], "loss": r["train_loss"], "learning_rate": r["lr"]} for r in rows]
+    history += [{"step": r["step"], "eval_loss": r["val_loss"]} for r in rows if "val_loss" in r]
+    p = tmp_path / "trainer_state.json"
+    p.write_text(json.dumps({"best_metric": None, "log_history": history}, indent=2))
+    code, doc = doctor_json(gdx_main, p)
+    assert doc["format"] == "trainer-state-json"
+    assert doc["columns"] == {"step": "step", "loss": "loss", "val": "eval_loss", "lr": "learning_rate"}
+    assert "overfitting" in kinds(doc)
+    tb = tmp_path / "run-train-tag-loss.csv"
+    tb.write_text("Wall time,Step,Value\n" + "".join(f"{1.7e9 + k},{k},{r['loss']!r}\n"
+                                                     for k, r in enumerate(saturated_mlp(steps=200))))
+    code, doc = doctor_json(gdx_main, tb)
+    assert doc["columns"] == {"step": "Step", "loss": "Value"} and kinds(doc)[0] == "plateau"

@@ -12,7 +12,7 @@ import math
 
 from ..numbers import fmt
 
-PLOT_POINTS = 2000
+PLOT_POINTS = 1000
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -161,12 +161,24 @@ def range_plot(t, *, width: int = 80, height: int = 16, color: bool = False) -> 
     import numpy as np
     import plotext as plt
 
-    x = np.log10(t.lr)
-    ok = np.isfinite(t.smooth)
+    x = np.log10(t.lr[: t.end])
+    y = t.smooth[: t.end]
+    ok = np.isfinite(y)
+    log = ok.any() and float(y[ok].min()) > 0 and float(y[ok].max()) / float(y[ok].min()) >= 100
+    if log:
+        y = np.log10(np.where(y > 0, y, np.nan))
+        ok = np.isfinite(y)
     plt.clear_figure()
     plt.plot_size(max(30, width), max(8, height))
-    plt.plot(x[ok].tolist(), t.smooth[ok].tolist(), marker="•" if not color else "braille")
-    top = float(np.nanmax(t.smooth[ok])) if ok.any() else 1.0
+    plt.plot(x[ok].tolist(), y[ok].tolist(), marker="•" if not color else "braille")
+    top = float(np.nanmax(y[ok])) if ok.any() else 1.0
+    if log:
+        from .curves import _decade, decade_ticks
+
+        yt = decade_ticks(float(np.nanmin(y[ok])), top)
+        plt.yticks(yt, [_decade(v) for v in yt])
+        plt.ylim(yt[0], max(yt[-1], yt[0] + 1))
+        top = max(yt[-1], yt[0] + 1)
     for letter, lr in (("S", t.steep), ("M", t.minimum), ("X", t.blew_up_lr)):
         if lr is not None and lr > 0:
             plt.vline(math.log10(lr))
@@ -174,7 +186,7 @@ def range_plot(t, *, width: int = 80, height: int = 16, color: bool = False) -> 
     lo, hi = math.floor(float(x.min())), math.ceil(float(x.max()))
     ticks = list(range(lo, hi + 1, max(1, math.ceil((hi - lo) / 7))))
     plt.xticks(ticks, [f"1e{d}" for d in ticks])
-    plt.title("smoothed loss vs lr (log scale)")
+    plt.title("smoothed loss (log scale) vs lr (log scale)" if log else "smoothed loss vs lr (log scale)")
     plt.xlabel("lr   S steepest   M minimum/10   X blew up")
     plt.theme("clear" if not color else "pro")
     text = plt.build()
@@ -187,5 +199,6 @@ def range_text(t) -> str:
              f"M minimum ÷ 10       lr = {fmt(t.minimum, 4)}   (lowest smoothed loss at lr {fmt(t.lr_min_loss, 4)})",
              f"X blew up            " + (f"lr = {fmt(t.blew_up_lr, 4)}   (smoothed loss > 4× its best)"
                                          if t.blew_up_lr is not None else "never (the loss stayed below 4× its best)"),
-             f"  fastai's lr_find rules on {t.kept} rows (the first 10% skipped); start with lr ≈ {fmt(t.steep, 3)}"]
+             f"  fastai's lr_find rules on {t.kept} rows (the first 10% and the last 5 before the",
+             "  blow-up left out)"]
     return "\n".join(lines)

@@ -161,9 +161,17 @@ class Table:
     skipped: list
 
 
+def _first_char(text: str) -> str:
+    """The first non-blank character ('' for none), without copying the text."""
+    import re
+
+    m = re.compile(r"\S").search(text)
+    return m.group(0) if m else ""
+
+
 def parse(text: str, path) -> Table:
     """CSV or JSON (Lines) by the first non-blank character."""
-    head = text.lstrip()[:1]
+    head = _first_char(text)
     if head in "{[":
         return _parse_json(text, path)
     return _parse_csv(text, path)
@@ -408,7 +416,7 @@ def read_log(path, *, columns: dict | None = None, run: str | None = None) -> Tr
     fast = _fast_csv(text, os.fspath(path), dict(columns or {})) if run is None else None
     if fast is not None:
         roles, numeric, n = fast
-        runs = [_series(None, np.arange(n), numeric, range(2, n + 2), "step" in roles)]
+        runs = [_series(None, slice(None), numeric, range(2, n + 2), "step" in roles)]
         return _finish(os.fspath(path), "csv", roles, n, runs, [], numeric, None)
     enabled = gc.isenabled()
     gc.disable()  # millions of small strings and no cycles: the collector would only rescan them
@@ -451,9 +459,9 @@ def _finish(path, fmt, roles, n, runs, skipped, numeric, run) -> TrainLog:
 
 
 #: What the fast reader writes into an empty cell before numpy parses the file: a number no
-#: training log holds, short and exact in binary (so the C parser's fast path reads it), read back
-#: as "missing".
-MISSING = "-987654321.125"
+#: training log holds, and short (a mostly empty column adds 5 characters a row), read back as
+#: "missing".
+MISSING = "-7e77"
 
 
 def _fast_csv(text, path, given):
@@ -463,7 +471,7 @@ def _fast_csv(text, path, given):
     general reader then reads it and says what it skipped)."""
     import io
 
-    if text.lstrip()[:1] in "{[" or '"' in text or "\r" in text or "\n\n" in text:
+    if _first_char(text) in "{[" or '"' in text or "\r" in text or "\n\n" in text:
         return None
     end = text.find("\n")
     if end < 0:
@@ -528,20 +536,21 @@ def _series(label, idx, numeric, lines, has_step) -> Series:
         step = step[idx]
         ok = step_ok[idx] & np.isfinite(step)
         if not ok.all():
-            first = int(idx[np.flatnonzero(~ok)[0]])
+            first = int(np.arange(len(step_ok))[idx][np.flatnonzero(~ok)[0]])
             where = lines[first]
             skipped.append(Skip("rows without a numeric step", int((~ok).sum()),
                                 f"line {where}" if isinstance(where, int) else where))
     else:
-        step = np.arange(len(idx), dtype=float)
-        ok = np.ones(len(idx), bool)
+        rows = len(np.arange(len(next(iter(numeric.values()))[0]))[idx])
+        step = np.arange(rows, dtype=float)
+        ok = np.ones(rows, bool)
 
     def column(role):
         if role not in numeric:
             return np.empty(0), np.empty(0)
         values, present = numeric[role]
         v, p = values[idx], present[idx] & ok
-        s, v = step[p], v[p]
+        s, v = (step, v) if p.all() else (step[p], v[p])
         if len(s) and np.any(np.diff(s) <= 0):
             # keep the last of each repeated step: reverse, take the first of each unique, sort
             rev_s, rev_v = s[::-1], v[::-1]

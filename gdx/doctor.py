@@ -88,6 +88,15 @@ def g(v) -> str:
     return fmt(v, 4)
 
 
+def step_text(v) -> str:
+    """A step for a sentence: whole steps written in full (333300, not 3.333e+05)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return str(int(f)) if math.isfinite(f) and f.is_integer() else g(f)
+
+
 def _int(v) -> float:
     return int(v) if np.isfinite(v) and float(v).is_integer() else float(v)
 
@@ -313,7 +322,7 @@ def merged_spans(mean, spans):
     return [(b, e, f) for b, e, f, _, _ in out]
 
 
-def plateaus(step, loss, ema_loss, patience, lr_at) -> list:
+def plateaus(step, loss, patience, lr_at) -> list:
     """ReduceLROnPlateau's spans; the one reaching the end of an improved, fluctuating run is a
     noise floor."""
     fin = np.isfinite(loss)
@@ -359,7 +368,7 @@ def plateaus(step, loss, ema_loss, patience, lr_at) -> list:
         lnk = _chance_level(level)
         if lnk:
             ev["uniform_guess_classes"] = lnk
-        where = "from the start" if b == 0 else f"after step {g(lo[b])}"
+        where = "from the start" if b == 0 else f"after step {step_text(lo[b])}"
         if e < len(mean) - 1:
             ev["escaped_at"] = _int(lo[e + 1])
             after = float(mean[-1])
@@ -369,7 +378,7 @@ def plateaus(step, loss, ema_loss, patience, lr_at) -> list:
         if lnk:
             why = f"the level is ln {lnk}, the loss of a uniform guess over {lnk} classes: the model outputs a constant; " + why
         advice = (f"no improvement {where} for {e - b} evaluations: {why}; ReduceLROnPlateau would cut the lr "
-                  f"at step {g(lo[fired]) if fired is not None else '?'}")
+                  f"at step {step_text(lo[fired]) if fired is not None else '?'}")
         amb = None
         if at_end and improved:
             amb = "it may also be convergence: the loss is smooth here, so a lower lr will not help much"
@@ -450,7 +459,7 @@ def overfitting(step, sm, val_step, val) -> list:
           "gap_end": float(smooth[-1] - tr[-1]), "val_noise_sigma": sig, "val_points": int(len(v))}
     amb = "few validation points: the rise may be noise" if len(v) < 8 else None
     return [Finding("overfitting", _int(vs[j]), _int(vs[-1]), ev,
-                    f"keep the checkpoint at step {g(vs[j])} (early stopping), then regularize: more data, "
+                    f"keep the checkpoint at step {step_text(vs[j])} (early stopping), then regularize: more data, "
                     "augmentation, weight decay, dropout, a smaller model (Karpathy's recipe, step 4)", ambiguous=amb)]
 
 
@@ -560,7 +569,7 @@ def lr_events(step, loss, series, most: int = 20) -> list:
         down = lr[i] < lr[i - 1]
         back = found and abs(found[-1].evidence["lr_before"] - lr[i]) <= 0.01 * abs(lr[i])
         if back:
-            tip = f"back to the lr before step {g(found[-1].start)}"
+            tip = f"back to the lr before step {step_text(found[-1].start)}"
             ev["returns_to_earlier_lr"] = True
         elif down and ev["response"] == "fell":
             tip = "the decay helped: an earlier or smoother decay (cosine) may help more"
@@ -592,7 +601,7 @@ def _diagnose(series, patience, target) -> Diagnosis:
     sp = spikes(bs, bmed, btop, lr_at, bsig)
     findings += sp
     if not div:
-        findings += plateaus(fin_steps, fin_loss, sm[:cut], patience, lr_at)
+        findings += plateaus(fin_steps, fin_loss, patience, lr_at)
         findings += slow(step, loss, sm, target)
     findings += overfitting(step, sm, series.val_step, series.val)
     unstable = ([div] if div else []) + sp
@@ -619,7 +628,7 @@ def summarize(findings) -> str:
     for f in findings:
         seen.setdefault(f.kind, []).append(f)
     for kind, fs in seen.items():
-        where = f"step {g(fs[0].start)}"
+        where = f"step {step_text(fs[0].start)}"
         parts.append(f"{kind} ({len(fs)}×, first at {where})" if len(fs) > 1 else f"{kind} at {where}")
     return "; ".join(parts)
 

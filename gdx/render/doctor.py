@@ -29,7 +29,10 @@ def render_doctor(out, outcome) -> None:
     for r in outcome.reports:
         s = r.series
         head = f"run {safe_text(s.name, markup=False)}: " if s.name is not None else ""
-        text = [""] + _wrap(f"{head}{len(s.loss)} loss values, steps {fmt(s.step[0])}–{fmt(s.step[-1])}", width)
+        from ..doctor import step_text
+
+        text = [""] + _wrap(f"{head}{len(s.loss)} loss values, steps {step_text(s.step[0])}–{step_text(s.step[-1])}",
+                            width)
         text += _skips(s.skipped, width)
         out.print("\n".join(text), markup=False, highlight=False, soft_wrap=True)
         if r.range_test is not None:
@@ -65,10 +68,12 @@ def findings_text(findings, width: int = 80) -> str:
     """Each finding: letter, kind, steps, evidence (name = number), suggestion, ambiguity."""
     import textwrap
 
+    from ..doctor import step_text
+
     lines = []
     for i, f in enumerate(findings):
         letter = LETTERS[i % 26] if f.kind != "healthy" else " "
-        span = f"step {fmt(f.start)}" if f.start == f.end else f"steps {fmt(f.start)}–{fmt(f.end)}"
+        span = f"step {step_text(f.start)}" if f.start == f.end else f"steps {step_text(f.start)}–{step_text(f.end)}"
         lines.append(f"{letter} {f.kind:<12} {span}")
         ev = "  ".join(f"{k}={_value(v)}" for k, v in f.evidence.items() if v is not None)
         lines += textwrap.wrap(ev, width - 4, initial_indent="    ", subsequent_indent="    ")

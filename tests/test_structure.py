@@ -78,6 +78,10 @@ assert sweep(RunRequest("x^2", optimizer="gd"), {{"lr": "0.1:0.5"}}, num=3).exit
 assert multistart(prepare(RunRequest("himmelblau", steps=200)), starts=8, seed=1, box=None).exit_code == 0
 assert analyze("himmelblau", at="1,1").document["at"] is not None
 assert plot("rosenbrock").box
+from gdx.app.doctor import doctor
+log = {str(tmp_path / 'train.csv')!r}
+open(log, "w").write("step,loss\\n" + "".join(f"{{k}},{{1 / (k + 1)}}\\n" for k in range(50)))
+assert doctor(log).exit_code == 0
 bad = [m for m in sys.modules if m.split(".")[0] in {TERMINAL!r}]
 assert not bad, bad
 """

@@ -92,6 +92,10 @@ assert plot("rosenbrock").box
 from gdx.app.explore import Explorer, scale_lr
 ex = Explorer(RunRequest("x^2 + 3*y^2"))
 assert ex.view(scale_lr(ex.initial, True)).gauge.kind == "lr"
+from gdx.app.doctor import doctor
+log = {str(tmp_path / 'train.csv')!r}
+open(log, "w").write("step,loss\\n" + "".join(f"{{k}},{{1 / (k + 1)}}\\n" for k in range(50)))
+assert doctor(log).exit_code == 0
 bad = [m for m in sys.modules if m.split(".")[0] in {TERMINAL!r}]
 assert not bad, bad
 """

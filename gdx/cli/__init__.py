@@ -18,7 +18,7 @@ import typer
 import typer.main
 
 from .. import __version__
-from . import analyze, backprop, cache, common, compare, explore, optimize, optimizers, plot, presets, schedules, sweep
+from . import analyze, backprop, cache, common, compare, doctor, explore, optimize, optimizers, plot, presets, schedules, sweep
 from .argv import function_first
 
 app = typer.Typer(
@@ -50,7 +50,7 @@ def _root(
     s.debug = s.debug or debug
 
 
-for module in (optimize, optimizers, schedules, presets, plot, explore, analyze, backprop, compare, sweep, cache):
+for module in (optimize, optimizers, schedules, presets, plot, explore, analyze, backprop, compare, sweep, doctor, cache):
     module.register(app)
 common.escape_help(app)
 

@@ -96,6 +96,8 @@ from gdx.app.doctor import doctor
 log = {str(tmp_path / 'train.csv')!r}
 open(log, "w").write("step,loss\\n" + "".join(f"{{k}},{{1 / (k + 1)}}\\n" for k in range(50)))
 assert doctor(log).exit_code == 0
+from gdx.app.backprop import backprop
+assert backprop("tanh(w2*tanh(w1))", at="1,2").exit_code == 0
 bad = [m for m in sys.modules if m.split(".")[0] in {TERMINAL!r}]
 assert not bad, bad
 """

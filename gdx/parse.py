@@ -599,9 +599,23 @@ class _Builder:
         while isinstance(chain[-1].left, ast.BinOp) and _same_chain(chain[-1], chain[-1].left):
             chain.append(chain[-1].left)
         acc = self._node(chain[-1].left)
+        if acc[1] is None and all(type(link.op) in (ast.Add, ast.Sub) for link in chain):
+            return self._sum(chain, acc)
         for link in reversed(chain):
             acc = self._combine(link, acc)
         return acc
+
+    def _sum(self, chain: list, first):
+        """A sum ``u ± b ± c …`` whose first term is not constant (so no partial sum is): one
+        ``Add`` of all its terms -- adding them one by one re-sorts the growing sum each time,
+        O(terms²) (0.8 s for n-D Rosenbrock at n = 100)."""
+        expr, _value, bits = first
+        terms = [expr]
+        for link in reversed(chain):
+            right, _rv, rb = self._node(link.right)
+            bits = self._bits(link, ast.Add, bits or 0, rb or 0, None, constant=False)
+            terms.append(right if isinstance(link.op, ast.Add) else -right)
+        return self._checked(chain[0], self.sp.Add(*terms), None), None, bits
 
     def _combine(self, node: ast.BinOp, built_left):
         op = type(node.op)

@@ -83,11 +83,11 @@ def rosenbrock_hess(x):
     return h
 
 
-def test_rosenbrock_100_in_the_bounded_child_matches_its_closed_form():
-    problem = parse_function(rosenbrock_text(100))
-    assert problem.n == 100
+def test_rosenbrock_50_in_the_bounded_child_matches_its_closed_form():
+    problem = parse_function(rosenbrock_text(50))
+    assert problem.n == 50
     compiled = compile_bounded(problem, timeout=60)
-    x = np.random.default_rng(2).uniform(-2, 2, 100)
+    x = np.random.default_rng(2).uniform(-2, 2, 50)
     f, g = compiled.value_and_grad(x)
     expected_f = float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
     assert abs(f - expected_f) <= 1e-12 * abs(expected_f)
@@ -96,7 +96,7 @@ def test_rosenbrock_100_in_the_bounded_child_matches_its_closed_form():
     batch = np.stack([x, -x, x / 2])
     np.testing.assert_allclose(compiled.hess(batch)[1], rosenbrock_hess(-x), rtol=1e-12, atol=1e-9)
     # most of H is 0: the generated code returns literal zeros there, never printed through cse
-    assert compiled._h.gdx_source.count(" 0,") > 9000
+    assert compiled._h.gdx_source.count(" 0,") > 2000
 
 
 def test_over_limit_text_is_refused_before_sympy_is_imported():

@@ -18,6 +18,9 @@ import typer
 import typer.main
 
 from .. import __version__
+from . import lean_help
+
+lean_help.install()  # before typer formats any help: no rich.markdown / rich.traceback for it
 from . import analyze, cache, common, compare, optimize, optimizers, plot, presets, schedules, sweep
 from .argv import function_first
 

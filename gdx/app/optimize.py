@@ -28,14 +28,16 @@ class OptimizeOutcome:
     known_minimum: Any = None  # (the preset's nearest known minimum, distance to it), or None
 
 
-def check_single_run_flags(*, quiet: bool, json_out: bool, no_plot: bool, every, landscape: bool, seed, box) -> None:
-    """One run (no --starts): --seed and --box belong to --starts; --json prints one document (no
+def check_single_run_flags(*, quiet: bool, json_out: bool, no_plot: bool, every, landscape: bool, seed, box,
+                           all_rows: bool = False) -> None:
+    """One run (no --starts): --seed, --box and --all-rows belong to --starts; --json prints one document (no
     --every, --no-plot, --landscape, -q) and -q only the summary (and --landscape), so --every and
     --no-plot do not apply with it."""
     from .flags import refuse_inapplicable
 
-    refuse_inapplicable({"--seed": seed is not None, "--box": box is not None}, because="without --starts",
-                        hint="--seed and --box choose the random starts of --starts N")
+    refuse_inapplicable({"--seed": seed is not None, "--box": box is not None, "--all-rows": all_rows},
+                        because="without --starts",
+                        hint="--seed and --box choose the random starts of --starts N; --all-rows lists its basins")
     if json_out or quiet:
         refuse_inapplicable({"--quiet": quiet and json_out, "--every": every is not None, "--no-plot": no_plot,
                              "--landscape": landscape and json_out}, because="with --json" if json_out else "with --quiet")

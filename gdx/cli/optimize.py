@@ -46,6 +46,7 @@ def optimize(
     starts: Optional[int] = typer.Option(None, "--starts", help="Run N random starts in the box at once and show which minimum each reaches (basins table, basin map).", rich_help_panel=STARTS),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random starts (the same seed gives the same starts). [default: 0]", rich_help_panel=STARTS),
     box: Optional[str] = typer.Option(None, "--box", help='Box of the random starts: "x=-5:5,y=-5:5" or "-5:5,-5:5". [default: the preset\'s domain, else -5:5 per variable]', rich_help_panel=STARTS),
+    all_rows: bool = typer.Option(False, "--all-rows", help="List every basin in the table (default: the 12 with the most runs, then a summary line).", rich_help_panel=STARTS),
     **flags,
 ) -> None:
     from ..app.prepare import prepare
@@ -66,11 +67,12 @@ def optimize(
 
             write_json(out, outcome.document)
         else:
-            print_multistart(out, outcome)
+            print_multistart(out, outcome, all_rows=all_rows)
         common.finish(outcome.exit_code)
     from ..app.optimize import check_run_outputs, check_single_run_flags, optimize as run_optimize
 
-    check_single_run_flags(quiet=quiet, json_out=json_out, no_plot=no_plot, every=every, landscape=landscape, seed=seed, box=box)
+    check_single_run_flags(quiet=quiet, json_out=json_out, no_plot=no_plot, every=every, landscape=landscape, seed=seed, box=box,
+                           all_rows=all_rows)
 
     prepared = prepare(request)
     check_run_outputs(landscape=landscape, png=png, target=prepared.target)

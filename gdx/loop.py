@@ -48,8 +48,12 @@ def run(
     schedule_name: str = "constant",
     clip_norm: float | None = None,
     callback: Callable[[Step], bool | None] | None = None,
+    record=None,
 ) -> Iterator:
-    """Run ``optimizer`` on ``compiled`` from ``x0``; yield Started, Step…, Finished(result)."""
+    """Run ``optimizer`` on ``compiled`` from ``x0``; yield Started, Step…, Finished(result).
+
+    ``record``: a :class:`gdx.path_record.PathRecord` the steps go to (default: one keeping every
+    step); the result's path is the steps it kept."""
     import numpy as np
 
     from .momentum_cycle import cycle_of
@@ -65,7 +69,10 @@ def run(
 
     x = np.array(x0, dtype=float).reshape(compiled.n)
     yield Started(tuple(compiled.variables), x.copy(), optimizer.name, dict(optimizer.hyper), schedule_name, steps, tol)
-    record: list[Step] = []
+    if record is None:
+        from .path_record import PathRecord
+
+        record = PathRecord()
     status, cause, fault_step = Status.MAX_STEPS, None, None
     faults = update_faults()
     compiled.warm(hessian=optimizer.needs_hessian)
@@ -112,7 +119,7 @@ def run(
     except KeyboardInterrupt:
         status = Status.INTERRUPTED
     wall = time.perf_counter() - started
-    yield Finished(_result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall))
+    yield Finished(_result(compiled, optimizer, schedule_name, record.steps(), status, cause, fault_step, wall))
 
 
 def scaled_norm(g) -> float:

@@ -71,12 +71,12 @@ class Prepared:
     def constant_lr(self) -> bool:
         return self.schedule_name == DEFAULT_SCHEDULE
 
-    def run(self, *, callback=None):
-        """The event generator of this run (see :func:`gdx.loop.run`)."""
+    def run(self, *, callback=None, record=None):
+        """The event generator of this run (see :func:`gdx.loop.run`; ``record``: where its steps go)."""
         from ..loop import run
 
         return run(self.compiled, self.optimizer, self.x0, steps=self.steps, tol=self.tol, schedule=self.schedule,
-                   schedule_name=self.schedule_name, clip_norm=self.clip_norm, callback=callback)
+                   schedule_name=self.schedule_name, clip_norm=self.clip_norm, callback=callback, record=record)
 
     def run_batch(self, X0=None, *, record_path: bool = False):
         """Rows of ``X0`` (default: x₀ once per setting of the optimizer) as one batch

@@ -69,12 +69,12 @@ def optimize(
         else:
             print_multistart(out, outcome, all_rows=all_rows)
         common.finish(outcome.exit_code)
-    from ..app.optimize import check_run_outputs, check_single_run_flags, optimize as run_optimize
+    from ..app.optimize import check_run_outputs, check_single_run_flags, optimize as run_optimize, prepare_single
 
     check_single_run_flags(quiet=quiet, json_out=json_out, no_plot=no_plot, every=every, landscape=landscape, seed=seed, box=box,
                            all_rows=all_rows)
 
-    prepared = prepare(request)
+    prepared = prepare_single(request)
     check_run_outputs(landscape=landscape, png=png, target=prepared.target)
     out = s.out()
     streaming = not (quiet or json_out)

@@ -37,14 +37,71 @@ def csv_text(path) -> str:
     counted = getattr(path, "nfev", None) is not None  # the line-search methods: evaluations so far
     writer.writerow(path_columns(path.variables, nfev=counted))
     for i in range(len(path)):
-        writer.writerow(
-            [int(path.k[i])]
-            + [repr(float(v)) for v in path.x[i]]
-            + [repr(float(path.loss[i])), repr(float(path.grad_norm[i])), repr(float(path.lr[i]))]
-            + ([int(path.nfev[i])] if counted else [])
-            + [repr(float(v)) for v in path.grad[i]]
-        )
+        writer.writerow(_row(path.k[i], path.x[i], path.loss[i], path.grad_norm[i], path.lr[i],
+                             path.nfev[i] if counted else None, path.grad[i]))
     return buf.getvalue()
+
+
+def _row(k, x, loss, grad_norm, lr, nfev, grad) -> list:
+    """One CSV row (nfev None: no nfev column)."""
+    return ([int(k)] + [repr(float(v)) for v in x] + [repr(float(loss)), repr(float(grad_norm)), repr(float(lr))]
+            + ([int(nfev)] if nfev is not None else []) + [repr(float(v)) for v in grad])
+
+
+class CsvStream:
+    """``--export run.csv`` written while the run goes on: each step is a row (as :func:`csv_text`
+    writes it) appended to a temporary file beside the target, renamed onto it by :meth:`close`
+    (atomic, as :func:`gdx.paths.write_atomic`: a killed run leaves the old file or none);
+    :meth:`discard` removes it.  Memory stays bounded however long the run."""
+
+    def __init__(self, path, variables) -> None:
+        import csv
+        import tempfile
+
+        self.path, self.variables = Path(path), tuple(variables)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                        dir=self.path.parent if str(self.path.parent) else ".")
+        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)
+        self.writer = csv.writer(self.fh, lineterminator="\n")
+        self.header = False
+
+    def write(self, step) -> None:
+        """Append one step (the header before the first: nfev when the step counts evaluations)."""
+        from ..result import path_columns
+
+        if not self.header:
+            self.writer.writerow(path_columns(self.variables, nfev=step.nfev is not None))
+            self.header = True
+        self.writer.writerow(_row(step.k, step.x, step.loss, step.grad_norm, step.lr, step.nfev, step.grad))
+
+    def close(self) -> Path:
+        """Flush, sync and rename onto the target; an OSError is gdx's io error (exit 6)."""
+        from ..errors import ExitCode
+
+        try:
+            if not self.header:
+                from ..result import path_columns
+
+                self.writer.writerow(path_columns(self.variables))
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise GdxError(f"could not write '{self.path}': {exc.strerror or exc}", kind="io error",
+                           exit_code=ExitCode.IO) from None
+        return self.path
+
+    def discard(self) -> None:
+        try:
+            self.fh.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass
 
 
 def json_text(result, meta: dict | None = None) -> str:

@@ -117,7 +117,7 @@ def _main(argv, stdout, stderr, env, received) -> int:
     env = dict(os.environ if env is None else env)
     s = common.Session(stdout=stdout, stderr=stderr, env=env,
                        debug=bool(env.get("GDX_DEBUG")) or "--debug" in argv)
-    from ..compiled_cache import enable
+    from ..cache_settings import enable
 
     enable(env)  # the compiled cache of this environment (--no-cache turns it off)
     click_exception = _click_exception_class()

@@ -33,7 +33,9 @@ def _lambdify(symbols, exprs):
     kept = [i for i, e in enumerate(exprs) if not (e.is_Number and e == 0)]
     if not kept or len(kept) * 2 > len(exprs):
         return lambdify([names], [e.xreplace(table) for e in exprs], modules="numpy", cse=True, dummify=False)
-    function = lambdify([names], [exprs[i].xreplace(table) for i in kept], modules="numpy", cse=True, dummify=False)
+    local = len(kept) <= 4 * len(symbols)  # a few entries a row (a sum of local terms): nothing worth sharing
+    function = lambdify([names], [exprs[i].xreplace(table) for i in kept], modules="numpy", cse=not local,
+                        dummify=False)
     return _with_zeros(function, kept, len(exprs))
 
 
@@ -44,7 +46,7 @@ def _with_zeros(function, kept: list, size: int):
     import ast
     import inspect
 
-    from .derive import function_from_source
+    from .derive import _FUNC, _namespace
 
     tree = ast.parse(inspect.getsource(function))
     body = tree.body[0].body
@@ -53,7 +55,12 @@ def _with_zeros(function, kept: list, size: int):
     for i, value in zip(kept, values):
         full[i] = value
     body[-1].value.elts = full
-    return function_from_source(ast.unparse(tree) + "\n")
+    source = ast.unparse(tree) + "\n"
+    local: dict = {}
+    exec(compile(source, "<gdx-generated>", "exec"), dict(_namespace()), local)  # noqa: S102 - lambdify's own code, reshaped
+    function = local[_FUNC]
+    function.gdx_source = source  # checked (derive.check_generated) where it is received, as lambdify's is
+    return function
 
 
 def _without_distributions(expr):

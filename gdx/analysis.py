@@ -400,8 +400,18 @@ def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: 
 
     budget = _solver_budget(timeout)
     solver = start_solver(compiled) if budget is not None and not budget.expired else None
+
+    def at_deadline() -> None:
+        """Called at every Newton iteration: the solver is killed when its deadline passes, not
+        after the whole numeric search (with which it competes for a core)."""
+        if solver is not None and not solver.finished and budget.expired:
+            try:
+                solver.result(budget)  # takes a result already sent, else kills and reaps
+            except Exception:  # noqa: BLE001 - the outcome is kept; finish_solver reports it
+                pass
+
     try:
-        found, total_starts, rounds, new_last = _numeric_rounds(compiled, lo, hi, max_points)
+        found, total_starts, rounds, new_last = _numeric_rounds(compiled, lo, hi, max_points, at_deadline)
         if budget is not None:
             if solver is None and budget.expired:
                 status, sols, note = "timeout", [], _timeout_note(budget.seconds)
@@ -558,8 +568,9 @@ def _solver_budget(timeout):
     return Deadline(timeout)
 
 
-def _numeric_rounds(compiled, lo, hi, max_points):
-    """The numeric search's rounds (see :func:`find_critical_points`, step 2).
+def _numeric_rounds(compiled, lo, hi, max_points, on_iteration=None):
+    """The numeric search's rounds (see :func:`find_critical_points`, step 2); ``on_iteration()``
+    is called at every Newton iteration.
 
     → (found [(x, last step, "numeric")], starts used, rounds, new points in the last round)
     """
@@ -569,7 +580,7 @@ def _numeric_rounds(compiled, lo, hi, max_points):
     for r in range(3):
         starts = _starts(lo, hi, per_axis * 2**r if compiled.n <= 3 else None, r, compiled.n)
         total_starts += len(starts)
-        xs, steps = newton_search(compiled, starts, lo, hi)
+        xs, steps = newton_search(compiled, starts, lo, hi, on_iteration=on_iteration)
         before = len(_merge(found, lo, hi))
         found += [(x, s, "numeric") for x, s in zip(xs, steps)]
         after = len(_merge(found, lo, hi))
@@ -593,8 +604,13 @@ def _grid_size(n: int) -> int:
     return {1: 101, 2: 24, 3: 10}.get(n, 0)
 
 
+#: Work of one Newton iteration over a round's random starts, b·n³ (HᵀH for b starts), at most this.
+MAX_ROUND_WORK = 4_000_000
+
+
 def _starts(lo, hi, per_axis, round_, n):
-    """A cell-centred grid of starts (per_axis per axis), or 1500·2^round random starts when n > 3."""
+    """A cell-centred grid of starts (per_axis per axis), or, when n > 3, 1500·2^round random
+    starts, at most MAX_ROUND_WORK / n³ (at least 100): n = 20 takes 500 a round, n = 50 100."""
     import numpy as np
 
     if per_axis:
@@ -602,10 +618,12 @@ def _starts(lo, hi, per_axis, round_, n):
         mesh = np.meshgrid(*axes, indexing="ij")
         return np.stack([m.ravel() for m in mesh], axis=-1)
     rng = np.random.default_rng(round_)
-    return lo + (hi - lo) * rng.random((1500 * 2**round_, n))
+    count = min(1500 * 2**round_, max(100, MAX_ROUND_WORK // n**3))
+    return lo + (hi - lo) * rng.random((count, n))
 
 
-def newton_search(compiled, starts, lo, hi, *, iters: int = 100, rtol: float = 1e-13, keep_all: bool = False):
+def newton_search(compiled, starts, lo, hi, *, iters: int = 100, rtol: float = 1e-13, keep_all: bool = False,
+                  on_iteration=None):
     """LM-damped Newton on ∇f = 0 from every start at once; returns (points, last step lengths).
 
     ``rtol`` is the stopping tolerance on ‖g‖/gscale (0: go on while ‖g‖ still falls, as
@@ -631,6 +649,8 @@ def newton_search(compiled, starts, lo, hi, *, iters: int = 100, rtol: float = 1
         step = np.full(b, np.inf)
         eye = np.eye(n)
         for _ in range(iters):
+            if on_iteration is not None:
+                on_iteration()
             idx = np.nonzero(active)[0]
             if idx.size == 0:
                 break

@@ -5,8 +5,8 @@ and compiled with ``lambdify(..., modules="numpy", cse=True)``.  Every compiled 
 ``x`` with the variables on the **last** axis, so one call evaluates a single point
 (shape ``(n,)``) or a whole batch of points (shape ``(..., n)``) at once.
 
-Symbols are passed to ``lambdify`` with ``dummify=True``: the generated code names them
-``_Dummy_…``, so no user-chosen name is ever pasted into code.  A constant entry of a
+Symbols are renamed ``_arg0``, ``_arg1``, … before ``lambdify`` sees them (:func:`_lambdify`), so
+no user-chosen name is ever pasted into code.  A constant entry of a
 compiled gradient or Hessian comes back as a Python scalar; it is broadcast to the batch shape
 (DESIGN.md, "Known traps").
 """
@@ -19,34 +19,95 @@ from .parse import Problem
 
 
 def _lambdify(symbols, exprs):
-    """Compile a list of expressions into one function of one vector argument."""
-    from sympy import lambdify
+    """Compile a list of expressions into one function of one vector argument.
+
+    The symbols are replaced by generated names ``_arg0``, ``_arg1``, … here, in one ``xreplace``
+    per expression, so no user-chosen name is pasted into code and lambdify has nothing to
+    substitute (its ``dummify=True`` substitutes each symbol in turn into every expression:
+    O(n · size), 10 s for a 100-variable Hessian)."""
+    from sympy import Symbol, lambdify
 
     from .activations import NUMPY_FUNCTIONS
 
-    return lambdify([list(symbols)], list(exprs), modules=[NUMPY_FUNCTIONS, "numpy"], cse=True, dummify=True)
+    modules = [NUMPY_FUNCTIONS, "numpy"]
+
+    names = [Symbol(f"_arg{i}") for i in range(len(symbols))]
+    table = dict(zip(symbols, names))
+    exprs = list(exprs)
+    kept = [i for i, e in enumerate(exprs) if not (e.is_Number and e == 0)]
+    if not kept or len(kept) * 2 > len(exprs):
+        return lambdify([names], [e.xreplace(table) for e in exprs], modules=modules, cse=True, dummify=False)
+    local = len(kept) <= 4 * len(symbols)  # a few entries a row (a sum of local terms): nothing worth sharing
+    function = lambdify([names], [exprs[i].xreplace(table) for i in kept], modules=modules, cse=not local,
+                        dummify=False)
+    return _with_zeros(function, kept, len(exprs))
+
+
+def _with_zeros(function, kept: list, size: int):
+    """A sparse list (most of a large Hessian is 0): ``function`` computes the entries at ``kept``;
+    the same code returning the full list of ``size`` with literal 0 elsewhere (the printer and
+    cse never see the zeros)."""
+    import ast
+    import inspect
+
+    from .derive import _FUNC, _namespace
+
+    tree = ast.parse(inspect.getsource(function))
+    body = tree.body[0].body
+    values = body[-1].value.elts
+    full: list = [ast.Constant(0)] * size
+    for i, value in zip(kept, values):
+        full[i] = value
+    body[-1].value.elts = full
+    source = ast.unparse(tree) + "\n"
+    local: dict = {}
+    exec(compile(source, "<gdx-generated>", "exec"), dict(_namespace()), local)  # noqa: S102 - lambdify's own code, reshaped
+    function = local[_FUNC]
+    function.gdx_source = source  # checked (derive.check_generated) where it is received, as lambdify's is
+    return function
 
 
 def _without_distributions(expr):
     """Replace DiracDelta(·) by 0: d/dx sign(x) is 0 everywhere the function is smooth."""
     import sympy
 
+    if expr.is_Atom or not expr.has(sympy.DiracDelta):
+        return expr
     return expr.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.Integer(0))
 
 
+#: Up to this many variables ∇f is SymPy's ``diff`` per variable (its printed forms are what gdx
+#: shows); beyond, one reverse sweep (:mod:`gdx.reverse`), O(size of f) instead of O(n · size).
+REVERSE_MODE_ABOVE = 16
+
+
 def gradient_of(problem: Problem) -> tuple:
-    """∇f = (∂f/∂x₁, …, ∂f/∂xₙ) as SymPy expressions."""
+    """∇f = (∂f/∂x₁, …, ∂f/∂xₙ) as SymPy expressions (reverse mode beyond REVERSE_MODE_ABOVE variables)."""
+    if problem.n > REVERSE_MODE_ABOVE:
+        from .reverse import reverse_gradient
+
+        return tuple(_without_distributions(g) for g in reverse_gradient(problem.expr, problem.symbols))
     return tuple(_without_distributions(problem.expr.diff(s)) for s in problem.symbols)
 
 
 def hessian_of(problem: Problem, gradient: tuple) -> tuple:
-    """H[i][j] = ∂²f/∂xᵢ∂xⱼ, from the gradient (upper triangle derived, mirrored: H is symmetric)."""
+    """H[i][j] = ∂²f/∂xᵢ∂xⱼ, from the gradient (upper triangle derived, mirrored: H is symmetric;
+    beyond REVERSE_MODE_ABOVE variables each row is a reverse sweep of ∂f/∂xᵢ);
+    0 without a ``diff`` where ∂f/∂xᵢ does not contain xⱼ (a sum of n local terms: O(n) diffs)."""
+    import sympy
+
     syms = problem.symbols
     n = len(syms)
+    if n > REVERSE_MODE_ABOVE:  # row i: one reverse sweep of ∂f/∂xᵢ
+        from .reverse import reverse_gradient
+
+        return tuple(tuple(_without_distributions(e) for e in reverse_gradient(g, syms)) for g in gradient)
     rows = [[None] * n for _ in range(n)]
     for i in range(n):
+        present = gradient[i].free_symbols
         for j in range(i, n):
-            rows[i][j] = rows[j][i] = _without_distributions(gradient[i].diff(syms[j]))
+            entry = gradient[i].diff(syms[j]) if syms[j] in present else sympy.Integer(0)
+            rows[i][j] = rows[j][i] = _without_distributions(entry)
     return tuple(tuple(r) for r in rows)
 
 

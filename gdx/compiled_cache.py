@@ -34,21 +34,7 @@ from .compile import Compiled
 
 MAX_BYTES = 20 * 1024 * 1024
 SUFFIX = ".gdxc"
-_SETTINGS = {"env": None}  # None: no cache (the library API); a mapping: the CLI's environment
-
-
-def enable(env) -> None:
-    """Use the cache of ``env`` (``XDG_CACHE_HOME``/``HOME``) for this process's commands."""
-    _SETTINGS["env"] = dict(env)
-
-
-def disable() -> None:
-    """``--no-cache``: neither read nor write the cache."""
-    _SETTINGS["env"] = None
-
-
-def enabled() -> bool:
-    return _SETTINGS["env"] is not None
+from .cache_settings import _SETTINGS, disable, enable, enabled  # noqa: F401 - the switch, re-exported
 
 
 def cache_dir(env) -> Path:

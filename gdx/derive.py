@@ -9,7 +9,7 @@ The rule: :func:`compile_bounded` does, in a child process forked by :mod:`gdx.s
    Hessian can take seconds, so they are bounded too.
 
 The child sends back the SymPy expressions (pickled) and the generated source.  The parent
-checks the source against an allow-list of syntax (names are generated ``_Dummy_…``/``x…``
+checks the source against an allow-list of syntax (names are generated ``_arg…``/``x…``
 temporaries or numpy functions; calls of plain names; arithmetic; number literals -- no
 attributes, no strings) and only then executes it in the namespace ``lambdify`` itself uses,
 and hands everything to ``Compiled(problem, gradient=…, hessian=…)``.  User text never reaches
@@ -78,8 +78,6 @@ def compile_for_command(problem, timeout=None):
 
 def _derive(problem, hessian: bool):
     """In the child: the derivatives and the generated source of f, (f, ∇f) and H."""
-    import inspect
-
     from .compile import _lambdify, gradient_of, hessian_of
 
     from .parse import refuse_complex
@@ -88,14 +86,21 @@ def _derive(problem, hessian: bool):
     gradient = tuple(_settled(e, problem) for e in gradient_of(problem))
     refuse_complex(gradient, problem.source, what="its gradient")
     sources = {
-        "_f": inspect.getsource(_lambdify(problem.symbols, [problem.expr])),
-        "_fg": inspect.getsource(_lambdify(problem.symbols, [problem.expr, *gradient])),
+        "_f": _source(_lambdify(problem.symbols, [problem.expr])),
+        "_fg": _source(_lambdify(problem.symbols, [problem.expr, *gradient])),
     }
     hess = None
     if hessian:
         hess = tuple(tuple(_settled(e, problem) for e in row) for row in hessian_of(problem, gradient))
-        sources["_h"] = inspect.getsource(_lambdify(problem.symbols, [e for row in hess for e in row]))
+        sources["_h"] = _source(_lambdify(problem.symbols, [e for row in hess for e in row]))
     return gradient, hess, sources
+
+
+def _source(function) -> str:
+    """The generated source of a compiled function (lambdify's, or gdx's rewrite of it)."""
+    import inspect
+
+    return getattr(function, "gdx_source", None) or inspect.getsource(function)
 
 
 def _settled(expr, problem):

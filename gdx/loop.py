@@ -49,12 +49,16 @@ def run(
     clip_norm: float | None = None,
     callback: Callable[[Step], bool | None] | None = None,
     batches=None,
+    record=None,
 ) -> Iterator:
     """Run ``optimizer`` on ``compiled`` from ``x0``; yield Started, Step…, Finished(result).
 
     ``batches`` (a :class:`gdx.minibatch.Batches`, for an objective over data): step k's f and
     ∇f are those of the rows ``batches.at(k)`` gives, and its Step records the epoch, the rows
-    and, where ``batches.evaluates(k)``, f over every row."""
+    and, where ``batches.evaluates(k)``, f over every row.
+
+    ``record``: a :class:`gdx.path_record.PathRecord` the steps go to (default: one keeping every
+    step); the result's path is the steps it kept."""
     import numpy as np
 
     from .momentum_cycle import cycle_of
@@ -70,7 +74,10 @@ def run(
 
     x = np.array(x0, dtype=float).reshape(compiled.n)
     yield Started(tuple(compiled.variables), x.copy(), optimizer.name, dict(optimizer.hyper), schedule_name, steps, tol)
-    record: list[Step] = []
+    if record is None:
+        from .path_record import PathRecord
+
+        record = PathRecord()
     status, cause, fault_step = Status.MAX_STEPS, None, None
     faults = update_faults()
     compiled.warm(hessian=optimizer.needs_hessian)
@@ -122,7 +129,7 @@ def run(
     except KeyboardInterrupt:
         status = Status.INTERRUPTED
     wall = time.perf_counter() - started
-    yield Finished(_result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall))
+    yield Finished(_result(compiled, optimizer, schedule_name, record.steps(), status, cause, fault_step, wall))
 
 
 def batch_step(compiled, batches, k: int, x) -> dict:

@@ -70,10 +70,12 @@ def parse_bounded(text: str, variables=None, *, allow_vector: bool = False, time
     killable child under ``timeout`` (default: gdx.sandbox.DEFAULT_TIMEOUT), and SymPy's own
     exceptions become errors about ``text`` (:func:`gdx.sandbox.library_error`).
     """
+    from .parse import check_static
     from .sandbox import DEFAULT_TIMEOUT, bounded
 
     if not isinstance(text, str):
         return parse_function(text, variables, allow_vector=allow_vector)  # the type error, at once
+    check_static(text, variables)  # over-limit text is refused here, before SymPy and the fork
     return bounded(parse_function, text, variables, allow_vector=allow_vector,
                    timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
                    what="reading the function", source=text)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 
+from gdx.render.basins import MAX_BASIN_ROWS
 from gdx.basins import FAILED, assign, multistart, radius_of, random_starts
 from gdx.batch import run_batch
 from gdx.compile import Compiled
@@ -144,3 +145,26 @@ def test_optimize_starts_usage_errors(gdx):
     assert r.returncode == 2 and "starts" in r.stderr
     r = gdx("optimize", "himmelblau", "--starts", "10", "--box", "x=1:0")
     assert r.returncode == 2 and "--box" in r.stderr
+
+
+def test_many_basins_are_summarised_unless_all_rows(gdx, monkeypatch):
+    """--steps 1: every start stops where it is, its own basin; the table lists the 12 basins with
+    the most runs and one summary row (the runs add up), --all-rows lists every one."""
+    monkeypatch.setenv("COLUMNS", "100")
+    args = ("optimize", "rosenbrock", "--starts", "150", "--steps", "1", "--seed", "3")
+    doc = json.loads(gdx(*args, "--json").stdout)
+    labels = [b["label"] for b in doc["basins"]]
+    assert len(labels) > 100  # --json has every basin
+    text = gdx(*args).stdout
+    table = text.split("basin map")[0].splitlines()
+    rows = [line.split()[0] for line in table if line.split() and line.split()[0] in set(labels)]
+    assert len(rows) == MAX_BASIN_ROWS
+    summary = next(line for line in table if line.startswith("…"))
+    assert f"{len(labels) - MAX_BASIN_ROWS} more basins" in summary
+    shown_runs = sum(b["count"] for b in doc["basins"] if b["label"] in rows)
+    assert int(summary.split()[4]) == 150 - doc["diverged"] - shown_runs
+    full = gdx(*args, "--all-rows").stdout.split("basin map")[0]
+    assert "more basins" not in full
+    assert {line.split()[0] for line in full.splitlines() if line.split()} >= set(labels)
+    r = gdx("optimize", "rosenbrock", "--all-rows")
+    assert r.returncode == 2 and "--all-rows" in r.stderr

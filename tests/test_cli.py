@@ -190,6 +190,33 @@ def test_help_imports_neither_numpy_nor_sympy():
     assert out.strip().splitlines()[-1] == "False False False"
 
 
+HEAVY_FOR_HELP = ("rich.markdown", "rich.traceback", "rich.syntax", "pygments", "markdown_it")
+
+
+def _help_in_subprocess(prelude: str) -> tuple[str, list]:
+    code = (
+        f"import sys, io\n{prelude}\nfrom gdx.cli import main\nout = io.StringIO()\n"
+        "for argv in (['--help'], ['optimize', '--help'], ['analyze', '--help']):\n"
+        "    main(argv, stdout=out, stderr=out, env={'COLUMNS': '80', 'NO_COLOR': '1'})\n"
+        f"heavy = [m for m in {HEAVY_FOR_HELP!r} if m in sys.modules]\n"
+        "from rich.markdown import Markdown\nimport typer.rich_utils as u\n"
+        "real = type(u.Markdown('*x*')) is Markdown and Markdown.__module__ == 'rich.markdown'\n"
+        "import json\nprint(json.dumps([out.getvalue(), heavy, real]))"
+    )
+    env = dict(os.environ, COLUMNS="80")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True, env=env)
+    return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_help_skips_rich_markdown_and_traceback_and_is_unchanged():
+    lean_text, lean_heavy, lean_real = _help_in_subprocess("")
+    # typer.rich_utils imported first, unhooked: the help as typer renders it with every import
+    full_text, full_heavy, full_real = _help_in_subprocess("import typer.rich_utils")
+    assert lean_heavy == [] and "rich.markdown" in full_heavy
+    assert lean_text == full_text and "Usage: gdx optimize" in lean_text
+    assert lean_real and full_real  # the stand-in builds rich's own Markdown; none is left behind
+
+
 def installed_gdx():
     """The console script installed next to this interpreter (the README's `pip install .`)."""
     here = Path(sys.executable).parent / "gdx"

@@ -236,14 +236,14 @@ def nested(depth: int, inner: str = "x") -> str:
 
 
 LIMIT_INPUTS = [
-    ("x+" * 1000 + "x", "too long"),
+    ("x+" * (LIMITS.max_length // 2) + "x", "too long"),
     ("x" * (LIMITS.max_length + 1), "too long"),
     ("(" * 201 + "x" + ")" * 201, "parentheses"),
     (nested(LIMITS.max_depth + 1), "nested too deeply"),
     ("-" * 1500 + "x", "nested too deeply"),
     ("x**" * 150 + "x", "nested too deeply"),
-    ("+".join(["x"] * 501), "too large"),
-    ("+".join(["sin(x)"] * 260), "too large"),
+    ("+".join(["x"] * (LIMITS.max_nodes // 2 + 1)), "too large"),
+    ("+".join(["sin(x)"] * (LIMITS.max_nodes // 4 + 10)), "too large"),
     ("+".join(f"x{i}" for i in range(LIMITS.max_variables + 1)), "too many variables"),
     ("a" * (LIMITS.max_name_length + 1), "name too long"),
     ("-(" * 120 + "x" + ")" * 120, "nested too deeply"),

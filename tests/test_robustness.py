@@ -57,7 +57,9 @@ BAD_INPUT = [
     (["sweep", "x^2+y^2", "-o", "momentum", "--lr", "1e-4:1", "--momentum", "0:0.9", "--num", "100000",
       "--grid-num", "100000"], 2, "100000 × 100000"),
     (["optimize", "x^2+y^2", "--starts", "10000000"], 2, "--starts 10000000"),
-    (["optimize", "x^2", "--steps", "100000000"], 2, "--steps 100000000"),
+    # a JSON export keeps every step in memory (a CSV one is streamed, and a plain run keeps a bounded path)
+    (["optimize", "x^2", "--steps", "100000000", "--export", "/tmp/gdx-refused-before-the-run.json"], 2,
+     "--steps 100000000"),
 ]
 
 

@@ -28,14 +28,16 @@ class OptimizeOutcome:
     known_minimum: Any = None  # (the preset's nearest known minimum, distance to it), or None
 
 
-def check_single_run_flags(*, quiet: bool, json_out: bool, no_plot: bool, every, landscape: bool, seed, box) -> None:
-    """One run (no --starts): --seed and --box belong to --starts; --json prints one document (no
+def check_single_run_flags(*, quiet: bool, json_out: bool, no_plot: bool, every, landscape: bool, seed, box,
+                           all_rows: bool = False) -> None:
+    """One run (no --starts): --seed, --box and --all-rows belong to --starts; --json prints one document (no
     --every, --no-plot, --landscape, -q) and -q only the summary (and --landscape), so --every and
     --no-plot do not apply with it."""
     from .flags import refuse_inapplicable
 
-    refuse_inapplicable({"--seed": seed is not None, "--box": box is not None}, because="without --starts",
-                        hint="--seed and --box choose the random starts of --starts N")
+    refuse_inapplicable({"--seed": seed is not None, "--box": box is not None, "--all-rows": all_rows},
+                        because="without --starts",
+                        hint="--seed and --box choose the random starts of --starts N; --all-rows lists its basins")
     if json_out or quiet:
         refuse_inapplicable({"--quiet": quiet and json_out, "--every": every is not None, "--no-plot": no_plot,
                              "--landscape": landscape and json_out}, because="with --json" if json_out else "with --quiet")
@@ -53,18 +55,51 @@ def check_run_outputs(*, landscape: bool, png, target) -> None:
         prepare_png(png)
 
 
+def bounded_path(export: str | None) -> bool:
+    """Is a run's kept path bounded (:class:`gdx.path_record.PathRecord`)?  Yes, unless
+    ``--export run.json`` needs every step in memory (a CSV export is streamed as the run goes)."""
+    return not (export and str(export).lower().endswith(".json"))
+
+
+def prepare_single(request):
+    """:func:`gdx.app.prepare.prepare` for one run: the memory of every step is checked only when
+    the path is not bounded (:func:`bounded_path`)."""
+    from .prepare import prepare
+
+    return prepare(request, keep_path=not bounded_path(request.export))
+
+
 def optimize(prepared, *, on_step=None, png=None) -> OptimizeOutcome:
-    """Run ``prepared`` (steps go to ``on_step``), then diagnose, export and draw it."""
-    result = consume(prepared, on_step)
-    return finish(prepared, result, png=png)
+    """Run ``prepared`` (steps go to ``on_step``), then diagnose, export and draw it.  With a
+    bounded path (:func:`bounded_path`) the run keeps a thinned record (gdx.path_record) and a CSV
+    export receives every step while it runs."""
+    export = prepared.request.export
+    if not bounded_path(export):
+        return finish(prepared, consume(prepared, on_step), png=png)
+    from ..path_record import LIMIT, PathRecord
+
+    stream = None
+    if export:
+        from ..render.export import CsvStream
+
+        stream = CsvStream(export, prepared.compiled.variables)
+    try:
+        result = consume(prepared, on_step, PathRecord(LIMIT, sink=stream.write if stream else None))
+    except BaseException:
+        if stream is not None:
+            stream.discard()
+        raise
+    if stream is not None:
+        stream.close()
+    return finish(prepared, result, png=png, exported=stream is not None)
 
 
-def finish(prepared, result, *, png=None) -> OptimizeOutcome:
-    """After a run: the diagnosis, the document, the export and the figure."""
+def finish(prepared, result, *, png=None, exported: bool = False) -> OptimizeOutcome:
+    """After a run: the diagnosis, the document, the export (unless ``exported`` while it ran) and the figure."""
     diagnosis = diagnose_run(prepared, result)
     document = run_document(prepared, result, diagnosis)
     export = prepared.request.export
-    if export:
+    if export and not exported:
         from ..render.export import export_run
 
         export_run(export, result, document)

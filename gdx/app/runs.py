@@ -7,9 +7,10 @@ from ..errors import ExitCode
 from ..result import Finished, Status, Step
 
 
-def consume(prepared, on_step=None):
-    """Drain the run's events into ``on_step``; Ctrl-C still yields the Result so far."""
-    events = prepared.run()
+def consume(prepared, on_step=None, record=None):
+    """Drain the run's events into ``on_step``; Ctrl-C still yields the Result so far.
+    ``record``: the :class:`gdx.path_record.PathRecord` its steps go to (None: every step kept)."""
+    events = prepared.run() if record is None else prepared.run(record=record)
     result = None
     try:
         for event in events:

@@ -18,6 +18,9 @@ import typer
 import typer.main
 
 from .. import __version__
+from . import lean_help
+
+lean_help.install()  # before typer formats any help: no rich.markdown / rich.traceback for it
 from . import analyze, backprop, cache, common, compare, doctor, explore, optimize, optimizers, plot, presets, schedules, sweep
 from .argv import function_first
 
@@ -114,7 +117,7 @@ def _main(argv, stdout, stderr, env, received) -> int:
     env = dict(os.environ if env is None else env)
     s = common.Session(stdout=stdout, stderr=stderr, env=env,
                        debug=bool(env.get("GDX_DEBUG")) or "--debug" in argv)
-    from ..compiled_cache import enable
+    from ..cache_settings import enable
 
     enable(env)  # the compiled cache of this environment (--no-cache turns it off)
     click_exception = _click_exception_class()

@@ -204,7 +204,7 @@ def problem_options() -> list[inspect.Parameter]:
 
 def _no_cache(value: bool) -> bool:
     if value:
-        from ..compiled_cache import disable
+        from ..cache_settings import disable
 
         disable()
     return value

@@ -46,6 +46,7 @@ def optimize(
     starts: Optional[int] = typer.Option(None, "--starts", help="Run N random starts in the box at once and show which minimum each reaches (basins table, basin map).", rich_help_panel=STARTS),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random starts (the same seed gives the same starts), or of the minibatch shuffles (--batch-size). [default: 0]", rich_help_panel=STARTS),
     box: Optional[str] = typer.Option(None, "--box", help='Box of the random starts: "x=-5:5,y=-5:5" or "-5:5,-5:5". [default: the preset\'s domain, else -5:5 per variable]', rich_help_panel=STARTS),
+    all_rows: bool = typer.Option(False, "--all-rows", help="List every basin in the table (default: the 12 with the most runs, then a summary line).", rich_help_panel=STARTS),
     **flags,
 ) -> None:
     from ..app.prepare import prepare
@@ -67,14 +68,14 @@ def optimize(
 
             write_json(out, outcome.document)
         else:
-            print_multistart(out, outcome)
+            print_multistart(out, outcome, all_rows=all_rows)
         common.finish(outcome.exit_code)
-    from ..app.optimize import check_run_outputs, check_single_run_flags, optimize as run_optimize
+    from ..app.optimize import check_run_outputs, check_single_run_flags, optimize as run_optimize, prepare_single
 
     check_single_run_flags(quiet=quiet, json_out=json_out, no_plot=no_plot, every=every, landscape=landscape,
-                           seed=None if request.batch_size is not None else seed, box=box)
+                           seed=None if request.batch_size is not None else seed, box=box, all_rows=all_rows)
 
-    prepared = prepare(request)
+    prepared = prepare_single(request)
     check_run_outputs(landscape=landscape, png=png, target=prepared.target)
     out = s.out()
     streaming = not (quiet or json_out)

@@ -58,32 +58,68 @@ class _Bracketed:
 
 
 def calculus_panel(target, compiled):
-    """f, every ∂f/∂xᵢ, ∇f as a vector, and H as a matrix."""
+    """f, every ∂f/∂xᵢ (at most MAX_ROWS), ∇f as a vector and H as a matrix -- beyond MATRIX_MAX
+    variables, H's non-zero entries instead (a 20×20 matrix of formulas does not fit a terminal)."""
     from rich.console import Group
-    from rich.panel import Panel
     from rich.table import Table
 
     from ..analysis import tidy
 
     problem = compiled.problem
     names = problem.variables
+    many = len(names) > MATRIX_MAX
     gradient = [tidy(g, problem.symbols) for g in compiled.gradient]
-    hessian = [[tidy(h, problem.symbols) for h in row] for row in compiled.hessian]
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row(f"f({', '.join(names)})", math_text(problem.expr))
-    for name, g in zip(names, gradient):
+    table.add_row(f"f({names[0]}, …, {names[-1]})" if many else f"f({', '.join(names)})", math_text(problem.expr))
+    for name, g in list(zip(names, gradient))[:MAX_ROWS]:
         table.add_row(f"∂f/∂{name}", math_text(g))
+    if len(names) > MAX_ROWS:
+        table.add_row("", f"[dim]… and {len(names) - MAX_ROWS} more ∂f/∂xᵢ (all of them with --json)[/]")
+    if many:
+        return _titled(target, Group(table, _sparse_hessian(compiled, names)))
     table.add_row("∇f", "(" + ", ".join(math_text(g) for g in gradient) + ")")
+    hessian = [[tidy(h, problem.symbols) for h in row] for row in compiled.hessian]
     hess = Table.grid(padding=(0, 2))
     hess.add_column(style="bold cyan", no_wrap=True)
     hess.add_column()
     hess.add_row("H", _matrix(hessian))
+    return _titled(target, Group(table, hess))
+
+
+#: More variables than this: H is listed by its non-zero entries, not drawn as a matrix.
+MATRIX_MAX = 6
+
+
+def _sparse_hessian(compiled, names):
+    """H of many variables: its non-zero entries on and above the diagonal, at most MAX_ROWS."""
+    from rich.table import Table
+
+    from ..analysis import tidy
+
+    symbols = compiled.problem.symbols
+    entries = [(i, j, h) for i, row in enumerate(compiled.hessian) for j, h in enumerate(row) if j >= i and h != 0]
+    n = len(names)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold cyan", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("H", f"[dim]{n}×{n}, symmetric; {len(entries)} non-zero entr{'y' if len(entries) == 1 else 'ies'} "
+                      "on and above the diagonal (every entry with --json)[/]")
+    for i, j, h in entries[:MAX_ROWS]:
+        grid.add_row(f"∂²f/∂{names[i]}∂{names[j]}" if i != j else f"∂²f/∂{names[i]}²", math_text(tidy(h, symbols)))
+    if len(entries) > MAX_ROWS:
+        grid.add_row("", f"[dim]… and {len(entries) - MAX_ROWS} more[/]")
+    return grid
+
+
+def _titled(target, body):
+    from rich.panel import Panel
+
     from .console import safe_text
 
     title = f"gdx analyze · {safe_text(target.preset.title)}" if target.preset is not None else "gdx analyze"
-    return Panel(Group(table, hess), title=title, title_align="left", expand=False)
+    return Panel(body, title=title, title_align="left", expand=False)
 
 
 def _box_text(box) -> str:

@@ -20,19 +20,27 @@ POINT_CHAR = "*"
 DROP_ORDER = ("known min.", "conv.", "share", "kind", "runs")
 
 
-def basins_table(ms, variables, console=None):
-    """Basin, point, kind, f, runs, share, converged, known — one row per basin, plus diverged.
-    On ``console``, the columns of :data:`DROP_ORDER` are left out, in that order, until the
-    table's natural width fits the console's."""
+#: Basins listed in the table without --all-rows (those with the most runs); the rest are one summary row.
+MAX_BASIN_ROWS = 12
+
+
+def basins_table(ms, variables, console=None, *, all_rows: bool = False):
+    """Basin, point, kind, f, runs, share, converged, known — one row per basin (at most
+    :data:`MAX_BASIN_ROWS`, those with the most runs, unless ``all_rows``; the others summed in one
+    row), plus diverged.  On ``console``, the columns of :data:`DROP_ORDER` are left out, in that
+    order, until the table's natural width fits the console's."""
     from rich.measure import Measurement
 
+    shown = ms.basins if all_rows or len(ms.basins) <= MAX_BASIN_ROWS else \
+        sorted(ms.basins, key=lambda b: -b.count)[:MAX_BASIN_ROWS]
+    shown = [b for b in ms.basins if any(b is s for s in shown)]  # in the basins' own order
     columns = _columns(ms, variables)
-    table = _table(ms, columns)
+    table = _table(ms, columns, shown)
     for name in DROP_ORDER:
         if console is None or Measurement.get(console, console.options.update_width(10**4), table).maximum <= console.width:
             break
         columns = [c for c in columns if c[0] != name]
-        table = _table(ms, columns)
+        table = _table(ms, columns, shown)
     return table
 
 
@@ -58,14 +66,21 @@ def _columns(ms, variables):
     ]
 
 
-def _table(ms, columns):
+def _table(ms, columns, shown):
     from rich.table import Table
 
     table = Table(header_style="bold", box=None, pad_edge=False)
     for header, options, _, _ in columns:
         table.add_column(header, **options)
-    for b in ms.basins:
+    for b in shown:
         table.add_row(*(cell(b) for _, _, cell, _ in columns))
+    hidden = len(ms.basins) - len(shown)
+    if hidden:
+        runs = sum(b.count for b in ms.basins) - sum(b.count for b in shown)
+        summary = {"basin": "…", "runs": str(runs), "share": f"{100 * runs / max(1, len(ms.assigned)):.1f}%"}
+        point = f"{hidden} more basin{'s' if hidden != 1 else ''}"
+        table.add_row(*(summary.get(header, point if i == 1 else "") for i, (header, _, _, _) in enumerate(columns)))
+        table.caption, table.caption_justify = "--all-rows lists every basin; --json has them all", "left"
     if ms.failed:
         table.add_row(*(failed for _, _, _, failed in columns))
     return table
@@ -130,7 +145,7 @@ def map_columns(width: int) -> int:
     return max(20, min(60, min(width, 100) - 12))
 
 
-def print_multistart(out, outcome) -> None:
+def print_multistart(out, outcome, *, all_rows: bool = False) -> None:
     """``gdx optimize --starts``: the title, the settings, the basins table, the basin map, the counts."""
     from rich.text import Text
 
@@ -143,7 +158,7 @@ def print_multistart(out, outcome) -> None:
     label = safe_text(target.preset.title, markup=False) if target.preset is not None else f"f = {math_text(target.problem.expr)}"
     out.print(Text(label))
     out.print(Text(header_line(ms, f"{prepared.optimizer.name} {prepared.settings_line()}")))
-    out.print(basins_table(ms, variables, out))
+    out.print(basins_table(ms, variables, out, all_rows=all_rows))
     if ms.map is not None:
         out.print()
         out.print(basin_map(ms, variables, color=terminal_color(out)))

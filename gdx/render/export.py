@@ -42,18 +42,80 @@ def csv_text(path) -> str:
     batched = getattr(path, "epoch", None) is not None  # a minibatch run: epoch and full_loss columns
     writer.writerow(path_columns(path.variables, nfev=counted, epoch=batched))
     for i in range(len(path)):
-        full = float(path.full_loss[i]) if batched else math.nan
-        writer.writerow(
-            [int(path.k[i])]
-            + ([int(path.epoch[i])] if batched else [])
-            + [repr(float(v)) for v in path.x[i]]
-            + [repr(float(path.loss[i]))]
-            + ([repr(full) if math.isfinite(full) else ""] if batched else [])
-            + [repr(float(path.grad_norm[i])), repr(float(path.lr[i]))]
-            + ([int(path.nfev[i])] if counted else [])
-            + [repr(float(v)) for v in path.grad[i]]
-        )
+        writer.writerow(_row(path.k[i], path.x[i], path.loss[i], path.grad_norm[i], path.lr[i],
+                             path.nfev[i] if counted else None, path.grad[i],
+                             epoch=path.epoch[i] if batched else None,
+                             full_loss=path.full_loss[i] if batched else None))
     return buf.getvalue()
+
+
+def _row(k, x, loss, grad_norm, lr, nfev, grad, *, epoch=None, full_loss=None) -> list:
+    """One CSV row (nfev None: no nfev column; epoch None: not a minibatch run, no epoch and
+    full_loss columns; a full_loss that was not evaluated is an empty cell)."""
+    batched = epoch is not None
+    full = math.nan if full_loss is None else float(full_loss)
+    return ([int(k)] + ([int(epoch)] if batched else []) + [repr(float(v)) for v in x] + [repr(float(loss))]
+            + ([repr(full) if math.isfinite(full) else ""] if batched else [])
+            + [repr(float(grad_norm)), repr(float(lr))]
+            + ([int(nfev)] if nfev is not None else []) + [repr(float(v)) for v in grad])
+
+
+class CsvStream:
+    """``--export run.csv`` written while the run goes on: each step is a row (as :func:`csv_text`
+    writes it) appended to a temporary file beside the target, renamed onto it by :meth:`close`
+    (atomic, as :func:`gdx.paths.write_atomic`: a killed run leaves the old file or none);
+    :meth:`discard` removes it.  Memory stays bounded however long the run."""
+
+    def __init__(self, path, variables) -> None:
+        import csv
+        import tempfile
+
+        self.path, self.variables = Path(path), tuple(variables)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                        dir=self.path.parent if str(self.path.parent) else ".")
+        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)
+        self.writer = csv.writer(self.fh, lineterminator="\n")
+        self.header = False
+
+    def write(self, step) -> None:
+        """Append one step (the header before the first: nfev when the step counts evaluations)."""
+        from ..result import path_columns
+
+        if not self.header:
+            self.writer.writerow(path_columns(self.variables, nfev=step.nfev is not None,
+                                              epoch=getattr(step, "epoch", None) is not None))
+            self.header = True
+        self.writer.writerow(_row(step.k, step.x, step.loss, step.grad_norm, step.lr, step.nfev, step.grad,
+                                  epoch=getattr(step, "epoch", None), full_loss=getattr(step, "full_loss", None)))
+
+    def close(self) -> Path:
+        """Flush, sync and rename onto the target; an OSError is gdx's io error (exit 6)."""
+        from ..errors import ExitCode
+
+        try:
+            if not self.header:
+                from ..result import path_columns
+
+                self.writer.writerow(path_columns(self.variables))
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise GdxError(f"could not write '{self.path}': {exc.strerror or exc}", kind="io error",
+                           exit_code=ExitCode.IO) from None
+        return self.path
+
+    def discard(self) -> None:
+        try:
+            self.fh.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass
 
 
 def json_text(result, meta: dict | None = None) -> str:

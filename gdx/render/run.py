@@ -40,7 +40,7 @@ def print_outcome(out, outcome, *, plot: bool, scene=None) -> None:
         show_scene(out, scene, width=min(out.width, 120), title=scene_title(scene))
     out.print(summary_panel(result, diagnosis=outcome.diagnosis, known_minimum=known_minimum_line(outcome.known_minimum)))
     if outcome.export:
-        out.print(f"path written to {safe_text(outcome.export, markup=False)} ({len(result.path)} rows)", soft_wrap=True, markup=False)
+        out.print(f"path written to {safe_text(outcome.export, markup=False)} ({result.nit + 1 if len(result.path) else 0} rows)", soft_wrap=True, markup=False)
     if outcome.png:
         out.print(f"figure written to {safe_text(outcome.png, markup=False)}", soft_wrap=True, markup=False)
 

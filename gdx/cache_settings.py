@@ -1,0 +1,21 @@
+"""Whether the compiled cache is on, and for which environment: a module of its own, so the CLI
+turns it on for every command without importing :mod:`gdx.compiled_cache` (and with it
+gdx.compile and gdx.parse) when it only prints ``--help``."""
+
+from __future__ import annotations
+
+_SETTINGS = {"env": None}  # None: no cache (the library API); a mapping: the CLI's environment
+
+
+def enable(env) -> None:
+    """Use the cache of ``env`` (``XDG_CACHE_HOME``/``HOME``) for this process's commands."""
+    _SETTINGS["env"] = dict(env)
+
+
+def disable() -> None:
+    """``--no-cache``: neither read nor write the cache."""
+    _SETTINGS["env"] = None
+
+
+def enabled() -> bool:
+    return _SETTINGS["env"] is not None

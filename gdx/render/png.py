@@ -20,6 +20,7 @@ FORMATS = (".png", ".svg", ".pdf")
 INSTALL_HINT = 'install the extra: pip install "gdx[png]" (from a checkout: pip install ".[png]"), or just: pip install matplotlib'
 PNG_LEVELS = 20
 PNG_GRID = (240, 240)
+PANEL_SPACE = 0.08  # the space between the map's colour bar and the loss panel (a fraction of the figure)
 MARKERS = {"minimum": ("*", 15), "saddle": ("X", 9), "maximum": ("^", 9)}
 
 
@@ -66,6 +67,7 @@ def figure(grid=None, *, paths=(), points=(), curves=(), log: bool | None = None
 
     panels = (grid is not None) + bool(curves)
     fig = Figure(figsize=(6.4 * panels if panels else 6.4, 5.4), layout="constrained", dpi=150)
+    fig.get_layout_engine().set(wspace=PANEL_SPACE)
     axes = fig.subplots(1, max(1, panels), squeeze=False)[0]
     i = 0
     if grid is not None:
@@ -92,7 +94,10 @@ def _landscape(fig, ax, grid, paths, points, log) -> None:
     filled = ax.contourf(grid.xs, grid.ys, z, levels=edges, cmap="viridis", norm=norm, extend="neither")
     ax.contour(grid.xs, grid.ys, z, levels=edges, colors="k", linewidths=0.3, alpha=0.5)
     bar = fig.colorbar(filled, ax=ax, shrink=0.9)
+    # The bar's label on its left (between map and bar), its ticks on the right: on the right,
+    # the label sat against the loss panel's "loss" label (issue 14).
     bar.set_label("f (log-spaced levels)" if lv.log else "f")
+    bar.ax.yaxis.set_label_position("left")
     ticks = edges[:: max(1, len(edges) // 6)]
     bar.set_ticks(ticks)
     bar.set_ticklabels([f"{t:.3g}" for t in ticks])

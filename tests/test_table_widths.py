@@ -72,6 +72,8 @@ def test_live_table_keeps_the_step_column(width):
     lines = buf.getvalue().splitlines()
     assert all(cell_len(line) <= width for line in lines)
     assert lines[0].split()[0] == "step"
+    assert {"x", "y", "loss"} <= set(lines[0].split())  # narrow: lr, then |grad| go, never these
+    assert "…" not in buf.getvalue()  # every number whole
     steps = [int(w) for w in first_words(lines[1:])]
     assert steps[:11] == list(range(11)) and steps[-1] == 300
 

@@ -107,6 +107,11 @@ def test_analyze_keeps_its_row_names(gdx_main, monkeypatch, width):
     names = [line.strip("│ ").split("  ")[0] for line in lines]
     for name in ("f(x, y)", "∂f/∂x", "∂f/∂y"):
         assert name in names
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("# ┃")):]
+    assert table[0].split("┃")[-1].strip() in ("kind", "eigenvalues of H")  # kind is kept, whole
+    rows = [line.split("│") for line in table[2:] if "│" in line]
+    assert [r[0].strip() for r in rows] == [str(i) for i in range(1, 10)]  # the row number
+    assert {"minimum", "saddle", "maximum"} <= {w for r in rows for w in r[-1 if width == 40 else -2].split()}
 
 
 @pytest.mark.parametrize("width", WIDTHS)

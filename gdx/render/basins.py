@@ -152,4 +152,4 @@ def print_multistart(out, outcome) -> None:
     counts = " · ".join(f"{v} {k}" for k, v in sorted(ms.batch.counts().items(), key=lambda kv: -kv[1]))
     out.print(Text(f"runs: {counts} · {ms.batch.wall_time:.2f} s"))
     if outcome.gif:
-        out.print(Text(f"animation written to {safe_text(outcome.gif, markup=False)}"))
+        out.print(f"animation written to {safe_text(outcome.gif, markup=False)}", soft_wrap=True, markup=False)

@@ -92,3 +92,37 @@ def test_one_variable_figure_has_only_the_loss_curve(gdx_main, tmp_path):
     assert code == 0, err
     w, h = png_size(fig)
     assert w < 1.5 * h
+
+
+@pytest.mark.parametrize("expr, box", [("(1 - x)^2 + 100*(y - x^2)^2", [(-2.0, 2.0), (-1.0, 3.0)]),  # log levels
+                                       ("x^2 + y^2", [(-5.0, 5.0), (-5.0, 5.0)])])  # linear: label "f"
+def test_colour_bar_label_stands_clear_of_the_loss_label(expr, box):
+    """The colour bar's label ("f") and the loss panel's y label, each widened by a margin, do not
+    intersect (matplotlib's own text extents, Agg renderer); nor does any part of the bar reach
+    the loss label."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    from gdx.compile import Compiled
+    from gdx.landscape import grid
+    from gdx.parse import parse_function
+    from gdx.render.png import figure
+
+    g = grid(Compiled(parse_function(expr)), box, (40, 40))
+    fig = figure(g, paths=[("gd", np.array([[-1.0, 2.0], [0.0, 0.0], [1.0, 1.0]]))],
+                 curves=[("gd", np.arange(3), np.array([100.0, 1.0, 0.01]))])
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    bar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
+    loss = next(ax for ax in fig.axes if ax.get_ylabel().startswith("loss"))
+    margin = 0.15 * fig.dpi  # 0.15 in either side
+
+    def widened(box):
+        return Bbox.from_extents(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin)
+
+    f_label = bar.yaxis.label.get_window_extent(renderer)
+    loss_label = loss.yaxis.label.get_window_extent(renderer)
+    assert bar.yaxis.label.get_text().startswith("f")
+    assert not widened(f_label).overlaps(widened(loss_label))
+    assert not bar.get_tightbbox(renderer).overlaps(widened(loss_label))

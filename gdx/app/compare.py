@@ -42,23 +42,25 @@ class CompareOutcome:
     exit_code: ExitCode
     files: list = field(default_factory=list)  # written by --export DIR
     png: str | None = None
+    gif: str | None = None
 
 
-def check_compare_flags(*, json_out: bool, no_plot: bool, png, box, slice_spec, axes) -> None:
+def check_compare_flags(*, json_out: bool, no_plot: bool, png, box, slice_spec, axes, gif=None) -> None:
     """--json prints the table only and --no-plot draws nothing: --no-plot does not apply with
-    --json, and the view flags (--box, --slice, --axes) apply only to a drawing (or --png)."""
+    --json, and the view flags (--box, --slice, --axes) apply only to a drawing (or --png, --gif)."""
     from .flags import refuse_inapplicable
 
     if json_out:
         refuse_inapplicable({"--no-plot": no_plot}, because="with --json")
-    if (json_out or no_plot) and png is None:
+    if (json_out or no_plot) and png is None and gif is None:
         refuse_inapplicable({"--box": box is not None, "--slice": slice_spec is not None, "--axes": axes is not None},
                             because="with --json" if json_out else "with --no-plot",
-                            hint="they choose what the landscape (or the --png figure) shows")
+                            hint="they choose what the landscape (or the --png figure, the --gif animation) shows")
 
 
-def check_compare_outputs(*, export, png) -> None:
-    """Before any work: --export DIR is a writable directory; --png a writable figure path."""
+def check_compare_outputs(*, export, png, gif=None) -> None:
+    """Before any work: --export DIR is a writable directory; --png and --gif writable paths (and
+    the png extra installed)."""
     if export is not None:
         from ..paths import check_output_dir
 
@@ -67,6 +69,10 @@ def check_compare_outputs(*, export, png) -> None:
         from ..render.png import prepare_png
 
         prepare_png(png)
+    if gif is not None:
+        from ..render.gif import prepare_gif
+
+        prepare_gif(gif)
 
 
 def prepare_all(request, entries, *, export=None):
@@ -88,7 +94,7 @@ def prepare_all(request, entries, *, export=None):
     return target, compiled, plans
 
 
-def compare(request, entries, *, prepared=None, on_run=None, export=None, png=None, view=None) -> CompareOutcome:
+def compare(request, entries, *, prepared=None, on_run=None, export=None, png=None, view=None, gif=None) -> CompareOutcome:
     """Prepare every entry, run them in turn (``on_run(label)`` before each; Ctrl-C stops the
     comparison there), export and draw (``view``: box_spec, slice_spec, axes of the figure);
     return the table rows and the document.  ``prepared``: what :func:`prepare_all` returned, when
@@ -96,6 +102,10 @@ def compare(request, entries, *, prepared=None, on_run=None, export=None, png=No
     from .runs import consume, diagnose_run, runs_exit_code, target_fields
 
     target, compiled, prepared = prepared or prepare_all(request, entries, export=export)
+    if gif is not None:
+        from .plot import require_2d
+
+        require_2d(target)
     runs = []
     for entry, prep in zip(entries, prepared):
         if on_run is not None:
@@ -112,7 +122,19 @@ def compare(request, entries, *, prepared=None, on_run=None, export=None, png=No
     if png is not None:
         write_compare_png(png, outcome, **(view or {}))
         outcome.png = str(png)
+    if gif is not None:
+        write_compare_gif(gif, outcome, **(view or {}))
+        outcome.gif = str(gif)
     return outcome
+
+
+def write_compare_gif(gif, outcome, *, box_spec=None, slice_spec=None, axes=None) -> list[int]:
+    """The animation: every run's path drawn step by step on the landscape, the loss curves beside."""
+    from .plot import build_scene, write_scene_gif
+
+    scene = build_scene(outcome.target, outcome.compiled, box_spec=box_spec, slice_spec=slice_spec, axes=axes,
+                        paths=[(r.label, r.result.path.x) for r in outcome.runs], critical=False)
+    return write_scene_gif(gif, scene, curves=[(r.label, r.result.path.k, r.result.path.loss) for r in outcome.runs])
 
 
 def write_compare_png(png, outcome, *, box_spec=None, slice_spec=None, axes=None) -> None:

@@ -14,6 +14,7 @@ class MultiStartOutcome:
     multistart: Any  # gdx.basins.MultiStart
     document: dict
     exit_code: ExitCode
+    gif: str | None = None  # the animation written by --gif
 
 
 def check_multistart_flags(*, starts: int, start, export, landscape: bool, png, quiet: bool = False,
@@ -51,10 +52,10 @@ def multistart_box(target, spec: str | None):
     return parse_box(spec, target.problem.variables, fill=fill)
 
 
-def multistart(prepared, *, starts: int, seed: int, box: str | None, map_cols: int = 40) -> MultiStartOutcome:
+def multistart(prepared, *, starts: int, seed: int, box: str | None, map_cols: int = 40, gif=None) -> MultiStartOutcome:
     """Run ``starts`` random starts (and, for 2 variables, a 20 × ``map_cols`` grid for the basin
     map) with the prepared optimizer, schedule, clipping, steps and tol; exit status RUN_FAILED
-    when every run failed."""
+    when every run failed.  ``gif``: also animate the runs (:func:`write_starts_gif`)."""
     from ..basins import multistart as run_multistart
     from ..numbers import json_number
     from .runs import target_fields
@@ -63,7 +64,13 @@ def multistart(prepared, *, starts: int, seed: int, box: str | None, map_cols: i
 
     check_seed(seed)
     target = prepared.target
+    if gif is not None:
+        from .plot import require_2d
+
+        require_2d(target)
     domain = multistart_box(target, box)
+    if gif is not None:
+        check_starts_gif(prepared, starts)
     check_batch(starts + (20 * map_cols if len(domain) == 2 else 0), target.problem.n, flag="--starts", number=starts,
                 what="the random starts and the basin map")
     known = target.preset.minima if target.preset is not None else ()
@@ -82,4 +89,43 @@ def multistart(prepared, *, starts: int, seed: int, box: str | None, map_cols: i
         "tol": prepared.tol,
         **ms.to_dict(),
     }
-    return MultiStartOutcome(prepared, ms, document, code)
+    outcome = MultiStartOutcome(prepared, ms, document, code)
+    if gif is not None:
+        write_starts_gif(gif, outcome)
+        outcome.gif = str(gif)
+    return outcome
+
+
+def check_starts_gif(prepared, starts: int) -> None:
+    """The animated runs' paths (the first gdx.render.gif.GIF_PATHS starts) must fit in memory."""
+    from ..render.gif import GIF_PATHS
+    from ..resources import check_memory
+
+    shown = min(starts, GIF_PATHS)
+    nbytes = (prepared.steps + 1) * shown * (prepared.target.problem.n + 1) * 8
+    check_memory(nbytes, what=f"keeping every step of {shown} runs for --gif", flag="--steps", number=prepared.steps)
+
+
+def write_starts_gif(path, outcome) -> list[int]:
+    """``--starts N --gif``: the first GIF_PATHS runs again, their paths recorded (the same starts
+    and settings give the same runs), drawn step by step over the starts' box, each in the colour
+    of the basin it reaches (failed runs grey); beside, their loss curves."""
+    from ..basins import FAILED
+    from ..render.gif import GIF_PATHS
+    from ..render.png import PATH_COLORS
+    from .plot import build_scene, write_scene_gif
+
+    prepared, ms = outcome.prepared, outcome.multistart
+    shown = min(len(ms.starts), GIF_PATHS)
+    batch = prepared.run_batch(ms.starts[:shown], record_path=True)
+    labels, colors, seen = [], [], set()
+    for i in range(shown):
+        b = int(ms.assigned[i])
+        name = "failed" if b == FAILED else f"basin {ms.basins[b].label}"
+        labels.append(name if name not in seen else "_" + name)  # matplotlib leaves "_…" out of the legend
+        seen.add(name)
+        colors.append("0.5" if b == FAILED else PATH_COLORS[b % len(PATH_COLORS)])
+    paths = [(labels[i], batch.path(i)) for i in range(shown)]
+    curves = [(labels[i], range(int(batch.nit[i]) + 1), batch.path_fun[: int(batch.nit[i]) + 1, i]) for i in range(shown)]
+    scene = build_scene(prepared.target, prepared.compiled, box=ms.box, paths=paths, critical=False)
+    return write_scene_gif(path, scene, curves=curves, colors=colors)

@@ -25,6 +25,7 @@ class OptimizeOutcome:
     exit_code: ExitCode
     export: str | None = None  # the file written by --export
     png: str | None = None  # the figure written by --png
+    gif: str | None = None  # the animation written by --gif
     known_minimum: Any = None  # (the preset's nearest known minimum, distance to it), or None
 
 
@@ -43,9 +44,10 @@ def check_single_run_flags(*, quiet: bool, json_out: bool, no_plot: bool, every,
                              "--landscape": landscape and json_out}, because="with --json" if json_out else "with --quiet")
 
 
-def check_run_outputs(*, landscape: bool, png, target) -> None:
-    """Before any work: --landscape needs 2+ variables; --png needs a writable path and matplotlib."""
-    if landscape:
+def check_run_outputs(*, landscape: bool, png, target, gif=None) -> None:
+    """Before any work: --landscape and --gif need 2+ variables; --png and --gif a writable path
+    and the png extra."""
+    if landscape or gif is not None:
         from .plot import require_2d
 
         require_2d(target)
@@ -53,6 +55,10 @@ def check_run_outputs(*, landscape: bool, png, target) -> None:
         from ..render.png import prepare_png
 
         prepare_png(png)
+    if gif is not None:
+        from ..render.gif import prepare_gif
+
+        prepare_gif(gif)
 
 
 def bounded_path(export: str | None) -> bool:
@@ -69,13 +75,13 @@ def prepare_single(request):
     return prepare(request, keep_path=not bounded_path(request.export))
 
 
-def optimize(prepared, *, on_step=None, png=None) -> OptimizeOutcome:
+def optimize(prepared, *, on_step=None, png=None, gif=None) -> OptimizeOutcome:
     """Run ``prepared`` (steps go to ``on_step``), then diagnose, export and draw it.  With a
     bounded path (:func:`bounded_path`) the run keeps a thinned record (gdx.path_record) and a CSV
     export receives every step while it runs."""
     export = prepared.request.export
     if not bounded_path(export):
-        return finish(prepared, consume(prepared, on_step), png=png)
+        return finish(prepared, consume(prepared, on_step), png=png, gif=gif)
     from ..path_record import LIMIT, PathRecord
 
     stream = None
@@ -91,11 +97,11 @@ def optimize(prepared, *, on_step=None, png=None) -> OptimizeOutcome:
         raise
     if stream is not None:
         stream.close()
-    return finish(prepared, result, png=png, exported=stream is not None)
+    return finish(prepared, result, png=png, gif=gif, exported=stream is not None)
 
 
-def finish(prepared, result, *, png=None, exported: bool = False) -> OptimizeOutcome:
-    """After a run: the diagnosis, the document, the export (unless ``exported`` while it ran) and the figure."""
+def finish(prepared, result, *, png=None, gif=None, exported: bool = False) -> OptimizeOutcome:
+    """After a run: the diagnosis, the document, the export (unless ``exported`` while it ran), the figure and the animation."""
     diagnosis = diagnose_run(prepared, result)
     document = run_document(prepared, result, diagnosis)
     export = prepared.request.export
@@ -107,5 +113,10 @@ def finish(prepared, result, *, png=None, exported: bool = False) -> OptimizeOut
         from .plot import write_run_png
 
         write_run_png(png, prepared, result)
+    if gif is not None:
+        from .plot import write_run_gif
+
+        write_run_gif(gif, prepared, result)
     return OptimizeOutcome(prepared, result, diagnosis, document, run_exit_code(result), export,
-                           str(png) if png is not None else None, known_minimum(prepared, result.x))
+                           str(png) if png is not None else None, str(gif) if gif is not None else None,
+                           known_minimum(prepared, result.x))

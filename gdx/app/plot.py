@@ -226,9 +226,10 @@ def marks_budget(budget):
 
 
 def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, paths=(), critical=True,
-                budget=None) -> Scene:
+                budget=None, box=None) -> Scene:
     """Box (fitted to the paths when --box is not given), slice, markers and projected paths
-    (critical points searched within ``budget``, default gdx.landscape.CRITICAL_BUDGET)."""
+    (critical points searched within ``budget``, default gdx.landscape.CRITICAL_BUDGET).
+    ``box``: the box itself, [(lo, hi)] per variable (--starts: the box of the random starts)."""
     from ..landscape import (CRITICAL_BUDGET, critical_marks, default_box, fit_box, known_points, merge_marks, parse_box,
                              parse_slice, plot_indices)
 
@@ -237,7 +238,9 @@ def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, 
     plot_vars = plot_indices(variables, axes_names)
     fixed = parse_slice(slice_spec, variables, plot_vars, defaults=slice_defaults(target))
     base = default_box(target)
-    if box_spec:
+    if box is not None:
+        box = [(float(lo), float(hi)) for lo, hi in box]
+    elif box_spec:
         box = parse_box(box_spec, variables, fill=base)
     else:
         import numpy as np
@@ -303,11 +306,29 @@ def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
     write_figure(path, g, paths=scene.paths, points=scene.points, curves=curves, log=log, title=title)
 
 
+def write_scene_gif(path, scene, *, curves, colors=None, title=None) -> list[int]:
+    """The animation of the scene's paths (gdx.render.gif), the loss ``curves`` beside; the steps
+    that got a frame."""
+    from ..render.gif import GIF_GRID, write_gif
+    from ..render.mathtext import math_text
+
+    if title is None:
+        title = scene.target.preset.title if scene.target.preset is not None else f"f = {math_text(scene.target.problem.expr)}"
+    return write_gif(path, scene.grid(GIF_GRID), paths=scene.paths, points=scene.points, curves=curves,
+                     title=title, colors=colors)
+
+
 # -- gdx optimize --landscape / --png -----------------------------------------------------------
 def run_scene(prepared, result):
     """The scene of one optimize run: the default box grown to hold its path; critical points marked when cheap."""
     return build_scene(prepared.target, prepared.compiled, paths=[(result.optimizer, result.path.x)], critical=True,
                        budget=marks_budget(prepared.timeout))
+
+
+def write_run_gif(path, prepared, result) -> list[int]:
+    """``gdx optimize --gif``: the path drawn step by step on the landscape, the loss curve beside."""
+    return write_scene_gif(path, run_scene(prepared, result),
+                           curves=[(result.optimizer, result.path.k, result.path.loss)])
 
 
 def write_run_png(path, prepared, result) -> None:

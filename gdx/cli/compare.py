@@ -46,14 +46,15 @@ def compare(
     json_out: bool = typer.Option(False, "--json", help="Print the table as one JSON document and nothing else.", rich_help_panel=common.OUT),
     export: Optional[Path] = typer.Option(None, "--export", help="Write one CSV per optimizer into this directory.", rich_help_panel=common.OUT),
     png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with paths, loss curves); needs pip install "gdx[png]".', rich_help_panel=common.OUT),
+    gif: Optional[Path] = typer.Option(None, "--gif", help='Write an animation: the paths drawn step by step on the landscape, the loss curves beside (≤ 120 frames, 800×450); needs pip install "gdx[png]".', rich_help_panel=common.OUT),
     **flags,
 ) -> None:
     from ..app.compare import check_compare_flags, check_compare_outputs, compare as run_compare, compare_scene, parse_optimizers, prepare_all
 
     s = common.session(ctx)
     entries = parse_optimizers(optimizers)
-    check_compare_flags(json_out=json_out, no_plot=no_plot, png=png, box=box, slice_spec=slice_, axes=axes)
-    check_compare_outputs(export=export, png=png)
+    check_compare_flags(json_out=json_out, no_plot=no_plot, png=png, box=box, slice_spec=slice_, axes=axes, gif=gif)
+    check_compare_outputs(export=export, png=png, gif=gif)
     request = common.run_request(function, flags)
     out, err = s.out(), s.err()
     view = dict(box_spec=box, slice_spec=slice_, axes=axes)
@@ -63,12 +64,16 @@ def compare(
             err.print(f"[dim]running {label}…[/]", end="\r")
 
     prepared = prepare_all(request, entries, export=export)
+    if gif is not None:
+        from ..app.plot import require_2d
+
+        require_2d(prepared[0])  # before the header: the animation draws a landscape
     if not json_out:
         from ..render.compare import header_line
 
         out.print(header_line(prepared[0], prepared[2][0]))
     outcome = run_compare(request, entries, prepared=prepared, on_run=None if json_out else progress,
-                          export=export, png=png, view=view)
+                          export=export, png=png, view=view, gif=gif)
     if err.is_terminal and not json_out:
         err.print(" " * 40, end="\r")
     if json_out:

@@ -43,6 +43,7 @@ def optimize(
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not draw the loss curve.", rich_help_panel=common.OUT),
     landscape: bool = typer.Option(False, "--landscape", help="Also draw the path on the landscape of f (2+ variables).", rich_help_panel=common.OUT),
     png: Optional[Path] = typer.Option(None, "--png", help='Write a figure (landscape with the path, loss curve); needs pip install "gdx[png]".', rich_help_panel=common.OUT),
+    gif: Optional[Path] = typer.Option(None, "--gif", help='Write an animation: the path drawn step by step on the landscape, the loss curve beside (≤ 120 frames, 800×450); needs pip install "gdx[png]".', rich_help_panel=common.OUT),
     starts: Optional[int] = typer.Option(None, "--starts", help="Run N random starts in the box at once and show which minimum each reaches (basins table, basin map).", rich_help_panel=STARTS),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random starts (the same seed gives the same starts), or of the minibatch shuffles (--batch-size). [default: 0]", rich_help_panel=STARTS),
     box: Optional[str] = typer.Option(None, "--box", help='Box of the random starts: "x=-5:5,y=-5:5" or "-5:5,-5:5". [default: the preset\'s domain, else -5:5 per variable]', rich_help_panel=STARTS),
@@ -61,8 +62,12 @@ def optimize(
         check_multistart_flags(starts=starts, start=request.start, export=export, landscape=landscape, png=png,
                                quiet=quiet, no_plot=no_plot, every=every, seed=seed or 0)
         out = s.out()
+        if gif is not None:
+            from ..render.gif import prepare_gif
+
+            prepare_gif(gif)
         outcome = multistart(prepare(request, keep_path=False), starts=starts, seed=seed or 0, box=box,
-                             map_cols=map_columns(out.width))
+                             map_cols=map_columns(out.width), gif=gif)
         if json_out:
             from ..render.console import write_json
 
@@ -76,7 +81,7 @@ def optimize(
                            seed=None if request.batch_size is not None else seed, box=box, all_rows=all_rows)
 
     prepared = prepare_single(request)
-    check_run_outputs(landscape=landscape, png=png, target=prepared.target)
+    check_run_outputs(landscape=landscape, png=png, target=prepared.target, gif=gif)
     out = s.out()
     streaming = not (quiet or json_out)
     stream = None
@@ -87,7 +92,7 @@ def optimize(
         print_header(out, prepared.target, prepared.compiled, prepared.optimizer, prepared.x0, prepared.settings_line())
         stream = IterationStream(out, prepared.compiled.variables, every=every, batched=prepared.sampling is not None)
     try:
-        outcome = run_optimize(prepared, on_step=stream.step if stream else None, png=png)
+        outcome = run_optimize(prepared, on_step=stream.step if stream else None, png=png, gif=gif)
     finally:
         if stream is not None:
             stream.close()

@@ -35,4 +35,4 @@ def optimizers(
         write_json(out, items)
         return
     for item in items:
-        out.print(optimizer_panel(item))
+        out.print(optimizer_panel(item, width=out.width))

@@ -33,5 +33,5 @@ def presets(
     if name:
         out.print(preset_panel(items[0]))
         return
-    out.print(preset_table(items))
+    out.print(preset_table(items, width=out.width))
     out.print('Show one with: gdx presets NAME   ·   run one with: gdx optimize NAME')

@@ -131,8 +131,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word if n == 1 else plural}"
 
 
-def critical_table(search, variables, preset=None):
-    """One row per critical point: where, f, kind, H's eigenvalues, how it was found."""
+CRITICAL_DROP = ("eigen", "f")  # a narrow terminal loses H's eigenvalues, then f; never #, the point, kind
+
+
+def critical_table(search, variables, preset=None, width: int | None = None):
+    """One row per critical point: where, f, kind, H's eigenvalues, how it was found.
+
+    At ``width`` columns too narrow for every column whole, the eigenvalues go, then f
+    (:data:`CRITICAL_DROP`): the row number, the point and its kind stay whole."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -159,18 +165,15 @@ def critical_table(search, variables, preset=None):
     parts = [head, sub]
     starred = False
     if total:
+        from rich.cells import cell_len
+        from rich.text import Text as _Text
+
         table = Table(show_edge=False, header_style="bold", pad_edge=False)
         wide = len(variables) > 3  # many variables: the point as one column, eigenvalues as a range
-        table.add_column("#", justify="right", style="dim", no_wrap=True)
-        if wide:
-            table.add_column("(" + ", ".join(variables) + ")", overflow="fold")
-        else:
-            for v in variables:
-                table.add_column(v, justify="right", no_wrap=True)
-        table.add_column("f", justify="right", no_wrap=True)
-        table.add_column("kind", no_wrap=True)
-        table.add_column("λmin … λmax of H" if wide else "eigenvalues of H", justify="right", no_wrap=True)
         known = [m for m in (getattr(preset, "minima", None) or ())]
+        heads = ["#", *(["(" + ", ".join(variables) + ")"] if wide else list(variables)), "f", "kind",
+                 "λmin … λmax of H" if wide else "eigenvalues of H"]
+        rows = []
         for i, p in enumerate(search.points[:MAX_ROWS], 1):
             style = KIND_STYLE.get(p.kind, "")
             kind = f"[{style}]{p.kind}[/]"
@@ -179,10 +182,29 @@ def critical_table(search, variables, preset=None):
                 starred = True
             if wide:
                 eig = f"{fmt(p.eigenvalues[0], 4)} … {fmt(p.eigenvalues[-1], 4)}"
-                table.add_row(str(i), fmt_point(p.at, 7), fmt(p.value, 6), kind, eig)
+                rows.append([str(i), fmt_point(p.at, 7), fmt(p.value, 6), kind, eig])
             else:
-                table.add_row(str(i), *(fmt(c, 7) for c in p.at), fmt(p.value, 6), kind,
-                              ", ".join(fmt(w, 4) for w in p.eigenvalues))
+                rows.append([str(i), *(fmt(c, 7) for c in p.at), fmt(p.value, 6), kind,
+                             ", ".join(fmt(w, 4) for w in p.eigenvalues)])
+        keep = list(range(len(heads)))
+
+        def needed(cols) -> int:  # every column whole, with the table's " │ " separators
+            return sum(max([cell_len(heads[c])] + [cell_len(_Text.from_markup(r[c]).plain) for r in rows])
+                       for c in cols) + 3 * (len(cols) - 1)
+
+        for drop in CRITICAL_DROP:
+            if width is None or wide or needed(keep) <= width:
+                break
+            keep.remove(len(heads) - 1 if drop == "eigen" else heads.index("f"))
+        for c in keep:
+            if c == 0:
+                table.add_column("#", justify="right", style="dim", no_wrap=True)
+            elif wide and c == 1:
+                table.add_column(heads[c], overflow="fold")
+            else:
+                table.add_column(heads[c], justify="left" if heads[c] == "kind" else "right", no_wrap=True)
+        for r in rows:
+            table.add_row(*(r[c] for c in keep))
         parts.append(table)
         if total > MAX_ROWS:
             parts.append(Text(f"… and {total - MAX_ROWS} more (all of them with --json)", style="dim"))
@@ -262,7 +284,7 @@ def render_scalar(console, target, compiled, *, search=None, local=None) -> None
     if local is not None:
         console.print(point_panel(local, compiled.variables))
     if search is not None:
-        console.print(critical_table(search, compiled.variables, target.preset))
+        console.print(critical_table(search, compiled.variables, target.preset, width=console.width))
 
 
 def render_vector(console, target, va) -> None:

@@ -166,3 +166,5 @@ def print_multistart(out, outcome, *, all_rows: bool = False) -> None:
         out.print(Text(f"(no basin map: it needs 2 variables, this function has {len(variables)})"))
     counts = " · ".join(f"{v} {k}" for k, v in sorted(ms.batch.counts().items(), key=lambda kv: -kv[1]))
     out.print(Text(f"runs: {counts} · {ms.batch.wall_time:.2f} s"))
+    if outcome.gif:
+        out.print(f"animation written to {safe_text(outcome.gif, markup=False)}", soft_wrap=True, markup=False)

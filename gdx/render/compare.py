@@ -126,3 +126,5 @@ def print_comparison(out, outcome, *, plot: bool, scene=None) -> None:
         out.print(f"paths written to {safe_text(directory, markup=False)}/: {safe_text(', '.join(f.name for f in outcome.files), markup=False)}", soft_wrap=True, markup=False)
     if outcome.png:
         out.print(f"figure written to {safe_text(outcome.png, markup=False)}", soft_wrap=True, markup=False)
+    if outcome.gif:
+        out.print(f"animation written to {safe_text(outcome.gif, markup=False)}", soft_wrap=True, markup=False)

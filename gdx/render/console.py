@@ -94,6 +94,16 @@ def terminal_color(out) -> bool:
     return bool(out.is_terminal and not out.no_color and out.color_system is not None)
 
 
+def color_depth(out) -> str | None:
+    """The colour depth of this console for gdx's palettes (gdx.render.palette): ``truecolor``,
+    ``256`` or ``16``, or None when :func:`terminal_color` says no colour."""
+    from .palette import depth_of
+
+    if not terminal_color(out):
+        return None
+    return depth_of(out.color_system)
+
+
 def safe_text(text, *, markup: bool = True) -> str:
     """Text from a user's file (a preset's title, description, settings, sources; a file name)
     as it may reach the terminal: control, bidi and other invisible characters written as

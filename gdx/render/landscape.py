@@ -3,8 +3,8 @@
 Without colour (pipes, ``NO_COLOR``, tests) every cell is one grid sample drawn with a shade
 from :data:`RAMP` — low f is blank, high f is ``@`` — so the picture reads in plain text.  With
 colour, every cell is two samples: ``▀`` with the upper sample as foreground and the lower one
-as background, coloured along the viridis scale (24-bit ANSI; rich downgrades it to what the
-terminal has).
+as background, coloured along the scale of the terminal's colour depth (gdx.render.palette:
+viridis in 24-bit colour, distinct xterm entries in 256 colours, a reduced ramp in 16).
 
 On top, in this order (later wins a cell): the line of each path (a, b, c, …; segments between
 successive points drawn with Bresenham's algorithm, clipped to the box), the known points
@@ -20,19 +20,13 @@ from __future__ import annotations
 import math
 
 from .console import fmt
+from .palette import palette, sgr
 
 RAMP = " .:-=+*#%@"
 NAN_CHAR = "?"
 START_CHAR = "◆"
 LETTERS = "abcdefghijklmnpqrstuvwxyz"  # no 'o': it reads as a marker
 LABEL_WIDTH = 9  # y tick labels, right-aligned
-COLOR_LEVELS = 24
-
-#: viridis, sampled at 9 equally spaced points (matplotlib's _viridis_data).
-VIRIDIS = (
-    (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
-    (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37),
-)
 PATH_COLORS = ((255, 64, 64), (255, 255, 255), (255, 110, 255), (0, 229, 255), (255, 160, 0), (0, 0, 0))
 POINT_COLOR = (255, 255, 255)
 MARKERS = {"minimum": "★", "global minimum": "★", "local minimum": "★", "saddle": "×", "maximum": "▲"}
@@ -96,8 +90,10 @@ def grid_shape(width: int, box2, *, color: bool, height: int | None = None) -> t
 
 
 def landscape_text(grid, *, paths=(), points=(), width: int = 80, height: int | None = None, color: bool = False,
-                   log: bool | None = None, title: str | None = None, style: str = "heatmap") -> str:
-    """The landscape as text (ANSI colour codes only when ``color``).
+                   log: bool | None = None, title: str | None = None, style: str = "heatmap",
+                   depth: str = "truecolor") -> str:
+    """The landscape as text (ANSI colour codes only when ``color``, in the palette of ``depth``:
+    ``truecolor``, ``256`` or ``16``, see gdx.render.palette).
 
     ``paths``: ``(label, array (N, 2))`` in plot coordinates; ``points``: ``(label, (x, y), char)``.
     ``height`` is the number of map rows (default: keep the aspect, see :func:`plot_rows`).
@@ -112,11 +108,12 @@ def landscape_text(grid, *, paths=(), points=(), width: int = 80, height: int | 
     rows, cols = map_size(box2, width, height)
     sub = 2 if color and style == "heatmap" else 1
     values = _resample(np.asarray(grid.values, float), rows * sub, cols)[::-1]  # row 0 = top (max y)
-    count = COLOR_LEVELS if color and style == "heatmap" else len(RAMP)  # contour lines: 10 bands
+    colors = palette(depth) if color else ()
+    count = len(colors) if color and style == "heatmap" else len(RAMP)  # contour lines: 10 bands
     lv = make_levels(grid.values, count, log)
     band = lv.index(values)
 
-    canvas = _Canvas(rows, cols, color)
+    canvas = _Canvas(rows, cols, colors)
     if style == "contour":
         canvas.contour(band, count)
     else:
@@ -148,7 +145,7 @@ def landscape_text(grid, *, paths=(), points=(), width: int = 80, height: int | 
     if title:
         lines.append(_clip(title, width))
     lines.extend(_framed(canvas.lines(), box2, rows, cols, grid.names))
-    lines.extend(_legend(lv, count, color, drawn_paths, points, outside, bool(np.isnan(values).any()), grid, width))
+    lines.extend(_legend(lv, count, colors, drawn_paths, points, outside, bool(np.isnan(values).any()), grid, width))
     return "\n".join(lines)
 
 
@@ -268,24 +265,19 @@ def _leaves(p, box2) -> bool:
 
 
 # -- the canvas -------------------------------------------------------------------------------
-def _rgb(t: float) -> tuple[int, int, int]:
-    """viridis at t ∈ [0, 1] (linear between the anchors)."""
-    t = min(max(t, 0.0), 1.0) * (len(VIRIDIS) - 1)
-    i = min(int(t), len(VIRIDIS) - 2)
-    f = t - i
-    a, b = VIRIDIS[i], VIRIDIS[i + 1]
-    return tuple(int(round(a[k] + (b[k] - a[k]) * f)) for k in range(3))
-
-
-def band_color(b: int, count: int):
-    return None if b < 0 else _rgb(b / max(1, count - 1))
+def band_color(b: int, count: int, colors):
+    """The colour of band ``b`` of ``count``: the palette entry at the same fraction of the scale
+    (None for an undefined sample, b < 0)."""
+    if b < 0:
+        return None
+    return colors[round(b / max(1, count - 1) * (len(colors) - 1))]
 
 
 class _Canvas:
     """A grid of cells, each a character with optional fg/bg colours and a draw priority."""
 
-    def __init__(self, rows: int, cols: int, color: bool) -> None:
-        self.rows, self.cols, self.color = rows, cols, color
+    def __init__(self, rows: int, cols: int, colors) -> None:
+        self.rows, self.cols, self.colors, self.color = rows, cols, colors, bool(colors)
         self.char = [[" "] * cols for _ in range(rows)]
         self.fg = [[None] * cols for _ in range(rows)]
         self.bg = [[None] * cols for _ in range(rows)]
@@ -304,8 +296,8 @@ class _Canvas:
                     self.char[r][c] = NAN_CHAR
                     continue
                 self.char[r][c] = "▀"
-                self.fg[r][c] = band_color(top[c], count) or (0, 0, 0)
-                self.bg[r][c] = band_color(bottom[c], count) or (0, 0, 0)
+                self.fg[r][c] = _or_black(band_color(top[c], count, self.colors))
+                self.bg[r][c] = _or_black(band_color(bottom[c], count, self.colors))
 
     def contour(self, band, count: int) -> None:
         """A cell on a boundary between bands shows the higher band's shade (or colour)."""
@@ -328,7 +320,7 @@ class _Canvas:
                     h = int(higher[r, c])
                     if self.color:
                         self.char[r][c] = "•"
-                        self.fg[r][c] = band_color(h, count)
+                        self.fg[r][c] = band_color(h, count, self.colors)
                     else:
                         self.char[r][c] = RAMP[h] if RAMP[h] != " " else "."
 
@@ -364,14 +356,18 @@ class _Canvas:
         return out
 
 
+def _or_black(color):
+    return (0, 0, 0) if color is None else color
+
+
 def _sgr(fg, bg, bold: bool) -> str:
     codes = []
     if bold:
         codes.append("1")
     if fg is not None:
-        codes.append("38;2;%d;%d;%d" % fg)
+        codes.append(sgr(fg))
     if bg is not None:
-        codes.append("48;2;%d;%d;%d" % bg)
+        codes.append(sgr(bg, background=True))
     return "\x1b[" + ";".join(codes) + "m" if codes else ""
 
 
@@ -415,11 +411,11 @@ def _framed(body: list[str], box2, rows: int, cols: int, names) -> list[str]:
     return out
 
 
-def _legend(lv, count, color, paths, points, outside, has_nan, grid, width) -> list[str]:
+def _legend(lv, count, colors, paths, points, outside, has_nan, grid, width) -> list[str]:
     """Shade scale with its values; path letters; markers; slice; notes."""
     lines = []
-    if color:
-        scale = "".join("\x1b[38;2;%d;%d;%dm█" % band_color(b, count) for b in range(count)) + "\x1b[0m"
+    if colors:
+        scale = "".join("\x1b[%sm█" % sgr(band_color(b, count, colors)) for b in range(count)) + "\x1b[0m"
     else:
         scale = "'" + RAMP + "'"
     lo, hi = fmt(lv.f_min, 3), fmt(lv.f_max, 3)
@@ -475,7 +471,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def scene_text(scene, *, width: int, height: int | None = None, color: bool = False, style: str = "heatmap",
-               log: bool | None = None, title: str | None = None) -> str:
+               log: bool | None = None, title: str | None = None, depth: str = "truecolor") -> str:
     """The scene (gdx.app.plot.Scene) drawn by :func:`landscape_text`."""
     from .mathtext import math_text
 
@@ -492,18 +488,20 @@ def scene_text(scene, *, width: int, height: int | None = None, color: bool = Fa
             title = f"{safe_text(scene.target.preset.name, markup=False)}: {title}"
     points = [(label, xy, marker_for(kind)) for label, xy, kind in scene.points]
     return landscape_text(g, paths=scene.paths, points=points, width=width, height=height, color=color,
-                          log=log, title=title, style=style)
+                          log=log, title=title, style=style, depth=depth)
 
 
 def show_scene(out, scene, *, width=None, height=None, style="heatmap", log=None, title=None) -> None:
     """Print the scene on ``out`` at its width (at most 200 columns)."""
     from rich.text import Text
 
-    from .console import terminal_color
+    from .console import color_depth
 
-    color = terminal_color(out)
+    depth = color_depth(out)
+    color = depth is not None
     width = int(width or min(out.width, 200))
-    text = scene_text(scene, width=width, height=height, color=color, style=style, log=log, title=title)
+    text = scene_text(scene, width=width, height=height, color=color, style=style, log=log, title=title,
+                      depth=depth or "truecolor")
     if color:
         out.print(Text.from_ansi(text), crop=False, soft_wrap=True)
     else:

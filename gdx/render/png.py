@@ -20,16 +20,18 @@ FORMATS = (".png", ".svg", ".pdf")
 INSTALL_HINT = 'install the extra: pip install "gdx[png]" (from a checkout: pip install ".[png]"), or just: pip install matplotlib'
 PNG_LEVELS = 20
 PNG_GRID = (240, 240)
+PANEL_SPACE = 0.08  # the space between the map's colour bar and the loss panel (a fraction of the figure)
+PATH_COLORS = tuple(f"C{k}" for k in (3, 1, 6, 9, 0, 2, 4, 5, 7, 8))  # a path and its loss curve share one
 MARKERS = {"minimum": ("*", 15), "saddle": ("X", 9), "maximum": ("^", 9)}
 
 
-def require_matplotlib():
+def require_matplotlib(flag: str = "--png"):
     """The matplotlib module, or a GdxError with the install hint when the extra is missing."""
     try:
         import matplotlib
         from matplotlib.figure import Figure  # noqa: F401
     except ImportError:
-        raise GdxError("--png needs matplotlib, which is not installed", kind="missing extra",
+        raise GdxError(f"{flag} needs matplotlib, which is not installed", kind="missing extra",
                        hint=INSTALL_HINT) from None
     return matplotlib
 
@@ -66,6 +68,7 @@ def figure(grid=None, *, paths=(), points=(), curves=(), log: bool | None = None
 
     panels = (grid is not None) + bool(curves)
     fig = Figure(figsize=(6.4 * panels if panels else 6.4, 5.4), layout="constrained", dpi=150)
+    fig.get_layout_engine().set(wspace=PANEL_SPACE)
     axes = fig.subplots(1, max(1, panels), squeeze=False)[0]
     i = 0
     if grid is not None:
@@ -80,6 +83,26 @@ def figure(grid=None, *, paths=(), points=(), curves=(), log: bool | None = None
 
 def _landscape(fig, ax, grid, paths, points, log) -> None:
     import numpy as np
+
+    map_background(fig, ax, grid, points, log)
+    for k, (label, p) in enumerate(paths):
+        p = np.asarray(p, float).reshape(-1, 2)
+        p = p[np.all(np.isfinite(p), axis=1)]
+        if not len(p):
+            continue
+        c = PATH_COLORS[k % len(PATH_COLORS)]
+        ax.plot(p[:, 0], p[:, 1], "-", color=c, lw=1.4, label=label, zorder=3)
+        ax.plot(p[:, 0], p[:, 1], ".", color=c, ms=2.5, zorder=3)
+        ax.plot(*p[0], "o", color=c, mec="k", ms=7, zorder=4)
+        ax.plot(*p[-1], "s", color=c, mec="k", ms=7, zorder=4)
+    if paths or points:
+        ax.legend(loc="best", fontsize=8, framealpha=0.85)
+
+
+def map_background(fig, ax, grid, points, log, *, bar: bool = True) -> None:
+    """What does not move: the filled contour map (gdx.landscape.levels' bands), its colour bar,
+    the known points, the limits and the axis labels (shared by the figures and gdx.render.gif)."""
+    import numpy as np
     from matplotlib.colors import BoundaryNorm
 
     from ..landscape import levels
@@ -91,22 +114,15 @@ def _landscape(fig, ax, grid, paths, points, log) -> None:
     norm = BoundaryNorm(edges, ncolors=256, clip=True)
     filled = ax.contourf(grid.xs, grid.ys, z, levels=edges, cmap="viridis", norm=norm, extend="neither")
     ax.contour(grid.xs, grid.ys, z, levels=edges, colors="k", linewidths=0.3, alpha=0.5)
-    bar = fig.colorbar(filled, ax=ax, shrink=0.9)
-    bar.set_label("f (log-spaced levels)" if lv.log else "f")
-    ticks = edges[:: max(1, len(edges) // 6)]
-    bar.set_ticks(ticks)
-    bar.set_ticklabels([f"{t:.3g}" for t in ticks])
-    colors = [f"C{k}" for k in (3, 1, 6, 9, 0, 2, 4, 5, 7, 8)]
-    for k, (label, p) in enumerate(paths):
-        p = np.asarray(p, float).reshape(-1, 2)
-        p = p[np.all(np.isfinite(p), axis=1)]
-        if not len(p):
-            continue
-        c = colors[k % len(colors)]
-        ax.plot(p[:, 0], p[:, 1], "-", color=c, lw=1.4, label=label, zorder=3)
-        ax.plot(p[:, 0], p[:, 1], ".", color=c, ms=2.5, zorder=3)
-        ax.plot(*p[0], "o", color=c, mec="k", ms=7, zorder=4)
-        ax.plot(*p[-1], "s", color=c, mec="k", ms=7, zorder=4)
+    if bar:
+        bar = fig.colorbar(filled, ax=ax, shrink=0.9)
+        # The bar's label on its left (between map and bar), its ticks on the right: on the right,
+        # the label sat against the loss panel's "loss" label (issue 14).
+        bar.set_label("f (log-spaced levels)" if lv.log else "f")
+        bar.ax.yaxis.set_label_position("left")
+        ticks = edges[:: max(1, len(edges) // 6)]
+        bar.set_ticks(ticks)
+        bar.set_ticklabels([f"{t:.3g}" for t in ticks])
     shown = set()
     for label, (x, y), kind in points:
         marker, size = marker_style(kind)
@@ -120,8 +136,6 @@ def _landscape(fig, ax, grid, paths, points, log) -> None:
     ax.set_ylabel(grid.names[1])
     if grid.fixed:
         ax.set_title("slice " + ", ".join(f"{k} = {v:.4g}" for k, v in grid.fixed.items()), fontsize=9)
-    if paths or points:
-        ax.legend(loc="best", fontsize=8, framealpha=0.85)
 
 
 def curve_scale(losses):
@@ -149,7 +163,7 @@ def _curves(ax, curves) -> None:
     transform, label, log = curve_scale([c[2] for c in curves])
     lengths = [len(c[1]) for c in curves if len(c[1])] or [1]
     log_x = max(lengths) >= 100 and max(lengths) >= 20 * min(lengths)  # as in the terminal's curves
-    colors = [f"C{k}" for k in (3, 1, 6, 9, 0, 2, 4, 5, 7, 8)]
+    colors = PATH_COLORS
     for k, (name, steps, loss) in enumerate(curves):
         loss = np.asarray(loss, float)
         ok = np.isfinite(loss)

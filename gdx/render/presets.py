@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 
-def preset_table(items):
-    """Every preset in one table: name, variables, known minima, f_min, title."""
+TITLE_MIN = 12  # the title column keeps at least this many characters (then an ellipsis)
+DROP_ORDER = ("f_min", "minima", "vars")  # narrow terminals lose these first; never the name
+
+
+def preset_table(items, *, width: int | None = None):
+    """Every preset in one table: name, variables, known minima, f_min, title.
+
+    The name is what a user types, so it is never cut: at ``width`` columns the table drops
+    f_min, then minima, then vars (:data:`DROP_ORDER`) until the names and
+    :data:`TITLE_MIN` characters of title fit; the title takes the rest, with an ellipsis."""
+    from rich.cells import cell_len
     from rich.table import Table
 
     from .console import fmt, safe_text as escape
 
-    table = Table(header_style="bold", box=None, pad_edge=False)
-    table.add_column("name", style="cyan", no_wrap=True)
-    table.add_column("vars", no_wrap=True)
-    table.add_column("minima", justify="right", no_wrap=True)
-    table.add_column("f_min", justify="right", no_wrap=True)
-    table.add_column("title", no_wrap=True, overflow="ellipsis")
+    rows = []
     for p in items:
         f_min = "—" if p.f_min is None else fmt(p.f_min)
-        names = ",".join(p.variables) if len(p.variables) <= 3 else f"{p.variables[0]}…{p.variables[-1]}"
-        table.add_row(escape(p.name), names, str(len(p.minima)), f_min, escape(p.title))
+        rows.append({"name": escape(p.name), "vars": ",".join(p.variables) if len(p.variables) <= 3 else f"{p.variables[0]}…{p.variables[-1]}", "minima": str(len(p.minima)),
+                     "f_min": f_min, "title": escape(p.title)})
+    columns = ["name", "vars", "minima", "f_min", "title"]
+
+    def needed(cols) -> int:
+        fixed = sum(max([cell_len(c)] + [cell_len(r[c]) for r in rows]) for c in cols if c != "title")
+        return fixed + TITLE_MIN + 2 * (len(cols) - 1)
+
+    for drop in DROP_ORDER:
+        if width is None or needed(columns) <= width:
+            break
+        columns.remove(drop)
+    name_width = max([4] + [cell_len(r["name"]) for r in rows])
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    for c in columns:
+        if c == "name":
+            table.add_column("name", style="cyan", no_wrap=True, min_width=name_width)
+        elif c == "title":
+            table.add_column("title", no_wrap=True, overflow="ellipsis")
+        else:
+            table.add_column(c, justify="left" if c == "vars" else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(*(r[c] for c in columns))
     return table
 
 

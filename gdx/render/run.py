@@ -43,6 +43,8 @@ def print_outcome(out, outcome, *, plot: bool, scene=None) -> None:
         out.print(f"path written to {safe_text(outcome.export, markup=False)} ({result.nit + 1 if len(result.path) else 0} rows)", soft_wrap=True, markup=False)
     if outcome.png:
         out.print(f"figure written to {safe_text(outcome.png, markup=False)}", soft_wrap=True, markup=False)
+    if outcome.gif:
+        out.print(f"animation written to {safe_text(outcome.gif, markup=False)}", soft_wrap=True, markup=False)
 
 
 def scene_title(scene) -> str | None:

@@ -20,6 +20,26 @@ REFRESH_HZ = 10
 RESERVED_LINES = 4  # the header, the dim current row, the ellipsis row and the cursor line
 
 
+NARROW_DROP = ("lr", "|grad|")  # a narrow terminal loses these columns first (the header line states lr)
+
+
+def fitting_columns(names, cells, width: int) -> list[int]:
+    """The columns of the live table that fit ``width`` whole: all when they do, else without
+    lr, then without |grad| (:data:`NARROW_DROP`); the step, the variables and the loss stay."""
+    from rich.cells import cell_len
+
+    keep = list(range(len(names)))
+
+    def needed(cols) -> int:
+        return sum(max([cell_len(names[i])] + [cell_len(c[i]) for c in cells]) for i in cols) + 2 * (len(cols) - 1)
+
+    for name in NARROW_DROP:
+        if needed(keep) <= width:
+            break
+        keep.remove(names.index(name))
+    return keep
+
+
 def visible_rows(rows: list, capacity: int) -> tuple[list, list]:
     """The rows a window of ``capacity`` rows shows: all of them when they fit, else the first
     half (rounded up) and the latest — (head, tail), with a gap between them when tail is not empty."""
@@ -111,20 +131,25 @@ class IterationStream:
         from rich.table import Table
 
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for i, name in enumerate(self._names()):
-            table.add_column(name, justify="right", style="cyan" if i == 0 else None)
         if final:
             head, tail = self.rows, []
         else:
             head, tail = visible_rows(self.rows, self.console.height - RESERVED_LINES)
-        for step in head:
-            table.add_row(*self._cells(step))
+        extra = [current] if current is not None and (not self.rows or self.rows[-1] is not current) else []
+        names = self._names()
+        cells = [self._cells(step) for step in (*head, *tail, *extra)]
+        keep = fitting_columns(names, cells, self.console.width)
+        for i in keep:
+            table.add_column(names[i], justify="right", style="cyan" if i == 0 else None)
+        rows = [[c[i] for i in keep] for c in cells]
+        for row in rows[: len(head)]:
+            table.add_row(*row)
         if tail:
-            table.add_row("…", *([""] * (len(self._names()) - 1)), style="dim")
-            for step in tail:
-                table.add_row(*self._cells(step))
-        if current is not None and (not self.rows or self.rows[-1] is not current):
-            table.add_row(*self._cells(current), style="dim")
+            table.add_row("…", *([""] * (len(keep) - 1)), style="dim")
+            for row in rows[len(head): len(head) + len(tail)]:
+                table.add_row(*row)
+        if extra:
+            table.add_row(*rows[-1], style="dim")
         return table
 
     def _refresh(self, current) -> None:

@@ -100,8 +100,9 @@ def test_gauge_of_momentum_and_adam_follow_their_rules(quad):
     adam = model.ExploreState(**{**m.__dict__, "optimizer": "adam", "hyper": model.tuned_hyper("adam")})
     g = quad.view(adam).gauge
     assert g.kind == "adaptive" and g.edge == pytest.approx((2 + 2 * 0.9) / (0.1 * 0.1))
-    # at x₀, v̂ = g₀² so P = diag(|g₀| + ε): λmax(P⁻¹H) = max(2/|3|, 6/|−3|) = 2
-    assert g.start_value == pytest.approx(2.0, rel=1e-6)
+    # at x₀ (t = 1), v̂ = g₀², and Cohen et al. 2022 write Adam as x ← x − η·P⁻¹·m with the
+    # uncorrected m, so P = (1 − β₁)·diag(|g₀| + ε): λmax(P⁻¹H) = max(2/|3|, 6/|−3|) / 0.1 = 20
+    assert g.start_value == pytest.approx(20.0, rel=1e-6)
 
 
 # -- the screen (each test one headless session: they cost a second or two each) -------------------

@@ -425,7 +425,7 @@ def gauge(prepared, result, compiled) -> Gauge:
     import numpy as np
 
     from ..optim import OPTIMIZERS
-    from ..symptoms import preconditioned_sharpness, sample_rows
+    from ..symptoms import adaptive_edge_text, preconditioned_sharpness, sample_rows
 
     name = result.optimizer
     spec = OPTIMIZERS[name]
@@ -440,9 +440,8 @@ def gauge(prepared, result, compiled) -> Gauge:
         return _gauge("lr", f"lr < {spec.stability_text}", rows, bound, lrs / bound, lam)
     if name in ADAPTIVE_EDGE:
         lam = preconditioned_sharpness(result, compiled, rows)
-        edge = np.array([_adaptive_edge(result.hyper, float(lr)) for lr in lrs])
-        return _gauge("adaptive", "λmax(P⁻¹H) < " + ("(2+2β₁)/(η(1−β₁))" if "beta1" in result.hyper else "2(1+μ)/η"),
-                      rows, lam, lam / edge, lam, edge=edge)
+        edge = np.array([_adaptive_edge(result, int(r)) for r in rows])
+        return _gauge("adaptive", "λmax(P⁻¹H) < " + adaptive_edge_text(result), rows, lam, lam / edge, lam, edge=edge)
     return Gauge("none", "", note=f"{name} has no stability rule gdx can state")
 
 
@@ -455,13 +454,11 @@ def _gauge(kind, rule, rows, value, ratio, lam, edge=None) -> Gauge:
                  float(lam[0]), float(edge[0]) if edge is not None else math.nan)
 
 
-def _adaptive_edge(hyper: dict, lr: float) -> float:
-    """The adaptive edge (gdx.symptoms.adaptive_edge) at learning rate ``lr``."""
-    from types import SimpleNamespace
-
+def _adaptive_edge(result, row: int) -> float:
+    """The adaptive edge (gdx.symptoms.adaptive_edge: the registry's rule) at path row ``row``'s lr."""
     from ..symptoms import adaptive_edge
 
-    edge = adaptive_edge(SimpleNamespace(hyper={**hyper, "lr": lr}))
+    edge = adaptive_edge(result, row)
     return edge if edge is not None else math.nan
 
 

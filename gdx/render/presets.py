@@ -21,30 +21,45 @@ def preset_table(items, *, width: int | None = None):
     rows = []
     for p in items:
         f_min = "—" if p.f_min is None else fmt(p.f_min)
-        rows.append({"name": escape(p.name), "vars": ",".join(p.variables) if len(p.variables) <= 3 else f"{p.variables[0]}…{p.variables[-1]}", "minima": str(len(p.minima)),
+        names = ",".join(p.variables) if len(p.variables) <= 3 else f"{p.variables[0]}…{p.variables[-1]}"
+        rows.append({"name": escape(p.name), "vars": escape(names), "minima": str(len(p.minima)),
                      "f_min": f_min, "title": escape(p.title)})
     columns = ["name", "vars", "minima", "f_min", "title"]
 
+    def widest(c) -> int:
+        return max([cell_len(c)] + [cell_len(r[c]) for r in rows])
+
     def needed(cols) -> int:
-        fixed = sum(max([cell_len(c)] + [cell_len(r[c]) for r in rows]) for c in cols if c != "title")
+        fixed = sum(widest(c) for c in cols if c != "title")
         return fixed + TITLE_MIN + 2 * (len(cols) - 1)
 
     for drop in DROP_ORDER:
         if width is None or needed(columns) <= width:
             break
         columns.remove(drop)
-    name_width = max([4] + [cell_len(r["name"]) for r in rows])
+    if width is not None:  # the title takes what is left, cut with an ellipsis (rich would crop it bare)
+        room = max(TITLE_MIN, width - (needed(columns) - TITLE_MIN))
+        for r in rows:
+            if cell_len(r["title"]) > room:
+                r["title"] = _cut(r["title"], room)
     table = Table(header_style="bold", box=None, pad_edge=False)
     for c in columns:
         if c == "name":
-            table.add_column("name", style="cyan", no_wrap=True, min_width=name_width)
+            table.add_column("name", style="cyan", no_wrap=True, min_width=widest(c))
         elif c == "title":
             table.add_column("title", no_wrap=True, overflow="ellipsis")
         else:
-            table.add_column(c, justify="left" if c == "vars" else "right", no_wrap=True)
+            table.add_column(c, justify="left" if c == "vars" else "right", no_wrap=True, min_width=widest(c))
     for r in rows:
         table.add_row(*(r[c] for c in columns))
     return table
+
+
+def _cut(text: str, cells: int) -> str:
+    """``text`` cut to ``cells`` terminal cells, its last one an ellipsis."""
+    from rich.cells import set_cell_size
+
+    return set_cell_size(text, cells - 1).rstrip() + "…"
 
 
 def preset_panel(p):

@@ -34,6 +34,9 @@ def test_presets_table_keeps_every_name_whole(gdx_main, monkeypatch, width):
     assert names <= set(first_words(lines))  # each name whole at the start of its row
     if width >= 80:
         assert lines[0].split()[:4] == ["name", "vars", "minima", "f_min"]
+        rows = [line.split() for line in lines if line.split() and line.split()[0] in names]
+        assert all("…" not in cell for row in rows for cell in row[2:4]), rows  # minima, f_min whole
+        assert any(row[3] == "0.397887" for row in rows)  # Branin's f_min, not "0.3978…"
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -83,6 +83,67 @@ def entry_key(text: str, variables=None) -> str:
     return hashlib.sha256(f"gdx {__version__}\n{tree_key(text, variables)}".encode()).hexdigest()
 
 
+def data_entry_key(text: str, variables, columns) -> str:
+    """The file name of a per-example loss's entry over data: the function's key (its syntax tree
+    and ``--vars``, the parameter order) and the data set's column names in file order -- not
+    its values, so a run over other rows with the same header reuses the entry."""
+    from . import __version__
+    from .parse import tree_key
+
+    return hashlib.sha256(f"gdx {__version__}\n{tree_key(text, variables)}\ndata columns: "
+                          f"{','.join(columns)}".encode()).hexdigest()
+
+
+def load_mean(text: str, variables, columns) -> dict | None:
+    """The checked payload of a per-example loss over data with these columns, or None."""
+    if not enabled():
+        return None
+    directory = usable_dir(_SETTINGS["env"], create=False)
+    if directory is None:
+        return None
+    path = directory / (data_entry_key(text, variables, columns) + SUFFIX)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        payload = document["payload"]
+        if document.get("sha256") != _digest(payload) or payload.get("kind") != "mean":
+            return None
+        from .derive import function_from_source
+
+        functions = {attr: function_from_source(payload["sources"][attr]) for attr in ("_f", "_fg", "_h")}
+        os.utime(path)
+        return {**payload, "functions": functions}  # the sources checked and compiled
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, SyntaxError):
+        return None
+
+
+def store_mean(text: str, variables, columns, objective, example) -> None:
+    """Write the entry of a per-example loss over data (a miss just derived): the names of ℓ,
+    its split into parameters and data, the generated sources and the display strings."""
+    if not enabled():
+        return
+    directory = usable_dir(_SETTINGS["env"])
+    if directory is None:
+        return
+    from .paths import write_atomic
+    from .render.mathtext import math_text
+
+    try:
+        payload = {
+            "kind": "mean",
+            "names": list(example.variables),
+            "parameters": list(objective.split.parameters),
+            "data": list(objective.split.data),
+            "sources": dict(objective.sources),
+            "texts": {"f": math_text(example.expr), "gradient": [math_text(g) for g in objective.gradient],
+                      "hessian": [[math_text(h) for h in row] for row in objective.hessian]},
+        }
+        write_atomic(directory / (data_entry_key(text, variables, columns) + SUFFIX),
+                     json.dumps({"sha256": _digest(payload), "payload": payload}))
+        evict(directory)
+    except Exception:  # noqa: BLE001 - best effort (the GdxError of a full disk included)
+        pass
+
+
 def _digest(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -239,3 +300,34 @@ class CachedCompiled(Compiled):
         from .compile import hessian_of
 
         return tuple(tuple(_settled(e, self.problem) for e in row) for row in hessian_of(self.problem, self.gradient))
+
+
+class CachedExample(CachedProblem):
+    """The per-example loss ℓ over all its names (parameters and data columns) read from the
+    cache; parsed (allow-listed, with the data's higher name limit) only on first use."""
+
+    @cached_property
+    def _parsed(self):
+        from dataclasses import replace
+
+        from .data import MAX_COLUMNS
+        from .parse import LIMITS, parse_function
+
+        limits = replace(LIMITS, max_variables=LIMITS.max_variables + MAX_COLUMNS)
+        return parse_function(self.source, None, limits=limits)
+
+
+class CachedParameters(CachedProblem):
+    """The problem over the parameters θ of a cached per-example loss (gdx.mean.parameter_problem):
+    its expressions are the example's, its symbols the parameters'."""
+
+    def __init__(self, example: CachedExample, parameters: tuple) -> None:
+        super().__init__(example.source, parameters, example.expr_text)
+        self.example = example
+
+    @cached_property
+    def _parsed(self):
+        from .mean import Split, parameter_problem
+
+        data = tuple(v for v in self.example.variables if v not in self.variables)
+        return parameter_problem(self.example._parsed, Split(self.variables, data))

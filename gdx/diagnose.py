@@ -195,19 +195,26 @@ def _point(x) -> str:
 
 
 # -- the verdicts ------------------------------------------------------------------------------
-def diagnose(result, compiled, preset=None, *, tol: float | None = None, setup=None) -> Diagnosis:
+def diagnose(result, compiled, preset=None, *, tol: float | None = None, setup=None, noise=None) -> Diagnosis:
     """The verdict on a finished run (see the module docstring for every rule).
 
     ``tol`` is the run's gradient-norm tolerance (used to estimate the steps still needed;
     default 1e-6).  ``setup`` (:class:`gdx.suggest.Setup`: start, steps, tol, schedule,
     clipping) is what the run was given; every suggestion is re-run with it before it is shown
     (default: read back from the Result).
+
+    ``noise`` (a :class:`gdx.noise.Noise`, for a minibatch run): the end point is judged by the
+    full-data loss and gradient, and when the batch gradient's variance outweighs ‖∇L‖²
+    (:func:`gdx.noise.noisy`) a kink or an oscillation read from the path is set aside, the
+    reason saying so with both numbers.
     """
-    from .suggest import Setup
+    from .suggest import Setup, full_data_view
 
     if setup is None:
         setup = Setup.of(result, tol)
-    d = _cycled(result, setup) if _cycles_momentum(setup) else _verdict(result, compiled, preset, tol, setup)
+    if noise is not None:
+        result = full_data_view(compiled, result)
+    d = _cycled(result, setup) if _cycles_momentum(setup) else _verdict(result, compiled, preset, tol, setup, noise)
     numbers = dict(d.numbers)
     k, lam = _sharpness_samples(result, compiled)
     if len(k):
@@ -254,7 +261,7 @@ def _sharpness_samples(result, compiled):
         return np.zeros(0, int), np.zeros(0)
 
 
-def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
+def _verdict(result, compiled, preset, tol, setup, noise=None) -> Diagnosis:
     import numpy as np
 
     from .result import Status
@@ -303,6 +310,15 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
         return _converged(result, compiled, preset, w, v, kind, numbers, setup)
     osc = _oscillation(result, w, v, compiled, setup)
     kink = _kink_along_path(result, compiled, numbers, setup)
+    if noise is not None and (osc is not None or kink is not None):
+        aside = _noise_readings(result, compiled, noise, kink, osc)
+        if aside:
+            kink = None if "kink" in aside else kink
+            osc = None if "oscillation" in aside else osc
+            if kink is None and osc is None:
+                d = _after_path(result, compiled, numbers, setup, tol, w, kind, path)
+                return Diagnosis(d.verdict, d.reason + " " + " ".join(aside.values()), d.suggestion,
+                                 {**d.numbers, "set_aside": list(aside)})
     if kink is not None:  # a kink is the cause; the bouncing across it is its symptom (both are said)
         if osc is not None:
             kink = Diagnosis(kink.verdict, kink.reason + " The steps also bounce across it: " + osc.reason,
@@ -310,6 +326,34 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
         return kink
     if osc is not None:
         return osc
+    return _after_path(result, compiled, numbers, setup, tol, w, kind, path)
+
+
+def _noise_readings(result, compiled, noise, kink, osc) -> dict:
+    """The path readings of a minibatch run that its noise explains, {name: why (with numbers)}:
+
+    * a kink, when the full-data gradient ∇L at the same recent points shows none (the batch
+      gradients' jumps were the batches' sampling: their variance tr Cov(g_B) against ‖∇L‖²);
+    * an oscillation, when tr Cov(g_B) ≥ ‖∇L‖² (:func:`gdx.noise.noisy`): sign flips of the
+      steps are what a gradient made mostly of noise gives."""
+    from .noise import noisy
+    from .symptoms import path_kink
+
+    numbers = (f"the batch gradient's variance tr Cov(g_B) = {fmt(noise.batch_variance, 3)} against the full-data "
+               f"signal ‖∇L‖² = {fmt(noise.full_grad_norm ** 2, 3)}")
+    out = {}
+    if kink is not None and path_kink(result, compiled, gradient=compiled.grad) is None:
+        out["kink"] = (f"The batch gradients jumped like a kink's along the path, but the full-data gradient at the same "
+                       f"points shows no kink: minibatch noise ({numbers}).")
+    if osc is not None and noisy(noise):
+        out["oscillation"] = (f"The steps flipped sign like an oscillation's, set aside as minibatch noise "
+                              f"({numbers}, so the noise outweighs the signal).")
+    return out
+
+
+def _after_path(result, compiled, numbers, setup, tol, w, kind, path) -> Diagnosis:
+    """A run that is neither bouncing nor crossing a kink along its path: a kink at x_end, too
+    slow a contraction, or the step budget."""
     if _kink(result, compiled) is not None:  # before slow: a kink at x_end decides, whatever the rate says
         return _max_steps(result, numbers, compiled, setup, every_step=tol is not None and tol <= 0)
     if kind == "minimum" and _still_falling(path):

@@ -171,6 +171,16 @@ def _make(item, kids, nodes, precs, add) -> int:
     return add(name, f"{name}({', '.join(nodes[k].label for k in kids)})", _ATOM, kids)
 
 
+def with_data(graph: Graph, row: dict[str, float]) -> Graph:
+    """The graph at one example: each leaf named in ``row`` (a data column) becomes a ``data``
+    node holding that row's value -- a constant of the per-example loss, labelled as data -- and
+    the graph's variables are the remaining names (the parameters θ), so the leaves' adjoints
+    are ∂ℓ(θ; d)/∂θ at that example."""
+    nodes = tuple(Node(n.index, "data", n.label, n.inputs, n.name, float(row[n.name]))
+                  if n.op == "var" and n.name in row else n for n in graph.nodes)
+    return Graph(nodes, tuple(v for v in graph.variables if v not in row), graph.typed)
+
+
 # -- forward ----------------------------------------------------------------------------------
 def _sign(a: float) -> float:
     return 1.0 if a > 0 else -1.0 if a < 0 else 0.0
@@ -295,7 +305,7 @@ def _evaluate(node: Node, ins: list[float], coords: dict, depends: list[bool], g
     """(value, local derivatives) of one node; raises on a point where it is undefined."""
     if node.op == "var":
         return coords[node.name], ()
-    if node.op == "const":
+    if node.op in ("const", "data"):
         return node.constant, ()
     if node.op == "div":
         a, b = ins

@@ -97,6 +97,7 @@ def run(
                 else:
                     seen = batch_step(compiled, batches, k, x)
                     f, g = seen.pop("fg")
+                    full_gn = seen.pop("full_grad_norm")
                 gn = math.sqrt(float(g @ g))
                 if gn == math.inf:
                     gn = scaled_norm(g)
@@ -106,7 +107,10 @@ def run(
                 yield step
                 if f0 is None:
                     f0 = f
-                verdict = point_verdict(x, f, gn, f0, tol)
+                verdict = point_verdict(x, f, gn, f0, tol if batches is None or batches.full else -math.inf)
+                if verdict is None and batches is not None and not batches.full and full_gn is not None \
+                        and full_gn <= tol:
+                    verdict = Status.CONVERGED, None  # tol is judged on the full-data gradient (batch_step)
                 if verdict is not None:
                     status, cause = verdict
                     fault_step = k if cause else None
@@ -133,16 +137,27 @@ def run(
 
 
 def batch_step(compiled, batches, k: int, x) -> dict:
-    """Step k of a minibatch run: f and ∇f on its batch, its epoch and rows, and f over every
-    row when ``batches.evaluates(k)`` (a measurement: not counted in the run's evaluations)."""
+    """Step k of a minibatch run: f and ∇f on its batch, its epoch and rows, and f and ‖∇L‖ over
+    every row when ``batches.evaluates(k)`` (a measurement: not counted in the run's evaluations).
+
+    Convergence of a minibatch run (B < N) is judged on the full-data gradient: the run stops as
+    converged at a step where it was evaluated and ‖∇L(x_k)‖ ≤ tol.  A small minibatch gradient
+    alone never ends the run (it says little about ∇L); a non-finite batch loss or gradient, or
+    an exploding loss, still ends it as diverged or a fault at once."""
     epoch, rows = batches.at(k)
     fg = compiled.value_and_grad(x, rows=rows)
-    full = None
+    full, full_gn = None, None
     if batches.evaluates(k):
-        nfev = compiled.nfev
-        full = fg[0] if rows is None else compiled.value(x)
-        compiled.nfev = nfev
-    return {"fg": fg, "epoch": epoch, "rows": rows, "full_loss": full}
+        if rows is None:
+            full = fg[0]
+        else:
+            import numpy as np
+
+            counts = (compiled.nfev, compiled.njev)
+            full, full_g = compiled.value_and_grad(x)
+            compiled.nfev, compiled.njev = counts
+            full_gn = float(np.linalg.norm(full_g))
+    return {"fg": fg, "epoch": epoch, "rows": rows, "full_loss": full, "full_grad_norm": full_gn}
 
 
 def scaled_norm(g) -> float:

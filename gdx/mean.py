@@ -118,7 +118,20 @@ def compile_mean(problem: Problem, dataset, parameters=None, *, timeout):
     gradient, hessian, sources = bounded(_derive_mean, problem, split, timeout=timeout,
                                          what="the symbolic work (gradient and Hessian)", source=problem.source)
     functions = {attr: function_from_source(src) for attr, src in sources.items()}
-    return MeanObjective(parameter_problem(problem, split), split, dataset, gradient, hessian, functions)
+    objective = MeanObjective(parameter_problem(problem, split), split, dataset, gradient, hessian, functions)
+    objective.sources = sources
+    return objective
+
+
+def cached_mean(problem, example, dataset, payload: dict):
+    """The :class:`MeanObjective` of a compiled-cache hit (gdx.compiled_cache.load_mean): the
+    functions from the entry's checked sources, the display strings from it; ∇_θ ℓ and ∇²_θ ℓ as
+    SymPy are derived (bounded) only when something asks for them (``analyze``)."""
+    split = Split(tuple(payload["parameters"]), tuple(payload["data"]))
+    functions = payload["functions"]  # checked and compiled by load_mean
+    objective = CachedMeanObjective(problem, split, dataset, None, None, functions)
+    objective.example, objective.texts, objective.sources = example, payload["texts"], dict(payload["sources"])
+    return objective
 
 
 class MeanObjective:
@@ -132,8 +145,9 @@ class MeanObjective:
         self.dataset = dataset
         self.variables = problem.variables
         self.n = problem.n
-        self.gradient = gradient
-        self.hessian = hessian
+        if gradient is not None:  # None: derived on first use (CachedMeanObjective)
+            self.gradient = gradient
+            self.hessian = hessian
         self._f, self._fg, self._h = functions["_f"], functions["_fg"], functions["_h"]
         self.columns = np.ascontiguousarray(np.stack([dataset.column(d) for d in split.data]))  # (m, N)
         self.rows = dataset.rows
@@ -202,3 +216,28 @@ class MeanObjective:
         cols = self._data(rows)
         out = self._fg([*np.asarray(x, float), *cols])
         return np.stack([np.broadcast_to(np.asarray(o, float), (cols.shape[1],)) for o in out[1:]], axis=1)
+
+
+class CachedMeanObjective(MeanObjective):
+    """A :class:`MeanObjective` from the compiled cache: SymPy only when ∇_θ ℓ or ∇²_θ ℓ is asked for."""
+
+    def _derived(self):
+        from .parse import Problem
+        from .sandbox import bounded
+
+        example = self.example._parsed
+        if "_sym" not in self.__dict__:
+            gradient, hessian, _ = bounded(_derive_mean, Problem(example.source, example.exprs, example.variables,
+                                                                 example.symbols), self.split,
+                                           timeout=30.0, what="the symbolic work (gradient and Hessian)",
+                                           source=example.source)
+            self.__dict__["_sym"] = (gradient, hessian)
+        return self.__dict__["_sym"]
+
+    @property
+    def gradient(self):
+        return self._derived()[0]
+
+    @property
+    def hessian(self):
+        return self._derived()[1]

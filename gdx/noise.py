@@ -16,7 +16,10 @@ floor below their mean in the quarter before (at least 8 recorded, 2 per quarter
 decaying schedule (cosine), a 4× larger batch — are run from the run's start with the same
 steps, seed and batches rule before one is printed (gdx.suggest's rule: only a change that did
 better, here a lower full-data loss at the end, is suggested).  Otherwise the ordinary diagnosis
-(gdx.diagnose) is given, with the noise measurements added to its numbers.
+(gdx.diagnose) is given, with the noise measurements added to its numbers: it judges the
+full-data loss and gradient at the end point, tries its suggestions with the run's own batches
+(gdx.suggest), and sets aside its path detectors (a kink crossed again and again, steps
+bouncing along the top eigenvector) when the noise outweighs the signal (:func:`noisy`).
 """
 
 from __future__ import annotations
@@ -73,6 +76,13 @@ def numbers_of(noise: Noise, batches) -> dict:
             "rows": batches.N}
 
 
+def noisy(noise: Noise) -> bool:
+    """Does the minibatch gradient's noise outweigh the signal at the end, tr Cov(g_B) ≥ ‖∇L‖²?
+    Then the jumps of the batch gradient between steps, and the steps' sign flips, are what
+    sampling makes, and a kink or an oscillation read from the path is not evidence."""
+    return noise.batch_variance >= noise.full_grad_norm ** 2
+
+
 def is_floor(noise: Noise, tol: float) -> bool:
     return noise.stalled and noise.full_grad_norm > tol and noise.batch_variance >= noise.full_grad_norm ** 2
 
@@ -111,7 +121,7 @@ def diagnose_minibatch(prepared, result, fallback):
     noise = measure(prepared.compiled, batches, result)
     numbers = numbers_of(noise, batches)
     if not is_floor(noise, prepared.tol):
-        d = fallback()
+        d = fallback(noise)
         return Diagnosis(d.verdict, d.reason, d.suggestion, {**d.numbers, **numbers})
     lr = float(result.path.lr[-1])
     reason = (f"the full-data loss stopped improving at {fmt(noise.full_loss)} (over the last quarter of the run its mean "

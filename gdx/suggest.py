@@ -14,7 +14,12 @@ schedule, clipping) through the batched engine (:func:`gdx.batch.run_batch`, one
 * a candidate with an L2 penalty λ (weight decay) changes the objective: it is better when it
   settles at a minimum of f + λ/2·‖x‖² (‖∇f + λx‖ ≤ 1e-6·(1 + ‖∇f‖)), whatever f is there;
 * otherwise a candidate is better when its final loss is lower than the run's by more than
-  1e-6·(1 + |f|) + 1e-3·|f| (an improvement that is visible, not rounding).
+  1e-6·(1 + |f|) + 1e-3·|f| (an improvement that is visible, not rounding);
+* a minibatch run (``Setup.batches``: N rows, batch B < N, seed, full-data cadence) has its
+  candidates run with the same minibatch sequence (same rule, same seed: gdx.minibatch) through
+  the loop, and every loss compared -- the run's and each candidate's -- is the **full-data**
+  loss L at the end point, with ‖∇L‖ there: a minibatch loss is one batch's draw, and a
+  candidate run full-batch would be judged on another problem than the run's.
 
 The best is the converged candidate with the fewest steps, else the lowest final loss.  What is
 printed says what was measured: "converges in 102 steps (f = 3.1e-13)" or
@@ -41,6 +46,8 @@ class Setup:
     clip_norm: float | None = None
     schedule: str = "constant"
     schedule_args: dict = field(default_factory=dict)
+    #: a minibatch run's (N, B, seed, eval_every) (gdx.minibatch.Batches); None: full batch
+    batches: tuple | None = None
 
     @classmethod
     def of(cls, result, tol: float | None = None) -> "Setup":
@@ -78,6 +85,7 @@ class Outcome:
     fault_step: int | None = None
     settled: float | None = None  # with a penalty: ‖∇f(x) + λx‖ at the end (≈ 0: a minimum of f + λ/2‖x‖²)
     x: tuple = ()
+    full_data: bool = False  # a minibatch run's candidate: fun, grad_norm are L and ‖∇L‖ at the end
 
     @property
     def settles(self) -> bool:
@@ -96,7 +104,9 @@ class Outcome:
         if self.failed:
             return f"diverges at step {self.fault_step if self.fault_step is not None else self.nit}"
         if self.status == "converged":
-            return f"converges in {self.nit} steps (f = {_g(self.fun)})"
+            return f"converges in {self.nit} steps ({'L' if self.full_data else 'f'} = {_g(self.fun)})"
+        if self.full_data:
+            return f"reaches a full-data loss L = {_g(self.fun)} in {self.nit} steps (‖∇L‖ = {_g(self.grad_norm, 3)})"
         return f"reaches f = {_g(self.fun)} in {self.nit} steps (‖∇f‖ = {_g(self.grad_norm, 3)})"
 
 
@@ -136,6 +146,8 @@ def run_candidate(compiled, setup: Setup, cand: Candidate) -> Outcome:
         schedule_fn = make_schedule(name, float(opt.hyper["lr"]), **args)
     clip = setup.clip_norm if cand.clip_norm == "same" else cand.clip_norm
     x0 = np.asarray(setup.x0 if cand.x0 is None else cand.x0, dtype=float)[None, :]
+    if setup.batches is not None:
+        return _run_minibatch(compiled, setup, cand, opt, x0[0], steps, schedule_fn, name, clip)
     saved = (compiled.nfev, compiled.njev, compiled.nhev)
     try:
         b = run_batch(compiled, opt, x0, steps=steps, tol=setup.tol, schedule_fn=schedule_fn, clip_norm=clip)
@@ -152,6 +164,48 @@ def run_candidate(compiled, setup: Setup, cand: Candidate) -> Outcome:
             compiled.nfev, compiled.njev, compiled.nhev = saved
     return Outcome(cand, b.status[0].value, int(b.nit[0]), float(b.fun[0]), float(b.grad_norm[0]), b.fault_step[0],
                    settled, tuple(float(c) for c in xe))
+
+
+def _run_minibatch(compiled, setup: Setup, cand: Candidate, opt, x0, steps: int, schedule_fn, name: str, clip) -> Outcome:
+    """A candidate of a minibatch run: the same batches (rule, seed) through gdx.loop, judged by
+    the full-data loss and gradient at its end point."""
+    import numpy as np
+
+    from .loop import run_to_end
+    from .minibatch import Batches
+
+    saved = (compiled.nfev, compiled.njev, compiled.nhev)
+    try:
+        with np.errstate(all="ignore"):
+            r = run_to_end(compiled, opt, x0, steps=steps, tol=setup.tol, schedule=schedule_fn, schedule_name=name,
+                           clip_norm=clip, batches=Batches(*setup.batches))
+            xe = np.asarray(r.x, dtype=float)
+            fun, gn = math.nan, math.nan
+            if np.all(np.isfinite(xe)):
+                fun, g = compiled.value_and_grad(xe)
+                gn = float(np.linalg.norm(g))
+            settled = float(np.linalg.norm(np.asarray(g) + cand.penalty * xe)) if cand.penalty and math.isfinite(gn) else None
+    finally:
+        compiled.nfev, compiled.njev, compiled.nhev = saved
+    return Outcome(cand, r.status.value, int(r.nit), float(fun), gn, r.fault_step, settled, tuple(float(c) for c in xe),
+                   True)
+
+
+def full_data_view(compiled, result):
+    """The run as its full-data loss judges it: ``result`` with fun, jac and grad_norm those of L at
+    its end point (a minibatch run's own are one batch's)."""
+    import numpy as np
+
+    saved = (compiled.nfev, compiled.njev, compiled.nhev)
+    try:
+        with np.errstate(all="ignore"):
+            xe = np.asarray(result.x, dtype=float)
+            if not np.all(np.isfinite(xe)):
+                return result
+            f, g = compiled.value_and_grad(xe)
+    finally:
+        compiled.nfev, compiled.njev, compiled.nhev = saved
+    return replace(result, fun=float(f), jac=np.asarray(g, dtype=float), grad_norm=float(np.linalg.norm(g)))
 
 
 def better(o: Outcome, result) -> bool:
@@ -215,6 +269,8 @@ def suggestion(compiled, setup: Setup | None, result, candidates, numbers: dict,
     if result.status.value == "interrupted":
         return advice  # the run was stopped by the user: nothing is run on its behalf
     outcomes = try_candidates(compiled, budget(setup, result), candidates)
+    if setup.batches is not None:
+        result = full_data_view(compiled, result)
     numbers["tried"] = [{"flags": o.candidate.flags, "status": o.status, "steps": o.nit, "loss": o.fun} for o in outcomes]
     best = pick(outcomes, result)
     if best is not None:

@@ -143,13 +143,14 @@ class Kink:
     high: float
 
 
-def path_kink(result, compiled, recent: int = 20) -> Kink | None:
+def path_kink(result, compiled, recent: int = 20, gradient=None) -> Kink | None:
     """A kink along the path: over the last ``recent`` steps, ∂f/∂xᵢ changes sign between
     consecutive steps at least 3 times (and in ≥ 25% of the pairs), each time by a jump
     |Δgᵢ| larger than 3× what the curvature explains, max(|(H(x_k)Δx)ᵢ|, |(H(x_{k+1})Δx)ᵢ|),
     with both slopes at least a tenth of ‖∇f‖ (the coordinate carries the gradient on both
     sides) — on a smooth f a sign change over a short step is a small, curvature-sized change.  The one-sided slopes are the medians
-    of ∂f/∂xᵢ on each side."""
+    of ∂f/∂xᵢ on each side.  ``gradient`` (points (K, n) → gradients (K, n)): the gradients tested
+    instead of the recorded ones (a minibatch run's are tested again as the full-data ∇L)."""
     import numpy as np
 
     path = result.path
@@ -157,6 +158,8 @@ def path_kink(result, compiled, recent: int = 20) -> Kink | None:
     xs, gs = path.x[ok][-(recent + 1):], path.grad[ok][-(recent + 1):]
     if len(xs) < 5:
         return None
+    if gradient is not None:
+        gs = np.asarray(_quiet(compiled, lambda: gradient(xs)), dtype=float)
     hs = _quiet(compiled, lambda: compiled.hess(xs))
     hs = np.asarray(hs, dtype=float).reshape(len(xs), compiled.n, compiled.n)
     dx = np.diff(xs, axis=0)

@@ -20,6 +20,20 @@ def write(tmp_path, name, text):
     return str(p)
 
 
+@pytest.fixture(scope="module")
+def _data_cache(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("data-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _own_compiled_cache(_data_cache, monkeypatch):
+    """The tests of this file share one compiled cache (this overrides conftest's per-test one): a
+    --data entry is keyed on the function, --vars and the column names, so every run of a loss
+    over the same header after the first parses and derives nothing.  A hit gives what a miss
+    gives (tests/test_data_cache.py), so no result here depends on the order of the tests."""
+    monkeypatch.setenv("XDG_CACHE_HOME", _data_cache)
+
+
 @pytest.fixture(autouse=True)
 def _width(monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")

@@ -4,6 +4,12 @@ point, the gradient flow along every path, and a check of the leaves against the
 The numbers come from :mod:`gdx.graph` (floats, reverse mode); the check compares each leaf's
 adjoint with the compiled symbolic gradient (the one every run uses, from the cache when it is
 there) at the same point: relative difference ≤ :data:`CHECK_RTOL` (absolute below 1).
+
+With ``--data FILE --row K`` FUNCTION is a per-example loss ℓ(θ; d): the graph is drawn at row K
+(0-based, the indices a minibatch run's ``--json`` records; row 0 is the first data row): each
+data column's leaf is a ``data`` node holding that row's value, a constant of ℓ, and only the
+parameters θ are variables, so their adjoints are ∂ℓ(θ; d_K)/∂θ.  The check compares them with
+the per-example symbolic gradient ∇_θ ℓ (gdx.mean, compiled over that one row).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ExitCode
+from ..errors import ExitCode, GdxError
 
 #: Leaves agree with the symbolic gradient when |a − g| ≤ CHECK_RTOL·max(1, |g|).
 CHECK_RTOL = 1e-9
@@ -26,26 +32,65 @@ class BackpropOutcome:
     flows: list
     check: dict
     document: dict
+    #: with --data: {"source": file, "row": K, "rows": N, "values": {column: value}}; else None
+    example: dict | None = None
     exit_code: ExitCode = ExitCode.OK
 
 
-def backprop(function: str, *, at=None, variables=None, timeout=None, top: int = TOP_PATHS) -> BackpropOutcome:
+def backprop(function: str, *, at=None, variables=None, timeout=None, top: int = TOP_PATHS,
+             data=None, row: int | None = None) -> BackpropOutcome:
     """Resolve FUNCTION (expression, preset name or file), build its graph, run both passes at
-    ``at`` (text as for --start; None: the preset's start, else the default start), check."""
+    ``at`` (text as for --start; None: the preset's start, else the default start), check.
+    With ``data`` (--data) the graph is the per-example loss at ``row`` (None: row 0)."""
     from .. import graph
     from ..sandbox import Deadline
     from .prepare import compile_target, require_variables, resolve, start_of, symbolic_timeout
 
+    if data is None and row is not None:
+        raise GdxError("--row needs --data", kind="usage error",
+                       hint="--data FILE --row K draws the per-example loss at row K of FILE")
     budget = Deadline(symbolic_timeout(timeout))
-    target = resolve(function, variables, timeout=budget)
+    target = resolve(function, variables, timeout=budget, data=data)
     require_variables(target)
     point = _point(target, at, start_of)
-    g = graph.build(target.problem.tree, tuple(target.problem.variables))
+    example = None
+    if target.data is None:
+        g = graph.build(target.problem.tree, tuple(target.problem.variables))
+    else:
+        example = example_row(target.data, target.example, 0 if row is None else row)
+        g = graph.with_data(graph.build(target.example.tree, tuple(target.example.variables)), example["values"])
     result = graph.backprop(g, point)
-    compiled = compile_target(target, budget, hessian=False)  # the check needs ∇f only
+    if example is None:
+        compiled = compile_target(target, budget, hessian=False)  # the check needs ∇f only
+    else:
+        compiled = _example_objective(target, example["row"], budget)
     check = gradient_check(result, compiled)
     paths = graph.flows(result, top=top)
-    return BackpropOutcome(target, result, paths, check, document(target, result, paths, check))
+    return BackpropOutcome(target, result, paths, check, document(target, result, paths, check, example), example)
+
+
+def example_row(dataset, example_problem, row: int) -> dict:
+    """Row ``row`` (0-based) of the data set: the values of the columns the loss uses, or a
+    GdxError when it is not one of rows 0 … N−1."""
+    N = dataset.rows
+    if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < N:
+        raise GdxError(f"--row {row} is out of range: {dataset.source} has {N} row{'s' if N != 1 else ''} "
+                       f"(0 … {N - 1})", kind="usage error",
+                       hint="rows count from 0, the first row after the header; a minibatch run's --json "
+                            "lists the rows of every batch by these indices")
+    used = [name for name in example_problem.variables if name in dataset.columns]
+    return {"source": dataset.source, "row": row, "rows": N,
+            "values": {name: float(dataset.values[row, dataset.columns.index(name)]) for name in used}}
+
+
+def _example_objective(target, row: int, budget):
+    """ℓ(θ; d_row) and ∇_θ ℓ compiled symbolically: the mean objective over that one row."""
+    from ..data import DataSet
+    from ..mean import compile_mean
+
+    d = target.data
+    one = DataSet(d.source, d.columns, d.values[row:row + 1])
+    return compile_mean(target.example, one, target.problem.variables, timeout=budget)
 
 
 def _point(target, at, start_of):
@@ -86,8 +131,9 @@ def gradient_check(result, compiled) -> dict:
     }
 
 
-def document(target, result, paths, check) -> dict:
-    """The --json document: variables, output, nodes, gradient, gradient_check (and the flow)."""
+def document(target, result, paths, check, example=None) -> dict:
+    """The --json document: variables, output, nodes, gradient, gradient_check (and the flow);
+    with --data, ``data``: the file, the row and its values (the ``data`` nodes)."""
     from ..numbers import json_number
 
     g = result.graph
@@ -123,4 +169,5 @@ def document(target, result, paths, check) -> dict:
             "folded_sum": json_number(f.folded_sum),
         } for f in paths],
         "typed_nodes": g.typed,
+        "data": None if example is None else {**example, "values": {k: json_number(v) for k, v in example["values"].items()}},
     }

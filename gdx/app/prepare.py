@@ -261,9 +261,8 @@ def resolve(function: str, variables=None, *, allow_vector: bool = False, timeou
 def resolve_data(function: str, variables, data, *, allow_vector: bool = False, timeout=None):
     """FUNCTION as the per-example loss ℓ(θ; d) over the rows of ``data`` (gdx.mean): the file
     loaded and checked (gdx.data), the function parsed over every name (bounded), its names split
-    into data columns and parameters θ (``--vars``: the parameters).  Not read from or written
-    to the compiled cache: the cache keys a function by its text, and the same text over other
-    columns is another objective."""
+    into data columns and parameters θ (``--vars``: the parameters).  The compiled cache keys it
+    by the text, ``--vars`` and the data's column names (not its values): a hit parses nothing."""
     from ..data import DataSet, load_data
     from ..mean import parameter_problem, split_names
     from ..sandbox import Deadline
@@ -279,6 +278,9 @@ def resolve_data(function: str, variables, data, *, allow_vector: bool = False, 
     from ..sandbox import bounded
 
     dataset = data if isinstance(data, DataSet) else load_data(data)
+    hit = _cached_data_target(function, variables, dataset)
+    if hit is not None:
+        return hit
     bound = timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout)
     if not isinstance(function, str):
         parse_bounded(function, None, timeout=bound)  # the type error, at once
@@ -287,11 +289,41 @@ def resolve_data(function: str, variables, data, *, allow_vector: bool = False, 
     example = bounded(parse_function, function, None, limits=limits, timeout=bound, what="reading the function",
                       source=function)
     split = split_names(example, dataset, variables if variables else None)
-    return Target(function, parameter_problem(example, split), None, data=dataset, example=example)
+    target = Target(function, parameter_problem(example, split), None, data=dataset, example=example)
+    if isinstance(function, str):
+        _DATA_KEYS[target.problem] = (function, variables or None, dataset.columns, None)
+    return target
+
+
+def _cached_data_target(function, variables, dataset):
+    """A --data target from the compiled cache (key: the function, --vars and the column names;
+    gdx.compiled_cache.data_entry_key): nothing parsed, no SymPy; None on a miss.  The split is
+    checked against the data set again (split_names), as on a miss."""
+    from .. import compiled_cache
+    from ..mean import split_names
+    from ..target import Target
+
+    if not compiled_cache.enabled() or not isinstance(function, str):
+        return None
+    try:
+        payload = compiled_cache.load_mean(function, variables or None, dataset.columns)
+    except GdxError:
+        return None  # the text fails its checks: the parse below says how
+    if payload is None:
+        return None
+    example = compiled_cache.CachedExample(function, tuple(payload["names"]), payload["texts"]["f"])
+    split = split_names(example, dataset, variables if variables else None)
+    if list(split.parameters) != payload["parameters"] or list(split.data) != payload["data"]:
+        return None
+    problem = compiled_cache.CachedParameters(example, split.parameters)
+    _DATA_KEYS[problem] = (function, variables or None, dataset.columns, payload)
+    return Target(function, problem, None, data=dataset, example=example)
 
 
 #: problem → (its text, its --vars, its cached compiled or None): what compile_target stores or reuses.
 _CACHE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: a --data target's problem → (its text, --vars, the data's columns, the cached payload or None).
+_DATA_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _names_preset(function: str) -> bool:
@@ -309,10 +341,18 @@ def compile_target(target, timeout=None, *, hessian: bool = True):
     from ..sandbox import Deadline
 
     if getattr(target, "data", None) is not None:
-        from ..mean import compile_mean
+        from ..mean import cached_mean, compile_mean
 
-        return compile_mean(target.example, target.data, target.problem.variables,
-                            timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
+        known = _DATA_KEYS.get(target.problem)
+        if known is not None and known[3] is not None and known[2] == target.data.columns:
+            return cached_mean(target.problem, target.example, target.data, known[3])
+        objective = compile_mean(target.example, target.data, target.problem.variables,
+                                 timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
+        if known is not None and known[2] == target.data.columns:
+            from .. import compiled_cache
+
+            compiled_cache.store_mean(known[0], known[1], known[2], objective, target.example)
+        return objective
     known = _CACHE_KEYS.get(target.problem)
     if known is not None and known[2] is not None:
         return known[2]

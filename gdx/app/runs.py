@@ -50,10 +50,13 @@ def diagnose_run(prepared, result):
                   prepared.schedule_name, dict(prepared.request.schedule_args))
     try:
         if getattr(prepared, "sampling", None) is not None and prepared.sampling[1] < prepared.sampling[0]:
+            from dataclasses import replace
+
             from ..noise import diagnose_minibatch
 
-            return diagnose_minibatch(prepared, result, lambda: diagnose(
-                result, prepared.compiled, prepared.target.preset, tol=prepared.tol, setup=setup))
+            setup = replace(setup, batches=tuple(prepared.sampling))
+            return diagnose_minibatch(prepared, result, lambda noise: diagnose(
+                result, prepared.compiled, prepared.target.preset, tol=prepared.tol, setup=setup, noise=noise))
         return diagnose(result, prepared.compiled, prepared.target.preset, tol=prepared.tol, setup=setup)
     except Exception as exc:  # noqa: BLE001 - report it in the summary instead of crashing
         return Diagnosis("unknown", f"the diagnosis itself failed ({type(exc).__name__}: {exc})", "", {})

@@ -23,7 +23,8 @@ EPILOG = (
     'gdx backprop "tanh(w2*tanh(w1))" --at "w1=3,w2=0.5"\n\n'
     'gdx backprop deep-sigmoid\n\n'
     'gdx backprop "sigmoid(w*x + b)" --at "b=0,w=1,x=2" --explain\n\n'
-    'gdx backprop xor-net --json'
+    'gdx backprop xor-net --json\n\n'
+    'gdx backprop "(w*x + b - y)^2" --data points.csv --row 3 --at "b=0,w=1"'
 )
 
 
@@ -35,6 +36,7 @@ def backprop(
     ctx: typer.Context,
     function: str = typer.Argument(..., metavar="FUNCTION", help="Expression, preset name or preset .toml file.", show_default=False),
     at: Optional[str] = typer.Option(None, "--at", help='The point: "1.5,-0.5" or "x=1.5,y=-0.5". [default: the preset\'s start, else 1.5 for every variable]'),
+    row: Optional[int] = typer.Option(None, "--row", help="With --data: the example (0-based row after the header) whose loss is drawn; its columns are data nodes. [default: 0]"),
     explain: bool = typer.Option(False, "--explain", help="Plain text, step by step: the forward pass, then the backward pass."),
     depth: int = typer.Option(12, "--depth", min=1, help="Levels of the graph drawn before a subtree is collapsed to a count."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document (every node) and nothing else."),
@@ -42,7 +44,8 @@ def backprop(
 ) -> None:
     from ..app.backprop import backprop as run_backprop
 
-    outcome = run_backprop(function, at=at, variables=flags["variables"], timeout=flags["timeout"])
+    outcome = run_backprop(function, at=at, variables=flags["variables"], timeout=flags["timeout"],
+                           data=flags["data"], row=row)
     out = common.session(ctx).out()
     if json_out:
         from ..render.console import write_json

@@ -28,6 +28,12 @@ def _at(result) -> str:
     return ", ".join(f"{v} = {fmt(x)}" for v, x in zip(result.graph.variables, result.point))
 
 
+def _example(example: dict) -> str:
+    """``row K of FILE (N rows): x = …, y = …`` -- the data nodes' values."""
+    values = ", ".join(f"{k} = {fmt(v)}" for k, v in example["values"].items())
+    return f"row {example['row']} of {example['source']} ({example['rows']} rows): {values}"
+
+
 def _function(target) -> str:
     """The function as typed; for a preset, its name and expression."""
     if target.preset is not None:
@@ -83,6 +89,8 @@ def render_backprop(console, outcome, *, depth: int = 12) -> None:
     graph = result.graph
     console.print(Text.assemble(("f", "bold"), f" = {_function(outcome.target)}", "  at ", (_at(result), "bold"),
                                 "  value ", (fmt(result.value), "bold")))
+    if outcome.example is not None:
+        console.print(Text.assemble(("data", "bold"), f" {_example(outcome.example)}"))
     merged = graph.typed - len(graph.nodes)
     console.print(Text(f"{len(graph.nodes)} nodes as typed"
                        + (f" ({merged} repeated sub-expression{'s' if merged != 1 else ''} merged: one node, used twice)" if merged else "")
@@ -186,7 +194,7 @@ def _node_formula(graph, node, names) -> str:
     """The node's operation on its inputs' ids: ``n3*n2``, ``tanh(n1)``."""
     from ..graph import _BIN
 
-    if node.op in ("var", "const"):
+    if node.op in ("var", "const", "data"):
         return node.label
     ids = [names[i] for i in node.inputs]
     symbols = {v[0]: v[1] for v in _BIN.values()}
@@ -202,13 +210,18 @@ def explain_lines(outcome) -> list[str]:
     result = outcome.result
     graph = result.graph
     names = [n.id for n in graph.nodes]
-    lines = [f"f = {_function(outcome.target)} at {_at(result)}", "", "Forward pass (each node from its inputs):"]
+    lines = [f"f = {_function(outcome.target)} at {_at(result)}"]
+    if outcome.example is not None:
+        lines.append(f"data: {_example(outcome.example)}")
+    lines += ["", "Forward pass (each node from its inputs):"]
     for node in graph.nodes:
         value = fmt(result.values[node.index])
         if node.op == "var":
             lines.append(f"  {node.id} = {node.label} = {value}")
         elif node.op == "const":
             lines.append(f"  {node.id} = {node.label}")
+        elif node.op == "data":
+            lines.append(f"  {node.id} = {node.label} = {value}  (data)")
         else:
             shown = {i: fmt(result.values[i]) if result.values[i] >= 0 else f"({fmt(result.values[i])})" for i in node.inputs}
             numbers = _node_formula(graph, node, shown)

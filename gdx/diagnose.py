@@ -1246,6 +1246,8 @@ def _edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
 
     from .symptoms import sharpness
 
+    if _family(result) == "adaptive":
+        return _adaptive_edge_of_stability(result, compiled, numbers)
     if _family(result) != "sgd":
         return None
     path = result.path
@@ -1273,6 +1275,63 @@ def _edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
               f"= {fmt(edge)} for lr = {fmt(lr)}, while the loss kept falling ({fmt(half[0])} → {fmt(loss[-1])}) though not "
               f"monotonically (it rose in {fmt(100 * rises, 2)}% of those steps): gradient descent regulates its own "
               f"curvature there (Cohen et al. 2021); this is neither divergence nor a plain oscillation.")
+    return Diagnosis("edge_of_stability", reason, "", numbers)
+
+
+def _adaptive_edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
+    """The adaptive edge of stability (Cohen et al. 2022) for an optimizer with a preconditioner
+    (Adam, AdamW, Adamax, RMSprop, Adagrad): over the second half of the path the preconditioned
+    sharpness λmax(P⁻¹H), sampled at the rows gdx.symptoms.sample_rows picks, stays within
+    ±ADAPTIVE_BAND of the adaptive edge at each row's lr (Adam: (2+2β₁)/(η(1−β₁))), while the loss
+    fell overall (end < the loss halfway) but not monotonically (it rose in at least 10% of those
+    steps).  The optimizer regulates P⁻¹H there: when it crosses the edge the bounce grows the
+    gradient, v̂ grows with it and P⁻¹H falls back; below the edge the bounce dies, v̂ decays and
+    P⁻¹H rises again.  That regulation needs a P the gradients build: when ε makes up most of P
+    along P⁻¹H's top eigenvector (gdx.symptoms.gradient_share < ½), P is a fixed rescaling of lr and
+    a ratio just under 1 is a damped bounce, not the edge."""
+    import numpy as np
+
+    from .symptoms import adaptive_edge, gradient_share, preconditioned_sharpness, sample_rows
+
+    path = result.path
+    ok = _finite_rows(path)
+    loss = path.loss[ok]
+    if len(loss) < 40:
+        return None
+    rows = np.nonzero(ok)[0]
+    rows = rows[sample_rows(len(rows))]
+    lam = preconditioned_sharpness(result, compiled, rows)
+    if lam is None:
+        return None
+    edges = np.array([adaptive_edge(result, int(k)) or np.nan for k in rows], dtype=float)
+    steps = path.k[rows]
+    late = steps >= steps[-1] / 2
+    ratio = lam[late] / edges[late]
+    if late.sum() < 5 or not np.all(np.isfinite(ratio)):
+        return None
+    half = loss[len(loss) // 2:]
+    rises = float(np.mean(np.diff(half) > 0))
+    if not (np.all(np.abs(ratio - 1) <= ADAPTIVE_BAND) and loss[-1] < half[0] and rises >= 0.1):
+        return None
+    share = gradient_share(result, compiled, rows[late])
+    if share is None or not np.nanmedian(share) >= 0.5:  # P is mostly ε: a fixed rescaling that regulates nothing
+        return None
+    lr = _lr_at(result, result.nit - 1)
+    edge = float(edges[late][-1])
+    numbers = dict(numbers, lr=lr, adaptive_edge=edge, edge_ratio_min=float(ratio.min()), edge_ratio_max=float(ratio.max()),
+                   preconditioned_sharpness_late_min=float(lam[late].min()),
+                   preconditioned_sharpness_late_max=float(lam[late].max()), rise_fraction=rises,
+                   gradient_share=float(np.nanmedian(share)),
+                   preconditioned_sharpness_steps=[int(c) for c in steps],
+                   preconditioned_sharpness_samples=[float(c) for c in lam])
+    reason = (f"adaptive edge of stability: over the second half of the run the preconditioned sharpness λmax(P⁻¹H) "
+              f"({_p_text(result)}, rebuilt from the gradients) stayed between {fmt(lam[late].min())} and "
+              f"{fmt(lam[late].max())}, {near_one(float(ratio.min()))}–{near_one(float(ratio.max()))}× "
+              f"{result.optimizer}'s adaptive edge of stability {_edge_text(result)} = {fmt(edge)} for lr = {fmt(lr)}, while "
+              f"the loss kept falling ({fmt(half[0])} → {fmt(loss[-1])}) though not monotonically (it rose in "
+              f"{fmt(100 * rises, 2)}% of those steps): {result.optimizer} regulates its own preconditioned curvature "
+              f"there — as λmax(P⁻¹H) reaches the edge the bounce grows the gradient, v̂ grows with it and λmax(P⁻¹H) falls back "
+              f"(Cohen et al. 2022); this is neither divergence nor a plain oscillation.")
     return Diagnosis("edge_of_stability", reason, "", numbers)
 
 

@@ -278,6 +278,9 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
     still = _did_not_move(result, numbers, compiled, setup)
     if still is not None:
         return still
+    stuck = _stopped_moving(result, numbers, compiled, setup)
+    if stuck is not None:
+        return stuck
     grow = _growing(result, compiled, setup) or _adaptive_growing(result, compiled, setup)
     if grow is not None:
         return grow
@@ -625,6 +628,48 @@ def _did_not_move(result, numbers, compiled, setup) -> Diagnosis | None:
         cands = [_with_lr(result, default)] if default else []
         return Diagnosis("max_steps", reason, _try(result, compiled, setup, numbers, cands), dict(numbers, lr=0.0))
     reason = f"x did not move in {result.nit} steps (every update was exactly 0, ‖∇f‖ = {fmt(result.grad_norm, 3)}): more steps cannot help."
+    return Diagnosis("max_steps", reason, "", numbers)
+
+
+#: x unchanged over at least this many final rows (and the last half of the path) is "stuck".
+STUCK_ROWS = 10
+
+
+def _stopped_moving(result, numbers, compiled, setup) -> Diagnosis | None:
+    """x moved, then stopped: over the last half of the path (at least STUCK_ROWS rows) it is the
+    same float64 vector while ‖∇f‖ > tol, so more steps cannot help.  For L-BFGS the cause is its
+    own tests: torch's step ends before it moves once gᵀd > −tolerance_change (or f or t·d
+    change less than it), which a small gradient meets long before ‖∇f‖ ≤ tol; a smaller
+    --tolerance-change is tried.  Otherwise every update rounded to nothing: lr·step is below
+    the float64 spacing of x."""
+    import numpy as np
+
+    if result.status.value == "converged":
+        return None
+    path = result.path
+    xs = path.x[_finite_rows(path)]
+    if len(xs) < 2 * STUCK_ROWS:
+        return None
+    same = np.all(xs == xs[-1], axis=1)
+    first = len(same) - int(np.argmin(same[::-1])) if not same.all() else 0  # first row of the final frozen run
+    if same.all() or len(same) - first < max(STUCK_ROWS, len(same) // 2):
+        return None
+    rows = np.nonzero(_finite_rows(path))[0]
+    since = int(path.k[rows[first]])
+    numbers = dict(numbers, stuck_since=since)
+    head = (f"x has not changed since step {since} (the last {result.nit - since} updates were exactly 0 in float64) "
+            f"while ‖∇f‖ = {fmt(result.grad_norm, 3)} is still above tol, so more steps cannot help")
+    if result.optimizer == "lbfgs":
+        h = {**OPTIMIZERS["lbfgs"].defaults, **{k: v for k, v in result.hyper.items() if v is not None}}
+        tc = float(h["tolerance_change"])
+        reason = (f"{head}: L-BFGS's own tests end each step before it moves — torch stops a step once gᵀd > "
+                  f"−tolerance_change = −{tc:g} (or f or t·d change less than it), and with ‖∇f‖ this small gᵀd "
+                  f"≈ −gᵀH⁻¹g is already above that.")
+        new = max(tc * 1e-6, 1e-300)
+        cand = _candidate(f"--tolerance-change {new:g}", "lbfgs", **{**result.hyper, "tolerance_change": new})
+        return Diagnosis("max_steps", reason, _try(result, compiled, setup, numbers, [cand]), numbers)
+    reason = (f"{head}: every update rounded to nothing, lr times the step being below the float64 spacing of x "
+              f"(≈ {fmt(float(np.max(np.spacing(np.abs(xs[-1])))), 3)} here).")
     return Diagnosis("max_steps", reason, "", numbers)
 
 

@@ -1190,16 +1190,30 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
     parts = [f"after {result.nit} steps the run is closing in on a minimum (H's eigenvalues {fmt(lam_min)} … {fmt(lam_max)}, "
              f"condition number κ = {fmt(kappa)})"]
     step_factor = _step_factor(result)
+    power = _power_law(result, compiled, lam_min) if compiled is not None else None
     if step_factor is not None:
         rho = max(abs(step_factor(lr, lam_min)), abs(step_factor(lr, lam_max)))
         numbers["contraction"] = rho
-        parts.append(f"with lr = {fmt(lr)} gradient descent multiplies the error by {near_one(rho)} per step "
-                     f"(the best constant lr, 2/(λmin+λmax) = {fmt(2 / (lam_min + lam_max))}, gives (κ−1)/(κ+1) = {near_one((kappa - 1) / (kappa + 1))})")
+        best = ("" if power is not None else f" (the best constant lr, 2/(λmin+λmax) = {fmt(2 / (lam_min + lam_max))}, "
+                f"gives (κ−1)/(κ+1) = {near_one((kappa - 1) / (kappa + 1))})")
+        parts.append(f"with lr = {fmt(lr)} gradient descent multiplies the error by {near_one(rho)} per step{best}"
+                     + (" at H of the end point" if power is not None else ""))
         rate = rho
     else:
         parts.append(f"the gradient norm is multiplied by {near_one(observed)} per step (observed over the last {m} steps)")
         rate = observed
-    if 0 < rate < 1 and result.grad_norm > 0:
+    if power is not None:  # the frozen-H rate is not the run's: H flattens as the minimum nears
+        p, k1, k3, lam_mid = power
+        numbers.update(power_law_exponent=p, lambda_min_halfway=lam_mid)
+        parts.append(f"but the gradient norm falls like k^−{fmt(p, 3)} (steps {k1} … {k3}), not geometrically, and H "
+                     f"flattens toward the minimum (λmin {fmt(lam_mid)} halfway, {fmt(lam_min)} at the end): the minimum "
+                     f"is flatter than quadratic and the rate keeps slowing")
+        k_need = k3 * (result.grad_norm / max(tol, 1e-300)) ** (1 / p)
+        if result.grad_norm > tol and math.isfinite(k_need):
+            more = math.ceil(k_need - k3)
+            numbers["steps_needed"] = more
+            parts.append(f"at that power law about {more} more steps to reach ‖∇f‖ ≤ {fmt(tol)}")
+    elif 0 < rate < 1 and result.grad_norm > 0:
         more = math.log(max(tol, 1e-300) / result.grad_norm) / math.log(rate)
         if more > 0:
             numbers["steps_needed"] = math.ceil(more)
@@ -1211,7 +1225,7 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
     if kappa >= 10:
         lam_path = max(lam_max, _path_lambda_max(result, compiled))
         cands += _momentum_candidates(lam_min, lam_max, lam_path)
-    if step_factor is not None:
+    if step_factor is not None and power is None:
         cands.append(_with_lr(result, round_sig(2 / (lam_min + lam_max), 3)))
         bound = _path_bound(result, compiled)
         if bound:
@@ -1220,6 +1234,71 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
     if more and more <= 3 * max(result.nit, 1):  # a budget at most 4× the run's: the rest is said in the reason
         cands.append(_more_steps(result, result.nit + more))
     return Diagnosis("slow", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def _power_law(result, compiled, lam_min: float):
+    """(p, k₁, k₃, λmin halfway) when ‖∇f‖ over the second half of the path falls like k^−p
+    rather than geometrically and H flattens on the way (λmin(H) at the end ≤ 3/4 of λmin(H)
+    at step k₁ = N/2; a valley that only bends, Rosenbrock's, keeps its λmin), else None.  With g₁, g₂, g₃ at steps k₁ = N/2, k₂ = 3N/4, k₃ = N, a geometric
+    decay gives q = log(g₁/g₂)/log(g₂/g₃) = (k₂−k₁)/(k₃−k₂) = 1 and a power law gives
+    q = log(k₂/k₁)/log(k₃/k₂) ≈ 1.41; q > 1.25 (with g falling steadily) reads as a power law,
+    p = log(g₁/g₃)/log(k₃/k₁) — the sublinear approach to a degenerate minimum (x⁴: p = 3/2)."""
+    import numpy as np
+
+    path = result.path
+    rows = np.nonzero(_finite_rows(path))[0]
+    if len(rows) < 40:
+        return None
+    ks = path.k[rows].astype(float)
+    g = path.grad_norm[rows]
+    k3 = ks[-1]
+    if not k3 >= 40:
+        return None
+    pick = [int(np.searchsorted(ks, k3 * f)) for f in (0.5, 0.75)] + [len(ks) - 1]
+    (a, b, c), (g1, g2, g3) = ks[pick], g[pick]
+    if not (a > 0 and g1 > g2 > g3 > 0):
+        return None
+    tail = g[pick[0]:]
+    if np.mean(np.diff(tail) > 0) > 0.05:  # not a steady fall (a bounce or a plateau): no law to read
+        return None
+    q = math.log(g1 / g2) / math.log(g2 / g3)
+    q_power = math.log(b / a) / math.log(c / b)
+    q_geom = (b - a) / (c - b)
+    if not q > (q_geom + q_power) / 2:
+        return None
+    (w_mid, _), = _hess_eigen(compiled, np.asarray(path.x[rows[pick[0]]], dtype=float)[None, :])
+    lam_mid = float(w_mid[0])
+    if not (lam_mid > 0 and lam_min <= 0.75 * lam_mid and _degenerate_ahead(compiled, result.x, lam_min)):
+        return None
+    return math.log(g1 / g3) / math.log(c / a), int(a), int(c), lam_mid
+
+
+def _degenerate_ahead(compiled, x, lam_min: float, iterations: int = 20) -> bool:
+    """Is the minimum the run heads for degenerate?  Newton's iterates from x (while H stays
+    positive definite) converge to it; at a degenerate one λmin(H) there tends to 0 (x⁴: ×4/9
+    per iterate), at a non-degenerate one it stays positive: degenerate when λmin at the last
+    iterate is ≤ 1e-3·λmin(H(x))."""
+    import numpy as np
+
+    from .symptoms import _quiet
+
+    def walk():
+        y = np.asarray(x, dtype=float)
+        for _ in range(iterations + 1):
+            g = np.asarray(compiled.grad(y), dtype=float).reshape(-1)
+            h = np.asarray(compiled.hess(y), dtype=float).reshape(len(y), len(y))
+            if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
+                return False
+            w = np.linalg.eigvalsh(h)
+            if w[0] <= 1e-3 * lam_min:
+                return True
+            y = y - np.linalg.solve(h, g)
+        return False
+
+    try:
+        return bool(_quiet(compiled, walk))
+    except np.linalg.LinAlgError:
+        return False
 
 
 def _path_lambda_max(result, compiled) -> float:

@@ -281,6 +281,9 @@ def _verdict(result, compiled, preset, tol, setup) -> Diagnosis:
     stuck = _stopped_moving(result, numbers, compiled, setup)
     if stuck is not None:
         return stuck
+    cycle = _two_cycle(result, compiled, setup) if not converged else None
+    if cycle is not None:
+        return cycle
     grow = _growing(result, compiled, setup) or _adaptive_growing(result, compiled, setup)
     if grow is not None:
         return grow
@@ -1084,6 +1087,15 @@ def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
             factor = abs(step_factor(lr, lam_max))
             numbers["contraction"] = factor
             extra = f"; along it each step multiplies the error by −{fmt(factor, 3)}" if lr * lam_max > 1 else ""
+            held = _bounce_held(path, ok, s, lr)
+            if factor < 1 and held is not None:  # the linear model says it shrinks; the path says it does not
+                amp, secant = held
+                numbers.update(amplitude_ratio=amp, secant_curvature=secant, secant_edge=bound1_over(result, lr))
+                extra = (f"; at x_end's H each step would multiply the error by −{fmt(factor, 3)}, but the bounce does "
+                         f"not shrink (×{near_one(amp)} per step over the last {len(s) - 1} steps): the steps are too long "
+                         f"for that quadratic model, and across them the curvature Δg·Δx/‖Δx‖² is {fmt(secant)}, against the "
+                         f"stability bound {fmt(bound1_over(result, lr))} for lr = {fmt(lr)} (a period-2 cycle of the "
+                         f"steps sits exactly where they are equal)")
         reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last "
                   f"{len(s) - 1} pairs: lr = {fmt(lr)} is above 1/λmax = {fmt(1 / lam_max)} (λmax = {fmt(lam_max)}), "
                   f"so each step overshoots the valley floor{extra}.")
@@ -1107,6 +1119,87 @@ def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
         else:
             suggestion = _try(result, compiled, setup, numbers, [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 10))])
     return Diagnosis("oscillating", reason, suggestion, numbers)
+
+
+def _two_cycle(result, compiled, setup) -> Diagnosis | None:
+    """A gd-family run caught in a period-2 cycle: over the last RECENT steps x_{k+2} = x_k (to
+    1e-9 of the step) while the steps stay long.  A cycle x_a ↔ x_b of gd has g_a = −g_b and
+    x_b − x_a = −lr·g_a, so the curvature across it, Δg·Δx/‖Δx‖², is exactly the stability bound
+    2/lr (2(1+μ)/lr with momentum); the minimum between the two points is unstable for this lr
+    when λmax(H) there exceeds that bound — the run can never settle, whatever H at x_end says
+    (10·log cosh x with lr = 0.3: H = 2.61 at the cycle's ±1.288, 10 at the minimum 0).  Smaller
+    lrs under the bound at the midpoint are tried."""
+    import numpy as np
+
+    if _family(result) != "sgd" or result.schedule != "constant":
+        return None
+    path = result.path
+    ok = _finite_rows(path)
+    xs = path.x[ok][-(RECENT + 1):]
+    if len(xs) < RECENT + 1 or len(path.x[ok]) < 2 * RECENT:
+        return None
+    dx = np.linalg.norm(np.diff(xs, axis=0), axis=1)
+    back = np.linalg.norm(xs[2:] - xs[:-2], axis=1)
+    scale = 1e-8 * (1 + float(np.max(np.abs(xs))))
+    if not (np.all(dx > scale) and np.all(back <= 1e-9 * dx[:-1])):
+        return None
+    lr = _lr_at(result, result.nit - 1)
+    edge = bound1_over(result, lr)
+    held = _bounce_held(path, ok, np.ones(RECENT), lr)
+    secant = held[1] if held is not None else math.nan
+    mid = (xs[-1] + xs[-2]) / 2
+    (w_mid, _), = _hess_eigen(compiled, mid[None, :])
+    lam_mid = float(w_mid[-1])
+    bound_mid = stable_bound(result.optimizer, result.hyper, lam_mid) if lam_mid > 0 else None
+    numbers = {"steps": int(result.nit), "loss": float(result.fun), "lr": lr, "cycle": [[float(c) for c in xs[-2]],
+               [float(c) for c in xs[-1]]], "secant_curvature": secant, "secant_edge": edge, "lambda_mid": lam_mid,
+               "stable_lr_mid": bound_mid}
+    loss = path.loss[ok]
+    gap = float(np.max(back / dx[:-1]))
+    same = "exactly" if gap == 0 else f"to {fmt(gap, 2)}× the step length"
+    reason = (f"the steps are caught in a period-2 cycle between {_point(xs[-2])} and {_point(xs[-1])} (x_(k+2) = x_k {same} "
+              f"over the last {RECENT} steps; f went from {fmt(loss[0])} to "
+              f"{fmt(loss[-1])}): across the bounce the curvature Δg·Δx/‖Δx‖² is {fmt(secant)}, the stability bound "
+              f"{fmt(edge)} for lr = {fmt(lr)} at which such a cycle exists")
+    cands = []
+    if bound_mid is not None:
+        reason += (f", and between the two points λmax(H) = {fmt(lam_mid)} makes the step unstable unless lr < "
+                   f"{fmt(bound_mid)}, so the run cannot settle there at this lr, however many steps it takes.")
+        cands = [_with_lr(result, floor_sig(bound_mid / 2)), _with_lr(result, floor_sig(0.9 * bound_mid))]
+    else:
+        reason += ", so the run cannot settle at this lr, however many steps it takes."
+        cands = [_with_lr(result, floor_sig(lr / 10))]
+    return Diagnosis("oscillating", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def bound1_over(result, lr: float) -> float:
+    """The curvature λ* at which the run's lr sits on its stability bound (gd: 2/lr; momentum:
+    2(1+μ)/lr), from stable_bound(λ) ∝ 1/λ."""
+    b = stable_bound(result.optimizer, result.hyper, 1.0)
+    return b / lr if b and lr > 0 else math.nan
+
+
+def _bounce_held(path, ok, s, lr: float):
+    """(per-step amplitude ratio, secant curvature) when the bounce along the flip direction
+    does not shrink over the last steps — |s| averaged over the first and last pair, ratio ≥ 0.98
+    per step — else None.  The secant curvature is the median of Δg·Δx/‖Δx‖² over those steps: a
+    period-2 cycle of gd (x_a ↔ x_b, g_a = −g_b, x_b − x_a = −lr·g_a) has exactly 2/lr."""
+    import numpy as np
+
+    a = np.abs(np.asarray(s, dtype=float))
+    if len(a) < 6 or not (a[0] + a[1]) > 0:
+        return None
+    amp = float(((a[-1] + a[-2]) / (a[0] + a[1])) ** (1 / (len(a) - 2)))
+    if not amp >= 0.98:
+        return None
+    xs = path.x[ok][-(len(a) + 1):]
+    gs = path.grad[ok][-(len(a) + 1):]
+    dx, dg = np.diff(xs, axis=0), np.diff(gs, axis=0)
+    den = np.sum(dx * dx, axis=1)
+    good = den > 0
+    if not good.any():
+        return None
+    return amp, float(np.median(np.sum(dx * dg, axis=1)[good] / den[good]))
 
 
 def _adaptive_oscillation(result, compiled, setup, numbers, ev, label, top, flips, pairs, steps) -> Diagnosis:

@@ -25,6 +25,7 @@ from gdx.suggest import Setup
 ROSEN = "(1 - x)^2 + 100*(y - x^2)^2"
 ACKLEY = "-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20"
 LOGISTIC = "log(1+exp(-(2*w+b))) + log(1+exp(3*w+b))"
+RASTRIGIN = "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)"
 
 
 def rosen_hess(x, y):
@@ -140,6 +141,14 @@ CASES = [
     # the frozen-H rate 1 − 1.2·lr·x² at the end point would predict
     Case("x^4 sublinear", "x^4", "gd", (1.0,), "slow", "steps_needed", lambda r: _x4_steps_left(2000), rel=0.05,
          steps=2000, hyper={"lr": 0.1}, text_has="falls like k^−1.49"),
+    # gd caught in a period-2 cycle ±c of 10·log cosh x: g(c) = 10·tanh(c) = 2c/lr, so the curvature across
+    # the bounce is exactly 2/lr; H at ±c (2.61) says "stable", but at the minimum 0 it is 10 > 2/lr
+    Case("gd 2-cycle on log cosh", "10*log(cosh(x))", "gd", (0.5,), "oscillating", "secant_curvature", 2 / 0.3, rel=1e-9,
+         steps=200, hyper={"lr": 0.3}, text_has="unless lr < 0.2"),
+    # Rastrigin at lr = 0.01 bounces between wells: H at x_end says ×−0.321 per step, the path says the
+    # bounce holds; across it the curvature is (nearly) 2/lr = 200, where a 2-cycle sits
+    Case("rastrigin bounce held", RASTRIGIN, "gd", (2.2, -1.6), "oscillating", "secant_curvature", 200.0, rel=0.01,
+         steps=1000, hyper={"lr": 0.01}, text_has="does not shrink"),
     # -- the rest of the registry, one theory case each --
     # Lion steps by exactly lr·sign(c) per coordinate: from 0.35 with lr = 0.1 it reaches ±0.05 and
     # bounces between them with period 2, so the last 20 steps cancel exactly (net 0)
@@ -238,6 +247,9 @@ NOT_ROBUST = {
     "adam on Ackley's cone",
     # 20,000-step paths: 4 re-runs cost ~15 s, over the suite's budget (checked by hand: no flip).
     "issue1 logistic separable", "issue3 rosenbrock tiny lr",
+    # gd hops between Rastrigin's wells: one step more ends on a hilltop (H negative definite), where
+    # the oscillation rule, which reads λmax(H(x_end)) > 0, does not apply (known gap: max_steps there)
+    "rastrigin bounce held",
 }
 ROBUST = [c.name for c in CASES if c.name not in NOT_ROBUST]
 
@@ -287,3 +299,16 @@ def test_the_sharpness_along_the_path_is_in_the_json():
     assert len(ks) == len(lam) and ks[0] == 0 and ks[-1] == result.nit
     for k, l in zip(ks[:5], lam[:5]):
         assert l == pytest.approx(np.linalg.eigvalsh(rosen_hess(*result.path.x[k]))[-1], rel=1e-9)
+
+
+def test_the_2_cycle_is_where_theory_puts_it():
+    """The cycle's points ±c solve 10·tanh(c) = 2c/lr (bisection here, not gdx)."""
+    case = next(c for c in CASES if c.name == "gd 2-cycle on log cosh")
+    _, d = run_case(case)
+    lo, hi = 0.5, 3.0  # 10·tanh(c) − c/0.15 changes sign on [0.5, 3]
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if 10 * math.tanh(mid) - mid / 0.15 > 0 else (lo, mid)
+    got = sorted(abs(p[0]) for p in d.numbers["cycle"])
+    assert got == pytest.approx([lo, lo], rel=1e-9)
+    assert d.numbers["lambda_mid"] == pytest.approx(10.0)  # H = 10·sech²(0) at the midpoint

@@ -1100,6 +1100,17 @@ def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
                   f"{len(s) - 1} pairs: lr = {fmt(lr)} is above 1/λmax = {fmt(1 / lam_max)} (λmax = {fmt(lam_max)}), "
                   f"so each step overshoots the valley floor{extra}.")
         cands = [_with_lr(result, floor_sig(1 / lam_max))]
+        under = _underdamped(result, lr, float(w[0]), lam_max)
+        if under is not None:  # heavy ball with both ends of H's spectrum in the complex regime: μ decides, not lr
+            mu = under
+            numbers.update(momentum=mu, contraction=math.sqrt(mu))
+            reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last {len(s) - 1} pairs: "
+                      f"with momentum μ = {fmt(mu)} and lr·λ between {fmt(lr * float(w[0]), 3)} and {fmt(lr * lam_max, 3)} "
+                      f"(inside ((1−√μ)², (1+√μ)²) = ({fmt((1 - math.sqrt(mu)) ** 2, 3)}, {fmt((1 + math.sqrt(mu)) ** 2, 3)})), "
+                      f"every eigen-direction of H spirals: the error shrinks by only √μ = {near_one(math.sqrt(mu))} per step "
+                      f"for any lr that keeps lr·λ in that range, so the momentum is underdamped (lr = {fmt(lr)} is stable: below 2(1+μ)/λmax = "
+                      f"{fmt(2 * (1 + mu) / lam_max)}).")
+            cands = _momentum_candidates(float(w[0]), lam_max, lam_max) + cands
         if w[0] > 0:
             cands.append(_with_lr(result, floor_sig(2 / (float(w[0]) + lam_max), 3)))
         suggestion = _try(result, compiled, setup, numbers, cands)
@@ -1170,6 +1181,20 @@ def _two_cycle(result, compiled, setup) -> Diagnosis | None:
         reason += ", so the run cannot settle at this lr, however many steps it takes."
         cands = [_with_lr(result, floor_sig(lr / 10))]
     return Diagnosis("oscillating", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def _underdamped(result, lr: float, lam_min: float, lam_max: float) -> float | None:
+    """μ when a heavy-ball run (momentum, no dampening) has lr·λ for every eigenvalue inside
+    ((1−√μ)², (1+√μ)²): the roots of z² − (1+μ−lr·λ)z + μ are complex with |z| = √μ, so the error
+    decays by √μ per step along every direction, rotating — lr cannot speed it up; else None."""
+    if result.optimizer != "momentum" or not lam_min > 0:
+        return None
+    h = {**OPTIMIZERS["momentum"].defaults, **{k: v for k, v in result.hyper.items() if v is not None}}
+    mu, damp = float(h.get("momentum") or 0.0), float(h.get("dampening") or 0.0)
+    if not (0 < mu < 1) or damp != 0:
+        return None
+    lo, hi = (1 - math.sqrt(mu)) ** 2, (1 + math.sqrt(mu)) ** 2
+    return mu if lo < lr * lam_min and lr * lam_max < hi else None
 
 
 def bound1_over(result, lr: float) -> float:
@@ -1306,6 +1331,11 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
             more = math.ceil(k_need - k3)
             numbers["steps_needed"] = more
             parts.append(f"at that power law about {more} more steps to reach ‖∇f‖ ≤ {fmt(tol)}")
+    elif _decayed_lr(result) is not None:
+        lr_max = _decayed_lr(result)
+        numbers["lr_peak"] = lr_max
+        parts.append(f"the {result.schedule} schedule had brought lr down to {fmt(lr)} from {fmt(lr_max)}, so that rate is the "
+                     f"decayed lr's and says nothing about the steps still needed (a longer --steps stretches the schedule)")
     elif 0 < rate < 1 and result.grad_norm > 0:
         more = math.log(max(tol, 1e-300) / result.grad_norm) / math.log(rate)
         if more > 0:
@@ -1327,6 +1357,20 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
     if more and more <= 3 * max(result.nit, 1):  # a budget at most 4× the run's: the rest is said in the reason
         cands.append(_more_steps(result, result.nit + more))
     return Diagnosis("slow", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def _decayed_lr(result) -> float | None:
+    """The peak lr along the path when the schedule ended the run below a tenth of it, else None:
+    a rate measured at the end is then the decayed lr's, not the run's."""
+    import numpy as np
+
+    if result.schedule == "constant":
+        return None
+    lrs = result.path.lr[_finite_rows(result.path)]
+    if not len(lrs):
+        return None
+    peak = float(np.max(lrs))
+    return peak if peak > 0 and _lr_at(result, result.nit - 1) < 0.1 * peak else None
 
 
 def _power_law(result, compiled, lam_min: float):

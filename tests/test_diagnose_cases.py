@@ -149,6 +149,14 @@ CASES = [
     # bounce holds; across it the curvature is (nearly) 2/lr = 200, where a 2-cycle sits
     Case("rastrigin bounce held", RASTRIGIN, "gd", (2.2, -1.6), "oscillating", "secant_curvature", 200.0, rel=0.01,
          steps=1000, hyper={"lr": 0.01}, text_has="does not shrink"),
+    # cosine takes lr from 0.009 to 0.009·(1 + cos(π·499/500))/2 ≈ 8.9e-8 at the last step: the rate
+    # measured there is that lr's, so no "steps still needed" may be read from it
+    Case("cosine decayed rate", "x^2 + 100*y^2", "gd", (1.0, 1.0), "slow", "lr_peak", 0.009, rel=1e-12,
+         steps=500, schedule="cosine", hyper={"lr": 0.009}, text_has="says nothing about the steps still needed"),
+    # heavy ball with μ = 0.99 on H = diag(2, 200), lr = 0.01: lr·λ ∈ {0.02, 2} lies inside
+    # ((1−√μ)², (1+√μ)²), both roots of z² − (1+μ−lr·λ)z + μ are complex, |z| = √μ = 0.99499
+    Case("momentum underdamped", "x^2 + 100*y^2", "momentum", (1.0, 1.0), "oscillating", "contraction", math.sqrt(0.99),
+         rel=1e-12, steps=1000, hyper={"lr": 0.01, "momentum": 0.99}, text_has="√μ = 0.995"),
     # -- the rest of the registry, one theory case each --
     # Lion steps by exactly lr·sign(c) per coordinate: from 0.35 with lr = 0.1 it reaches ±0.05 and
     # bounces between them with period 2, so the last 20 steps cancel exactly (net 0)
@@ -312,3 +320,9 @@ def test_the_2_cycle_is_where_theory_puts_it():
     got = sorted(abs(p[0]) for p in d.numbers["cycle"])
     assert got == pytest.approx([lo, lo], rel=1e-9)
     assert d.numbers["lambda_mid"] == pytest.approx(10.0)  # H = 10·sech²(0) at the midpoint
+
+
+def test_a_decayed_schedule_gives_no_steps_needed():
+    _, d = run_case(next(c for c in CASES if c.name == "cosine decayed rate"))
+    assert "steps_needed" not in d.numbers and "more steps" not in d.reason
+    assert d.numbers["lr"] == pytest.approx(0.009 * (1 + math.cos(math.pi * 499 / 500)) / 2, rel=1e-9)

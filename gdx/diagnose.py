@@ -285,6 +285,12 @@ def _verdict(result, compiled, preset, tol, setup, noise=None) -> Diagnosis:
     still = _did_not_move(result, numbers, compiled, setup)
     if still is not None:
         return still
+    stuck = _stopped_moving(result, numbers, compiled, setup)
+    if stuck is not None:
+        return stuck
+    cycle = _two_cycle(result, compiled, setup) if not converged else None
+    if cycle is not None:
+        return cycle
     grow = _growing(result, compiled, setup) or _adaptive_growing(result, compiled, setup)
     if grow is not None:
         return grow
@@ -669,6 +675,48 @@ def _did_not_move(result, numbers, compiled, setup) -> Diagnosis | None:
         cands = [_with_lr(result, default)] if default else []
         return Diagnosis("max_steps", reason, _try(result, compiled, setup, numbers, cands), dict(numbers, lr=0.0))
     reason = f"x did not move in {result.nit} steps (every update was exactly 0, ‖∇f‖ = {fmt(result.grad_norm, 3)}): more steps cannot help."
+    return Diagnosis("max_steps", reason, "", numbers)
+
+
+#: x unchanged over at least this many final rows (and the last half of the path) is "stuck".
+STUCK_ROWS = 10
+
+
+def _stopped_moving(result, numbers, compiled, setup) -> Diagnosis | None:
+    """x moved, then stopped: over the last half of the path (at least STUCK_ROWS rows) it is the
+    same float64 vector while ‖∇f‖ > tol, so more steps cannot help.  For L-BFGS the cause is its
+    own tests: torch's step ends before it moves once gᵀd > −tolerance_change (or f or t·d
+    change less than it), which a small gradient meets long before ‖∇f‖ ≤ tol; a smaller
+    --tolerance-change is tried.  Otherwise every update rounded to nothing: lr·step is below
+    the float64 spacing of x."""
+    import numpy as np
+
+    if result.status.value == "converged":
+        return None
+    path = result.path
+    xs = path.x[_finite_rows(path)]
+    if len(xs) < 2 * STUCK_ROWS:
+        return None
+    same = np.all(xs == xs[-1], axis=1)
+    first = len(same) - int(np.argmin(same[::-1])) if not same.all() else 0  # first row of the final frozen run
+    if same.all() or len(same) - first < max(STUCK_ROWS, len(same) // 2):
+        return None
+    rows = np.nonzero(_finite_rows(path))[0]
+    since = int(path.k[rows[first]])
+    numbers = dict(numbers, stuck_since=since)
+    head = (f"x has not changed since step {since} (the last {result.nit - since} updates were exactly 0 in float64) "
+            f"while ‖∇f‖ = {fmt(result.grad_norm, 3)} is still above tol, so more steps cannot help")
+    if result.optimizer == "lbfgs":
+        h = {**OPTIMIZERS["lbfgs"].defaults, **{k: v for k, v in result.hyper.items() if v is not None}}
+        tc = float(h["tolerance_change"])
+        reason = (f"{head}: L-BFGS's own tests end each step before it moves — torch stops a step once gᵀd > "
+                  f"−tolerance_change = −{tc:g} (or f or t·d change less than it), and with ‖∇f‖ this small gᵀd "
+                  f"≈ −gᵀH⁻¹g is already above that.")
+        new = max(tc * 1e-6, 1e-300)
+        cand = _candidate(f"--tolerance-change {new:g}", "lbfgs", **{**result.hyper, "tolerance_change": new})
+        return Diagnosis("max_steps", reason, _try(result, compiled, setup, numbers, [cand]), numbers)
+    reason = (f"{head}: every update rounded to nothing, lr times the step being below the float64 spacing of x "
+              f"(≈ {fmt(float(np.max(np.spacing(np.abs(xs[-1])))), 3)} here).")
     return Diagnosis("max_steps", reason, "", numbers)
 
 
@@ -1083,10 +1131,30 @@ def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
             factor = abs(step_factor(lr, lam_max))
             numbers["contraction"] = factor
             extra = f"; along it each step multiplies the error by −{fmt(factor, 3)}" if lr * lam_max > 1 else ""
+            held = _bounce_held(path, ok, s, lr)
+            if factor < 1 and held is not None:  # the linear model says it shrinks; the path says it does not
+                amp, secant = held
+                numbers.update(amplitude_ratio=amp, secant_curvature=secant, secant_edge=bound1_over(result, lr))
+                extra = (f"; at x_end's H each step would multiply the error by −{fmt(factor, 3)}, but the bounce does "
+                         f"not shrink (×{near_one(amp)} per step over the last {len(s) - 1} steps): the steps are too long "
+                         f"for that quadratic model, and across them the curvature Δg·Δx/‖Δx‖² is {fmt(secant)}, against the "
+                         f"stability bound {fmt(bound1_over(result, lr))} for lr = {fmt(lr)} (a period-2 cycle of the "
+                         f"steps sits exactly where they are equal)")
         reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last "
                   f"{len(s) - 1} pairs: lr = {fmt(lr)} is above 1/λmax = {fmt(1 / lam_max)} (λmax = {fmt(lam_max)}), "
                   f"so each step overshoots the valley floor{extra}.")
         cands = [_with_lr(result, floor_sig(1 / lam_max))]
+        under = _underdamped(result, lr, float(w[0]), lam_max)
+        if under is not None:  # heavy ball with both ends of H's spectrum in the complex regime: μ decides, not lr
+            mu = under
+            numbers.update(momentum=mu, contraction=math.sqrt(mu))
+            reason = (f"successive steps flip sign along {label} {_point(top)} in {flips} of the last {len(s) - 1} pairs: "
+                      f"with momentum μ = {fmt(mu)} and lr·λ between {fmt(lr * float(w[0]), 3)} and {fmt(lr * lam_max, 3)} "
+                      f"(inside ((1−√μ)², (1+√μ)²) = ({fmt((1 - math.sqrt(mu)) ** 2, 3)}, {fmt((1 + math.sqrt(mu)) ** 2, 3)})), "
+                      f"every eigen-direction of H spirals: the error shrinks by only √μ = {near_one(math.sqrt(mu))} per step "
+                      f"for any lr that keeps lr·λ in that range, so the momentum is underdamped (lr = {fmt(lr)} is stable: below 2(1+μ)/λmax = "
+                      f"{fmt(2 * (1 + mu) / lam_max)}).")
+            cands = _momentum_candidates(float(w[0]), lam_max, lam_max) + cands
         if w[0] > 0:
             cands.append(_with_lr(result, floor_sig(2 / (float(w[0]) + lam_max), 3)))
         suggestion = _try(result, compiled, setup, numbers, cands)
@@ -1106,6 +1174,101 @@ def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
         else:
             suggestion = _try(result, compiled, setup, numbers, [_schedule(result, "cosine"), _with_lr(result, floor_sig(lr / 10))])
     return Diagnosis("oscillating", reason, suggestion, numbers)
+
+
+def _two_cycle(result, compiled, setup) -> Diagnosis | None:
+    """A gd-family run caught in a period-2 cycle: over the last RECENT steps x_{k+2} = x_k (to
+    1e-9 of the step) while the steps stay long.  A cycle x_a ↔ x_b of gd has g_a = −g_b and
+    x_b − x_a = −lr·g_a, so the curvature across it, Δg·Δx/‖Δx‖², is exactly the stability bound
+    2/lr (2(1+μ)/lr with momentum); the minimum between the two points is unstable for this lr
+    when λmax(H) there exceeds that bound — the run can never settle, whatever H at x_end says
+    (10·log cosh x with lr = 0.3: H = 2.61 at the cycle's ±1.288, 10 at the minimum 0).  Smaller
+    lrs under the bound at the midpoint are tried."""
+    import numpy as np
+
+    if _family(result) != "sgd" or result.schedule != "constant":
+        return None
+    path = result.path
+    ok = _finite_rows(path)
+    xs = path.x[ok][-(RECENT + 1):]
+    if len(xs) < RECENT + 1 or len(path.x[ok]) < 2 * RECENT:
+        return None
+    dx = np.linalg.norm(np.diff(xs, axis=0), axis=1)
+    back = np.linalg.norm(xs[2:] - xs[:-2], axis=1)
+    scale = 1e-8 * (1 + float(np.max(np.abs(xs))))
+    if not (np.all(dx > scale) and np.all(back <= 1e-9 * dx[:-1])):
+        return None
+    lr = _lr_at(result, result.nit - 1)
+    edge = bound1_over(result, lr)
+    held = _bounce_held(path, ok, np.ones(RECENT), lr)
+    secant = held[1] if held is not None else math.nan
+    mid = (xs[-1] + xs[-2]) / 2
+    (w_mid, _), = _hess_eigen(compiled, mid[None, :])
+    lam_mid = float(w_mid[-1])
+    bound_mid = stable_bound(result.optimizer, result.hyper, lam_mid) if lam_mid > 0 else None
+    numbers = {"steps": int(result.nit), "loss": float(result.fun), "lr": lr, "cycle": [[float(c) for c in xs[-2]],
+               [float(c) for c in xs[-1]]], "secant_curvature": secant, "secant_edge": edge, "lambda_mid": lam_mid,
+               "stable_lr_mid": bound_mid}
+    loss = path.loss[ok]
+    gap = float(np.max(back / dx[:-1]))
+    same = "exactly" if gap == 0 else f"to {fmt(gap, 2)}× the step length"
+    reason = (f"the steps are caught in a period-2 cycle between {_point(xs[-2])} and {_point(xs[-1])} (x_(k+2) = x_k {same} "
+              f"over the last {RECENT} steps; f went from {fmt(loss[0])} to "
+              f"{fmt(loss[-1])}): across the bounce the curvature Δg·Δx/‖Δx‖² is {fmt(secant)}, the stability bound "
+              f"{fmt(edge)} for lr = {fmt(lr)} at which such a cycle exists")
+    cands = []
+    if bound_mid is not None:
+        reason += (f", and between the two points λmax(H) = {fmt(lam_mid)} makes the step unstable unless lr < "
+                   f"{fmt(bound_mid)}, so the run cannot settle there at this lr, however many steps it takes.")
+        cands = [_with_lr(result, floor_sig(bound_mid / 2)), _with_lr(result, floor_sig(0.9 * bound_mid))]
+    else:
+        reason += ", so the run cannot settle at this lr, however many steps it takes."
+        cands = [_with_lr(result, floor_sig(lr / 10))]
+    return Diagnosis("oscillating", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def _underdamped(result, lr: float, lam_min: float, lam_max: float) -> float | None:
+    """μ when a heavy-ball run (momentum, no dampening) has lr·λ for every eigenvalue inside
+    ((1−√μ)², (1+√μ)²): the roots of z² − (1+μ−lr·λ)z + μ are complex with |z| = √μ, so the error
+    decays by √μ per step along every direction, rotating — lr cannot speed it up; else None."""
+    if result.optimizer != "momentum" or not lam_min > 0:
+        return None
+    h = {**OPTIMIZERS["momentum"].defaults, **{k: v for k, v in result.hyper.items() if v is not None}}
+    mu, damp = float(h.get("momentum") or 0.0), float(h.get("dampening") or 0.0)
+    if not (0 < mu < 1) or damp != 0:
+        return None
+    lo, hi = (1 - math.sqrt(mu)) ** 2, (1 + math.sqrt(mu)) ** 2
+    return mu if lo < lr * lam_min and lr * lam_max < hi else None
+
+
+def bound1_over(result, lr: float) -> float:
+    """The curvature λ* at which the run's lr sits on its stability bound (gd: 2/lr; momentum:
+    2(1+μ)/lr), from stable_bound(λ) ∝ 1/λ."""
+    b = stable_bound(result.optimizer, result.hyper, 1.0)
+    return b / lr if b and lr > 0 else math.nan
+
+
+def _bounce_held(path, ok, s, lr: float):
+    """(per-step amplitude ratio, secant curvature) when the bounce along the flip direction
+    does not shrink over the last steps — |s| averaged over the first and last pair, ratio ≥ 0.98
+    per step — else None.  The secant curvature is the median of Δg·Δx/‖Δx‖² over those steps: a
+    period-2 cycle of gd (x_a ↔ x_b, g_a = −g_b, x_b − x_a = −lr·g_a) has exactly 2/lr."""
+    import numpy as np
+
+    a = np.abs(np.asarray(s, dtype=float))
+    if len(a) < 6 or not (a[0] + a[1]) > 0:
+        return None
+    amp = float(((a[-1] + a[-2]) / (a[0] + a[1])) ** (1 / (len(a) - 2)))
+    if not amp >= 0.98:
+        return None
+    xs = path.x[ok][-(len(a) + 1):]
+    gs = path.grad[ok][-(len(a) + 1):]
+    dx, dg = np.diff(xs, axis=0), np.diff(gs, axis=0)
+    den = np.sum(dx * dx, axis=1)
+    good = den > 0
+    if not good.any():
+        return None
+    return amp, float(np.median(np.sum(dx * dg, axis=1)[good] / den[good]))
 
 
 def _adaptive_oscillation(result, compiled, setup, numbers, ev, label, top, flips, pairs, steps) -> Diagnosis:
@@ -1189,16 +1352,35 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
     parts = [f"after {result.nit} steps the run is closing in on a minimum (H's eigenvalues {fmt(lam_min)} … {fmt(lam_max)}, "
              f"condition number κ = {fmt(kappa)})"]
     step_factor = _step_factor(result)
+    power = _power_law(result, compiled, lam_min) if compiled is not None else None
     if step_factor is not None:
         rho = max(abs(step_factor(lr, lam_min)), abs(step_factor(lr, lam_max)))
         numbers["contraction"] = rho
-        parts.append(f"with lr = {fmt(lr)} gradient descent multiplies the error by {near_one(rho)} per step "
-                     f"(the best constant lr, 2/(λmin+λmax) = {fmt(2 / (lam_min + lam_max))}, gives (κ−1)/(κ+1) = {near_one((kappa - 1) / (kappa + 1))})")
+        best = ("" if power is not None else f" (the best constant lr, 2/(λmin+λmax) = {fmt(2 / (lam_min + lam_max))}, "
+                f"gives (κ−1)/(κ+1) = {near_one((kappa - 1) / (kappa + 1))})")
+        parts.append(f"with lr = {fmt(lr)} gradient descent multiplies the error by {near_one(rho)} per step{best}"
+                     + (" at H of the end point" if power is not None else ""))
         rate = rho
     else:
         parts.append(f"the gradient norm is multiplied by {near_one(observed)} per step (observed over the last {m} steps)")
         rate = observed
-    if 0 < rate < 1 and result.grad_norm > 0:
+    if power is not None:  # the frozen-H rate is not the run's: H flattens as the minimum nears
+        p, k1, k3, lam_mid = power
+        numbers.update(power_law_exponent=p, lambda_min_halfway=lam_mid)
+        parts.append(f"but the gradient norm falls like k^−{fmt(p, 3)} (steps {k1} … {k3}), not geometrically, and H "
+                     f"flattens toward the minimum (λmin {fmt(lam_mid)} halfway, {fmt(lam_min)} at the end): the minimum "
+                     f"is flatter than quadratic and the rate keeps slowing")
+        k_need = k3 * (result.grad_norm / max(tol, 1e-300)) ** (1 / p)
+        if result.grad_norm > tol and math.isfinite(k_need):
+            more = math.ceil(k_need - k3)
+            numbers["steps_needed"] = more
+            parts.append(f"at that power law about {more} more steps to reach ‖∇f‖ ≤ {fmt(tol)}")
+    elif _decayed_lr(result) is not None:
+        lr_max = _decayed_lr(result)
+        numbers["lr_peak"] = lr_max
+        parts.append(f"the {result.schedule} schedule had brought lr down to {fmt(lr)} from {fmt(lr_max)}, so that rate is the "
+                     f"decayed lr's and says nothing about the steps still needed (a longer --steps stretches the schedule)")
+    elif 0 < rate < 1 and result.grad_norm > 0:
         more = math.log(max(tol, 1e-300) / result.grad_norm) / math.log(rate)
         if more > 0:
             numbers["steps_needed"] = math.ceil(more)
@@ -1210,7 +1392,7 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
     if kappa >= 10:
         lam_path = max(lam_max, _path_lambda_max(result, compiled))
         cands += _momentum_candidates(lam_min, lam_max, lam_path)
-    if step_factor is not None:
+    if step_factor is not None and power is None:
         cands.append(_with_lr(result, round_sig(2 / (lam_min + lam_max), 3)))
         bound = _path_bound(result, compiled)
         if bound:
@@ -1219,6 +1401,85 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
     if more and more <= 3 * max(result.nit, 1):  # a budget at most 4× the run's: the rest is said in the reason
         cands.append(_more_steps(result, result.nit + more))
     return Diagnosis("slow", reason, _try(result, compiled, setup, numbers, cands), numbers)
+
+
+def _decayed_lr(result) -> float | None:
+    """The peak lr along the path when the schedule ended the run below a tenth of it, else None:
+    a rate measured at the end is then the decayed lr's, not the run's."""
+    import numpy as np
+
+    if result.schedule == "constant":
+        return None
+    lrs = result.path.lr[_finite_rows(result.path)]
+    if not len(lrs):
+        return None
+    peak = float(np.max(lrs))
+    return peak if peak > 0 and _lr_at(result, result.nit - 1) < 0.1 * peak else None
+
+
+def _power_law(result, compiled, lam_min: float):
+    """(p, k₁, k₃, λmin halfway) when ‖∇f‖ over the second half of the path falls like k^−p
+    rather than geometrically and H flattens on the way (λmin(H) at the end ≤ 3/4 of λmin(H)
+    at step k₁ = N/2; a valley that only bends, Rosenbrock's, keeps its λmin), else None.  With g₁, g₂, g₃ at steps k₁ = N/2, k₂ = 3N/4, k₃ = N, a geometric
+    decay gives q = log(g₁/g₂)/log(g₂/g₃) = (k₂−k₁)/(k₃−k₂) = 1 and a power law gives
+    q = log(k₂/k₁)/log(k₃/k₂) ≈ 1.41; q > 1.25 (with g falling steadily) reads as a power law,
+    p = log(g₁/g₃)/log(k₃/k₁) — the sublinear approach to a degenerate minimum (x⁴: p = 3/2)."""
+    import numpy as np
+
+    path = result.path
+    rows = np.nonzero(_finite_rows(path))[0]
+    if len(rows) < 40:
+        return None
+    ks = path.k[rows].astype(float)
+    g = path.grad_norm[rows]
+    k3 = ks[-1]
+    if not k3 >= 40:
+        return None
+    pick = [int(np.searchsorted(ks, k3 * f)) for f in (0.5, 0.75)] + [len(ks) - 1]
+    (a, b, c), (g1, g2, g3) = ks[pick], g[pick]
+    if not (a > 0 and g1 > g2 > g3 > 0):
+        return None
+    tail = g[pick[0]:]
+    if np.mean(np.diff(tail) > 0) > 0.05:  # not a steady fall (a bounce or a plateau): no law to read
+        return None
+    q = math.log(g1 / g2) / math.log(g2 / g3)
+    q_power = math.log(b / a) / math.log(c / b)
+    q_geom = (b - a) / (c - b)
+    if not q > (q_geom + q_power) / 2:
+        return None
+    (w_mid, _), = _hess_eigen(compiled, np.asarray(path.x[rows[pick[0]]], dtype=float)[None, :])
+    lam_mid = float(w_mid[0])
+    if not (lam_mid > 0 and lam_min <= 0.75 * lam_mid and _degenerate_ahead(compiled, result.x, lam_min)):
+        return None
+    return math.log(g1 / g3) / math.log(c / a), int(a), int(c), lam_mid
+
+
+def _degenerate_ahead(compiled, x, lam_min: float, iterations: int = 20) -> bool:
+    """Is the minimum the run heads for degenerate?  Newton's iterates from x (while H stays
+    positive definite) converge to it; at a degenerate one λmin(H) there tends to 0 (x⁴: ×4/9
+    per iterate), at a non-degenerate one it stays positive: degenerate when λmin at the last
+    iterate is ≤ 1e-3·λmin(H(x))."""
+    import numpy as np
+
+    from .symptoms import _quiet
+
+    def walk():
+        y = np.asarray(x, dtype=float)
+        for _ in range(iterations + 1):
+            g = np.asarray(compiled.grad(y), dtype=float).reshape(-1)
+            h = np.asarray(compiled.hess(y), dtype=float).reshape(len(y), len(y))
+            if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
+                return False
+            w = np.linalg.eigvalsh(h)
+            if w[0] <= 1e-3 * lam_min:
+                return True
+            y = y - np.linalg.solve(h, g)
+        return False
+
+    try:
+        return bool(_quiet(compiled, walk))
+    except np.linalg.LinAlgError:
+        return False
 
 
 def _path_lambda_max(result, compiled) -> float:
@@ -1290,6 +1551,8 @@ def _edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
 
     from .symptoms import sharpness
 
+    if _family(result) == "adaptive":
+        return _adaptive_edge_of_stability(result, compiled, numbers)
     if _family(result) != "sgd":
         return None
     path = result.path
@@ -1317,6 +1580,63 @@ def _edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
               f"= {fmt(edge)} for lr = {fmt(lr)}, while the loss kept falling ({fmt(half[0])} → {fmt(loss[-1])}) though not "
               f"monotonically (it rose in {fmt(100 * rises, 2)}% of those steps): gradient descent regulates its own "
               f"curvature there (Cohen et al. 2021); this is neither divergence nor a plain oscillation.")
+    return Diagnosis("edge_of_stability", reason, "", numbers)
+
+
+def _adaptive_edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
+    """The adaptive edge of stability (Cohen et al. 2022) for an optimizer with a preconditioner
+    (Adam, AdamW, Adamax, RMSprop, Adagrad): over the second half of the path the preconditioned
+    sharpness λmax(P⁻¹H), sampled at the rows gdx.symptoms.sample_rows picks, stays within
+    ±ADAPTIVE_BAND of the adaptive edge at each row's lr (Adam: (2+2β₁)/(η(1−β₁))), while the loss
+    fell overall (end < the loss halfway) but not monotonically (it rose in at least 10% of those
+    steps).  The optimizer regulates P⁻¹H there: when it crosses the edge the bounce grows the
+    gradient, v̂ grows with it and P⁻¹H falls back; below the edge the bounce dies, v̂ decays and
+    P⁻¹H rises again.  That regulation needs a P the gradients build: when ε makes up most of P
+    along P⁻¹H's top eigenvector (gdx.symptoms.gradient_share < ½), P is a fixed rescaling of lr and
+    a ratio just under 1 is a damped bounce, not the edge."""
+    import numpy as np
+
+    from .symptoms import adaptive_edge, gradient_share, preconditioned_sharpness, sample_rows
+
+    path = result.path
+    ok = _finite_rows(path)
+    loss = path.loss[ok]
+    if len(loss) < 40:
+        return None
+    rows = np.nonzero(ok)[0]
+    rows = rows[sample_rows(len(rows))]
+    lam = preconditioned_sharpness(result, compiled, rows)
+    if lam is None:
+        return None
+    edges = np.array([adaptive_edge(result, int(k)) or np.nan for k in rows], dtype=float)
+    steps = path.k[rows]
+    late = steps >= steps[-1] / 2
+    ratio = lam[late] / edges[late]
+    if late.sum() < 5 or not np.all(np.isfinite(ratio)):
+        return None
+    half = loss[len(loss) // 2:]
+    rises = float(np.mean(np.diff(half) > 0))
+    if not (np.all(np.abs(ratio - 1) <= ADAPTIVE_BAND) and loss[-1] < half[0] and rises >= 0.1):
+        return None
+    share = gradient_share(result, compiled, rows[late])
+    if share is None or not np.nanmedian(share) >= 0.5:  # P is mostly ε: a fixed rescaling that regulates nothing
+        return None
+    lr = _lr_at(result, result.nit - 1)
+    edge = float(edges[late][-1])
+    numbers = dict(numbers, lr=lr, adaptive_edge=edge, edge_ratio_min=float(ratio.min()), edge_ratio_max=float(ratio.max()),
+                   preconditioned_sharpness_late_min=float(lam[late].min()),
+                   preconditioned_sharpness_late_max=float(lam[late].max()), rise_fraction=rises,
+                   gradient_share=float(np.nanmedian(share)),
+                   preconditioned_sharpness_steps=[int(c) for c in steps],
+                   preconditioned_sharpness_samples=[float(c) for c in lam])
+    reason = (f"adaptive edge of stability: over the second half of the run the preconditioned sharpness λmax(P⁻¹H) "
+              f"({_p_text(result)}, rebuilt from the gradients) stayed between {fmt(lam[late].min())} and "
+              f"{fmt(lam[late].max())}, {near_one(float(ratio.min()))}–{near_one(float(ratio.max()))}× "
+              f"{result.optimizer}'s adaptive edge of stability {_edge_text(result)} = {fmt(edge)} for lr = {fmt(lr)}, while "
+              f"the loss kept falling ({fmt(half[0])} → {fmt(loss[-1])}) though not monotonically (it rose in "
+              f"{fmt(100 * rises, 2)}% of those steps): {result.optimizer} regulates its own preconditioned curvature "
+              f"there — as λmax(P⁻¹H) reaches the edge the bounce grows the gradient, v̂ grows with it and λmax(P⁻¹H) falls back "
+              f"(Cohen et al. 2022); this is neither divergence nor a plain oscillation.")
     return Diagnosis("edge_of_stability", reason, "", numbers)
 
 

@@ -371,6 +371,37 @@ def preconditioned_sharpness(result, compiled, rows):
     return lam
 
 
+def gradient_share(result, compiled, rows):
+    """How much of the preconditioner P the gradients build, at path rows ``rows``: Σᵢ uᵢ²·P⁰ᵢ/Pᵢ,
+    u the top eigenvector of P^{-1/2}·H·P^{-1/2} and P⁰ the same P rebuilt with ε = 0 (1: P is
+    all √v̂, the optimizer adapts it to the gradients; 0: P is all ε, a fixed rescaling of lr that
+    cannot regulate λmax(P⁻¹H)).  None for an optimizer without an adaptive edge."""
+    import numpy as np
+
+    pre = _preconditioner(result)
+    if pre is None:
+        return None
+    rows = np.asarray(rows, dtype=int)
+    out = np.full(len(rows), np.nan)
+    if not len(rows):
+        return out
+    hyper = _hyper(result)
+    path = result.path
+    upto = int(rows.max()) + 1
+    p = pre.p(path.grad[:upto], path.x[:upto], hyper, rows)
+    p0 = pre.p(path.grad[:upto], path.x[:upto], {**hyper, "eps": 0.0}, rows)
+    hs = np.asarray(_quiet(compiled, lambda: compiled.hess(path.x[rows])), dtype=float).reshape(len(rows), compiled.n, compiled.n)
+    with np.errstate(all="ignore"):
+        d = 1 / np.sqrt(p)
+        m = d[:, :, None] * hs * d[:, None, :]
+        share = p0 / p
+    good = np.all(np.isfinite(m), axis=(1, 2)) & np.all(np.isfinite(share), axis=1)
+    if good.any():
+        u = np.linalg.eigh(m[good])[1][:, :, -1]
+        out[good] = np.sum(u * u * share[good], axis=1)
+    return out
+
+
 def near_one(r: float) -> str:
     """r printed with enough digits to tell it from 1 (0.99996, not 1; 1.04 as 1.04)."""
     if not math.isfinite(r) or r == 1:

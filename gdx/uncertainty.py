@@ -47,8 +47,8 @@ def other_readings(result, verdict: str, numbers: dict, tol: float = 1e-6) -> li
         if result.nit < FEW_STEPS and not constant:  # constant curvature: the local model holds, the rate is known
             out.append({"verdict": "plateau", "why": f"only {result.nit} steps were made: too few to tell a slow approach "
                         f"from a plateau or a kink (run with more --steps to tell)"})
-        elif "contraction" not in numbers:
-            out += _noisy_rate(result, tol)
+        elif "contraction" not in numbers and "lr_peak" not in numbers and "power_law_exponent" not in numbers:
+            out += _noisy_rate(result, tol)  # (a decayed schedule or a power law already says why the rate moves)
     seen, unique = set(), []
     for r in out:
         if (r["verdict"], r["why"]) not in seen:

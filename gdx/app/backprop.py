@@ -37,7 +37,7 @@ def backprop(function: str, *, at=None, variables=None, timeout=None, top: int =
     from .prepare import compile_target, require_variables, resolve, start_of, symbolic_timeout
 
     budget = Deadline(symbolic_timeout(timeout))
-    target = resolve(function, variables, timeout=budget)
+    target = resolve(function, variables, timeout=budget, hessian=False)
     require_variables(target)
     point = _point(target, at, start_of)
     g = graph.build(target.problem.tree, tuple(target.problem.variables))

@@ -23,6 +23,8 @@ ordinary functions, and deriving it later would be unbounded.
 
 from __future__ import annotations
 
+import weakref
+
 from .errors import GdxError
 from .sandbox import DEFAULT_TIMEOUT, bounded
 
@@ -50,6 +52,18 @@ def compile_bounded(problem, *, timeout=DEFAULT_TIMEOUT, hessian: bool = True):
     return compiled
 
 
+#: Readings whose child may still be deriving (:func:`cancel_pending` stops them).
+_PENDING: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def cancel_pending() -> None:
+    """Stop and reap every child of :func:`start_reading` still at work (the command that asked
+    for it has ended: a flag was refused after the function was read)."""
+    for reading in list(_PENDING):
+        reading.job.cancel()
+    _PENDING.clear()
+
+
 #: The two stages of one child that reads and derives a function (:func:`start_reading`).
 READING = "reading the function"
 
@@ -62,6 +76,7 @@ class Reading:
     def __init__(self, problem, job, hessian: bool) -> None:
         self.problem, self.job, self.hessian = problem, job, hessian
         self.payload = None
+        _PENDING.add(self)
 
     def compiled(self, timeout=DEFAULT_TIMEOUT):
         """The :class:`gdx.compiled_cache.CachedCompiled` of the child's sources, waiting at

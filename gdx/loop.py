@@ -89,28 +89,31 @@ def run(
         with np.errstate(all="ignore"):
             state = (optimizer if cycle is None else cycle(optimizer, 0)).init(x)
             watched = schedule.init(1) if getattr(schedule, "observes_loss", False) else None
-            f0 = None
+            f0 = band = None
+            value_and_grad, append, isfinite, sqrt = compiled.value_and_grad, record.append, math.isfinite, math.sqrt
+            seen = {}
             while True:
                 if batches is None:
-                    f, g = compiled.value_and_grad(x)
-                    seen = {}
+                    f, g = value_and_grad(x)
                 else:
                     seen = batch_step(compiled, batches, k, x)
                     f, g = seen.pop("fg")
-                gn = math.sqrt(float(g @ g))
+                gn = sqrt(float(g @ g))
                 if gn == math.inf:
                     gn = scaled_norm(g)
                 lr = float(schedule(k)) if watched is None else float(schedule.lr(watched)[0])
                 step = Step(k, x, f, gn, lr, g, compiled.nfev - nfev0 if counting else None, **seen)
-                record.append(step)
+                append(step)
                 yield step
                 if f0 is None:
-                    f0 = f
-                verdict = point_verdict(x, f, gn, f0, tol)
-                if verdict is not None:
-                    status, cause = verdict
-                    fault_step = k if cause else None
-                    break
+                    f0, band = f, EXPLOSION * (1 + abs(f))
+                # rules 1–2 (gdx.stopping.point_verdict), its common case first: all finite, in the band, not converged
+                if not (gn > tol and isfinite(f) and isfinite(gn) and isfinite(sum(x.tolist())) and abs(f - f0) <= band):
+                    verdict = point_verdict(x, f, gn, f0, tol)
+                    if verdict is not None:
+                        status, cause = verdict
+                        fault_step = k if cause else None
+                        break
                 if k >= steps:
                     status = Status.MAX_STEPS
                     break

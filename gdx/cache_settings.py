@@ -4,12 +4,20 @@ gdx.compile and gdx.parse) when it only prints ``--help``."""
 
 from __future__ import annotations
 
-_SETTINGS = {"env": None}  # None: no cache (the library API); a mapping: the CLI's environment
+_SETTINGS = {"env": None, "cli": False}  # env None: no cache (the library API); a mapping: the CLI's environment
 
 
 def enable(env) -> None:
-    """Use the cache of ``env`` (``XDG_CACHE_HOME``/``HOME``) for this process's commands."""
+    """Use the cache of ``env`` (``XDG_CACHE_HOME``/``HOME``) for this process's commands; the
+    process runs CLI commands (:func:`in_cli`)."""
     _SETTINGS["env"] = dict(env)
+    _SETTINGS["cli"] = True
+
+
+def in_cli() -> bool:
+    """Commands of the CLI run here (with the cache or ``--no-cache``): a function is then read
+    and derived by one bounded child (gdx.derive.start_reading), not parsed in this process."""
+    return _SETTINGS["cli"]
 
 
 def disable() -> None:

@@ -177,18 +177,30 @@ def store(text: str, variables, compiled) -> None:
     sources = {a: compiled.__dict__.get(a) for a in ("_f", "_fg", "_h")}
     if not all(hasattr(s, "gdx_source") for s in sources.values()):
         return
+    store_payload(text, variables, payload_of(compiled.variables, {a: s.gdx_source for a, s in sources.items()},
+                                              compiled.problem.expr, compiled.gradient, compiled.hessian))
+
+
+def payload_of(variables, sources: dict, expr, gradient, hessian) -> dict:
+    """An entry's payload: the variable order, the generated sources of f, (f, ∇f), H, and the
+    display strings of f, ∇f, H (``hessian`` None: derived without H, no "hessian" text)."""
+    from .render.mathtext import math_text
+
+    texts = {"f": math_text(expr), "gradient": [math_text(g) for g in gradient]}
+    if hessian is not None:
+        texts["hessian"] = [[math_text(h) for h in row] for row in hessian]
+    return {"variables": list(variables), "sources": dict(sources), "texts": texts}
+
+
+def store_payload(text: str, variables, payload: dict) -> None:
+    """Write a complete payload (f, (f, ∇f) and H) as the entry of ``text``; best effort, as :func:`store`."""
+    if not enabled() or not all(a in payload["sources"] for a in ("_f", "_fg", "_h")):
+        return
     directory = usable_dir(_SETTINGS["env"])
     if directory is None:
         return
     from .paths import write_atomic
-    from .render.mathtext import math_text
 
-    payload = {
-        "variables": list(compiled.variables),
-        "sources": {a: s.gdx_source for a, s in sources.items()},
-        "texts": {"f": math_text(compiled.problem.expr), "gradient": [math_text(g) for g in compiled.gradient],
-                  "hessian": [[math_text(h) for h in row] for row in compiled.hessian]},
-    }
     try:
         write_atomic(directory / (entry_key(text, variables) + SUFFIX),
                      json.dumps({"sha256": _digest(payload), "payload": payload}))
@@ -284,8 +296,9 @@ class CachedCompiled(Compiled):
 
         super().__init__(problem)
         self.texts = payload["texts"]
-        for attr in ("_f", "_fg", "_h"):
-            self.__dict__[attr] = function_from_source(payload["sources"][attr])
+        for attr, source in payload["sources"].items():  # without "_h" (backprop): H derived when asked
+            if attr in ("_f", "_fg", "_h"):
+                self.__dict__[attr] = function_from_source(source)
 
     @cached_property
     def gradient(self) -> tuple:

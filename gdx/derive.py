@@ -23,6 +23,8 @@ ordinary functions, and deriving it later would be unbounded.
 
 from __future__ import annotations
 
+import weakref
+
 from .errors import GdxError
 from .sandbox import DEFAULT_TIMEOUT, bounded
 
@@ -48,6 +50,87 @@ def compile_bounded(problem, *, timeout=DEFAULT_TIMEOUT, hessian: bool = True):
     for attr, source in sources.items():
         compiled.__dict__[attr] = function_from_source(source)  # the cached_property slots
     return compiled
+
+
+#: Readings whose child may still be deriving (:func:`cancel_pending` stops them).
+_PENDING: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def cancel_pending() -> None:
+    """Stop and reap every child of :func:`start_reading` still at work (the command that asked
+    for it has ended: a flag was refused after the function was read)."""
+    for reading in list(_PENDING):
+        reading.job.cancel()
+    _PENDING.clear()
+
+
+#: The two stages of one child that reads and derives a function (:func:`start_reading`).
+READING = "reading the function"
+
+
+class Reading:
+    """A function being read and derived by one bounded child (:func:`start_reading`): its
+    ``problem`` (a :class:`gdx.compiled_cache.CachedProblem`: variables and display text, no
+    SymPy in this process) is known; :meth:`compiled` waits for the rest."""
+
+    def __init__(self, problem, job, hessian: bool) -> None:
+        self.problem, self.job, self.hessian = problem, job, hessian
+        self.payload = None
+        _PENDING.add(self)
+
+    def compiled(self, timeout=DEFAULT_TIMEOUT):
+        """The :class:`gdx.compiled_cache.CachedCompiled` of the child's sources, waiting at
+        most ``timeout`` seconds (or until a Deadline) for the derivation; its payload stays in
+        :attr:`payload` (what the compiled cache stores)."""
+        from .compiled_cache import CachedCompiled
+        from .sandbox import Deadline, check_timeout
+
+        if not isinstance(timeout, Deadline):
+            timeout = check_timeout(timeout)
+        self.payload = self.job.result(timeout)
+        return CachedCompiled(self.problem, self.payload)
+
+
+def start_reading(text: str, variables=None, *, timeout=DEFAULT_TIMEOUT, hessian: bool = True) -> Reading:
+    """One bounded child parses ``text`` (:func:`gdx.parse.parse_function`), sends back its
+    variables and display text as soon as it is read, then derives ∇f (and H) and generates
+    their sources; this process never imports SymPy.
+
+    The rule: the static checks (characters, syntax, limits) run here, before the fork; reading
+    is bounded by ``timeout`` (seconds, or a Deadline) and its timeout names "reading the
+    function"; the derivation is bounded when :meth:`Reading.compiled` waits for it, and its
+    timeout names the symbolic work, as :func:`compile_bounded`'s.  Meanwhile the child works on
+    while this process checks the rest of the command."""
+    from .compiled_cache import CachedProblem
+    from .parse import check_static
+    from .sandbox import Deadline, _timeout_error, check_timeout, start
+
+    check_static(text, variables)  # over-limit text is refused here, before SymPy and the fork
+    if not isinstance(timeout, Deadline):
+        timeout = check_timeout(timeout)
+    elif timeout.expired:
+        raise _timeout_error(READING, timeout.seconds)
+    what = "the symbolic work (gradient" + (" and Hessian)" if hessian else ")")
+    job = start(_read_and_derive, text, variables, hessian, what=what, source=text, partial=True)
+    import numpy  # noqa: F401 - the run needs it: imported while the child reads
+
+    names, f_text = job.partial(timeout, what=READING)
+    return Reading(CachedProblem(text, tuple(names), f_text), job, hessian)
+
+
+def _read_and_derive(text: str, variables, hessian: bool) -> dict:
+    """In the child of :func:`start_reading`: parse, send (variables, display text of f), derive,
+    and return the compiled cache's payload (gdx.compiled_cache.payload_of)."""
+    from .compiled_cache import payload_of
+    from .parse import parse_function
+    from .render.mathtext import math_text
+    from .sandbox import send_partial
+
+    problem = parse_function(text, variables)
+    send_partial((problem.variables, math_text(problem.expr)))
+    _prefill_lambdify_namespace()
+    gradient, hess, sources = _derive(problem, hessian)
+    return payload_of(problem.variables, sources, problem.expr, gradient, hess)
 
 
 def _prefill_lambdify_namespace() -> None:

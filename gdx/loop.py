@@ -89,28 +89,34 @@ def run(
         with np.errstate(all="ignore"):
             state = (optimizer if cycle is None else cycle(optimizer, 0)).init(x)
             watched = schedule.init(1) if getattr(schedule, "observes_loss", False) else None
-            f0 = None
+            f0 = band = None
+            value_and_grad, append, isfinite, sqrt = compiled.value_and_grad, record.append, math.isfinite, math.sqrt
+            seen = {}
             while True:
                 if batches is None:
-                    f, g = compiled.value_and_grad(x)
-                    seen = {}
+                    f, g = value_and_grad(x)
                 else:
                     seen = batch_step(compiled, batches, k, x)
                     f, g = seen.pop("fg")
                     full_gn = seen.pop("full_grad_norm")
-                gn = math.sqrt(float(g @ g))
+                gn = sqrt(float(g @ g))
                 if gn == math.inf:
                     gn = scaled_norm(g)
                 lr = float(schedule(k)) if watched is None else float(schedule.lr(watched)[0])
                 step = Step(k, x, f, gn, lr, g, compiled.nfev - nfev0 if counting else None, **seen)
-                record.append(step)
+                append(step)
                 yield step
                 if f0 is None:
-                    f0 = f
-                verdict = point_verdict(x, f, gn, f0, tol if batches is None or batches.full else -math.inf)
+                    f0, band = f, EXPLOSION * (1 + abs(f))
+                # tol is judged on the full-data gradient in a minibatch run (batch_step), not the batch's
+                tol_k = tol if batches is None or batches.full else -math.inf
+                # rules 1–2 (gdx.stopping.point_verdict), its common case first: all finite, in the band, not converged
+                verdict = None
+                if not (gn > tol_k and isfinite(f) and isfinite(gn) and isfinite(sum(x.tolist())) and abs(f - f0) <= band):
+                    verdict = point_verdict(x, f, gn, f0, tol_k)
                 if verdict is None and batches is not None and not batches.full and full_gn is not None \
                         and full_gn <= tol:
-                    verdict = Status.CONVERGED, None  # tol is judged on the full-data gradient (batch_step)
+                    verdict = Status.CONVERGED, None
                 if verdict is not None:
                     status, cause = verdict
                     fault_step = k if cause else None

@@ -13,6 +13,12 @@ the child is sent ``SIGKILL`` and reaped.  A signal cannot be ignored by SymPy's
 arithmetic, so the bound holds wherever the child is (``signal.alarm`` would not).
 ``bounded(func, *args, timeout=T)`` is exactly ``start(func, *args).result(T)``.
 
+Work in stages (``start(..., partial=True)``): the child may hand the parent one early value
+with :func:`send_partial` (a second pipe) and go on working; ``job.partial(T, what=...)`` waits
+for it under its own bound and names its own stage in the timeout message, and
+``job.result(T)`` then waits for the rest.  So one child can read a function and derive it,
+while the parent checks the rest of the command as soon as the function has been read.
+
 Nothing outlives its budget: when ``result`` or ``cancel`` returns (or raises), or a
 ``with start(...) as job:`` block is left, the child has exited and has been reaped.
 
@@ -74,6 +80,27 @@ MAX_TIMEOUT = 7 * 24 * 3600.0
 LIBRARIES = ("sympy", "mpmath", "numpy")
 
 _OK, _GDX, _OTHER, _MEMORY = "ok", "gdx", "other", "memory"
+
+#: In a child started with ``partial=True``: the pipe :func:`send_partial` writes to.
+_PARTIAL_FD: int | None = None
+
+
+def send_partial(value) -> None:
+    """In a bounded child started with ``partial=True``: send ``value`` (picklable) to the parent
+    now, while the work goes on (:meth:`Job.partial` reads it).  Once per child; elsewhere a no-op."""
+    global _PARTIAL_FD
+    fd, _PARTIAL_FD = _PARTIAL_FD, None
+    if fd is None:
+        return
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_all(fd, len(data).to_bytes(8, "big") + data)
+    os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 class SandboxError(RuntimeError):
@@ -141,11 +168,12 @@ class Job:
     as a context manager, the job is cancelled on leaving the block unless it had finished.
     """
 
-    def __init__(self, pid, fd, what: str, memory_mb, outcome=None) -> None:
+    def __init__(self, pid, fd, what: str, memory_mb, outcome=None, partial_fd=None) -> None:
         self.pid = pid
         self.what = what
         self.memory_mb = memory_mb
         self._fd = fd
+        self._partial_fd = partial_fd
         self._owner = os.getpid()
         self._outcome = outcome  # (value, exception) once finished
 
@@ -162,18 +190,40 @@ class Job:
         Deadline) takes a result only if one is already waiting.
         """
         if self._outcome is None:
-            if timeout is None:
-                ends, seconds = None, None
-            elif isinstance(timeout, Deadline):
-                ends, seconds = timeout.ends, timeout.seconds
-            else:
-                seconds = max(0.0, float(timeout))
-                ends = time.monotonic() + seconds
-            self._finish(ends, seconds)
+            self._finish(*_ends_of(timeout))
         value, error = self._outcome
         if error is not None:
             raise error
         return value
+
+    def partial(self, timeout=None, *, what: str | None = None):
+        """The value the child sent with :func:`send_partial`, waiting at most ``timeout`` s from
+        now or until a Deadline (None: no limit).  ``what`` names this stage: at expiry the child
+        is killed and reaped and the timeout error names ``what`` and ``timeout``; the job's own
+        ``what`` is kept for :meth:`result`.  A child that finished without sending one gives its
+        outcome: its error is raised (a value: :class:`SandboxError`)."""
+        if self._partial_fd is None:
+            raise SandboxError(f"{self.what}: no partial result was asked for")
+        ends, seconds = _ends_of(timeout)
+        fd, self._partial_fd = self._partial_fd, None
+        try:
+            data, status = _read_message(fd, ends)
+        finally:
+            os.close(fd)
+        if status == "ok":
+            return pickle.loads(data)
+        if status == "timeout":
+            later, self.what = self.what, what or self.what
+            try:
+                self._finish(time.monotonic(), seconds)
+            finally:
+                self.what = later
+        else:  # end of file: the child finished (or died) before sending it
+            self._finish(ends, seconds)
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        raise SandboxError(f"{what or self.what}: the child finished without its partial result")
 
     def cancel(self) -> None:
         """Kill the child (SIGKILL) and reap it now; a finished job is left as it is."""
@@ -188,6 +238,9 @@ class Job:
                 data, complete = _read_until(self._fd, ends)
         finally:  # even on KeyboardInterrupt: the child never outlives the wait
             os.close(self._fd)
+            if self._partial_fd is not None:
+                os.close(self._partial_fd)
+                self._partial_fd = None
             status = _reap(self.pid, kill=not complete)
             if not complete:
                 error = _cancelled_error(self.what) if cancelled else _timeout_error(self.what, seconds)
@@ -217,7 +270,7 @@ class Job:
 
 
 def start(func, *args, memory_mb: int | None = MEMORY_BOUND_MB, what: str = "the symbolic work",
-          source: str | None = None, **kwargs) -> Job:
+          source: str | None = None, partial: bool = False, **kwargs) -> Job:
     """Fork now; the child runs ``func(*args, **kwargs)`` bounded in memory.  Returns a :class:`Job`.
 
     The child's address space may grow by ``memory_mb`` MiB beyond the parent's at the fork
@@ -227,7 +280,8 @@ def start(func, *args, memory_mb: int | None = MEMORY_BOUND_MB, what: str = "the
     return plain picklable data.  With ``source`` (the user's text the work is about), an
     exception raised inside SymPy, mpmath or numpy becomes a :class:`GdxError` about that text
     (:func:`library_error`); without it, such an exception is a :class:`SandboxError` (a bug).
-    The child dies with its parent (:func:`_die_with_parent`).
+    The child dies with its parent (:func:`_die_with_parent`).  With ``partial`` the child may
+    send one early value (:func:`send_partial`, read by :meth:`Job.partial`).
     """
     if not CAN_FORK:  # pragma: no cover - non-POSIX fallback: in-process, unbounded
         try:
@@ -239,7 +293,7 @@ def start(func, *args, memory_mb: int | None = MEMORY_BOUND_MB, what: str = "the
             if translated is None:
                 raise
             outcome = (None, translated)
-        return Job(None, None, what, memory_mb, outcome=outcome)
+        return Job(None, None, what, memory_mb, outcome=outcome)  # (no partial: send_partial is a no-op)
     import sys
 
     for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
@@ -250,12 +304,19 @@ def start(func, *args, memory_mb: int | None = MEMORY_BOUND_MB, what: str = "the
     limit = _memory_limit(memory_mb)
     parent = os.getpid()
     read_fd, write_fd = os.pipe()
+    partial_read, partial_write = os.pipe() if partial else (None, None)
     pid = os.fork()
     if pid == 0:  # the child
         os.close(read_fd)
+        if partial:
+            global _PARTIAL_FD
+            os.close(partial_read)
+            _PARTIAL_FD = partial_write
         _child(write_fd, func, args, kwargs, limit, parent, source)  # never returns
     os.close(write_fd)
-    return Job(pid, read_fd, what, memory_mb)
+    if partial:
+        os.close(partial_write)
+    return Job(pid, read_fd, what, memory_mb, partial_fd=partial_read)
 
 
 def bounded(func, *args, timeout: float = DEFAULT_TIMEOUT, memory_mb: int | None = MEMORY_BOUND_MB,
@@ -398,6 +459,35 @@ def _read_until(fd: int, deadline) -> tuple[bytes, bool]:
         if not chunk:
             return b"".join(chunks), True
         chunks.append(chunk)
+
+
+def _ends_of(timeout) -> tuple:
+    """(the monotonic end, the bound in seconds) of a wait: seconds from now, a Deadline, or None."""
+    if timeout is None:
+        return None, None
+    if isinstance(timeout, Deadline):
+        return timeout.ends, timeout.seconds
+    seconds = max(0.0, float(timeout))
+    return time.monotonic() + seconds, seconds
+
+
+def _read_message(fd: int, deadline) -> tuple[bytes, str]:
+    """One length-prefixed message of :func:`send_partial`: (its bytes, "ok"), or (b"", "eof")
+    when the pipe closes first, or (b"", "timeout") when nothing came before ``deadline``.
+    Once its first bytes are in, the rest is read without a deadline (as :func:`_read_until`)."""
+    buffer = b""
+    while len(buffer) < 8 or len(buffer) < 8 + int.from_bytes(buffer[:8], "big"):
+        left = None if (buffer or deadline is None) else max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select([fd], [], [], None if left is None else min(left, MAX_TIMEOUT))
+        if not ready:
+            if left is not None and left > MAX_TIMEOUT:
+                continue
+            return b"", "timeout"
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"", "eof"
+        buffer += chunk
+    return buffer[8:], "ok"
 
 
 def _reap(pid: int, *, kill: bool) -> int:

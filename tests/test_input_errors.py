@@ -180,6 +180,7 @@ def test_an_internal_error_is_one_line_without_debug_and_raises_with_it(gdx_main
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(gdx.derive, "compile_bounded", broken)
+    monkeypatch.setattr(gdx.derive, "start_reading", broken)  # the CLI's miss: read and derived in one child
     code, out, err = gdx_main("optimize", "x^2")
     assert code == 70
     assert "internal error: RuntimeError: simulated bug" in err and "--debug" in err

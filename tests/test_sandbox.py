@@ -348,3 +348,47 @@ def test_the_compiled_functions_are_the_checked_generated_ones():
     for slot in ("_f", "_fg", "_h"):
         assert c.__dict__[slot].__code__.co_filename.startswith("<gdx-generated"), slot
     assert c.value_and_grad(np.array([1.0, 2.0]))[1] == pytest.approx([2.0, 12.0])
+
+
+# -- work in stages: one early value (send_partial), then the result --------------------------
+def _read_then_work(seconds_before: float, seconds_after: float, fail: bool = False):
+    import time as clock
+
+    from gdx.sandbox import send_partial
+
+    clock.sleep(seconds_before)
+    if fail:
+        raise GdxError("bad text", kind="input error", source="x^")
+    send_partial(("read", [1, 2]))
+    clock.sleep(seconds_after)
+    return "derived"
+
+
+def test_a_partial_value_comes_before_the_result():
+    from gdx.sandbox import start
+
+    job = start(_read_then_work, 0.0, 0.0, partial=True, what="the second stage")
+    assert job.partial(30, what="the first stage") == ("read", [1, 2])
+    assert job.result(30) == "derived" and job.finished
+
+
+def test_a_stage_past_its_bound_is_named_in_the_timeout():
+    from gdx.sandbox import start
+
+    slow_read = start(_read_then_work, 30.0, 0.0, partial=True, what="the second stage")
+    with pytest.raises(GdxError, match=r"the first stage did not finish within 0\.2 s") as info:
+        slow_read.partial(0.2, what="the first stage")
+    assert info.value.exit_code == ExitCode.TIMEOUT and slow_read.finished
+    slow_work = start(_read_then_work, 0.0, 30.0, partial=True, what="the second stage")
+    assert slow_work.partial(30, what="the first stage") == ("read", [1, 2])
+    with pytest.raises(GdxError, match=r"the second stage did not finish within 0\.2 s"):
+        slow_work.result(0.2)
+
+
+def test_an_error_before_the_partial_value_is_the_childs_error():
+    from gdx.sandbox import start
+
+    job = start(_read_then_work, 0.0, 0.0, True, partial=True)
+    with pytest.raises(GdxError, match="bad text") as info:
+        job.partial(30, what="the first stage")
+    assert info.value.kind == "input error" and job.finished

@@ -50,7 +50,7 @@ def backprop(function: str, *, at=None, variables=None, timeout=None, top: int =
         raise GdxError("--row needs --data", kind="usage error",
                        hint="--data FILE --row K draws the per-example loss at row K of FILE")
     budget = Deadline(symbolic_timeout(timeout))
-    target = resolve(function, variables, timeout=budget, data=data)
+    target = resolve(function, variables, timeout=budget, data=data, hessian=False)
     require_variables(target)
     point = _point(target, at, start_of)
     example = None

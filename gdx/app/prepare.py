@@ -233,25 +233,42 @@ def _with_flags(exc: GdxError, parameters) -> GdxError:
 
 
 # -- prepare ----------------------------------------------------------------------------------
-def resolve(function: str, variables=None, *, allow_vector: bool = False, timeout=None, data=None):
+def resolve(function: str, variables=None, *, allow_vector: bool = False, timeout=None, data=None,
+            hessian: bool = True):
     """The target of a command: a preset (name or file), a function found in the compiled cache
     (:mod:`gdx.compiled_cache`: nothing parsed yet), or a parsed expression, the parse bounded by
     ``timeout`` (seconds, checked; None: the default bound).  With ``data`` (``--data``: a
-    path or a gdx.data.DataSet) FUNCTION is a per-example loss over it (:func:`resolve_data`)."""
+    path or a gdx.data.DataSet) FUNCTION is a per-example loss over it (:func:`resolve_data`).
+
+    For the CLI (gdx.cache_settings.in_cli) a miss is read and derived by one bounded child
+    (:func:`gdx.derive.start_reading`; ``hessian=False``: without H) that goes on deriving while
+    the command is checked; :func:`compile_target` collects it.  This process imports no SymPy."""
     from .. import compiled_cache
-    from ..sandbox import Deadline
+    from ..sandbox import CAN_FORK, Deadline
     from ..target import Target, resolve_target
 
     if data is not None:
         return resolve_data(function, variables, data, allow_vector=allow_vector, timeout=timeout)
     if variables is not None and not isinstance(variables, str):
         variables = ",".join(variables)
-    if compiled_cache.enabled() and not allow_vector and not _names_preset(function):
+    from ..cache_settings import in_cli
+
+    cacheable = not allow_vector and isinstance(function, str) and not _names_preset(function)
+    if compiled_cache.enabled() and cacheable:
         compiled = compiled_cache.load(function, variables)
         if compiled is not None:
             _CACHE_KEYS[compiled.problem] = (function, variables, compiled)
             return Target(function, compiled.problem)
     bound = timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout)
+    if in_cli() and cacheable and CAN_FORK:
+        from .. import presets
+        from ..derive import start_reading
+        from ..target import _refuse_misspelt_preset
+
+        _refuse_misspelt_preset(function, presets)
+        reading = start_reading(function, variables, timeout=bound, hessian=hessian)
+        _CACHE_KEYS[reading.problem] = (function, variables, reading)
+        return Target(function, reading.problem)
     target = resolve_target(function, variables, allow_vector=allow_vector, timeout=bound)
     if target.preset is None and not target.problem.is_vector:
         _CACHE_KEYS[target.problem] = (function, variables, None)
@@ -338,6 +355,7 @@ def compile_target(target, timeout=None, *, hessian: bool = True):
     or a :class:`gdx.sandbox.Deadline` the command's other bounded work shares).  With
     ``hessian=False`` (backprop) H is not derived and the result is not stored in the cache
     (an entry holds all three); a cached entry is still used."""
+    from ..derive import Reading
     from ..sandbox import Deadline
 
     if getattr(target, "data", None) is not None:
@@ -354,6 +372,14 @@ def compile_target(target, timeout=None, *, hessian: bool = True):
             compiled_cache.store_mean(known[0], known[1], known[2], objective, target.example)
         return objective
     known = _CACHE_KEYS.get(target.problem)
+    if known is not None and isinstance(known[2], Reading):  # read and being derived by one child
+        reading = known[2]
+        compiled = reading.compiled(timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout))
+        _CACHE_KEYS[target.problem] = (known[0], known[1], compiled)
+        from .. import compiled_cache
+
+        compiled_cache.store_payload(known[0], known[1], reading.payload)
+        return compiled
     if known is not None and known[2] is not None:
         return known[2]
     from ..derive import compile_bounded

@@ -102,10 +102,21 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None, env=None) -> i
 
     received: list = []
     with _signals_like_ctrl_c(received):
-        code = _main(argv, stdout, stderr, env, received)
+        try:
+            code = _main(argv, stdout, stderr, env, received)
+        finally:
+            _end_pending_work()
     if received and code == int(ExitCode.INTERRUPTED):  # a run stopped by the signal, like Ctrl-C
         return int(signal_exit_code(received[-1]))
     return code
+
+
+def _end_pending_work() -> None:
+    """A function still being derived when the command ended (a flag refused after the function
+    was read) is stopped and its child reaped (gdx.derive.cancel_pending), if gdx.derive was loaded."""
+    derive = sys.modules.get("gdx.derive")
+    if derive is not None:
+        derive.cancel_pending()
 
 
 def _main(argv, stdout, stderr, env, received) -> int:

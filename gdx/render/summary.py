@@ -27,8 +27,8 @@ def calculus_table(compiled, *, hessian: bool = True):
     texts = getattr(compiled, "texts", None)  # from the compiled cache: no SymPy needed
     if texts is None:
         texts = {"f": math_text(problem.expr), "gradient": [math_text(g) for g in compiled.gradient]}
-        if hessian:
-            texts["hessian"] = [[math_text(h) for h in row] for row in compiled.hessian]
+    if hessian and "hessian" not in texts:  # derived without H (a backprop entry)
+        texts = {**texts, "hessian": [[math_text(h) for h in row] for row in compiled.hessian]}
     split = getattr(compiled, "split", None)  # an objective over data (gdx.mean): ℓ per example, L its mean
     f, lead = ("f", f"f({args})") if split is None else ("ℓ", f"ℓ({args}; {', '.join(split.data)})")
     if split is not None:

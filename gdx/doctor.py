@@ -104,23 +104,31 @@ def _int(v) -> float:
 # -- smoothing and noise ---------------------------------------------------------------------------
 def ema(x, beta: float = EMA_BETA) -> np.ndarray:
     """fastai's smoothed loss: v ← β·v + (1−β)·x, shown as v / (1 − βᵗ) (debiased); NaN from the
-    first non-finite x on.  Vectorised in chunks short enough that β⁻ᴸ stays below 1e6."""
+    first non-finite x on.  Vectorised: the recurrence within chunks short enough that β⁻ᴸ stays
+    below 1e6 (all chunks at once, as rows of a matrix), then each chunk's start value carried
+    from the one before (one scalar per chunk)."""
     x = np.asarray(x, dtype=float)
     out = np.full(len(x), np.nan)
     bad = np.flatnonzero(~np.isfinite(x))
     n = int(bad[0]) if len(bad) else len(x)
     if n == 0:
         return out
-    chunk = max(1, int(6 * math.log(10) / -math.log(beta)))
-    v = 0.0
-    for a in range(0, n, chunk):
-        seg = x[a:min(n, a + chunk)]
-        j = np.arange(len(seg))
-        w = beta ** -(j.astype(float))
-        acc = beta * v + (1 - beta) * np.cumsum(seg * w)
-        vals = acc * beta ** j
-        out[a:a + len(seg)] = vals
-        v = vals[-1]
+    size = max(1, int(6 * math.log(10) / -math.log(beta)))
+    rows = -(-n // size)
+    seg = np.zeros(rows * size)
+    seg[:n] = x[:n]
+    seg = seg.reshape(rows, size)
+    j = np.arange(size, dtype=float)
+    up, down = beta ** -j, beta ** j
+    local = (1 - beta) * np.cumsum(seg * up, axis=1) * down  # each chunk started from v = 0
+    carry = np.empty(rows)  # v before each chunk
+    v, decay = 0.0, beta ** size
+    last = local[:, -1].tolist()
+    for r in range(rows):
+        carry[r] = v
+        v = decay * v + last[r]
+    vals = local + carry[:, None] * (beta * down)[None, :]
+    out[:n] = vals.ravel()[:n]
     t = np.arange(1, n + 1)
     out[:n] /= 1 - beta ** t
     return out
@@ -244,12 +252,9 @@ def spikes(step, med, top, lr_at, within=None) -> list:
         b = idx[j]
         pk = a + int(np.argmax(top[a:b + 1]))
         pre, sig = float(m[a]), float(s[a])
-        back = None
-        for k in range(pk + 1, n):
-            lo = max(pk + 1, k - 4)
-            if np.median(med[lo:k + 1]) <= pre + 3 * sig:
-                back = k
-                break
+        later = _running_median5(med[pk + 1:])
+        hit = np.flatnonzero(later <= pre + 3 * sig)
+        back = pk + 1 + int(hit[0]) if len(hit) else None
         ev = {"step": _int(step[a]), "peak_step": _int(step[pk]), "peak_loss": float(top[pk]),
               "loss_before": pre, "size_sigma": float((top[pk] - pre) / max(sig, floor[a])), "noise_sigma": sig,
               "recovered": back is not None,
@@ -264,6 +269,31 @@ def spikes(step, med, top, lr_at, within=None) -> list:
             advice = "it did not recover: restart from the checkpoint before it with a lower lr or gradient clipping"
         out.append(Finding("spike", ev["step"], _int(end), ev, advice))
         i = j + 1
+    return out
+
+
+def _running_median5(x) -> np.ndarray:
+    """The median of the last (up to) 5 values at each point: x[max(0, k−4) … k]."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    x = np.asarray(x, dtype=float)
+    out = np.empty(len(x))
+    head = min(4, len(x))
+    for k in range(head):
+        out[k] = np.median(x[:k + 1])
+    if len(x) > 4:
+        out[4:] = np.median(sliding_window_view(x, 5), axis=1)
+    return out
+
+
+def _median3(v) -> np.ndarray:
+    """The median of each value and its neighbours (the two at each end: their mean)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    out = np.empty(len(v))
+    out[0], out[-1] = np.median(v[:2]), np.median(v[-2:])
+    if len(v) > 2:
+        out[1:-1] = np.median(sliding_window_view(v, 3), axis=1)
     return out
 
 
@@ -445,7 +475,7 @@ def overfitting(step, sm, val_step, val) -> list:
     vs, v = val_step[fin], val[fin]
     if len(v) < 5:
         return []
-    smooth = np.array([np.median(v[max(0, i - 1): i + 2]) for i in range(len(v))])
+    smooth = _median3(v)
     j = int(np.argmin(smooth))
     sig = noise(v)
     rise = float(smooth[-1] - smooth[j])

@@ -352,14 +352,43 @@ def merged_spans(mean, spans):
     return [(b, e, f) for b, e, f, _, _ in out]
 
 
-def plateaus(step, loss, patience, lr_at) -> list:
+def full_evaluations(step, full_step, full, until=None):
+    """A minibatch run's full-data losses as ReduceLROnPlateau's evaluations: (first step, last
+    step, loss) per logged value, each covering the steps up to the next one; None when fewer
+    than 5 finite values were logged (before ``until``, a divergence)."""
+    keep = np.isfinite(full) & (full_step < until if until is not None else True)
+    fs, fv = full_step[keep], full[keep]
+    if len(fv) < 5:
+        return None
+    hi = np.append(fs[1:] - (fs[1:] > fs[:-1]), step[-1] if len(step) else fs[-1])
+    return fs, np.maximum(hi, fs), fv
+
+
+def smooth_curve(step, loss, series):
+    """The curve the rules read as the smooth training loss: a minibatch run's full-data loss
+    (linear between its evaluations, NaN from its first non-finite value) when at least 5 were
+    logged, else fastai's EMA of the logged loss.  Returns (curve, its name)."""
+    fs, fv = series.full_step, series.full
+    if np.isfinite(fv).sum() >= 5:
+        bad = np.flatnonzero(~np.isfinite(fv))
+        n = int(bad[0]) if len(bad) else len(fv)
+        if n >= 5:
+            out = np.interp(step, fs[:n], fv[:n])
+            if n < len(fv):
+                out[step >= fs[n]] = np.nan
+            return out, "full_loss"
+    return ema(loss), "ema"
+
+
+def plateaus(step, loss, patience, lr_at, evals=None) -> list:
     """ReduceLROnPlateau's spans; the one reaching the end of an improved, fluctuating run is a
-    noise floor."""
+    noise floor.  The evaluations are ``evals`` (a minibatch run's full-data losses) when given,
+    else the means of 100 windows of rows."""
     fin = np.isfinite(loss)
     if fin.sum() < 4:
         return []
     step, loss = step[fin], loss[fin]
-    lo, hi, mean = evaluations(step, loss)
+    lo, hi, mean = evaluations(step, loss) if evals is None else evals
     out = []
     for b, e, fired in merged_spans(mean, reduce_on_plateau(mean, patience)):
         a_step, e_step = lo[b], hi[e]
@@ -377,9 +406,14 @@ def plateaus(step, loss, patience, lr_at) -> list:
         improved = (y0 - level) > max(3 * noise(mean[b:e + 1]), 0.1 * abs(y0))
         ev = {"evaluations_without_improvement": int(e - b), "patience": patience, "threshold": THRESHOLD,
               "best_loss": float(mean[b]), "best_step": _int(lo[b]), "level": level, "fluctuation_sigma": sigma,
-              "trend_over_span": trend, "rows_per_evaluation": int(max(1, len(loss) // EVALUATIONS)),
+              "trend_over_span": trend,
+              "evaluated_on": "full_loss" if evals is not None else "windows of the logged loss",
+              "rows_per_evaluation": (int(max(1, len(loss) // EVALUATIONS)) if evals is None
+                                      else int(max(1, round(len(loss) / len(mean))))),
               "reduce_lr_at": _int(lo[fired]) if fired is not None else None,
               "lr": float(lr_at(a_step)) if lr_at is not None else float("nan")}
+        if evals is not None:
+            ev["full_loss_level"] = float(np.median(mean[b:e + 1]))
         ratio = sigma / abs(trend) if trend else math.inf
         ev["fluctuation_to_trend"] = ratio
         lr_a, lr_e = (float(lr_at(a_step)), float(lr_at(e_step))) if lr_at is not None else (math.nan, math.nan)
@@ -621,7 +655,7 @@ def diagnose(series, *, patience: int = 10, target: float | None = None) -> Diag
 
 def _diagnose(series, patience, target) -> Diagnosis:
     step, loss = series.step, series.loss
-    sm = ema(loss)
+    sm, curve = smooth_curve(step, loss, series)
     lr_at = series.lr_at if len(series.lr) else None
     findings = diverged(step, loss, sm, lr_at)
     div = findings[0] if findings else None
@@ -631,7 +665,8 @@ def _diagnose(series, patience, target) -> Diagnosis:
     sp = spikes(bs, bmed, btop, lr_at, bsig)
     findings += sp
     if not div:
-        findings += plateaus(fin_steps, fin_loss, patience, lr_at)
+        findings += plateaus(fin_steps, fin_loss, patience, lr_at,
+                             full_evaluations(fin_steps, series.full_step, series.full))
         findings += slow(step, loss, sm, target)
     findings += overfitting(step, sm, series.val_step, series.val)
     unstable = ([div] if div else []) + sp
@@ -647,7 +682,7 @@ def _diagnose(series, patience, target) -> Diagnosis:
                                 "nothing to fix: the loss fell and settled without instability"))
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(key=lambda f: (order[f.kind], f.start))
-    return Diagnosis(findings, summarize(findings), sm, steps=len(step))
+    return Diagnosis(findings, summarize(findings), sm, steps=len(step), extra={"smooth": curve})
 
 
 def summarize(findings) -> str:

@@ -44,8 +44,12 @@ ROLES = {
     "val": ("val_loss", "valid_loss", "validation_loss", "eval_loss", "val_loss_epoch", "dev_loss"),
     "lr": ("lr", "learning_rate", "lr_0", "lr_group_0"),
     "grad_norm": ("grad_norm", "gradient_norm", "grad_norm_total", "total_grad_norm", "grad_norm_2"),
+    # gdx's minibatch export: the loss on the whole data set every --eval-every steps (the batch
+    # loss is "loss")
+    "full": ("full_loss", "full_data_loss"),
 }
-FLAGS = {"step": "--step", "loss": "--loss", "val": "--val", "lr": "--lr", "grad_norm": "--grad-norm"}
+FLAGS = {"step": "--step", "loss": "--loss", "val": "--val", "lr": "--lr", "grad_norm": "--grad-norm",
+         "full": "--full-loss"}
 
 
 @dataclass
@@ -66,7 +70,8 @@ class Skip:
 @dataclass
 class Series:
     """One run's columns: ``step``/``loss`` (sorted by step), ``val_step``/``val``, ``lr_step``/
-    ``lr``, ``grad_step``/``grad_norm`` (empty arrays when the column is absent)."""
+    ``lr``, ``grad_step``/``grad_norm``, ``full_step``/``full`` (the full-data loss of a minibatch
+    run; empty arrays when the column is absent)."""
 
     name: str | None
     step: np.ndarray
@@ -79,6 +84,8 @@ class Series:
     grad_norm: np.ndarray
     step_logged: bool = True
     skipped: list = field(default_factory=list)
+    full_step: np.ndarray = field(default_factory=lambda: np.empty(0))
+    full: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     def lr_at(self, steps) -> np.ndarray:
         """The lr in force at each step: the last logged value at or before it (NaN before any)."""
@@ -365,8 +372,9 @@ def recognise(names, given: dict, path) -> dict:
     if "loss" not in out:
         raise _fail(path, "has no loss column", hint="its columns: " + ", ".join(map(str, names[:20]))
                     + "; name one with --loss COL")
-    if out.get("val") == out["loss"]:
-        del out["val"]
+    for other in ("val", "full"):
+        if out.get(other) == out["loss"]:
+            del out[other]
     return out
 
 
@@ -565,6 +573,7 @@ def _series(label, idx, numeric, lines, has_step) -> Series:
     vs, val = column("val")
     ls, lr = column("lr")
     gs, g = column("grad_norm")
+    fs, full = column("full")
     if len(s) > 2:
         d = np.diff(s)
         stride = float(np.median(d))
@@ -573,4 +582,5 @@ def _series(label, idx, numeric, lines, has_step) -> Series:
             j = int(np.argmax(d))
             skipped.append(Skip(f"gaps in the steps (a jump of more than 5× the usual stride {stride:g})",
                                 int(gaps.sum()), f"largest {s[j]:g} → {s[j + 1]:g}"))
-    return Series(label, s, loss, vs, val, ls, lr, gs, g, step_logged=has_step, skipped=skipped)
+    return Series(label, s, loss, vs, val, ls, lr, gs, g, step_logged=has_step, skipped=skipped, full_step=fs,
+                  full=full)

@@ -40,6 +40,7 @@ def doctor(
     val: Optional[str] = typer.Option(None, "--val", help="The validation-loss column. [default: val_loss, valid_loss, eval_loss …]"),
     lr: Optional[str] = typer.Option(None, "--lr", help="The learning-rate column. [default: lr, learning_rate]"),
     grad_norm: Optional[str] = typer.Option(None, "--grad-norm", help="The gradient-norm column. [default: grad_norm]"),
+    full_loss: Optional[str] = typer.Option(None, "--full-loss", help="The full-data loss of a minibatch run (the smooth curve the rules read). [default: full_loss]"),
     run: Optional[str] = typer.Option(None, "--run", help="Split the rows into runs by this column."),
     patience: int = typer.Option(10, "--patience", help="ReduceLROnPlateau's patience, in evaluations (100 per log)."),
     target: Optional[float] = typer.Option(None, "--target", help="For a slow run: the loss to extrapolate the steps to. [default: 10% below the current loss]"),
@@ -48,7 +49,7 @@ def doctor(
 ) -> None:
     from ..app.doctor import doctor as run_doctor
 
-    columns = {"step": step, "loss": loss, "val": val, "lr": lr, "grad_norm": grad_norm}
+    columns = {"step": step, "loss": loss, "val": val, "lr": lr, "grad_norm": grad_norm, "full": full_loss}
     outcome = run_doctor(log, columns={k: v for k, v in columns.items() if v is not None}, run=run,
                          patience=patience, target=target, lr_range=lr_range)
     out = common.session(ctx).out()

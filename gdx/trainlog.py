@@ -42,8 +42,9 @@ ROLES = {
     # column has a loss name
     "loss": ("loss", "train_loss", "training_loss", "train_loss_step", "trn_loss", "train_loss_epoch", "value"),
     "val": ("val_loss", "valid_loss", "validation_loss", "eval_loss", "val_loss_epoch", "dev_loss"),
-    "lr": ("lr", "learning_rate", "lr_0", "lr_group_0"),
-    "grad_norm": ("grad_norm", "gradient_norm", "grad_norm_total", "total_grad_norm", "grad_norm_2"),
+    "lr": ("lr", "learning_rate", "lr_0", "lr_group_0", "train_learning_rate", "train_lr"),
+    "grad_norm": ("grad_norm", "gradient_norm", "grad_norm_total", "total_grad_norm", "grad_norm_2",
+                  "train_grad_norm"),
     # gdx's minibatch export: the loss on the whole data set every --eval-every steps (the batch
     # loss is "loss")
     "full": ("full_loss", "full_data_loss"),
@@ -342,12 +343,27 @@ def _json_cell(v):
 
 
 # -- columns ---------------------------------------------------------------------------------------
+def _metric(name: str) -> str | None:
+    """The metric of a W&B chart export's column ``"<run name> - <metric>"`` (normalised), None
+    for other names and for the ``…__MIN``/``…__MAX`` band columns beside it."""
+    head, sep, metric = str(name).rpartition(" - ")
+    if not sep or not head.strip() or not metric.strip():
+        return None
+    m = normalise(metric)
+    return None if m.endswith(("__min", "__max")) else m
+
+
 def recognise(names, given: dict, path) -> dict:
     """role → column name: the given ``--step``/``--loss``/… names (which must exist), else the
-    first of :data:`ROLES` present.  A log without a loss column is refused, naming what it has."""
+    first of :data:`ROLES` present (a W&B chart export's ``"<run> - <metric>"`` column matched
+    by its metric).  A log without a loss column is refused, naming what it has."""
     by_norm = {}
     for n in names:
         by_norm.setdefault(normalise(n), n)
+    for n in names:
+        m = _metric(n)
+        if m is not None:
+            by_norm.setdefault(m, n)
     out = {}
     for role, flag in FLAGS.items():
         want = given.get(role)

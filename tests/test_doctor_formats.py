@@ -70,3 +70,105 @@ def test_without_full_loss_the_ema_is_the_smooth_curve(gdx_main, tmp_path):
     path.write_text("step,loss\n" + "".join(f"{i},{v:.5f}\n" for i, v in enumerate(loss)))
     code, text, _ = gdx_main("doctor", str(path))
     assert "• EMA" in text and "full-data" not in text
+
+
+# -- other tools' logs ------------------------------------------------------------------------------
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_lightning_csvlogger_metrics_with_alternating_train_and_val_rows(tmp_path):
+    """Lightning's CSVLogger writes one row per log call: step rows carry train_loss_step, the
+    validation row val_loss, the epoch-end row train_loss_epoch, the other cells empty."""
+    path = write(tmp_path, "metrics.csv",
+                 "epoch,step,train_loss_epoch,train_loss_step,val_loss\n"
+                 "0,49,,2.2871,\n0,99,,2.0413,\n0,149,,1.8125,\n0,187,,,1.7342\n0,187,2.0112,,\n"
+                 "1,199,,1.6630,\n1,249,,1.5381,\n1,299,,1.4496,\n1,349,,1.3802,\n1,375,,,1.3910\n1,375,1.4914,,\n")
+    log = read_log(path)
+    assert log.columns == {"step": "step", "loss": "train_loss_step", "val": "val_loss"}
+    s = log.runs[0]
+    assert s.step.tolist() == [49, 99, 149, 199, 249, 299, 349]
+    assert s.loss.tolist() == [2.2871, 2.0413, 1.8125, 1.6630, 1.5381, 1.4496, 1.3802]
+    assert s.val_step.tolist() == [187, 375] and s.val.tolist() == [1.7342, 1.3910]
+    assert log.skipped == [] and s.skipped == []  # empty cells are "not logged here", not a fault
+
+
+def test_lightning_layout_of_a_real_overfitting_run_is_named(gdx_main, tmp_path):
+    """Real training (logistic regression on 20 examples) written the way Lightning writes it:
+    train rows every 10 steps, each validation on a row of its own, an lr-SGD column."""
+    from training_logs import logistic_overfit
+
+    rows = logistic_overfit()
+    lines = ["epoch,lr-SGD,step,train_loss_step,val_loss"]
+    for r in rows:
+        e = r["step"] // 40
+        if r["step"] % 10 == 9:
+            lines.append(f"{e},{r['lr']},{r['step']},{r['train_loss']!r},")
+        if "val_loss" in r:
+            lines.append(f"{e},,{r['step']},,{r['val_loss']!r}")
+    path = write(tmp_path, "metrics.csv", "\n".join(lines) + "\n")
+    code, doc = doctor_json(gdx_main, path)
+    assert doc["columns"] == {"step": "step", "loss": "train_loss_step", "val": "val_loss", "lr": "lr-SGD"}
+    assert "overfitting" in kinds(doc), doc["summary"]
+    val = [(r["step"], r["val_loss"]) for r in rows if "val_loss" in r]
+    f = [f for f in doc["findings"] if f["kind"] == "overfitting"][0]
+    assert abs(f["start"] - min(val, key=lambda p: p[1])[0]) <= 10
+
+
+def test_keras_csvlogger(tmp_path):
+    """Keras' CSVLogger: epoch first, then the logs' keys sorted (learning_rate in Keras 3)."""
+    path = write(tmp_path, "training.log",
+                 "epoch,accuracy,learning_rate,loss,val_accuracy,val_loss\n"
+                 "0,0.4981,0.001,1.3902,0.6120,1.0815\n1,0.6633,0.001,0.9512,0.7004,0.8633\n"
+                 "2,0.7261,0.0001,0.7789,0.7391,0.7720\n")
+    log = read_log(path)
+    assert log.columns == {"step": "epoch", "loss": "loss", "val": "val_loss", "lr": "learning_rate"}
+    s = log.runs[0]
+    assert s.loss.tolist() == [1.3902, 0.9512, 0.7789] and s.val.tolist() == [1.0815, 0.8633, 0.7720]
+    assert s.lr.tolist() == [0.001, 0.001, 0.0001]
+    older = write(tmp_path, "old.csv", "epoch,loss,lr,val_loss\n0,1.5,0.01,1.4\n1,1.2,0.01,1.3\n")
+    assert read_log(older).columns == {"step": "epoch", "loss": "loss", "val": "val_loss", "lr": "lr"}
+
+
+def test_wandb_chart_export_and_history_export(tmp_path):
+    """A W&B chart's CSV ("Step", "<run> - <metric>" with __MIN/__MAX band columns, every cell
+    quoted) and a run's history (wandb.Api().run(…).history(): _step, _runtime, train/loss …)."""
+    chart = write(tmp_path, "wandb_export.csv",
+                  '"Step","fluent-sun-3 - train/loss","fluent-sun-3 - train/loss__MIN","fluent-sun-3 - train/loss__MAX"\n'
+                  '"10","2.31","2.29","2.33"\n"20","2.10","2.05","2.14"\n"30","1.95","1.90","2.0"\n')
+    log = read_log(chart)
+    assert log.columns == {"step": "Step", "loss": "fluent-sun-3 - train/loss"}
+    assert log.runs[0].loss.tolist() == [2.31, 2.10, 1.95] and log.runs[0].step.tolist() == [10, 20, 30]
+    hist = write(tmp_path, "history.csv",
+                 "_step,_runtime,_timestamp,train/loss,train/learning_rate,train/grad_norm,eval/loss\n"
+                 "0,3.2,1717000000.1,2.5,0.0001,4.1,\n1,3.9,1717000000.8,2.4,0.0001,3.9,\n"
+                 "2,4.4,1717000001.3,2.2,0.0001,3.5,2.3\n")
+    log = read_log(hist)
+    assert log.columns == {"step": "_step", "loss": "train/loss", "val": "eval/loss", "lr": "train/learning_rate",
+                           "grad_norm": "train/grad_norm"}
+    assert log.runs[0].val_step.tolist() == [2] and log.runs[0].grad_norm.tolist() == [4.1, 3.9, 3.5]
+    jl = write(tmp_path, "history.jsonl", "".join(
+        json.dumps({"_step": i, "_runtime": 1.0 + i, "train/loss": 2.0 - 0.1 * i, "system/gpu": "n/a"}) + "\n"
+        for i in range(4)))
+    log = read_log(jl)
+    assert log.format == "jsonl" and log.columns == {"step": "_step", "loss": "train/loss"}
+    assert log.runs[0].loss.tolist() == [2.0, 1.9, 1.8, 1.7]
+
+
+def test_fastai_csvlogger_with_a_text_time_column(tmp_path):
+    path = write(tmp_path, "history.csv",
+                 "epoch,train_loss,valid_loss,accuracy,time\n0,1.2345,1.0111,0.6500,00:05\n"
+                 "1,0.9123,0.8456,0.7210,00:04\n2,0.7700,0.7900,0.7450,00:04\n")
+    log = read_log(path)
+    assert log.columns == {"step": "epoch", "loss": "train_loss", "val": "valid_loss"}
+    assert log.runs[0].loss.tolist() == [1.2345, 0.9123, 0.77] and log.skipped == []
+
+
+def test_loss_spelled_otherwise(tmp_path):
+    for name in ("Loss", "train/loss", "training_loss", "Train Loss", "train.loss"):
+        path = write(tmp_path, "log.csv", f"Iteration,{name}\n0,2.3\n1,2.1\n2,1.9\n")
+        log = read_log(path)
+        assert log.columns == {"step": "Iteration", "loss": name}, name
+        assert log.runs[0].loss.tolist() == [2.3, 2.1, 1.9]

@@ -527,8 +527,54 @@ def overfitting(step, sm, val_step, val) -> list:
                     "augmentation, weight decay, dropout, a smaller model (Karpathy's recipe, step 4)", ambiguous=amb)]
 
 
+#: An early rise: the loss (median of 3 consecutive rows) above this many times its first value.
+RISE_FACTOR = 2.0
+
+
+def early_rise(step, loss) -> list:
+    """The loss rising, in the first 10% of the steps, to more than RISE_FACTOR × its value at the
+    first row, or back above that value after it had fallen below half of it (the median of 3
+    consecutive rows, so one unlucky batch is not a rise; a healthy run does not undo its
+    progress; the return by more than SPIKE_Z × the rows' noise) — the
+    instability of a too-high lr at initialisation (the catapult), which the spike rule cannot
+    see (it needs a decline before).  An instability for :func:`warmup`, not a finding itself."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    fin = np.isfinite(loss)
+    if len(loss) < 20 or not fin[0] or loss[0] <= 0:
+        return []
+    span = float(step[-1] - step[0])
+    head = int(np.searchsorted(step, step[0] + 0.1 * span, side="right"))
+    if head < 3:
+        return []
+    first = float(loss[0])
+    med = np.median(sliding_window_view(loss[: max(head, 3) + 2], 3), axis=1)  # med[i]: rows i … i+2
+    low = np.minimum.accumulate(med[:head])
+    sigma = noise(loss[:head])  # a minibatch loss's own jitter is not a rise
+    back_up = (low < first / RISE_FACTOR) & (med[:head] > first) & (med[:head] - low > SPIKE_Z * sigma)
+    over = np.flatnonzero((med[:head] > RISE_FACTOR * first) | back_up)
+    if not len(over):
+        return []
+    a = int(over[0])
+    a += int(np.argmax(loss[a:a + 3] > first))  # the first row of the window above the start
+    rest = med[a:]
+    later = loss[a:]
+    back_rows = np.flatnonzero(np.isfinite(later) & (np.concatenate([rest, np.full(len(later) - len(rest), -np.inf)])
+                                                      <= first))
+    pk = a + int(np.nanargmax(loss[a:a + 3 + (int(back_rows[0]) if len(back_rows) else head - a)]))
+    back = min(len(step) - 1, a + int(back_rows[0]) + 2) if len(back_rows) else None  # the window's last row
+    ev = {"loss_at_start": first, "peak_loss": float(loss[pk]), "peak_step": _int(step[pk]),
+          "rise_factor": float(loss[pk] / first), "recovered": back is not None,
+          "recovered_at": _int(step[back]) if back is not None else None}
+    end = step[back] if back is not None else step[min(len(step) - 1, head)]
+    return [Finding("early_rise", _int(step[a]), _int(end), ev, "")]
+
+
 def warmup(step, instabilities, series) -> list:
-    """An instability in the first 10% of the steps at (within 10% of) the peak lr."""
+    """An instability (a spike, a divergence, an early rise above the starting loss) in the first
+    10% of the steps at (within 10% of) the peak lr.  The warmup suggested covers the instability
+    to its end (recovery), rounded up to an order of magnitude, at most 10% of the run; the
+    sweep the playbook asks for is those orders of magnitude up to that cap."""
     if not instabilities or len(step) < 2:
         return []
     span = float(step[-1] - step[0])
@@ -537,9 +583,13 @@ def warmup(step, instabilities, series) -> list:
         return []
     f = early[0]
     total = int(step[-1] - step[0]) + 1
-    w = 10 ** max(1, math.ceil(math.log10(max(1.0, f.start - step[0] + 1))))
+    until = f.end if f.kind in ("early_rise", "spike") and f.end is not None else f.start
+    w = 10 ** max(1, math.ceil(math.log10(max(1.0, float(until) - step[0] + 1))))
     cap = max(1, total // 10)
-    ev = {"instability": f.kind, "step": f.start, "max_train_steps": total, "max_warmup_steps": cap}
+    ev = {"instability": f.kind, "step": f.start, "instability_end": until, "max_train_steps": total,
+          "max_warmup_steps": cap}
+    if f.kind == "early_rise":
+        ev.update({k: f.evidence[k] for k in ("loss_at_start", "peak_loss", "peak_step", "rise_factor", "recovered")})
     amb = None
     if len(series.lr):
         lr_here = float(series.lr_at(f.start))
@@ -552,10 +602,16 @@ def warmup(step, instabilities, series) -> list:
     else:
         amb = "the lr is not logged: whether this was the peak lr is unknown"
     ev["suggested_warmup_steps"] = min(w, cap)
+    sweep = [10 ** k for k in range(int(round(math.log10(min(w, cap)))) if min(w, cap) >= 10 else 0,
+                                    int(math.floor(math.log10(cap))) + 1) if 10 ** k <= cap] or [min(w, cap)]
+    ev["warmup_sweep"] = sweep
     what = "a longer warmup" if ev.get("had_warmup") else "a warmup"
+    why = (f"the loss rose {g(ev['rise_factor'])}x above its start at step {step_text(ev['peak_step'])}"
+           if f.kind == "early_rise" else f"a {f.kind.replace('_', ' ')} at step {step_text(f.start)}")
     return [Finding("warmup", f.start, f.end, ev,
-                    f"{what}: ramp the lr from 0 over {min(w, cap)} steps (the playbook sweeps warmup_steps over "
-                    f"orders of magnitude, at most 10% of the run = {cap} steps; post-warmup constant for 2x that)",
+                    f"{what}: {why} at the peak lr; ramp the lr linearly from 0 over {min(w, cap)} steps "
+                    f"(the playbook: sweep warmup_steps over orders of magnitude — {', '.join(map(str, sweep))} — "
+                    f"at most 10% of the run = {cap} steps, and keep the smallest that removes the instability)",
                     ambiguous=amb)]
 
 
@@ -670,7 +726,8 @@ def _diagnose(series, patience, target) -> Diagnosis:
         findings += slow(step, loss, sm, target)
     findings += overfitting(step, sm, series.val_step, series.val)
     unstable = ([div] if div else []) + sp
-    findings += warmup(step, sorted(unstable, key=lambda f: f.start), series)
+    rise = early_rise(step[:cut], loss[:cut])
+    findings += warmup(step, sorted(unstable + rise, key=lambda f: f.start), series)
     findings += clipping(series, unstable, until=div.start if div else None)
     findings += lr_events(step, loss, series)
     if not findings:

@@ -172,3 +172,38 @@ def test_loss_spelled_otherwise(tmp_path):
         log = read_log(path)
         assert log.columns == {"step": "Iteration", "loss": name}, name
         assert log.runs[0].loss.tolist() == [2.3, 2.1, 1.9]
+
+
+# -- warmup: an early rise at the peak lr, on real training ------------------------------------------
+def test_an_early_rise_at_a_constant_high_lr_asks_for_a_warmup_that_removes_it(gdx_main, tmp_path):
+    """A two-layer linear net from a sharp init at lr 0.1 without warmup: the loss is thrown up
+    5× in its first steps and comes back (the catapult).  Doctor asks for a warmup of the order of
+    magnitude that covers it; training again with that warmup (linear from 0, same peak lr, same
+    seed) removes the rise, and doctor no longer asks."""
+    from training_logs import two_layer_linear, write_csv
+
+    rows = two_layer_linear(0.1)
+    loss = [r["loss"] for r in rows]
+    code, doc = doctor_json(gdx_main, write_csv(tmp_path / "nowarm.csv", rows))
+    w = [f for f in doc["findings"] if f["kind"] == "warmup"]
+    assert len(w) == 1, doc["summary"]
+    ev = w[0]["evidence"]
+    assert ev["instability"] == "early_rise" and ev["had_warmup"] is False and ev["recovered"] is True
+    assert ev["loss_at_start"] == loss[0] and ev["peak_loss"] == max(loss[:10]) > 4 * loss[0]
+    assert ev["peak_step"] == loss.index(max(loss[:10])) and ev["lr"] == ev["peak_lr"] == 0.1
+    assert ev["max_warmup_steps"] == 100 and ev["warmup_sweep"] == [10, 100]
+    assert ev["suggested_warmup_steps"] == 10 and "over 10 steps" in w[0]["suggestion"]
+
+    # follow the prescriptions: train again with the suggested warmup until doctor is quiet
+    n, tried = ev["suggested_warmup_steps"], []
+    while n is not None and len(tried) < 3:
+        again = two_layer_linear(lambda k: 0.1 * min(1.0, (k + 1) / n))
+        code, doc = doctor_json(gdx_main, write_csv(tmp_path / f"warm{n}.csv", again))
+        w = [f for f in doc["findings"] if f["kind"] == "warmup"]
+        tried.append((n, max(r["loss"] for r in again[:100]) > again[0]["loss"]))
+        if w:  # a short warmup only delays the catapult: doctor asks for a longer one
+            assert w[0]["evidence"]["had_warmup"] is True and "a longer warmup" in w[0]["suggestion"]
+            assert w[0]["evidence"]["suggested_warmup_steps"] > n
+        n = w[0]["evidence"]["suggested_warmup_steps"] if w else None
+    # 10 steps delay the rise past the ramp (still undoing all progress), 100 remove it
+    assert tried == [(10, True), (100, False)]

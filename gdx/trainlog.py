@@ -300,6 +300,9 @@ def _parse_json(text: str, path) -> Table:
         lines = [f"row {i} of {key}" if isinstance(whole, dict) else f"item {i}" for i in range(len(rows))]
         fmt = ("gdx-json" if key == "path" else "trainer-state-json") if isinstance(whole, dict) else "json"
     else:
+        whole_lines = _jsonl_whole(text)
+        records, lines = whole_lines if whole_lines is not None else (None, None)
+    if records is None:
         records, lines = [], []
         bad, bad_first = 0, None
         for i, line in enumerate(text.splitlines()):
@@ -325,13 +328,62 @@ def _parse_json(text: str, path) -> Table:
             skipped.append(Skip("lines that are not a JSON object (a truncated last line?)", bad, bad_first))
     if not records:
         raise _fail(path, "has no rows")
-    names: dict = {}
-    for rec in records:
-        for k in rec:
-            if k not in names:
-                names[k] = None
-    cells = {name: [_json_cell(r.get(name)) for r in records] for name in names}
-    return Table(fmt, list(names), cells, lines, skipped)
+    first_keys = records[0].keys()
+    uniform = all(map(first_keys.__eq__, map(dict.keys, records)))  # at C speed
+    if uniform:  # every row has the first row's keys
+        names = list(first_keys)
+    else:
+        seen: dict = {}
+        for rec in records:
+            for k in rec:
+                if k not in seen:
+                    seen[k] = None
+        names = list(seen)
+    return Table(fmt, names, _JsonColumns(records, names, uniform), lines, skipped)
+
+
+def _jsonl_whole(text: str):
+    """(rows, their line numbers) of a JSON Lines text parsed as one JSON array (the non-blank
+    lines joined with commas: one call into the C decoder instead of one per line), or None when
+    that fails, a line is too long, or the array is not one object per line (the line-by-line
+    reader then says which line is at fault)."""
+    lines = text.splitlines()
+    keep = [line for line in lines if line.strip()]
+    if not keep or max(map(len, keep)) > MAX_LINE:
+        return None
+    try:
+        rows = json.loads("[" + ",".join(keep) + "]")
+    except (ValueError, RecursionError):
+        return None
+    if len(rows) != len(keep) or set(map(type, rows)) != {dict}:
+        return None
+    numbers = range(1, len(lines) + 1) if len(keep) == len(lines) else [
+        i + 1 for i, line in enumerate(lines) if line.strip()]
+    return rows, numbers
+
+
+class _JsonColumns:
+    """The cells of JSON rows by column name, each column built when first asked for (a log's
+    rows often carry dozens of metrics doctor never reads)."""
+
+    def __init__(self, records, names, uniform=False):
+        self._records, self._names, self._done, self._uniform = records, set(names), {}, uniform
+
+    def __contains__(self, name) -> bool:
+        return name in self._names
+
+    def __getitem__(self, name):
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._done:
+            from operator import itemgetter
+
+            get = itemgetter(name) if self._uniform else (lambda r: r.get(name))
+            vals = list(map(get, self._records))
+            if not set(map(type, vals)) <= {int, float}:  # null, text, bools, nested: one by one
+                vals = [_json_cell(v) for v in vals]
+            self._done[name] = vals
+        return self._done[name]
 
 
 def _json_cell(v):

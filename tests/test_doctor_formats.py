@@ -207,3 +207,31 @@ def test_an_early_rise_at_a_constant_high_lr_asks_for_a_warmup_that_removes_it(g
         n = w[0]["evidence"]["suggested_warmup_steps"] if w else None
     # 10 steps delay the rise past the ramp (still undoing all progress), 100 remove it
     assert tried == [(10, True), (100, False)]
+
+
+# -- the JSON Lines fast path agrees with the line-by-line reader -------------------------------------
+def test_json_lines_read_whole_agree_with_the_line_by_line_reader(tmp_path, monkeypatch):
+    import gdx.trainlog as trainlog
+
+    rng = np.random.default_rng(4)
+    rows = [{"step": i, "loss": float(v), "lr": 0.1 if i < 30 else 0.01, "note": "ok"}
+            for i, v in enumerate(1 + rng.random(60))]
+    rows[7]["loss"] = None  # not logged here
+    rows[9]["loss"] = "oops"  # text
+    rows[11]["extra"] = True  # keys not uniform
+    text = "".join(json.dumps(r) + "\n" + ("\n" if i == 20 else "") for i, r in enumerate(rows))
+    path = write(tmp_path, "m.jsonl", text)
+    fast = read_log(path)
+    monkeypatch.setattr(trainlog, "_jsonl_whole", lambda text: None)
+    slow = read_log(path)
+    for a, b in ((fast, slow),):
+        assert a.columns == b.columns and a.rows == b.rows == 60
+        assert [k.to_dict() for k in a.skipped] == [k.to_dict() for k in b.skipped]
+        assert any("line 10" in (k.where or "") for k in a.skipped)  # the text cell, with its file line
+        ra, rb = a.runs[0], b.runs[0]
+        assert ra.step.tolist() == rb.step.tolist() and ra.loss.tolist() == rb.loss.tolist()
+        assert ra.lr.tolist() == rb.lr.tolist()
+    monkeypatch.undo()
+    bad = write(tmp_path, "bad.jsonl", text + '{"step": 60, "loss": 1.0\n')  # a truncated last line
+    log = read_log(bad)
+    assert log.rows == 60 and any("not a JSON object" in k.reason for k in log.skipped)

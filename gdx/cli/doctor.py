@@ -14,8 +14,9 @@ HELP = (
     "Each finding gives its steps, the evidence as numbers and one suggestion, by published rules (fastai's "
     "lr finder, torch's ReduceLROnPlateau, the Deep Learning Tuning Playbook, Karpathy's recipe).\n\n"
     "Columns are found by name (step/iter/global_step/epoch, loss/train_loss, val_loss/valid_loss/eval_loss, "
-    "lr/learning_rate, grad_norm) or named with --step, --loss, --val, --lr, --grad-norm. Exit 1 when a run "
-    "diverged."
+    "lr/learning_rate, grad_norm, full_loss) or named with --step, --loss, --val, --lr, --grad-norm, --full-loss; "
+    "Lightning, Keras, fastai, W&B, Hugging Face and TensorBoard logs are read as they write them. Exit 1 when "
+    "a run diverged."
 )
 
 EPILOG = (

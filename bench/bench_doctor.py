@@ -8,6 +8,10 @@ Writes a CSV log (step, loss, val_loss every 1000 steps, lr with two step decays
 * ``gdx.trainlog.read_log`` + ``gdx.doctor.diagnose`` of it (what ``gdx doctor LOG`` does beyond
   start-up, the plot excepted), and the whole command in-process (``main(["doctor", LOG])``).
 
+and the same rows as JSON Lines (``{"step", "loss", "lr", "grad_norm"}`` a line), against the
+floor of reading them one line at a time (``[json.loads(line) for line in text.splitlines()]``):
+``read_log`` + ``diagnose`` of it.
+
 The issue's bound: read and diagnosed in ≤ 2 s beyond start-up.  Run: ``python bench/bench_doctor.py``.
 """
 
@@ -42,6 +46,27 @@ def write_log(path: Path, rows: int = ROWS) -> None:
         fh.writelines(lines)
 
 
+def write_jsonl(path: Path, rows: int = ROWS) -> None:
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    k = np.arange(rows)
+    loss = (0.3 + 2.0 * np.exp(-k / (rows / 20)) + 0.05 * rng.standard_normal(rows)).round(6)
+    lr = np.where(k < rows // 2, 0.1, 0.01)
+    with open(path, "w") as fh:
+        fh.writelines(json.dumps({"step": i, "loss": l, "lr": r, "grad_norm": round(abs(l), 5)}) + "\n"
+                      for i, l, r in zip(k.tolist(), loss.tolist(), lr.tolist()))
+
+
+def per_line(path: Path):
+    import json
+
+    with open(path) as fh:
+        return [json.loads(line) for line in fh.read().splitlines()]
+
+
 def timed(fn):
     t = time.perf_counter()
     out = fn()
@@ -68,6 +93,15 @@ def main() -> None:
         b, c, w = statistics.median(base), statistics.median(core), statistics.median(whole)
         print(f"{ROWS} rows ({size:.0f} MiB): numpy.loadtxt {b:6.2f} s   read+diagnose {c:6.2f} s "
               f"(ratio {c / b:4.2f})   gdx doctor in-process {w:6.2f} s (ratio {w / b:4.2f})")
+        jpath = Path(tmp) / "train.jsonl"
+        write_jsonl(jpath)
+        jbase, jcore = [], []
+        for _ in range(REPEATS):
+            jbase.append(timed(lambda: per_line(jpath))[0])
+            jcore.append(timed(lambda: [diagnose(s) for s in read_log(jpath).runs])[0])
+        jb, jc = statistics.median(jbase), statistics.median(jcore)
+        print(f"{ROWS} JSON Lines ({jpath.stat().st_size / 2**20:.0f} MiB): json.loads per line {jb:6.2f} s   "
+              f"read+diagnose {jc:6.2f} s (ratio {jc / jb:4.2f})")
 
 
 if __name__ == "__main__":

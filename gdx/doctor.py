@@ -104,23 +104,31 @@ def _int(v) -> float:
 # -- smoothing and noise ---------------------------------------------------------------------------
 def ema(x, beta: float = EMA_BETA) -> np.ndarray:
     """fastai's smoothed loss: v ← β·v + (1−β)·x, shown as v / (1 − βᵗ) (debiased); NaN from the
-    first non-finite x on.  Vectorised in chunks short enough that β⁻ᴸ stays below 1e6."""
+    first non-finite x on.  Vectorised: the recurrence within chunks short enough that β⁻ᴸ stays
+    below 1e6 (all chunks at once, as rows of a matrix), then each chunk's start value carried
+    from the one before (one scalar per chunk)."""
     x = np.asarray(x, dtype=float)
     out = np.full(len(x), np.nan)
     bad = np.flatnonzero(~np.isfinite(x))
     n = int(bad[0]) if len(bad) else len(x)
     if n == 0:
         return out
-    chunk = max(1, int(6 * math.log(10) / -math.log(beta)))
-    v = 0.0
-    for a in range(0, n, chunk):
-        seg = x[a:min(n, a + chunk)]
-        j = np.arange(len(seg))
-        w = beta ** -(j.astype(float))
-        acc = beta * v + (1 - beta) * np.cumsum(seg * w)
-        vals = acc * beta ** j
-        out[a:a + len(seg)] = vals
-        v = vals[-1]
+    size = max(1, int(6 * math.log(10) / -math.log(beta)))
+    rows = -(-n // size)
+    seg = np.zeros(rows * size)
+    seg[:n] = x[:n]
+    seg = seg.reshape(rows, size)
+    j = np.arange(size, dtype=float)
+    up, down = beta ** -j, beta ** j
+    local = (1 - beta) * np.cumsum(seg * up, axis=1) * down  # each chunk started from v = 0
+    carry = np.empty(rows)  # v before each chunk
+    v, decay = 0.0, beta ** size
+    last = local[:, -1].tolist()
+    for r in range(rows):
+        carry[r] = v
+        v = decay * v + last[r]
+    vals = local + carry[:, None] * (beta * down)[None, :]
+    out[:n] = vals.ravel()[:n]
     t = np.arange(1, n + 1)
     out[:n] /= 1 - beta ** t
     return out
@@ -244,12 +252,9 @@ def spikes(step, med, top, lr_at, within=None) -> list:
         b = idx[j]
         pk = a + int(np.argmax(top[a:b + 1]))
         pre, sig = float(m[a]), float(s[a])
-        back = None
-        for k in range(pk + 1, n):
-            lo = max(pk + 1, k - 4)
-            if np.median(med[lo:k + 1]) <= pre + 3 * sig:
-                back = k
-                break
+        later = _running_median5(med[pk + 1:])
+        hit = np.flatnonzero(later <= pre + 3 * sig)
+        back = pk + 1 + int(hit[0]) if len(hit) else None
         ev = {"step": _int(step[a]), "peak_step": _int(step[pk]), "peak_loss": float(top[pk]),
               "loss_before": pre, "size_sigma": float((top[pk] - pre) / max(sig, floor[a])), "noise_sigma": sig,
               "recovered": back is not None,
@@ -264,6 +269,31 @@ def spikes(step, med, top, lr_at, within=None) -> list:
             advice = "it did not recover: restart from the checkpoint before it with a lower lr or gradient clipping"
         out.append(Finding("spike", ev["step"], _int(end), ev, advice))
         i = j + 1
+    return out
+
+
+def _running_median5(x) -> np.ndarray:
+    """The median of the last (up to) 5 values at each point: x[max(0, k−4) … k]."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    x = np.asarray(x, dtype=float)
+    out = np.empty(len(x))
+    head = min(4, len(x))
+    for k in range(head):
+        out[k] = np.median(x[:k + 1])
+    if len(x) > 4:
+        out[4:] = np.median(sliding_window_view(x, 5), axis=1)
+    return out
+
+
+def _median3(v) -> np.ndarray:
+    """The median of each value and its neighbours (the two at each end: their mean)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    out = np.empty(len(v))
+    out[0], out[-1] = np.median(v[:2]), np.median(v[-2:])
+    if len(v) > 2:
+        out[1:-1] = np.median(sliding_window_view(v, 3), axis=1)
     return out
 
 
@@ -322,14 +352,43 @@ def merged_spans(mean, spans):
     return [(b, e, f) for b, e, f, _, _ in out]
 
 
-def plateaus(step, loss, patience, lr_at) -> list:
+def full_evaluations(step, full_step, full, until=None):
+    """A minibatch run's full-data losses as ReduceLROnPlateau's evaluations: (first step, last
+    step, loss) per logged value, each covering the steps up to the next one; None when fewer
+    than 5 finite values were logged (before ``until``, a divergence)."""
+    keep = np.isfinite(full) & (full_step < until if until is not None else True)
+    fs, fv = full_step[keep], full[keep]
+    if len(fv) < 5:
+        return None
+    hi = np.append(fs[1:] - (fs[1:] > fs[:-1]), step[-1] if len(step) else fs[-1])
+    return fs, np.maximum(hi, fs), fv
+
+
+def smooth_curve(step, loss, series):
+    """The curve the rules read as the smooth training loss: a minibatch run's full-data loss
+    (linear between its evaluations, NaN from its first non-finite value) when at least 5 were
+    logged, else fastai's EMA of the logged loss.  Returns (curve, its name)."""
+    fs, fv = series.full_step, series.full
+    if np.isfinite(fv).sum() >= 5:
+        bad = np.flatnonzero(~np.isfinite(fv))
+        n = int(bad[0]) if len(bad) else len(fv)
+        if n >= 5:
+            out = np.interp(step, fs[:n], fv[:n])
+            if n < len(fv):
+                out[step >= fs[n]] = np.nan
+            return out, "full_loss"
+    return ema(loss), "ema"
+
+
+def plateaus(step, loss, patience, lr_at, evals=None) -> list:
     """ReduceLROnPlateau's spans; the one reaching the end of an improved, fluctuating run is a
-    noise floor."""
+    noise floor.  The evaluations are ``evals`` (a minibatch run's full-data losses) when given,
+    else the means of 100 windows of rows."""
     fin = np.isfinite(loss)
     if fin.sum() < 4:
         return []
     step, loss = step[fin], loss[fin]
-    lo, hi, mean = evaluations(step, loss)
+    lo, hi, mean = evaluations(step, loss) if evals is None else evals
     out = []
     for b, e, fired in merged_spans(mean, reduce_on_plateau(mean, patience)):
         a_step, e_step = lo[b], hi[e]
@@ -347,9 +406,14 @@ def plateaus(step, loss, patience, lr_at) -> list:
         improved = (y0 - level) > max(3 * noise(mean[b:e + 1]), 0.1 * abs(y0))
         ev = {"evaluations_without_improvement": int(e - b), "patience": patience, "threshold": THRESHOLD,
               "best_loss": float(mean[b]), "best_step": _int(lo[b]), "level": level, "fluctuation_sigma": sigma,
-              "trend_over_span": trend, "rows_per_evaluation": int(max(1, len(loss) // EVALUATIONS)),
+              "trend_over_span": trend,
+              "evaluated_on": "full_loss" if evals is not None else "windows of the logged loss",
+              "rows_per_evaluation": (int(max(1, len(loss) // EVALUATIONS)) if evals is None
+                                      else int(max(1, round(len(loss) / len(mean))))),
               "reduce_lr_at": _int(lo[fired]) if fired is not None else None,
               "lr": float(lr_at(a_step)) if lr_at is not None else float("nan")}
+        if evals is not None:
+            ev["full_loss_level"] = float(np.median(mean[b:e + 1]))
         ratio = sigma / abs(trend) if trend else math.inf
         ev["fluctuation_to_trend"] = ratio
         lr_a, lr_e = (float(lr_at(a_step)), float(lr_at(e_step))) if lr_at is not None else (math.nan, math.nan)
@@ -445,7 +509,7 @@ def overfitting(step, sm, val_step, val) -> list:
     vs, v = val_step[fin], val[fin]
     if len(v) < 5:
         return []
-    smooth = np.array([np.median(v[max(0, i - 1): i + 2]) for i in range(len(v))])
+    smooth = _median3(v)
     j = int(np.argmin(smooth))
     sig = noise(v)
     rise = float(smooth[-1] - smooth[j])
@@ -463,8 +527,54 @@ def overfitting(step, sm, val_step, val) -> list:
                     "augmentation, weight decay, dropout, a smaller model (Karpathy's recipe, step 4)", ambiguous=amb)]
 
 
+#: An early rise: the loss (median of 3 consecutive rows) above this many times its first value.
+RISE_FACTOR = 2.0
+
+
+def early_rise(step, loss) -> list:
+    """The loss rising, in the first 10% of the steps, to more than RISE_FACTOR × its value at the
+    first row, or back above that value after it had fallen below half of it (the median of 3
+    consecutive rows, so one unlucky batch is not a rise; a healthy run does not undo its
+    progress; the return by more than SPIKE_Z × the rows' noise) — the
+    instability of a too-high lr at initialisation (the catapult), which the spike rule cannot
+    see (it needs a decline before).  An instability for :func:`warmup`, not a finding itself."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    fin = np.isfinite(loss)
+    if len(loss) < 20 or not fin[0] or loss[0] <= 0:
+        return []
+    span = float(step[-1] - step[0])
+    head = int(np.searchsorted(step, step[0] + 0.1 * span, side="right"))
+    if head < 3:
+        return []
+    first = float(loss[0])
+    med = np.median(sliding_window_view(loss[: max(head, 3) + 2], 3), axis=1)  # med[i]: rows i … i+2
+    low = np.minimum.accumulate(med[:head])
+    sigma = noise(loss[:head])  # a minibatch loss's own jitter is not a rise
+    back_up = (low < first / RISE_FACTOR) & (med[:head] > first) & (med[:head] - low > SPIKE_Z * sigma)
+    over = np.flatnonzero((med[:head] > RISE_FACTOR * first) | back_up)
+    if not len(over):
+        return []
+    a = int(over[0])
+    a += int(np.argmax(loss[a:a + 3] > first))  # the first row of the window above the start
+    rest = med[a:]
+    later = loss[a:]
+    back_rows = np.flatnonzero(np.isfinite(later) & (np.concatenate([rest, np.full(len(later) - len(rest), -np.inf)])
+                                                      <= first))
+    pk = a + int(np.nanargmax(loss[a:a + 3 + (int(back_rows[0]) if len(back_rows) else head - a)]))
+    back = min(len(step) - 1, a + int(back_rows[0]) + 2) if len(back_rows) else None  # the window's last row
+    ev = {"loss_at_start": first, "peak_loss": float(loss[pk]), "peak_step": _int(step[pk]),
+          "rise_factor": float(loss[pk] / first), "recovered": back is not None,
+          "recovered_at": _int(step[back]) if back is not None else None}
+    end = step[back] if back is not None else step[min(len(step) - 1, head)]
+    return [Finding("early_rise", _int(step[a]), _int(end), ev, "")]
+
+
 def warmup(step, instabilities, series) -> list:
-    """An instability in the first 10% of the steps at (within 10% of) the peak lr."""
+    """An instability (a spike, a divergence, an early rise above the starting loss) in the first
+    10% of the steps at (within 10% of) the peak lr.  The warmup suggested covers the instability
+    to its end (recovery), rounded up to an order of magnitude, at most 10% of the run; the
+    sweep the playbook asks for is those orders of magnitude up to that cap."""
     if not instabilities or len(step) < 2:
         return []
     span = float(step[-1] - step[0])
@@ -473,9 +583,13 @@ def warmup(step, instabilities, series) -> list:
         return []
     f = early[0]
     total = int(step[-1] - step[0]) + 1
-    w = 10 ** max(1, math.ceil(math.log10(max(1.0, f.start - step[0] + 1))))
+    until = f.end if f.kind in ("early_rise", "spike") and f.end is not None else f.start
+    w = 10 ** max(1, math.ceil(math.log10(max(1.0, float(until) - step[0] + 1))))
     cap = max(1, total // 10)
-    ev = {"instability": f.kind, "step": f.start, "max_train_steps": total, "max_warmup_steps": cap}
+    ev = {"instability": f.kind, "step": f.start, "instability_end": until, "max_train_steps": total,
+          "max_warmup_steps": cap}
+    if f.kind == "early_rise":
+        ev.update({k: f.evidence[k] for k in ("loss_at_start", "peak_loss", "peak_step", "rise_factor", "recovered")})
     amb = None
     if len(series.lr):
         lr_here = float(series.lr_at(f.start))
@@ -488,10 +602,16 @@ def warmup(step, instabilities, series) -> list:
     else:
         amb = "the lr is not logged: whether this was the peak lr is unknown"
     ev["suggested_warmup_steps"] = min(w, cap)
+    sweep = [10 ** k for k in range(int(round(math.log10(min(w, cap)))) if min(w, cap) >= 10 else 0,
+                                    int(math.floor(math.log10(cap))) + 1) if 10 ** k <= cap] or [min(w, cap)]
+    ev["warmup_sweep"] = sweep
     what = "a longer warmup" if ev.get("had_warmup") else "a warmup"
+    why = (f"the loss rose {g(ev['rise_factor'])}x above its start at step {step_text(ev['peak_step'])}"
+           if f.kind == "early_rise" else f"a {f.kind.replace('_', ' ')} at step {step_text(f.start)}")
     return [Finding("warmup", f.start, f.end, ev,
-                    f"{what}: ramp the lr from 0 over {min(w, cap)} steps (the playbook sweeps warmup_steps over "
-                    f"orders of magnitude, at most 10% of the run = {cap} steps; post-warmup constant for 2x that)",
+                    f"{what}: {why} at the peak lr; ramp the lr linearly from 0 over {min(w, cap)} steps "
+                    f"(the playbook: sweep warmup_steps over orders of magnitude — {', '.join(map(str, sweep))} — "
+                    f"at most 10% of the run = {cap} steps, and keep the smallest that removes the instability)",
                     ambiguous=amb)]
 
 
@@ -591,7 +711,7 @@ def diagnose(series, *, patience: int = 10, target: float | None = None) -> Diag
 
 def _diagnose(series, patience, target) -> Diagnosis:
     step, loss = series.step, series.loss
-    sm = ema(loss)
+    sm, curve = smooth_curve(step, loss, series)
     lr_at = series.lr_at if len(series.lr) else None
     findings = diverged(step, loss, sm, lr_at)
     div = findings[0] if findings else None
@@ -601,11 +721,13 @@ def _diagnose(series, patience, target) -> Diagnosis:
     sp = spikes(bs, bmed, btop, lr_at, bsig)
     findings += sp
     if not div:
-        findings += plateaus(fin_steps, fin_loss, patience, lr_at)
+        findings += plateaus(fin_steps, fin_loss, patience, lr_at,
+                             full_evaluations(fin_steps, series.full_step, series.full))
         findings += slow(step, loss, sm, target)
     findings += overfitting(step, sm, series.val_step, series.val)
     unstable = ([div] if div else []) + sp
-    findings += warmup(step, sorted(unstable, key=lambda f: f.start), series)
+    rise = early_rise(step[:cut], loss[:cut])
+    findings += warmup(step, sorted(unstable + rise, key=lambda f: f.start), series)
     findings += clipping(series, unstable, until=div.start if div else None)
     findings += lr_events(step, loss, series)
     if not findings:
@@ -617,7 +739,7 @@ def _diagnose(series, patience, target) -> Diagnosis:
                                 "nothing to fix: the loss fell and settled without instability"))
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(key=lambda f: (order[f.kind], f.start))
-    return Diagnosis(findings, summarize(findings), sm, steps=len(step))
+    return Diagnosis(findings, summarize(findings), sm, steps=len(step), extra={"smooth": curve})
 
 
 def summarize(findings) -> str:

@@ -42,10 +42,15 @@ ROLES = {
     # column has a loss name
     "loss": ("loss", "train_loss", "training_loss", "train_loss_step", "trn_loss", "train_loss_epoch", "value"),
     "val": ("val_loss", "valid_loss", "validation_loss", "eval_loss", "val_loss_epoch", "dev_loss"),
-    "lr": ("lr", "learning_rate", "lr_0", "lr_group_0"),
-    "grad_norm": ("grad_norm", "gradient_norm", "grad_norm_total", "total_grad_norm", "grad_norm_2"),
+    "lr": ("lr", "learning_rate", "lr_0", "lr_group_0", "train_learning_rate", "train_lr"),
+    "grad_norm": ("grad_norm", "gradient_norm", "grad_norm_total", "total_grad_norm", "grad_norm_2",
+                  "train_grad_norm"),
+    # gdx's minibatch export: the loss on the whole data set every --eval-every steps (the batch
+    # loss is "loss")
+    "full": ("full_loss", "full_data_loss"),
 }
-FLAGS = {"step": "--step", "loss": "--loss", "val": "--val", "lr": "--lr", "grad_norm": "--grad-norm"}
+FLAGS = {"step": "--step", "loss": "--loss", "val": "--val", "lr": "--lr", "grad_norm": "--grad-norm",
+         "full": "--full-loss"}
 
 
 @dataclass
@@ -66,7 +71,8 @@ class Skip:
 @dataclass
 class Series:
     """One run's columns: ``step``/``loss`` (sorted by step), ``val_step``/``val``, ``lr_step``/
-    ``lr``, ``grad_step``/``grad_norm`` (empty arrays when the column is absent)."""
+    ``lr``, ``grad_step``/``grad_norm``, ``full_step``/``full`` (the full-data loss of a minibatch
+    run; empty arrays when the column is absent)."""
 
     name: str | None
     step: np.ndarray
@@ -79,6 +85,8 @@ class Series:
     grad_norm: np.ndarray
     step_logged: bool = True
     skipped: list = field(default_factory=list)
+    full_step: np.ndarray = field(default_factory=lambda: np.empty(0))
+    full: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     def lr_at(self, steps) -> np.ndarray:
         """The lr in force at each step: the last logged value at or before it (NaN before any)."""
@@ -292,6 +300,9 @@ def _parse_json(text: str, path) -> Table:
         lines = [f"row {i} of {key}" if isinstance(whole, dict) else f"item {i}" for i in range(len(rows))]
         fmt = ("gdx-json" if key == "path" else "trainer-state-json") if isinstance(whole, dict) else "json"
     else:
+        whole_lines = _jsonl_whole(text)
+        records, lines = whole_lines if whole_lines is not None else (None, None)
+    if records is None:
         records, lines = [], []
         bad, bad_first = 0, None
         for i, line in enumerate(text.splitlines()):
@@ -317,13 +328,62 @@ def _parse_json(text: str, path) -> Table:
             skipped.append(Skip("lines that are not a JSON object (a truncated last line?)", bad, bad_first))
     if not records:
         raise _fail(path, "has no rows")
-    names: dict = {}
-    for rec in records:
-        for k in rec:
-            if k not in names:
-                names[k] = None
-    cells = {name: [_json_cell(r.get(name)) for r in records] for name in names}
-    return Table(fmt, list(names), cells, lines, skipped)
+    first_keys = records[0].keys()
+    uniform = all(map(first_keys.__eq__, map(dict.keys, records)))  # at C speed
+    if uniform:  # every row has the first row's keys
+        names = list(first_keys)
+    else:
+        seen: dict = {}
+        for rec in records:
+            for k in rec:
+                if k not in seen:
+                    seen[k] = None
+        names = list(seen)
+    return Table(fmt, names, _JsonColumns(records, names, uniform), lines, skipped)
+
+
+def _jsonl_whole(text: str):
+    """(rows, their line numbers) of a JSON Lines text parsed as one JSON array (the non-blank
+    lines joined with commas: one call into the C decoder instead of one per line), or None when
+    that fails, a line is too long, or the array is not one object per line (the line-by-line
+    reader then says which line is at fault)."""
+    lines = text.splitlines()
+    keep = [line for line in lines if line.strip()]
+    if not keep or max(map(len, keep)) > MAX_LINE:
+        return None
+    try:
+        rows = json.loads("[" + ",".join(keep) + "]")
+    except (ValueError, RecursionError):
+        return None
+    if len(rows) != len(keep) or set(map(type, rows)) != {dict}:
+        return None
+    numbers = range(1, len(lines) + 1) if len(keep) == len(lines) else [
+        i + 1 for i, line in enumerate(lines) if line.strip()]
+    return rows, numbers
+
+
+class _JsonColumns:
+    """The cells of JSON rows by column name, each column built when first asked for (a log's
+    rows often carry dozens of metrics doctor never reads)."""
+
+    def __init__(self, records, names, uniform=False):
+        self._records, self._names, self._done, self._uniform = records, set(names), {}, uniform
+
+    def __contains__(self, name) -> bool:
+        return name in self._names
+
+    def __getitem__(self, name):
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._done:
+            from operator import itemgetter
+
+            get = itemgetter(name) if self._uniform else (lambda r: r.get(name))
+            vals = list(map(get, self._records))
+            if not set(map(type, vals)) <= {int, float}:  # null, text, bools, nested: one by one
+                vals = [_json_cell(v) for v in vals]
+            self._done[name] = vals
+        return self._done[name]
 
 
 def _json_cell(v):
@@ -335,12 +395,27 @@ def _json_cell(v):
 
 
 # -- columns ---------------------------------------------------------------------------------------
+def _metric(name: str) -> str | None:
+    """The metric of a W&B chart export's column ``"<run name> - <metric>"`` (normalised), None
+    for other names and for the ``…__MIN``/``…__MAX`` band columns beside it."""
+    head, sep, metric = str(name).rpartition(" - ")
+    if not sep or not head.strip() or not metric.strip():
+        return None
+    m = normalise(metric)
+    return None if m.endswith(("__min", "__max")) else m
+
+
 def recognise(names, given: dict, path) -> dict:
     """role → column name: the given ``--step``/``--loss``/… names (which must exist), else the
-    first of :data:`ROLES` present.  A log without a loss column is refused, naming what it has."""
+    first of :data:`ROLES` present (a W&B chart export's ``"<run> - <metric>"`` column matched
+    by its metric).  A log without a loss column is refused, naming what it has."""
     by_norm = {}
     for n in names:
         by_norm.setdefault(normalise(n), n)
+    for n in names:
+        m = _metric(n)
+        if m is not None:
+            by_norm.setdefault(m, n)
     out = {}
     for role, flag in FLAGS.items():
         want = given.get(role)
@@ -365,8 +440,9 @@ def recognise(names, given: dict, path) -> dict:
     if "loss" not in out:
         raise _fail(path, "has no loss column", hint="its columns: " + ", ".join(map(str, names[:20]))
                     + "; name one with --loss COL")
-    if out.get("val") == out["loss"]:
-        del out["val"]
+    for other in ("val", "full"):
+        if out.get(other) == out["loss"]:
+            del out[other]
     return out
 
 
@@ -565,6 +641,7 @@ def _series(label, idx, numeric, lines, has_step) -> Series:
     vs, val = column("val")
     ls, lr = column("lr")
     gs, g = column("grad_norm")
+    fs, full = column("full")
     if len(s) > 2:
         d = np.diff(s)
         stride = float(np.median(d))
@@ -573,4 +650,5 @@ def _series(label, idx, numeric, lines, has_step) -> Series:
             j = int(np.argmax(d))
             skipped.append(Skip(f"gaps in the steps (a jump of more than 5× the usual stride {stride:g})",
                                 int(gaps.sum()), f"largest {s[j]:g} → {s[j + 1]:g}"))
-    return Series(label, s, loss, vs, val, ls, lr, gs, g, step_logged=has_step, skipped=skipped)
+    return Series(label, s, loss, vs, val, ls, lr, gs, g, step_logged=has_step, skipped=skipped, full_step=fs,
+                  full=full)

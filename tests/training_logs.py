@@ -52,6 +52,32 @@ def linear_regression(lr, steps, *, batch=16, seed=0, noise=0.5, scale=1.0, n=51
     return rows
 
 
+def two_layer_linear(lr, steps=1000, *, width=16, init=2.0, seed=0, batch=32):
+    """y ≈ vᵀ(U x) (a two-layer linear net) by minibatch SGD from a large init (U ~ N(0, init²/4),
+    v ~ N(0, init²/width)): the sharpness at init is high, so a constant lr of 0.1 first throws
+    the loss up (the catapult) before it settles; ``lr`` a number or a function of the step.  Logs
+    step, loss, lr, grad_norm."""
+    X, y = regression_data(512, 4, 0.3, seed)
+    rng = np.random.default_rng(seed + 7)
+    U = init * rng.normal(size=(width, 4)) / 2
+    v = init * rng.normal(size=width) / np.sqrt(width)
+    it = batches(512, batch, np.random.default_rng(seed + 1))
+    rows = []
+    with np.errstate(all="ignore"):
+        for k in range(steps):
+            idx = next(it)
+            Xb, yb = X[idx], y[idx]
+            h = Xb @ U.T
+            r = h @ v - yb
+            gv = h.T @ r / len(idx)
+            gU = np.outer(v, r @ Xb / len(idx))
+            rate = lr(k) if callable(lr) else lr
+            rows.append({"step": k, "loss": 0.5 * float(np.mean(r * r)), "lr": rate,
+                         "grad_norm": float(np.sqrt(gv @ gv + np.sum(gU * gU)))})
+            v, U = v - rate * gv, U - rate * gU
+    return rows
+
+
 def logistic_overfit(steps=400, lr=0.2, n_train=20, n_val=400, d=10, seed=3, every=10):
     """Logistic regression on a tiny training set (n_train ≪ d): the training loss goes to 0, the
     validation loss falls, then rises.  Full-batch on the train set; val_loss every ``every`` steps."""

@@ -12,7 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "tests"))
 
-from training_logs import linear_regression, logistic_overfit, write_csv  # noqa: E402
+from training_logs import linear_regression, logistic_overfit, two_layer_linear, write_csv  # noqa: E402
 
 
 def rounded(rows):
@@ -32,6 +32,8 @@ def main() -> None:
     rows = [dict(r, run="lr=0.05") for r in linear_regression(0.05, 300)]
     rows += [dict(r, run="lr=3") for r in linear_regression(3.0, 100)]
     write_csv(HERE / "sweep.csv", rounded(rows))
+    # a two-layer linear net from a sharp init at a constant lr 0.1, no warmup: the catapult
+    write_csv(HERE / "catapult.csv", rounded(two_layer_linear(0.1)))
 
 
 if __name__ == "__main__":

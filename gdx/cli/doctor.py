@@ -14,8 +14,9 @@ HELP = (
     "Each finding gives its steps, the evidence as numbers and one suggestion, by published rules (fastai's "
     "lr finder, torch's ReduceLROnPlateau, the Deep Learning Tuning Playbook, Karpathy's recipe).\n\n"
     "Columns are found by name (step/iter/global_step/epoch, loss/train_loss, val_loss/valid_loss/eval_loss, "
-    "lr/learning_rate, grad_norm) or named with --step, --loss, --val, --lr, --grad-norm. Exit 1 when a run "
-    "diverged."
+    "lr/learning_rate, grad_norm, full_loss) or named with --step, --loss, --val, --lr, --grad-norm, --full-loss; "
+    "Lightning, Keras, fastai, W&B, Hugging Face and TensorBoard logs are read as they write them. Exit 1 when "
+    "a run diverged."
 )
 
 EPILOG = (
@@ -40,6 +41,7 @@ def doctor(
     val: Optional[str] = typer.Option(None, "--val", help="The validation-loss column. [default: val_loss, valid_loss, eval_loss …]"),
     lr: Optional[str] = typer.Option(None, "--lr", help="The learning-rate column. [default: lr, learning_rate]"),
     grad_norm: Optional[str] = typer.Option(None, "--grad-norm", help="The gradient-norm column. [default: grad_norm]"),
+    full_loss: Optional[str] = typer.Option(None, "--full-loss", help="The full-data loss of a minibatch run (the smooth curve the rules read). [default: full_loss]"),
     run: Optional[str] = typer.Option(None, "--run", help="Split the rows into runs by this column."),
     patience: int = typer.Option(10, "--patience", help="ReduceLROnPlateau's patience, in evaluations (100 per log)."),
     target: Optional[float] = typer.Option(None, "--target", help="For a slow run: the loss to extrapolate the steps to. [default: 10% below the current loss]"),
@@ -48,7 +50,7 @@ def doctor(
 ) -> None:
     from ..app.doctor import doctor as run_doctor
 
-    columns = {"step": step, "loss": loss, "val": val, "lr": lr, "grad_norm": grad_norm}
+    columns = {"step": step, "loss": loss, "val": val, "lr": lr, "grad_norm": grad_norm, "full": full_loss}
     outcome = run_doctor(log, columns={k: v for k, v in columns.items() if v is not None}, run=run,
                          patience=patience, target=target, lr_range=lr_range)
     out = common.session(ctx).out()

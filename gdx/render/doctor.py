@@ -1,6 +1,7 @@
 """``gdx doctor``'s report: what was read (and skipped), the curve, the findings.
 
-The plot (plotext) draws the raw training loss (``·``), its smoothed curve (fastai's EMA, ``•``),
+The plot (plotext) draws the raw training loss (``·``), its smoothed curve (fastai's EMA, or a
+minibatch run's full-data loss, ``•``),
 the validation loss (``v``) and a letter above the step where each finding begins; the y axis is
 log10 with decade ticks when the loss is positive and spans two decades or more.  At most
 :data:`PLOT_POINTS` points a curve (every k-th row of a longer log).
@@ -42,7 +43,8 @@ def render_doctor(out, outcome) -> None:
             continue
         d = r.diagnosis
         marks = [(LETTERS[i % 26], f.start) for i, f in enumerate(d.findings) if f.kind != "healthy"]
-        out.print(doctor_plot(s, d.ema, marks, width=width, color=color), markup=False, highlight=False,
+        out.print(doctor_plot(s, d.ema, marks, width=width, color=color, smooth=d.extra.get("smooth", "ema")),
+                  markup=False, highlight=False,
                   soft_wrap=True)
         out.print(findings_text(d.findings, width), markup=False, highlight=False, soft_wrap=True)
         out.print("\n".join(_wrap(f"summary: {d.summary}", width)), markup=False, highlight=False, soft_wrap=True)
@@ -98,14 +100,18 @@ def _thin(x, y):
     return np.asarray(x[::k], float), np.asarray(y[::k], float)
 
 
-def doctor_plot(series, ema, marks, *, width: int = 80, height: int = 18, color: bool = False) -> str:
-    """Raw loss, EMA, validation loss and finding letters on one plotext plot (text)."""
+def doctor_plot(series, ema, marks, *, width: int = 80, height: int = 18, color: bool = False,
+                smooth: str = "ema") -> str:
+    """Raw loss, its smooth curve (the EMA, or a minibatch run's full-data loss when ``smooth`` is
+    "full_loss"), validation loss and finding letters on one plotext plot (text)."""
     import numpy as np
     import plotext as plt
 
     from .curves import _decade, decade_ticks
 
-    curves = [("loss", *_thin(series.step, series.loss), "·"), ("EMA", *_thin(series.step, ema), "•")]
+    name = "full" if smooth == "full_loss" else "EMA"
+    second = _thin(series.full_step, series.full) if smooth == "full_loss" else _thin(series.step, ema)
+    curves = [("loss", *_thin(series.step, series.loss), "·"), (name, *second, "•")]
     if len(series.val):
         curves.append(("val", *_thin(series.val_step, series.val), "v"))
     finite = np.concatenate([y[np.isfinite(y)] for _, _, y, _ in curves])
@@ -123,7 +129,7 @@ def doctor_plot(series, ema, marks, *, width: int = 80, height: int = 18, color:
         yy = np.log10(y[ok]) if log else y[ok]
         ys.append(yy)
         plt.plot(x[ok].tolist(), yy.tolist(), marker=marker if not color else "braille",
-                 color={"loss": (150, 150, 150), "EMA": (40, 120, 220), "val": (220, 120, 40)}[label] if color else None)
+                 color={"loss": (150, 150, 150), name: (40, 120, 220), "val": (220, 120, 40)}[label] if color else None)
     top = max(float(v.max()) for v in ys)
     bottom = min(float(v.min()) for v in ys)
     if log:
@@ -140,7 +146,7 @@ def doctor_plot(series, ema, marks, *, width: int = 80, height: int = 18, color:
         plt.vline(at, (200, 60, 60) if color else None)
         plt.text(letters, at, top, alignment="left")
     plt.title("loss (log scale)" if log else "loss")
-    plt.xlabel("step   · loss   • EMA" + ("   v val" if len(series.val) else "") + ("   A… findings" if marks else ""))
+    plt.xlabel(("step   · batch loss   • full-data loss" if name == "full" else "step   · loss   • EMA") + ("   v val" if len(series.val) else "") + ("   A… findings" if marks else ""))
     plt.theme("clear" if not color else "pro")
     text = plt.build()
     plt.clear_figure()

@@ -16,7 +16,7 @@ from ..errors import GdxError
 from .explore_measure import Arithmetic, Gauge, gauge, update_arithmetic
 from .explore_state import (ExploreState, add_comparison, clear_comparison, cycle_optimizer, cycle_schedule,
                             momentum_name, move_slice, move_start, next_slice_variable, nudge_momentum, place_start,
-                            scale_lr, step_once, tuned_hyper, whole_run)
+                            scale_batch, scale_lr, step_once, tuned_hyper, whole_run)
 
 
 @dataclass
@@ -46,13 +46,8 @@ class Explorer:
         from .plot import build_scene, marks_budget, require_2d
         from .prepare import compile_target, plan, resolve, symbolic_timeout
 
-        if request.clip_norm is not None:
-            from .flags import refuse_inapplicable
-
-            refuse_inapplicable({"--clip-norm": True}, because="in gdx explore",
-                                hint="explore the clipped run with gdx optimize --clip-norm")
         budget = Deadline(symbolic_timeout(request.timeout))
-        target = resolve(request.function, request.variables, timeout=budget)
+        target = resolve(request.function, request.variables, timeout=budget, data=request.data)
         require_2d(target)
         self.export = export
         from ..paths import check_export_file
@@ -74,13 +69,21 @@ class Explorer:
             function=request.function, variables=request.variables if isinstance(request.variables, str) else None,
             optimizer=first.optimizer.name, hyper=tuned_hyper(first.optimizer.name, first.optimizer.hyper, request.hyper),
             schedule=first.schedule_name, schedule_args=tuple((k, v) for k, v in request.schedule_args.items() if v is not None),
-            start=tuple(float(v) for v in first.x0), steps=first.steps, tol=first.tol, fixed=fixed)
+            start=tuple(float(v) for v in first.x0), steps=first.steps, tol=first.tol, fixed=fixed,
+            clip_norm=request.clip_norm, data=request.data if isinstance(request.data, str) else None,
+            batch_size=request.batch_size, seed=request.seed, eval_every=request.eval_every)
         self._runs: dict = {}
         self._grids: dict = {}
 
     @property
     def box(self):
         return self.scene.box
+
+    @property
+    def rows(self) -> int | None:
+        """The rows of the data the loss is the mean over (None: a function without data)."""
+        data = getattr(self.target, "data", None)
+        return None if data is None else data.rows
 
     @property
     def plot_vars(self):
@@ -198,4 +201,4 @@ def refuse_small(width: int, height: int) -> str | None:
 
 __all__ = ["ExploreState", "Explorer", "View", "Gauge", "Arithmetic", "GdxError", "gauge", "update_arithmetic",
            "add_comparison", "clear_comparison", "cycle_optimizer", "cycle_schedule", "momentum_name", "move_slice",
-           "move_start", "next_slice_variable", "nudge_momentum", "place_start", "scale_lr", "step_once", "whole_run"]
+           "move_start", "next_slice_variable", "nudge_momentum", "place_start", "scale_batch", "scale_lr", "step_once", "whole_run"]

@@ -40,6 +40,7 @@ class Arithmetic:
     state: dict  # the optimizer's state after the update (name → array), empty for gd
     step: Any  # x_{k+1} − x_k
     x_next: Any
+    clipped: Any = None  # the g the update took when --clip-norm shortened it (else None)
 
 
 def gauge(prepared, result, compiled) -> Gauge:
@@ -116,6 +117,7 @@ def update_arithmetic(prepared, result, k: int) -> Arithmetic | None:
     if k < 0 or k + 1 >= len(path):
         return None
     optimizer, compiled = prepared.optimizer, prepared.compiled
+    clip = (lambda g: g) if prepared.clip_norm is None else _clipper(prepared.clip_norm)
     cycle = cycle_of(optimizer, prepared.schedule)
     nfev = compiled.nfev
     with np.errstate(all="ignore"):
@@ -123,10 +125,20 @@ def update_arithmetic(prepared, result, k: int) -> Arithmetic | None:
         for i in range(k + 1):
             opt = optimizer if cycle is None else cycle(optimizer, i)
             x_i = np.array(path.x[i], float)
-            x_next, state = opt.update(np.array(path.grad[i], float), state, x_i, float(path.lr[i]), i + 1, compiled,
+            x_next, state = opt.update(clip(np.array(path.grad[i], float)), state, x_i, float(path.lr[i]), i + 1, compiled,
                                        **loss_of(opt, float(path.loss[i])))
     compiled.nfev = nfev
     if not np.array_equal(np.asarray(x_next, float), path.x[k + 1]):
         return None
     fields = state._asdict() if hasattr(state, "_asdict") else {}
-    return Arithmetic(k, path.x[k], path.grad[k], float(path.lr[k]), fields, path.x[k + 1] - path.x[k], path.x[k + 1])
+    g = np.array(path.grad[k], float)
+    taken = clip(g)
+    return Arithmetic(k, path.x[k], path.grad[k], float(path.lr[k]), fields, path.x[k + 1] - path.x[k], path.x[k + 1],
+                      None if np.array_equal(taken, g) else taken)
+
+
+def _clipper(max_norm: float):
+    """The loop's clipping (gdx.optim.clip.clip_by_norm, torch's clip_grad_norm_ rule)."""
+    from ..optim.clip import clip_by_norm
+
+    return lambda g: clip_by_norm(g, max_norm)

@@ -46,6 +46,11 @@ class ExploreState:
     slice_index: int = 0  # which of them [ ] moves
     stepping: int | None = None  # updates shown one at a time (space); None: the whole run
     compared: tuple = ()  # earlier states drawn beside this one (c)
+    clip_norm: float | None = None  # --clip-norm: ‖g‖ clipped to this before each update
+    data: str | None = None  # --data FILE (None: no data, or a preset's own [data])
+    batch_size: int | None = None  # --batch-size (b B); None: every row (the full-data gradient)
+    seed: int | None = None  # --seed of the minibatch shuffles (None: gdx.minibatch's default)
+    eval_every: int | None = None  # --eval-every, as it was given
 
     @property
     def hyper_dict(self) -> dict:
@@ -61,7 +66,8 @@ class ExploreState:
 
         return RunRequest(self.function, variables=self.variables, optimizer=self.optimizer, hyper=self.hyper_dict,
                           schedule=self.schedule, schedule_args=dict(self.schedule_args), steps=self.steps,
-                          tol=self.tol, start=tuple(self.start), export=export)
+                          tol=self.tol, start=tuple(self.start), export=export, clip_norm=self.clip_norm,
+                          data=self.data, batch_size=self.batch_size, seed=self.seed, eval_every=self.eval_every)
 
     def argv(self) -> list[str]:
         """``gdx optimize`` arguments giving the same run, numbers written exactly (``repr``)."""
@@ -85,6 +91,16 @@ class ExploreState:
                 args += [SCHEDULE_PARAMETERS[name].flag, repr(value)]
         args += ["--start", ",".join(repr(float(v)) for v in self.start), "--steps", str(self.steps),
                  "--tol", repr(float(self.tol))]
+        if self.clip_norm is not None:
+            args += ["--clip-norm", repr(float(self.clip_norm))]
+        if self.data is not None:
+            args += ["--data", self.data]
+        if self.batch_size is not None:
+            from ..minibatch import DEFAULT_SEED
+
+            args += ["--batch-size", str(self.batch_size), "--seed", str(DEFAULT_SEED if self.seed is None else self.seed)]
+            if self.eval_every is not None:
+                args += ["--eval-every", str(self.eval_every)]
         return args
 
     def label(self) -> str:
@@ -95,6 +111,8 @@ class ExploreState:
         parts = [self.optimizer] + [f"{HYPERPARAMETERS[k].symbol}={fmt(v, 4)}" for k, v in self.hyper[:2]]
         if self.schedule != "constant":
             parts.append(self.schedule)
+        if self.batch_size is not None:
+            parts.append(f"B={self.batch_size}")
         return " ".join(parts)
 
 
@@ -173,6 +191,16 @@ def move_start(state: ExploreState, axis: int, direction: int, box, plot_vars) -
     start = list(state.start)
     start[i] = start[i] + direction * (hi - lo) * START_FRACTION
     return replace(state, start=tuple(start))
+
+
+def scale_batch(state: ExploreState, up: bool, rows: int) -> ExploreState:
+    """``B`` doubles, ``b`` halves the batch size of a run over ``rows`` rows of data.  No batch
+    size is every row (the full-data gradient): ``b`` from there gives rows // 2, and doubling
+    up to ``rows`` or past it gives the full data again; halving stops at 1.  The seed stays, so
+    the same batch size always draws the same minibatches."""
+    size = rows if state.batch_size is None else min(state.batch_size, rows)
+    new = size * 2 if up else max(1, size // 2)
+    return replace(state, batch_size=None if new >= rows else new)
 
 
 def place_start(state: ExploreState, xy, plot_vars) -> ExploreState:

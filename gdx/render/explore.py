@@ -109,6 +109,10 @@ def panel_lines(view, diagnosis=None, *, width: int = SIDE_WIDTH) -> list[str]:
     lines.extend(f" {k:<13}{fmt(v, 5)}" for k, v in state.schedule_args)
     lines.append(f"start {fmt_point(prepared.x0, 4)} hjkl")
     lines.append(f"steps ≤ {prepared.steps} · tol {fmt(prepared.tol, 2)}")
+    if prepared.clip_norm is not None:
+        lines.append(f"clip ‖g‖ ≤ {fmt(prepared.clip_norm, 4)}")
+    if prepared.target.data is not None:
+        lines.extend(data_lines(prepared))
     if view.fixed:
         name = list(view.fixed)[state.slice_index]
         lines.append(f"slice {name} = {fmt(view.fixed[name], 4)}  ([ ] v)")
@@ -131,6 +135,15 @@ def panel_lines(view, diagnosis=None, *, width: int = SIDE_WIDTH) -> list[str]:
         if diagnosis.suggestion:
             lines.extend(_wrapped("try: " + diagnosis.suggestion, width - 1, indent=" "))
     return lines
+
+
+def data_lines(prepared) -> list[str]:
+    """The data of the loss: its rows, and the minibatches (size, seed, full-data loss cadence)."""
+    N = prepared.target.data.rows
+    if prepared.sampling is None:
+        return [f"data {N} rows  (b B)", " batch: every row"]
+    _, B, seed, every = prepared.sampling
+    return [f"data {N} rows  (b B)", f" batch {B} · seed {seed}", f" full loss every {every}"]
 
 
 def gauge_bar(ratio: float, width: int = GAUGE_WIDTH) -> str:
@@ -171,6 +184,8 @@ def arithmetic_lines(a) -> list[str]:
     lines = [f"── update {a.k} → {a.k + 1} (space)"]
     lines.append(f" x  {fmt_point(a.x, 4)}")
     lines.append(f" g  {fmt_point(a.g, 4)}")
+    if a.clipped is not None:
+        lines.append(f" g✂ {fmt_point(a.clipped, 4)}")
     lines.append(f" lr {fmt(a.lr, 5)}")
     for name, value in a.state.items():
         lines.append(f" {name} {fmt_point(_flat(value), 4)}")
@@ -203,6 +218,7 @@ KEYS = (
     ("← / →", "lower / raise lr (÷ / × 1.25; shift: ÷ / × 2)"),
     ("↑ / ↓", "raise / lower the momentum-like value (momentum, β₁, ρ)"),
     ("o", "next optimizer (with its default lr)"),
+    ("b / B", "halve / double the batch size of a loss over data (same seed)"),
     ("s", "next schedule: constant, step, exponential, cosine, plateau"),
     ("h j k l", "move the start left, down, up, right (1/20 of the box); a click puts it there"),
     ("space", "one more update, with its arithmetic (g, the state, the step)"),

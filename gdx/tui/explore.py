@@ -61,6 +61,8 @@ class ExploreApp(App):
         Binding("down", "momentum(0)", "μ−", show=False, priority=True),
         Binding("o", "optimizer", "opt"),
         Binding("s", "schedule", "sched"),
+        Binding("b", "batch(0)", "batch", show=False),
+        Binding("B", "batch(1)", "batch×2", show=False),
         Binding("h", "start(0, -1)", "start", key_display="hjkl"),
         Binding("j", "start(1, -1)", "down", show=False),
         Binding("k", "start(1, 1)", "up", show=False),
@@ -130,6 +132,17 @@ class ExploreApp(App):
 
     def action_optimizer(self) -> None:
         self.apply(model.cycle_optimizer(self.state, self.explorer.names))
+
+    def action_batch(self, up: int) -> None:
+        rows = self.explorer.rows
+        if rows is None:
+            self.set_message("b/B change the batch size of a loss over data (--data, or a preset with data)")
+            return
+        new = model.scale_batch(self.state, bool(up), rows)
+        if new == self.state:
+            self.set_message("the batch size is at the end of its range (1 row … every row)")
+            return
+        self.apply(new)
 
     def action_schedule(self) -> None:
         self.apply(model.cycle_schedule(self.state))

@@ -15,9 +15,15 @@ GAUGE_WIDTH = 16  # the edge (ratio 1) sits in the middle: the bar spans ratios 
 SIDE_WIDTH = 32
 
 
-def landscape_lines(view, grid, points, plot_vars, *, width: int, height: int, color: bool) -> tuple[list[str], tuple]:
-    """The landscape at ``width`` × ``height`` (lines, ANSI colour codes when ``color``) and the
-    map's geometry ``(top row, left column, rows, cols, box2)`` for turning a click into a point.
+def landscape_lines(view, grid, points, plot_vars, *, width: int, height: int, color: bool,
+                    rows_hint: int | None = None) -> tuple[list[str], tuple, int]:
+    """The landscape at ``width`` × ``height`` (lines, ANSI colour codes when ``color``), the
+    map's geometry ``(top row, left column, rows, cols, box2)`` for turning a click into a point,
+    and the map rows asked for (the next call's ``rows_hint``).
+
+    The map takes every row the title, axes and legend leave.  ``rows_hint`` (the rows that fitted
+    last time) is tried first: when it still fills ``height`` exactly, or is already every row,
+    the landscape is drawn once; otherwise the rows are fitted again from the top.
 
     The current run is path a (drawn up to the rows shown while stepping), compared runs b, c, …"""
     from .landscape import LABEL_WIDTH, landscape_text, map_size, marker_for
@@ -27,17 +33,25 @@ def landscape_lines(view, grid, points, plot_vars, *, width: int, height: int, c
     paths.append((view.state.label() + (" (now)" if paths else ""), view.path_x[:, [ix, iy]]))
     marks = [(label, xy, marker_for(kind)) for label, xy, kind in points]
     title = _title(view)
-    rows = max(3, height - 7)  # title, y name, axis, ticks, x name and two lines of legend
-    for _ in range(3):  # fewer map rows when the legend wraps to more lines
-        lines = landscape_text(grid, paths=paths, points=marks, width=width, height=rows, color=color,
-                               title=title).split("\n")
-        if len(lines) <= height or rows == 3:
-            break
-        rows = max(3, rows - (len(lines) - height))
+    top = max(3, height - 7)  # title, y name, axis, ticks, x name and two lines of legend
+
+    def draw(rows):
+        return landscape_text(grid, paths=paths, points=marks, width=width, height=rows, color=color,
+                              title=title).split("\n")
+
+    rows = min(top, max(3, rows_hint)) if rows_hint else top
+    lines = draw(rows)
+    if not (len(lines) == height or (rows == top and len(lines) <= height)):
+        rows = top
+        for _ in range(3):  # fewer map rows when the legend wraps to more lines
+            lines = draw(rows)
+            if len(lines) <= height or rows == 3:
+                break
+            rows = max(3, rows - (len(lines) - height))
     lines = lines[:height]
     box2 = ((float(grid.xs[0]), float(grid.xs[-1])), (float(grid.ys[0]), float(grid.ys[-1])))
     map_rows, map_cols = map_size(box2, width, rows)
-    return lines, (2, LABEL_WIDTH + 1, map_rows, map_cols, box2)
+    return lines, (2, LABEL_WIDTH + 1, map_rows, map_cols, box2), rows
 
 
 def _title(view) -> str:

@@ -132,7 +132,10 @@ def test_keys_change_the_state_and_the_screen(quad):
     def help_closed(app, screen):
         assert type(app.screen).__name__ == "Screen"
 
-    drive(quad, [initial, "o", "up", "s", "l", "k", moved, "c", "right", compared, "question_mark", help_opens,
+    def no_data(app, screen):
+        assert app.state.batch_size is None and "b/B change the batch size of a loss over data" in screen
+
+    drive(quad, [initial, "b", no_data, "o", "up", "s", "l", "k", moved, "c", "right", compared, "question_mark", help_opens,
                  "escape", help_closed])
 
 
@@ -262,8 +265,6 @@ def test_without_textual_explore_names_the_extra(gdx_main, monkeypatch):
 def test_bad_flags_are_refused_before_the_screen_opens():
     with pytest.raises(model.GdxError, match="Invalid learning rate"):
         model.Explorer(RunRequest(QUAD, hyper={"lr": -1}))
-    with pytest.raises(model.GdxError, match="--clip-norm does not apply in gdx explore"):
-        model.Explorer(RunRequest(QUAD, clip_norm=1.0))
     with pytest.raises(model.GdxError, match="two or more variables"):
         model.Explorer(RunRequest("x^2"))
 
@@ -274,3 +275,75 @@ def test_argv_writes_every_number_exactly():
     assert argv[argv.index("--lr") + 1] == repr(0.1 * 1.25)
     assert argv[argv.index("--start") + 1] == f"{1 / 3!r},-0.5"
     assert not math.isnan(float(argv[argv.index("--tol") + 1]))
+
+
+# -- a loss over data: the full-data surface, the batch size a knob, clipping carried ---------------------
+def test_b_and_B_halve_and_double_the_batch_size_between_one_row_and_all_of_them():
+    s = model.ExploreState(QUAD, None, "gd", (("lr", 0.1),), "constant", (), (0.0, 0.0), 10, 0.0, seed=3)
+    sizes = []
+    for _ in range(6):
+        s = model.scale_batch(s, False, 20)
+        sizes.append(s.batch_size)
+    assert sizes == [10, 5, 2, 1, 1, 1] and s.seed == 3  # the seed stays: the same size, the same batches
+    ups = []
+    for _ in range(6):
+        s = model.scale_batch(s, True, 20)
+        ups.append(s.batch_size)
+    assert ups == [2, 4, 8, 16, None, None]  # past the rows: the full-data gradient
+    assert model.scale_batch(replace_batch(s, 500), False, 20).batch_size == 10  # a size above N is N
+
+
+def replace_batch(state, size):
+    from dataclasses import replace
+
+    return replace(state, batch_size=size)
+
+
+@pytest.fixture(scope="module")
+def line_data(tmp_path_factory):
+    """24 rows of y = 2x + 1 + a fixed wiggle: a loss over data with a closed-form mean."""
+    import numpy as np
+
+    x = np.linspace(-2, 2, 24)
+    y = 2 * x + 1 + 0.3 * np.sin(7 * x)
+    path = tmp_path_factory.mktemp("data") / "line.csv"
+    path.write_text("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(x, y)))
+    return str(path), x, y
+
+
+def test_a_data_run_turned_by_keys_is_gdx_optimize_with_data_and_batch_size_to_the_bit(line_data, gdx_main, tmp_path):
+    import numpy as np
+
+    file, x, y = line_data
+    ex = model.Explorer(RunRequest("(w*x + b - y)^2", data=file, steps=150, clip_norm=4.0, seed=7, start=(-1.0, 3.0)),
+                        export=str(tmp_path / "explore.csv"))
+    assert ex.rows == 24 and ex.initial.clip_norm == 4.0 and ex.initial.data == file
+    # the landscape is the full-data mean loss (as gdx plot --data draws it), checked against numpy
+    g = ex.grid((5, 7), {})
+    assert g.names == ("b", "w")  # natural order: b across, w up
+    b, w = np.meshgrid(g.xs, g.ys)
+    mean = ((w[..., None] * x + b[..., None] - y) ** 2).mean(axis=-1)
+    assert g.values == pytest.approx(mean, rel=1e-12)
+
+    def minibatches(app, screen):
+        s = app.state
+        assert s.batch_size == 6 and s.seed == 7 and s.lr == 0.05 * 1.25
+        assert "data 24 rows  (b B)" in screen and " batch 6 · seed 7" in screen and "clip ‖g‖ ≤ 4" in screen
+        a = app.view.arithmetic  # update 0 → 1 took the clipped minibatch gradient
+        assert a is not None and np.linalg.norm(a.clipped) == pytest.approx(4.0, rel=1e-6)
+        assert np.linalg.norm(a.g) > 4 and " g✂ (" in screen
+
+    def exported(app, screen):
+        argv = app.state.argv()
+        assert argv[argv.index("--batch-size") + 1] == "6" and argv[argv.index("--seed") + 1] == "7"
+        assert argv[argv.index("--data") + 1] == file and argv[argv.index("--clip-norm") + 1] == "4.0"
+        code, _, err = gdx_main(*argv, "-q", "--export", str(tmp_path / "optimize.csv"))
+        assert code in (0, 1), err
+        ours, theirs = (tmp_path / "explore.csv").read_text(), (tmp_path / "optimize.csv").read_text()
+        assert len(ours.splitlines()) > 100 and ours == theirs
+
+    def full_again(app, screen):
+        assert app.state.batch_size is None and " batch: every row" in screen
+
+    # b b: 24 → 12 → 6; → lr × 1.25; space: one update (its arithmetic); escape; e; B B: 12 → every row
+    drive(ex, ["b", "b", "right", "space", minibatches, "escape", "e", exported, "B", "B", full_again])

@@ -13,7 +13,8 @@ HELP = (
     'Turn the knobs and watch the path move: a full-screen view of FUNCTION with the path, the loss, '
     'every setting, the result, the diagnosis and a stability gauge (lr against 2/λmax for gd, '
     "2(1+μ)/λmax for momentum, Adam's preconditioned edge).\n\n"
-    '←/→ lr (÷/× 1.25, shift ÷/× 2), ↑/↓ momentum or β₁, o optimizer, s schedule, h j k l (or a click) '
+    '←/→ lr (÷/× 1.25, shift ÷/× 2), ↑/↓ momentum or β₁, o optimizer, s schedule, b/B halve/double the '
+    'batch size of a loss over data (--data, or a preset with data), h j k l (or a click) '
     'the start, space one update with its arithmetic, c keep the run for comparison, e export the path '
     '(CSV), [ ] and v move the slice of a function of 3+ variables, ? help, q quit. The flags set where '
     'it begins; every change is a run gdx optimize can repeat (the export message shows the command). '
@@ -24,7 +25,8 @@ EPILOG = (
     'Examples:\n\n'
     'gdx explore "x^2 + 3*y^2"\n\n'
     'gdx explore rosenbrock -o momentum --lr 0.001\n\n'
-    'gdx explore "x^2 + y^2 + z^2 + x*z" --axes "x,z" --slice "y=0.5"'
+    'gdx explore "x^2 + y^2 + z^2 + x*z" --axes "x,z" --slice "y=0.5"\n\n'
+    'gdx explore "(w*x + b - y)^2" --data points.csv --batch-size 8'
 )
 
 VIEW = "View"

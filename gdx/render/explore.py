@@ -15,9 +15,15 @@ GAUGE_WIDTH = 16  # the edge (ratio 1) sits in the middle: the bar spans ratios 
 SIDE_WIDTH = 32
 
 
-def landscape_lines(view, grid, points, plot_vars, *, width: int, height: int, color: bool) -> tuple[list[str], tuple]:
-    """The landscape at ``width`` × ``height`` (lines, ANSI colour codes when ``color``) and the
-    map's geometry ``(top row, left column, rows, cols, box2)`` for turning a click into a point.
+def landscape_lines(view, grid, points, plot_vars, *, width: int, height: int, color: bool,
+                    rows_hint: int | None = None) -> tuple[list[str], tuple, int]:
+    """The landscape at ``width`` × ``height`` (lines, ANSI colour codes when ``color``), the
+    map's geometry ``(top row, left column, rows, cols, box2)`` for turning a click into a point,
+    and the map rows asked for (the next call's ``rows_hint``).
+
+    The map takes every row the title, axes and legend leave.  ``rows_hint`` (the rows that fitted
+    last time) is tried first: when it still fills ``height`` exactly, or is already every row,
+    the landscape is drawn once; otherwise the rows are fitted again from the top.
 
     The current run is path a (drawn up to the rows shown while stepping), compared runs b, c, …"""
     from .landscape import LABEL_WIDTH, landscape_text, map_size, marker_for
@@ -27,17 +33,25 @@ def landscape_lines(view, grid, points, plot_vars, *, width: int, height: int, c
     paths.append((view.state.label() + (" (now)" if paths else ""), view.path_x[:, [ix, iy]]))
     marks = [(label, xy, marker_for(kind)) for label, xy, kind in points]
     title = _title(view)
-    rows = max(3, height - 7)  # title, y name, axis, ticks, x name and two lines of legend
-    for _ in range(3):  # fewer map rows when the legend wraps to more lines
-        lines = landscape_text(grid, paths=paths, points=marks, width=width, height=rows, color=color,
-                               title=title).split("\n")
-        if len(lines) <= height or rows == 3:
-            break
-        rows = max(3, rows - (len(lines) - height))
+    top = max(3, height - 7)  # title, y name, axis, ticks, x name and two lines of legend
+
+    def draw(rows):
+        return landscape_text(grid, paths=paths, points=marks, width=width, height=rows, color=color,
+                              title=title).split("\n")
+
+    rows = min(top, max(3, rows_hint)) if rows_hint else top
+    lines = draw(rows)
+    if not (len(lines) == height or (rows == top and len(lines) <= height)):
+        rows = top
+        for _ in range(3):  # fewer map rows when the legend wraps to more lines
+            lines = draw(rows)
+            if len(lines) <= height or rows == 3:
+                break
+            rows = max(3, rows - (len(lines) - height))
     lines = lines[:height]
     box2 = ((float(grid.xs[0]), float(grid.xs[-1])), (float(grid.ys[0]), float(grid.ys[-1])))
     map_rows, map_cols = map_size(box2, width, rows)
-    return lines, (2, LABEL_WIDTH + 1, map_rows, map_cols, box2)
+    return lines, (2, LABEL_WIDTH + 1, map_rows, map_cols, box2), rows
 
 
 def _title(view) -> str:
@@ -109,6 +123,10 @@ def panel_lines(view, diagnosis=None, *, width: int = SIDE_WIDTH) -> list[str]:
     lines.extend(f" {k:<13}{fmt(v, 5)}" for k, v in state.schedule_args)
     lines.append(f"start {fmt_point(prepared.x0, 4)} hjkl")
     lines.append(f"steps ≤ {prepared.steps} · tol {fmt(prepared.tol, 2)}")
+    if prepared.clip_norm is not None:
+        lines.append(f"clip ‖g‖ ≤ {fmt(prepared.clip_norm, 4)}")
+    if prepared.target.data is not None:
+        lines.extend(data_lines(prepared))
     if view.fixed:
         name = list(view.fixed)[state.slice_index]
         lines.append(f"slice {name} = {fmt(view.fixed[name], 4)}  ([ ] v)")
@@ -131,6 +149,15 @@ def panel_lines(view, diagnosis=None, *, width: int = SIDE_WIDTH) -> list[str]:
         if diagnosis.suggestion:
             lines.extend(_wrapped("try: " + diagnosis.suggestion, width - 1, indent=" "))
     return lines
+
+
+def data_lines(prepared) -> list[str]:
+    """The data of the loss: its rows, and the minibatches (size, seed, full-data loss cadence)."""
+    N = prepared.target.data.rows
+    if prepared.sampling is None:
+        return [f"data {N} rows  (b B)", " batch: every row"]
+    _, B, seed, every = prepared.sampling
+    return [f"data {N} rows  (b B)", f" batch {B} · seed {seed}", f" full loss every {every}"]
 
 
 def gauge_bar(ratio: float, width: int = GAUGE_WIDTH) -> str:
@@ -171,6 +198,8 @@ def arithmetic_lines(a) -> list[str]:
     lines = [f"── update {a.k} → {a.k + 1} (space)"]
     lines.append(f" x  {fmt_point(a.x, 4)}")
     lines.append(f" g  {fmt_point(a.g, 4)}")
+    if a.clipped is not None:
+        lines.append(f" g✂ {fmt_point(a.clipped, 4)}")
     lines.append(f" lr {fmt(a.lr, 5)}")
     for name, value in a.state.items():
         lines.append(f" {name} {fmt_point(_flat(value), 4)}")
@@ -203,6 +232,7 @@ KEYS = (
     ("← / →", "lower / raise lr (÷ / × 1.25; shift: ÷ / × 2)"),
     ("↑ / ↓", "raise / lower the momentum-like value (momentum, β₁, ρ)"),
     ("o", "next optimizer (with its default lr)"),
+    ("b / B", "halve / double the batch size of a loss over data (same seed)"),
     ("s", "next schedule: constant, step, exponential, cosine, plateau"),
     ("h j k l", "move the start left, down, up, right (1/20 of the box); a click puts it there"),
     ("space", "one more update, with its arithmetic (g, the state, the step)"),

@@ -61,6 +61,8 @@ class ExploreApp(App):
         Binding("down", "momentum(0)", "μ−", show=False, priority=True),
         Binding("o", "optimizer", "opt"),
         Binding("s", "schedule", "sched"),
+        Binding("b", "batch(0)", "batch", show=False),
+        Binding("B", "batch(1)", "batch×2", show=False),
         Binding("h", "start(0, -1)", "start", key_display="hjkl"),
         Binding("j", "start(1, -1)", "down", show=False),
         Binding("k", "start(1, 1)", "up", show=False),
@@ -92,6 +94,8 @@ class ExploreApp(App):
         self._pending: set = set()
         self._timer = None
         self.exported: list[str] = []
+        self._map_rows: dict = {}  # (width, height) → the map rows that fitted last time
+        self._lines: dict = {}  # ANSI line → its decoded Content
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -130,6 +134,17 @@ class ExploreApp(App):
 
     def action_optimizer(self) -> None:
         self.apply(model.cycle_optimizer(self.state, self.explorer.names))
+
+    def action_batch(self, up: int) -> None:
+        rows = self.explorer.rows
+        if rows is None:
+            self.set_message("b/B change the batch size of a loss over data (--data, or a preset with data)")
+            return
+        new = model.scale_batch(self.state, bool(up), rows)
+        if new == self.state:
+            self.set_message("the batch size is at the end of its range (1 row … every row)")
+            return
+        self.apply(new)
 
     def action_schedule(self) -> None:
         self.apply(model.cycle_schedule(self.state))
@@ -215,10 +230,11 @@ class ExploreApp(App):
             fixed = dict(self.state.fixed)
             grid_shape = self._grid_shape(width, height)
             grid = self.explorer.grid(grid_shape, fixed)
-            lines, self.geometry = draw.landscape_lines(self.view, grid, self.explorer.markers(fixed),
-                                                        self.explorer.plot_vars, width=width, height=height,
-                                                        color=self.color)
-            landscape.update(Text.from_ansi("\n".join(lines)) if self.color else Text("\n".join(lines), no_wrap=True))
+            hint = self._map_rows.get((width, height))
+            lines, self.geometry, self._map_rows[(width, height)] = draw.landscape_lines(
+                self.view, grid, self.explorer.markers(fixed), self.explorer.plot_vars, width=width, height=height,
+                color=self.color, rows_hint=hint)
+            landscape.update(self._ansi(lines) if self.color else Text("\n".join(lines), no_wrap=True))
         else:
             landscape.update(Text("the terminal is too small for the map", no_wrap=True))
         loss = self.widgets["loss"]
@@ -230,6 +246,23 @@ class ExploreApp(App):
             if self._timer is not None:
                 self._timer.stop()
             self._timer = self.set_timer(DIAGNOSIS_DELAY, self._diagnose_in_background)
+
+    def _ansi(self, lines):
+        """The coloured lines as textual Content, each line decoded from its ANSI codes once: a
+        key moves the path across a few rows, the others are the same strings as before (every
+        line of gdx.render.landscape ends with a reset, so lines decode independently)."""
+        from textual.content import Content
+
+        cache = self._lines
+        if len(cache) > 4 * len(lines) + 64:
+            cache.clear()
+        out = []
+        for line in lines:
+            content = cache.get(line)
+            if content is None:
+                content = cache[line] = Content.from_rich_text(Text.from_ansi(line))
+            out.append(content)
+        return Content("\n").join(out)
 
     def _grid_shape(self, width: int, height: int):
         from ..render.landscape import grid_shape

@@ -114,6 +114,8 @@ def store(text: str, variables, compiled) -> None:
     if not enabled() or compiled.problem.is_vector:
         return
     sources = {a: compiled.__dict__.get(a) for a in ("_f", "_fg", "_h")}
+    if sources["_h"] is None:  # derived without H (backprop): a gradient-only entry
+        del sources["_h"]
     if not all(hasattr(s, "gdx_source") for s in sources.values()):
         return
     directory = usable_dir(_SETTINGS["env"])
@@ -125,9 +127,10 @@ def store(text: str, variables, compiled) -> None:
     payload = {
         "variables": list(compiled.variables),
         "sources": {a: s.gdx_source for a, s in sources.items()},
-        "texts": {"f": math_text(compiled.problem.expr), "gradient": [math_text(g) for g in compiled.gradient],
-                  "hessian": [[math_text(h) for h in row] for row in compiled.hessian]},
+        "texts": {"f": math_text(compiled.problem.expr), "gradient": [math_text(g) for g in compiled.gradient]},
     }
+    if "_h" in sources:
+        payload["texts"]["hessian"] = [[math_text(h) for h in row] for row in compiled.hessian]
     try:
         write_atomic(directory / (entry_key(text, variables) + SUFFIX),
                      json.dumps({"sha256": _digest(payload), "payload": payload}))
@@ -224,7 +227,14 @@ class CachedCompiled(Compiled):
         super().__init__(problem)
         self.texts = payload["texts"]
         for attr in ("_f", "_fg", "_h"):
-            self.__dict__[attr] = function_from_source(payload["sources"][attr])
+            if attr in payload["sources"] or attr != "_h":
+                self.__dict__[attr] = function_from_source(payload["sources"][attr])
+
+    @property
+    def has_hessian(self) -> bool:
+        """Does the entry hold H's code?  A gradient-only entry (stored by ``gdx backprop``) serves
+        ∇f; a command that needs H derives it in the bounded child and stores the whole entry."""
+        return "_h" in self.__dict__
 
     @cached_property
     def gradient(self) -> tuple:

@@ -27,6 +27,7 @@ class BackpropOutcome:
     check: dict
     document: dict
     exit_code: ExitCode = ExitCode.OK
+    error: Any = None  # the GdxError to raise after the output is shown (a failed check)
 
 
 def backprop(function: str, *, at=None, variables=None, timeout=None, top: int = TOP_PATHS) -> BackpropOutcome:
@@ -38,14 +39,31 @@ def backprop(function: str, *, at=None, variables=None, timeout=None, top: int =
 
     budget = Deadline(symbolic_timeout(timeout))
     target = resolve(function, variables, timeout=budget)
-    require_variables(target)
+    require_variables(target, nothing="it has no inputs to send adjoints back to, and its gradient is empty")
     point = _point(target, at, start_of)
     g = graph.build(target.problem.tree, tuple(target.problem.variables))
     result = graph.backprop(g, point)
     compiled = compile_target(target, budget, hessian=False)  # the check needs ∇f only
     check = gradient_check(result, compiled)
     paths = graph.flows(result, top=top)
-    return BackpropOutcome(target, result, paths, check, document(target, result, paths, check))
+    outcome = BackpropOutcome(target, result, paths, check, document(target, result, paths, check))
+    if not check["ok"]:
+        outcome.error, outcome.exit_code = mismatch(target, check), ExitCode.INTERNAL
+    return outcome
+
+
+def mismatch(target, check: dict):
+    """A failed gradient check is a bug in gdx (the graph's reverse pass or the symbolic
+    derivation): the error shown after the output, with exit status INTERNAL (70)."""
+    from ..errors import GdxError
+    from ..numbers import fmt
+
+    return GdxError(
+        "the graph's adjoints disagree with the symbolic gradient (largest relative difference "
+        f"{fmt(check['max_rel_error'], 3)}, tolerance {fmt(check['tolerance'], 2)}): this is a bug in gdx",
+        kind="internal error", source=target.text, exit_code=ExitCode.INTERNAL,
+        hint="please report it with the command line above",
+    )
 
 
 def _point(target, at, start_of):

@@ -4,8 +4,11 @@
   the same starts every time), run as ONE batch by :func:`gdx.batch.run_batch`.
 * **Assignment**: let r = ``RADIUS`` × the box's diagonal.  A run that diverged or faulted is
   in no basin.  Any other run's end point goes to the nearest known minimum (a preset's) when
-  one lies within r; otherwise end points are grouped greedily (best-converged first: a point
-  joins the first group whose representative is within r, else founds a new group).
+  one lies within r; otherwise the end points of runs that converged are grouped greedily
+  (best-converged first: a point joins the first group whose representative is within r, else
+  founds a new group).  A run that did not converge (it stopped at --steps) joins a basin whose
+  point is within r of its end, but founds none: its end point is no critical point, so it has
+  no kind; it is counted as not converged (:data:`NOT_CONVERGED`).
 * **Basin**: a known minimum, or a group's representative (its member with the smallest
   ‖∇f‖); f there; its kind from the Hessian's eigenvalues there (:func:`gdx.analysis.classify`:
   minimum / maximum / saddle / degenerate).  Basins are listed by number of runs (then by f)
@@ -30,6 +33,8 @@ from typing import Any
 RADIUS = 0.01
 #: Label of a run that diverged or faulted (in the map and the assignments).
 FAILED = -1
+#: Label of a run that stopped before converging, away from every basin (map and assignments).
+NOT_CONVERGED = -2
 
 
 @dataclass
@@ -84,6 +89,11 @@ class MultiStart:
     def failed(self) -> int:
         return int((self.assigned == FAILED).sum())
 
+    @property
+    def not_converged(self) -> int:
+        """Runs that stopped at --steps away from every basin (in none)."""
+        return int((self.assigned == NOT_CONVERGED).sum())
+
     def to_dict(self) -> dict:
         N = len(self.assigned)
         out = {
@@ -93,6 +103,7 @@ class MultiStart:
             "radius": self.radius,
             "basins": [b.to_dict(N) for b in self.basins],
             "diverged": self.failed,
+            "not_converged": self.not_converged,
             "statuses": self.batch.counts(),
             "assignments": [self.basins[i].label if i >= 0 else None for i in self.assigned.tolist()],
         }
@@ -100,7 +111,7 @@ class MultiStart:
             out["map"] = {
                 "xs": [float(v) for v in self.map.xs],
                 "ys": [float(v) for v in self.map.ys],
-                "rows": ["".join(self.basins[i].label if i >= 0 else "×" for i in row) for row in self.map.cells.tolist()],
+                "rows": ["".join(self.basins[i].label if i >= 0 else "×" if i == FAILED else "·" for i in row) for row in self.map.cells.tolist()],
             }
         return out
 
@@ -185,6 +196,7 @@ def assign(compiled, batch, known=(), radius: float = 0.0, *, start_label: int =
     ends = batch.x
     assigned = np.full(len(ends), FAILED, dtype=int)
     basins = list(basins or [])
+    given = len(basins)  # their counts are the random starts' (the map's runs are not counted)
     # 1. basins already listed
     if basins:
         near = nearest_within(ends, [b.point for b in basins], radius)
@@ -201,8 +213,9 @@ def assign(compiled, batch, known=(), radius: float = 0.0, *, start_label: int =
                 basins.append(_basin(compiled, tuple(float(v) for v in m.at), members, batch,
                                      known=f"{m.kind} minimum"))
                 assigned[members] = len(basins) - 1
-    # 3. groups of the remaining end points
-    rest = np.flatnonzero(ok & (assigned == FAILED))
+    # 3. groups of the remaining end points of converged runs
+    converged = np.array([st.value == "converged" for st in batch.status], dtype=bool)
+    rest = np.flatnonzero(ok & converged & (assigned == FAILED))
     if len(rest):
         order = rest[np.argsort(batch.grad_norm[rest], kind="stable")]
         reps, which = group(ends, order, radius)
@@ -211,6 +224,16 @@ def assign(compiled, batch, known=(), radius: float = 0.0, *, start_label: int =
             members[order] = which[order] == g
             basins.append(_basin(compiled, tuple(float(v) for v in ends[rep]), members, batch))
             assigned[members] = len(basins) - 1
+    # 4. runs that did not converge: the basin within r of their end, else none
+    left = ok & ~converged & (assigned == FAILED)
+    if left.any() and basins:
+        near = nearest_within(ends, [b.point for b in basins], radius)
+        hit = left & (near >= 0)
+        assigned[hit] = near[hit]
+        for j in np.unique(near[hit]):
+            if j >= given:
+                basins[j].count += int((hit & (near == j)).sum())
+    assigned[ok & (assigned == FAILED)] = NOT_CONVERGED
     return basins, assigned
 
 
@@ -256,7 +279,7 @@ def _relabel(basins, *assignments):
     remapped = []
     for a in assignments:
         a = np.asarray(a)
-        remapped.append(np.vectorize(lambda v: new_index.get(int(v), FAILED), otypes=[int])(a) if a.size else a)
+        remapped.append(np.vectorize(lambda v: new_index.get(int(v), int(v)), otypes=[int])(a) if a.size else a)
     return sorted_basins, remapped
 
 

@@ -175,10 +175,13 @@ def store(text: str, variables, compiled) -> None:
     if not enabled() or compiled.problem.is_vector:
         return
     sources = {a: compiled.__dict__.get(a) for a in ("_f", "_fg", "_h")}
+    if sources["_h"] is None:  # derived without H (backprop): a gradient-only entry
+        del sources["_h"]
     if not all(hasattr(s, "gdx_source") for s in sources.values()):
         return
     store_payload(text, variables, payload_of(compiled.variables, {a: s.gdx_source for a, s in sources.items()},
-                                              compiled.problem.expr, compiled.gradient, compiled.hessian))
+                                              compiled.problem.expr, compiled.gradient,
+                                              compiled.hessian if "_h" in sources else None))
 
 
 def payload_of(variables, sources: dict, expr, gradient, hessian) -> dict:
@@ -193,8 +196,9 @@ def payload_of(variables, sources: dict, expr, gradient, hessian) -> dict:
 
 
 def store_payload(text: str, variables, payload: dict) -> None:
-    """Write a complete payload (f, (f, ∇f) and H) as the entry of ``text``; best effort, as :func:`store`."""
-    if not enabled() or not all(a in payload["sources"] for a in ("_f", "_fg", "_h")):
+    """Write a payload (f, (f, ∇f) and, unless derived without it, H) as the entry of ``text``;
+    best effort, as :func:`store`."""
+    if not enabled() or not all(a in payload["sources"] for a in ("_f", "_fg")):  # H optional (backprop)
         return
     directory = usable_dir(_SETTINGS["env"])
     if directory is None:
@@ -299,6 +303,12 @@ class CachedCompiled(Compiled):
         for attr, source in payload["sources"].items():  # without "_h" (backprop): H derived when asked
             if attr in ("_f", "_fg", "_h"):
                 self.__dict__[attr] = function_from_source(source)
+
+    @property
+    def has_hessian(self) -> bool:
+        """Does the entry hold H's code?  A gradient-only entry (stored by ``gdx backprop``) serves
+        ∇f; a command that needs H derives it in the bounded child and stores the whole entry."""
+        return "_h" in self.__dict__
 
     @cached_property
     def gradient(self) -> tuple:

@@ -55,7 +55,7 @@ import math
 from dataclasses import dataclass, field
 
 from .optim import OPTIMIZERS
-from .symptoms import near_one
+from .symptoms import middle_row, near_one
 
 #: Verdicts, in the order they are tested.
 VERDICTS = ("diverged", "unbounded", "asymptotic", "vanishing", "plateau", "saddle", "converged", "edge_of_stability",
@@ -183,7 +183,27 @@ def _values(compiled, points):
         compiled.nfev, compiled.njev, compiled.nhev = saved
 
 
+def per_step(values, ks, m: int) -> float:
+    """The factor per step from row −1−m to the last row: (v_end / v_start)^(1/Δk), Δk the steps
+    between them (on a thinned path rows are not steps); NaN when it is undefined."""
+    if m <= 0 or not (values[-1 - m] > 0 and values[-1] > 0):
+        return math.nan
+    dk = int(ks[-1] - ks[-1 - m])
+    return float((values[-1] / values[-1 - m]) ** (1 / dk)) if dk > 0 else math.nan
+
+
+def _lr_at_step(result, step: int) -> float:
+    """The lr of step ``step`` (its row found by step number: the nearest kept one)."""
+    from .symptoms import rows_near_steps
+
+    path = result.path
+    if len(path) == 0:
+        return float(result.hyper.get("lr", math.nan))
+    return float(path.lr[int(rows_near_steps(path.k, [step])[0])])
+
+
 def _lr_at(result, k: int) -> float:
+    """The lr of row ``k`` (clamped to the path)."""
     path = result.path
     if len(path) == 0:
         return float(result.hyper.get("lr", math.nan))
@@ -405,10 +425,10 @@ def _diverged(result, compiled, setup=None) -> Diagnosis:
         lr = _lr_at(result, k)
         bound = stable_bound(result.optimizer, result.hyper, lam_max)
         gd_bound = 2.0 / lam_max if lam_max > 0 else None
-        numbers.update(first_rise=k, x=[float(c) for c in path.x[k]], lr=lr, lambda_max=lam_max,
+        numbers.update(first_rise=int(path.k[k]), x=[float(c) for c in path.x[k]], lr=lr, lambda_max=lam_max,
                        stable_lr=bound if bound is not None else gd_bound,
                        direction=[float(c) for c in v[-1]])
-        where = f"the loss first rose at step {k} (f = {fmt(loss[k])} → {fmt(loss[k + 1])}) at x = {_point(path.x[k])}"
+        where = f"the loss first rose at step {int(path.k[k])} (f = {fmt(loss[k])} → {fmt(loss[k + 1])}) at x = {_point(path.x[k])}"
         if bound is not None:
             ratio = lr / bound
             numbers["ratio"] = ratio
@@ -439,12 +459,12 @@ def _diverged(result, compiled, setup=None) -> Diagnosis:
     # no rise: the loss fell until it broke
     k = n_ok - 1
     (w, v), = _hess_eigen(compiled, path.x[k][None, :])
-    numbers.update(last_finite=k, loss=float(loss[k]), lambda_min=float(w[0]), lr=_lr_at(result, k))
+    numbers.update(last_finite=int(path.k[k]), loss=float(loss[k]), lambda_min=float(w[0]), lr=_lr_at(result, k))
     if result.status.value == "diverged" and (result.cause and "unbounded below" in result.cause or (w[0] < 0 and loss[k] < loss[0])):
-        reason = (f"the loss fell without bound (to {fmt(loss[k])} by step {k}) along a direction of negative "
+        reason = (f"the loss fell without bound (to {fmt(loss[k])} by step {int(path.k[k])}) along a direction of negative "
                   f"curvature (λmin = {fmt(w[0])}): f has no minimum that way.")
         return Diagnosis("diverged", reason, "f has no minimum that way: start elsewhere (--start) or add a term that bounds f below", numbers)
-    reason = f"step {k + 1} left f's domain or overflowed ({result.cause}) while the loss was still falling (lr = {fmt(_lr_at(result, k))})."
+    reason = f"step {int(path.k[k]) + 1} left f's domain or overflowed ({result.cause}) while the loss was still falling (lr = {fmt(_lr_at(result, k))})."
     cands = [_with_lr(result, floor_sig(lr0 / 10)), _with_lr(result, floor_sig(lr0 / 100)), _clip(result)]
     return Diagnosis("diverged", reason, _try(result, compiled, setup, numbers, cands), numbers)
 
@@ -625,15 +645,15 @@ def _adaptive_growing(result, compiled, setup) -> Diagnosis | None:
     import numpy as np
 
     path = result.path
-    loss = path.loss[_finite_rows(path)]
-    if len(loss) < 4 or not (loss[-1] > loss[0] and loss[-1] > loss[len(loss) // 2]):
+    loss, ks = path.loss[_finite_rows(path)], path.k[_finite_rows(path)]
+    if len(loss) < 4 or not (loss[-1] > loss[0] and loss[-1] > loss[middle_row(ks)]):
         return None
     ev = adaptive_evidence(result, compiled, _recent_rows(result))
     if ev is None or ev["edge_side"] != "above":
         return None
     m = min(RECENT, len(loss) - 1)
-    ratio = float((loss[-1] / loss[-1 - m]) ** (1 / m)) if loss[-1 - m] > 0 and loss[-1] > 0 else math.nan
-    lr = _lr_at(result, result.nit - 1)
+    ratio = per_step(loss, ks, m)
+    lr = _lr_at_step(result, result.nit - 1)
     numbers = {"steps": int(result.nit), "loss": float(result.fun), "start_loss": float(loss[0]), "lr": lr,
                "loss_ratio": ratio, **ev, "growth": ev["adaptive_factor"]}
     reason = (f"the loss grew from {fmt(loss[0])} to {fmt(loss[-1])} in {result.nit} steps (×{near_one(ratio)} per step lately): "
@@ -728,19 +748,19 @@ def _growing(result, compiled, setup) -> Diagnosis | None:
     import numpy as np
 
     path = result.path
-    loss = path.loss[_finite_rows(path)]
+    loss, ks = path.loss[_finite_rows(path)], path.k[_finite_rows(path)]
     if len(loss) < 4 or _family(result) != "sgd":
         return None
-    if not (loss[-1] > loss[0] and loss[-1] > loss[len(loss) // 2]):
+    if not (loss[-1] > loss[0] and loss[-1] > loss[middle_row(ks)]):
         return None
     (w, v), = _hess_eigen(compiled, np.asarray(result.x, dtype=float)[None, :])
     lam_max = float(w[-1])
-    lr = _lr_at(result, result.nit - 1)
+    lr = _lr_at_step(result, result.nit - 1)
     bound = stable_bound(result.optimizer, result.hyper, lam_max)
     if bound is None or not lr > bound:
         return None
     m = min(RECENT, len(loss) - 1)
-    ratio = float((loss[-1] / loss[-1 - m]) ** (1 / m)) if loss[-1 - m] > 0 and loss[-1] > 0 else math.nan
+    ratio = per_step(loss, ks, m)
     from .symptoms import near_one
 
     numbers = {"steps": int(result.nit), "loss": float(result.fun), "start_loss": float(loss[0]), "lr": lr,
@@ -1048,7 +1068,7 @@ def _faster(result, w, numbers, compiled=None, setup=None) -> str:
     if step_factor is None or not (w[0] > 0) or result.nit < 50:
         return ""
     lam_min, lam_max = float(w[0]), float(w[-1])
-    lr = _lr_at(result, result.nit - 1)
+    lr = _lr_at_step(result, result.nit - 1)
     rho = max(abs(step_factor(lr, lam_min)), abs(step_factor(lr, lam_max)))
     kappa = lam_max / lam_min
     best = (kappa - 1) / (kappa + 1)
@@ -1107,7 +1127,7 @@ def _oscillation(result, w, v, compiled=None, setup=None) -> Diagnosis | None:
     steps = np.diff(xs, axis=0)
     if not np.any(steps):
         return None
-    lr = _lr_at(result, result.nit - 1)
+    lr = _lr_at_step(result, result.nit - 1)
     linear = _family(result) == "sgd"
     if linear and not (lam_max > 0 and lr > 1 / lam_max):
         return None
@@ -1281,11 +1301,11 @@ def _adaptive_oscillation(result, compiled, setup, numbers, ev, label, top, flip
     ADAPTIVE_BAND of the edge the other reading is stated too (``alternatives``)."""
     import numpy as np
 
-    lr = _lr_at(result, result.nit - 1)
+    lr = _lr_at_step(result, result.nit - 1)
     length = float(np.median(np.linalg.norm(steps, axis=1)))
-    loss = result.path.loss[_finite_rows(result.path)]
+    loss, ks = result.path.loss[_finite_rows(result.path)], result.path.k[_finite_rows(result.path)]
     m = min(RECENT, len(loss) - 1)
-    loss_ratio = float((loss[-1] / loss[-1 - m]) ** (1 / m)) if m > 0 and loss[-1 - m] > 0 and loss[-1] > 0 else math.nan
+    loss_ratio = per_step(loss, ks, m)
     numbers = dict(numbers, **ev, step_length=length, step_over_lr=length / lr if lr > 0 else math.nan, loss_ratio=loss_ratio)
     flipped = f"successive steps flip sign along {label} {_point(top)} in {flips} of the last {pairs} pairs"
     sharp = (f"the preconditioned sharpness λmax(P⁻¹H) ({_p_text(result)}) is {fmt(ev['preconditioned_sharpness'])} over the "
@@ -1329,10 +1349,10 @@ def _still_falling(path) -> bool:
     """The loss over the second half of the path fell (the run was making progress when it stopped)."""
     import numpy as np
 
-    loss = path.loss[_finite_rows(path)]
+    loss, ks = path.loss[_finite_rows(path)], path.k[_finite_rows(path)]
     if len(loss) < 3:
         return False
-    return bool(loss[-1] < loss[len(loss) // 2] and np.isfinite(loss[-1]))
+    return bool(loss[-1] < loss[middle_row(ks)] and np.isfinite(loss[-1]))
 
 
 def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosis:
@@ -1342,10 +1362,11 @@ def _slow(result, w, numbers, tol: float, compiled=None, setup=None) -> Diagnosi
     lam_min, lam_max = float(w[0]), float(w[-1])
     kappa = lam_max / lam_min
     path = result.path
-    g = path.grad_norm[_finite_rows(path)]
-    m = min(len(g) - 1, 100)
-    observed = float((g[-1] / g[-1 - m]) ** (1 / m)) if m > 0 and g[-1 - m] > 0 and g[-1] > 0 else math.nan
-    lr = _lr_at(result, result.nit - 1)
+    g, ks = path.grad_norm[_finite_rows(path)], path.k[_finite_rows(path)]
+    m = len(ks) - 1 - int(np.argmax(ks >= ks[-1] - 100)) if len(ks) else 0  # rows of the last 100 steps
+    observed = per_step(g, ks, m)
+    m = int(ks[-1] - ks[-1 - m]) if m > 0 else 0  # the steps it was observed over
+    lr = _lr_at_step(result, result.nit - 1)
     numbers = dict(numbers, condition=kappa, lambda_min=lam_min, lambda_max=lam_max, lr=lr,
                    observed_contraction=observed, optimal_lr=2 / (lam_min + lam_max),
                    optimal_contraction=(kappa - 1) / (kappa + 1))
@@ -1556,10 +1577,10 @@ def _edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
     if _family(result) != "sgd":
         return None
     path = result.path
-    loss = path.loss[_finite_rows(path)]
+    loss, ks = path.loss[_finite_rows(path)], path.k[_finite_rows(path)]
     if len(loss) < 40:
         return None
-    lr = _lr_at(result, result.nit - 1)
+    lr = _lr_at_step(result, result.nit - 1)
     bound1 = stable_bound(result.optimizer, result.hyper, 1.0)
     if not (bound1 and lr > 0):
         return None
@@ -1569,7 +1590,7 @@ def _edge_of_stability(result, compiled, numbers) -> Diagnosis | None:
     if late.sum() < 5:
         return None
     ratio = lam[late] / edge
-    half = loss[len(loss) // 2:]
+    half = loss[middle_row(ks):]
     rises = float(np.mean(np.diff(half) > 0))
     if not (np.all(np.abs(ratio - 1) <= EDGE_BAND) and loss[-1] < half[0] and rises >= 0.1):
         return None

@@ -62,10 +62,12 @@ def measure(compiled, batches, result) -> Noise:
     seen = np.isfinite(full)
     improvement, stalled = math.inf, False
     if seen.sum() >= 8:
-        late = full[seen & (steps >= steps[-1] / 2)]  # the recorded full-data losses of the last half
-        half = len(late) // 2
-        if half >= 2:
-            improvement = float(np.mean(late[:half]) - np.mean(late[half:]))
+        chosen = seen & (steps >= steps[-1] / 2)
+        late, late_k = full[chosen], steps[chosen]  # the recorded full-data losses of the last half
+        # its two halves by step number, not by count (a thinned path keeps fewer old rows)
+        first = late_k < late_k[0] + (late_k[-1] - late_k[0]) / 2 if len(late_k) else late_k.astype(bool)
+        if first.sum() >= 2 and (~first).sum() >= 2:
+            improvement = float(np.mean(late[first]) - np.mean(late[~first]))
             stalled = improvement < floor
     return Noise(float(f), float(np.linalg.norm(g)), variance, floor, stalled, improvement)
 

@@ -12,7 +12,8 @@
 * :func:`write_atomic` — the one atomic write: the content goes to a temporary file
   ``.NAME.*.tmp`` in the same directory, is flushed to disk, then renamed over the target, so a
   killed process leaves the old file or the complete new one, never half of one.  An OSError
-  becomes ``GdxError(kind="io error", exit_code=ExitCode.IO)``.
+  becomes ``GdxError(kind="io error", exit_code=ExitCode.IO)``.  The file gets the mode ``open()``
+  would give it (:func:`new_file_mode`), not ``mkstemp``'s private 0600.
 """
 
 from __future__ import annotations
@@ -135,6 +136,23 @@ def _test_pause() -> None:
         time.sleep(float(pause))
 
 
+def new_file_mode(path) -> int:
+    """The permission bits ``open(path, "w")`` would leave: an existing file keeps its own, a new
+    one gets ``0o666 & ~umask`` (the umask is read by setting it and putting it straight back)."""
+    try:
+        return Path(path).stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def give_mode(tmp, target) -> None:
+    """Give the temporary file ``tmp`` the mode ``target`` would get from ``open()``
+    (:func:`new_file_mode`) before it is renamed onto it."""
+    os.chmod(tmp, new_file_mode(target))
+
+
 def write_atomic(path, content: str | Callable[[str], None]) -> Path:
     """Write ``content`` to ``path`` atomically (see the module docstring).
 
@@ -152,6 +170,7 @@ def write_atomic(path, content: str | Callable[[str], None]) -> Path:
         else:
             os.close(fd)
             content(tmp)
+        give_mode(tmp, p)
         _test_pause()
         os.replace(tmp, p)
     except OSError as exc:

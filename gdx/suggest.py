@@ -10,11 +10,13 @@ schedule, clipping) through the batched engine (:func:`gdx.batch.run_batch`, one
 * the budget is the run's (:func:`budget`: the steps it took when it converged early, a bounded
   one after a failure); an interrupted run gets no suggestion run on its behalf;
 * a candidate that converged is better when the run did not converge, or converged in fewer
-  steps (at most 0.9× as many), at a loss no higher than the run's (+1e-6·(1 + |f|));
+  steps (at most 0.9× as many), at a loss no higher than the run's (+ :func:`loss_margin`);
 * a candidate with an L2 penalty λ (weight decay) changes the objective: it is better when it
   settles at a minimum of f + λ/2·‖x‖² (‖∇f + λx‖ ≤ 1e-6·(1 + ‖∇f‖)), whatever f is there;
 * otherwise a candidate is better when its final loss is lower than the run's by more than
-  1e-6·(1 + |f|) + 1e-3·|f| (an improvement that is visible, not rounding);
+  :func:`loss_margin`: 1e-3·|f| (an improvement that is visible) and at least rounding at f's scale,
+  64·ε·max(|f|, |f candidate|, |f(x₀)|) — relative, so 6e-13 beats 6e-9 on a loss whose
+  minimum is 0, while on x² + 5 a change in the 15th digit is not an improvement.
 * a minibatch run (``Setup.batches``: N rows, batch B < N, seed, full-data cadence) has its
   candidates run with the same minibatch sequence (same rule, same seed: gdx.minibatch) through
   the loop, and every loss compared -- the run's and each candidate's -- is the **full-data**
@@ -208,6 +210,24 @@ def full_data_view(compiled, result):
     return replace(result, fun=float(f), jac=np.asarray(g, dtype=float), grad_norm=float(np.linalg.norm(g)))
 
 
+#: Rounding of a loss, in units of its scale: 64 ulps of 1.
+ROUNDING = 64 * 2.0 ** -52
+
+
+def loss_margin(f: float, g: float, f0: float) -> float:
+    """How much lower than the run's loss ``f`` a loss must be to count as lower: 1e-3·|f|,
+    and never less than rounding at the scale of the losses seen (``f``, the candidate's ``g``,
+    the start's ``f0``): :data:`ROUNDING`·max(|f|, |g|, |f0|)."""
+    scale = max(abs(f), abs(g), abs(f0) if math.isfinite(f0) else 0.0)
+    return max(1e-3 * abs(f), ROUNDING * scale)
+
+
+def _first_loss(result) -> float:
+    """f(x₀): the loss on the path's first row (NaN for an empty path)."""
+    path = getattr(result, "path", None)
+    return float(path.loss[0]) if path is not None and len(path) else math.nan
+
+
 def better(o: Outcome, result) -> bool:
     """Whether the candidate's outcome beats the run's (the rules of the module docstring)."""
     if o.failed or not math.isfinite(o.fun):
@@ -216,7 +236,7 @@ def better(o: Outcome, result) -> bool:
     run_failed = result.status.value in ("diverged", "fault")
     if not math.isfinite(f):
         return True
-    margin = 1e-6 * (1 + abs(f)) + 1e-3 * abs(f)
+    margin = loss_margin(f, o.fun, _first_loss(result))
     if o.candidate.penalty:
         return o.settles  # f itself has no minimum to compare: a penalised minimum is the improvement
     if o.status == "converged":

@@ -272,15 +272,49 @@ def sample_rows(n_rows: int, samples: int = SAMPLES):
     return np.unique(np.linspace(0, n_rows - 1, samples).round().astype(int))
 
 
+def rows_near_steps(k, steps):
+    """The rows of the step numbers ``k`` (ascending) nearest to each of ``steps``, each once.
+
+    A thinned path (gdx.path_record) keeps every 2ʲ-th old step: a rule about steps ("the
+    middle of the run", "evenly spread over the run") picks rows by their step number ``k``,
+    never by their position, so it reads the same points as on the whole path where they
+    were kept, and the nearest kept ones where not."""
+    import numpy as np
+
+    k = np.asarray(k)
+    if len(k) == 0:
+        return np.zeros(0, int)
+    i = np.clip(np.searchsorted(k, np.asarray(steps, dtype=float)), 1, max(1, len(k) - 1))
+    i = np.minimum(i, len(k) - 1)
+    left = np.maximum(i - 1, 0)
+    nearer_left = np.abs(np.asarray(steps, dtype=float) - k[left]) < np.abs(k[i] - np.asarray(steps, dtype=float))
+    return np.unique(np.where(nearer_left, left, i))
+
+
+def middle_row(k) -> int:
+    """The row of the step nearest to the middle of the steps ``k`` span (on a whole path the
+    row len // 2 or next to it; on a thinned one the kept step nearest to the middle step)."""
+    import numpy as np
+
+    k = np.asarray(k)
+    if len(k) == 0:
+        return 0
+    return int(rows_near_steps(k, [k[0] + (k[-1] - k[0]) / 2])[0])
+
+
 def sharpness(result, compiled, samples: int = SAMPLES):
-    """(steps, λmax(H(x_k))) at up to ``samples`` evenly spread finite points of the path."""
+    """(steps, λmax(H(x_k))) at up to ``samples`` finite points of the path evenly spread over
+    its steps (:func:`rows_near_steps`: the same steps whether or not the path was thinned)."""
     import numpy as np
 
     path = result.path
     rows = np.nonzero(_finite(path))[0]
     if len(rows) == 0:
         return np.zeros(0, int), np.zeros(0)
-    rows = rows[sample_rows(len(rows), samples)]
+    k = np.asarray(path.k)[rows]
+    span = int(k[-1] - k[0]) + 1
+    targets = k[0] + sample_rows(span, samples)  # the steps a whole, finite path would sample
+    rows = rows[rows_near_steps(k, targets)]
     hs = _quiet(compiled, lambda: compiled.hess(path.x[rows]))
     hs = np.asarray(hs, dtype=float).reshape(len(rows), compiled.n, compiled.n)
     lam = np.full(len(rows), np.nan)

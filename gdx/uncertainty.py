@@ -100,14 +100,19 @@ def _noisy_rate(result, tol: float) -> list[dict]:
     from .symptoms import near_one
 
     g = result.path.grad_norm
-    g = g[np.isfinite(g) & (g > 0)]
-    m = min(len(g) - 1, 100)
-    if m < 8:
+    keep = np.isfinite(g) & (g > 0)
+    g, ks = g[keep], np.asarray(result.path.k)[keep]
+    if len(g) < 2:
+        return []
+    recent = ks >= ks[-1] - 100  # the last 100 steps, by step number (a thinned path keeps fewer rows)
+    g, ks = g[recent], ks[recent]
+    m = int(ks[-1] - ks[0])
+    if m < 8 or len(g) < 9:
         return []
     h = m // 2
-    y = np.log(g[-1 - m:])
-    t = np.arange(len(y), dtype=float)
-    (s1, e1), (s2, e2) = _fit(t[:h + 1], y[:h + 1]), _fit(t[h:], y[h:])
+    y = np.log(g)
+    t = (ks - ks[0]).astype(float)  # the fits are per step: t is the step, not the row
+    (s1, e1), (s2, e2) = _fit(t[t <= h], y[t <= h]), _fit(t[t >= h], y[t >= h])
     if not abs(s2 - s1) > 4 * math.hypot(e1, e2):
         return []
     r1, r2, c = math.exp(s1), math.exp(s2), float(g[-1])

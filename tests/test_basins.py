@@ -148,13 +148,15 @@ def test_optimize_starts_usage_errors(gdx):
 
 
 def test_many_basins_are_summarised_unless_all_rows(gdx, monkeypatch):
-    """--steps 1: every start stops where it is, its own basin; the table lists the 12 basins with
-    the most runs and one summary row (the runs add up), --all-rows lists every one."""
+    """An egg crate of ~330 minima in the box: most starts converge to a minimum of their own;
+    the table lists the 12 basins with the most runs and one summary row (the runs add up),
+    --all-rows lists every one."""
     monkeypatch.setenv("COLUMNS", "100")
-    args = ("optimize", "rosenbrock", "--starts", "150", "--steps", "1", "--seed", "3")
+    args = ("optimize", "-cos(2*x)*cos(2*y)", "--box", "x=-20:20,y=-20:20", "--lr", "0.2", "--steps", "100",
+            "--starts", "150", "--seed", "3")
     doc = json.loads(gdx(*args, "--json").stdout)
     labels = [b["label"] for b in doc["basins"]]
-    assert len(labels) > 100  # --json has every basin
+    assert len(labels) > 100 and doc["statuses"] == {"converged": 150}  # --json has every basin
     text = gdx(*args).stdout
     table = text.split("basin map")[0].splitlines()
     rows = [line.split()[0] for line in table if line.split() and line.split()[0] in set(labels)]
@@ -168,3 +170,41 @@ def test_many_basins_are_summarised_unless_all_rows(gdx, monkeypatch):
     assert {line.split()[0] for line in full.splitlines() if line.split()} >= set(labels)
     r = gdx("optimize", "rosenbrock", "--all-rows")
     assert r.returncode == 2 and "--all-rows" in r.stderr
+
+
+def test_runs_that_did_not_converge_are_in_no_basin(gdx, monkeypatch):
+    """--steps 1: no start converged, so none founds a basin or gets a kind: all are counted as
+    not converged (the table's "·" row, the map's "·" cells, --json's not_converged)."""
+    monkeypatch.setenv("COLUMNS", "100")
+    args = ("optimize", "x^2 + 3*y^2", "--starts", "40", "--steps", "1", "--seed", "3")
+    doc = json.loads(gdx(*args, "--json").stdout)
+    assert doc["statuses"] == {"max_steps": 40} and doc["not_converged"] == 40 and doc["diverged"] == 0
+    assert doc["basins"] == [] and doc["assignments"] == [None] * 40
+    assert set("".join(doc["map"]["rows"])) == {"·"}
+    text = gdx(*args).stdout
+    assert "not converged (no kind)" in text and "minimum" not in text and "saddle" not in text
+    assert "· not converged" in text
+    # the same runs given the steps to converge all reach the one minimum
+    doc = json.loads(gdx("optimize", "x^2 + 3*y^2", "--starts", "40", "--seed", "3", "--lr", "0.1", "--json").stdout)
+    assert doc["not_converged"] == 0 and [(b["kind"], b["count"], b["converged"]) for b in doc["basins"]] == [("minimum", 40, 40)]
+
+
+def test_a_run_stopped_near_a_converged_basin_joins_it_without_founding_one():
+    """Assignment by hand: two runs converged at 0, one stopped at --steps within r of 0 (it
+    joins, counted but not converged), one stopped far away (not converged, in no basin)."""
+    import numpy as np
+
+    from gdx.basins import NOT_CONVERGED, assign
+    from gdx.compile import Compiled
+    from gdx.parse import parse_function
+    from gdx.result import Status
+
+    class Batch:
+        x = np.array([[0.0, 0.0], [1e-9, 0.0], [0.01, 0.0], [3.0, 1.0]])
+        grad_norm = np.array([0.0, 1e-9, 0.02, 6.0])
+        status = [Status.CONVERGED, Status.CONVERGED, Status.MAX_STEPS, Status.MAX_STEPS]
+        failed = np.zeros(4, dtype=bool)
+
+    basins, assigned = assign(Compiled(parse_function("x^2 + y^2")), Batch(), radius=0.1)
+    assert [(b.kind, b.count, b.converged) for b in basins] == [("minimum", 3, 2)]
+    assert assigned.tolist() == [0, 0, 0, NOT_CONVERGED]

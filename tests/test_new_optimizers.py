@@ -131,7 +131,7 @@ def test_sweep_with_a_switch_fixed_and_a_range_on_a_switch_refused(gdx_main):
 def test_starts_run_a_new_optimizer_from_every_start(gdx_main):
     def starts(*extra):
         code, out, err = gdx_main("optimize", BOWL, "--optimizer", "rprop", "--starts", "3", "--steps", "40",
-                                  "--tol", "0", "--json", *extra)
+                                  "--tol", "1e-3", "--json", *extra)  # (a run that never converges founds no basin)
         assert code == 0, err
         return json.loads(out)
 

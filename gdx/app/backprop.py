@@ -35,6 +35,7 @@ class BackpropOutcome:
     #: with --data: {"source": file, "row": K, "rows": N, "values": {column: value}}; else None
     example: dict | None = None
     exit_code: ExitCode = ExitCode.OK
+    error: Any = None  # the GdxError to raise after the output is shown (a failed check)
 
 
 def backprop(function: str, *, at=None, variables=None, timeout=None, top: int = TOP_PATHS,
@@ -51,7 +52,7 @@ def backprop(function: str, *, at=None, variables=None, timeout=None, top: int =
                        hint="--data FILE --row K draws the per-example loss at row K of FILE")
     budget = Deadline(symbolic_timeout(timeout))
     target = resolve(function, variables, timeout=budget, data=data, hessian=False)
-    require_variables(target)
+    require_variables(target, nothing="it has no inputs to send adjoints back to, and its gradient is empty")
     point = _point(target, at, start_of)
     example = None
     if target.data is None:
@@ -66,7 +67,10 @@ def backprop(function: str, *, at=None, variables=None, timeout=None, top: int =
         compiled = _example_objective(target, example["row"], budget)
     check = gradient_check(result, compiled)
     paths = graph.flows(result, top=top)
-    return BackpropOutcome(target, result, paths, check, document(target, result, paths, check, example), example)
+    outcome = BackpropOutcome(target, result, paths, check, document(target, result, paths, check, example), example)
+    if not check["ok"]:
+        outcome.error, outcome.exit_code = mismatch(target, check), ExitCode.INTERNAL
+    return outcome
 
 
 def example_row(dataset, example_problem, row: int) -> dict:
@@ -91,6 +95,20 @@ def _example_objective(target, row: int, budget):
     d = target.data
     one = DataSet(d.source, d.columns, d.values[row:row + 1])
     return compile_mean(target.example, one, target.problem.variables, timeout=budget)
+
+
+def mismatch(target, check: dict):
+    """A failed gradient check is a bug in gdx (the graph's reverse pass or the symbolic
+    derivation): the error shown after the output, with exit status INTERNAL (70)."""
+    from ..errors import GdxError
+    from ..numbers import fmt
+
+    return GdxError(
+        "the graph's adjoints disagree with the symbolic gradient (largest relative difference "
+        f"{fmt(check['max_rel_error'], 3)}, tolerance {fmt(check['tolerance'], 2)}): this is a bug in gdx",
+        kind="internal error", source=target.text, exit_code=ExitCode.INTERNAL,
+        hint="please report it with the command line above",
+    )
 
 
 def _point(target, at, start_of):

@@ -109,8 +109,8 @@ def check_starts_gif(prepared, starts: int) -> None:
 def write_starts_gif(path, outcome) -> list[int]:
     """``--starts N --gif``: the first GIF_PATHS runs again, their paths recorded (the same starts
     and settings give the same runs), drawn step by step over the starts' box, each in the colour
-    of the basin it reaches (failed runs grey); beside, their loss curves."""
-    from ..basins import FAILED
+    of the basin it reaches (failed and not converged runs grey); beside, their loss curves."""
+    from ..basins import FAILED, NOT_CONVERGED
     from ..render.gif import GIF_PATHS
     from ..render.png import PATH_COLORS
     from .plot import build_scene, write_scene_gif
@@ -121,10 +121,10 @@ def write_starts_gif(path, outcome) -> list[int]:
     labels, colors, seen = [], [], set()
     for i in range(shown):
         b = int(ms.assigned[i])
-        name = "failed" if b == FAILED else f"basin {ms.basins[b].label}"
+        name = "failed" if b == FAILED else "not converged" if b == NOT_CONVERGED else f"basin {ms.basins[b].label}"
         labels.append(name if name not in seen else "_" + name)  # matplotlib leaves "_…" out of the legend
         seen.add(name)
-        colors.append("0.5" if b == FAILED else PATH_COLORS[b % len(PATH_COLORS)])
+        colors.append("0.5" if b < 0 else PATH_COLORS[b % len(PATH_COLORS)])
     paths = [(labels[i], batch.path(i)) for i in range(shown)]
     curves = [(labels[i], range(int(batch.nit[i]) + 1), batch.path_fun[: int(batch.nit[i]) + 1, i]) for i in range(shown)]
     scene = build_scene(prepared.target, prepared.compiled, box=ms.box, paths=paths, critical=False)

@@ -151,11 +151,12 @@ def symbolic_timeout(timeout: float | None) -> float:
     return DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
 
 
-def require_variables(target) -> None:
-    """A function of no variables (``"3"``) cannot be optimized: say so before any work."""
+def require_variables(target, *, nothing: str = "there is nothing to optimize") -> None:
+    """A function of no variables (``"3"``) cannot be optimized (or differentiated: ``nothing``
+    says what the command cannot do): say so before any work."""
     if target.problem.n == 0:
         raise GdxError(
-            "the function has no variables: there is nothing to optimize",
+            f"the function has no variables: {nothing}",
             kind="input error",
             source=target.text,
             hint='write a function of at least one variable, e.g. "x^2 + 3"',
@@ -353,8 +354,9 @@ def _names_preset(function: str) -> bool:
 def compile_target(target, timeout=None, *, hessian: bool = True):
     """∇f, H and their compiled code, derived once in the bounded child (``timeout``: seconds,
     or a :class:`gdx.sandbox.Deadline` the command's other bounded work shares).  With
-    ``hessian=False`` (backprop) H is not derived and the result is not stored in the cache
-    (an entry holds all three); a cached entry is still used."""
+    ``hessian=False`` (backprop) H is not derived and a miss is stored as a gradient-only entry;
+    a cached entry serves it either way.  A command that needs H and finds a gradient-only entry
+    derives all three (bounded) and stores the whole entry over it."""
     from ..derive import Reading
     from ..sandbox import Deadline
 
@@ -380,13 +382,13 @@ def compile_target(target, timeout=None, *, hessian: bool = True):
 
         compiled_cache.store_payload(known[0], known[1], reading.payload)
         return compiled
-    if known is not None and known[2] is not None:
+    if known is not None and known[2] is not None and (getattr(known[2], "has_hessian", True) or not hessian):
         return known[2]
     from ..derive import compile_bounded
 
     compiled = compile_bounded(target.problem, timeout=timeout if isinstance(timeout, Deadline) else symbolic_timeout(timeout),
                                hessian=hessian)
-    if known is not None and hessian:
+    if known is not None:
         from .. import compiled_cache
 
         compiled_cache.store(known[0], known[1], compiled)

@@ -59,4 +59,6 @@ def backprop(
         from ..render.backprop import render_backprop
 
         render_backprop(out, outcome, depth=depth)
+    if outcome.error is not None:
+        raise outcome.error  # shown on stderr after the output (main prints it)
     common.finish(outcome.exit_code)

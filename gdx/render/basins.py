@@ -12,6 +12,8 @@ from .console import fmt
 PALETTE = ("cyan", "magenta", "yellow", "green", "blue", "red", "bright_cyan", "bright_magenta",
            "bright_yellow", "bright_green", "bright_blue", "bright_red")
 FAILED_CHAR = "×"
+#: A cell whose run stopped at --steps away from every basin.
+UNCONVERGED_CHAR = "·"
 POINT_CHAR = "*"
 
 
@@ -27,7 +29,7 @@ MAX_BASIN_ROWS = 12
 def basins_table(ms, variables, console=None, *, all_rows: bool = False):
     """Basin, point, kind, f, runs, share, converged, known — one row per basin (at most
     :data:`MAX_BASIN_ROWS`, those with the most runs, unless ``all_rows``; the others summed in one
-    row), plus diverged.  On ``console``, the columns of :data:`DROP_ORDER` are left out, in that
+    row), plus diverged and not converged.  On ``console``, the columns of :data:`DROP_ORDER` are left out, in that
     order, until the table's natural width fits the console's."""
     from rich.measure import Measurement
 
@@ -66,6 +68,13 @@ def _columns(ms, variables):
     ]
 
 
+def _unconverged(ms, columns) -> list:
+    """The row of the runs that stopped at --steps away from every basin: no point, no kind."""
+    n, N = ms.not_converged, max(1, len(ms.assigned))
+    cells = {"basin": UNCONVERGED_CHAR, "runs": str(n), "share": f"{100 * n / N:.1f}%"}
+    return [cells.get(h, "not converged (no kind)" if i == 1 else "") for i, (h, *_) in enumerate(columns)]
+
+
 def _table(ms, columns, shown):
     from rich.table import Table
 
@@ -83,6 +92,8 @@ def _table(ms, columns, shown):
         table.caption, table.caption_justify = "--all-rows lists every basin; --json has them all", "left"
     if ms.failed:
         table.add_row(*(failed for _, _, _, failed in columns))
+    if ms.not_converged:
+        table.add_row(*_unconverged(ms, columns))
     return table
 
 
@@ -102,10 +113,10 @@ def basin_map(ms, variables, *, color: bool = False):
         out.append(ylab.get(r, "").rjust(lw) + " │")
         for c in range(cols):
             i = int(m.cells[r, c])
-            ch = FAILED_CHAR if i < 0 else (POINT_CHAR if (r, c) in marks else ms.basins[i].label[0])
+            ch = FAILED_CHAR if i == -1 else UNCONVERGED_CHAR if i < 0 else (POINT_CHAR if (r, c) in marks else ms.basins[i].label[0])
             style = None
             if color:
-                style = "bold red" if i < 0 else PALETTE[i % len(PALETTE)] + (" bold reverse" if (r, c) in marks else "")
+                style = "bold red" if i == -1 else "dim" if i < 0 else PALETTE[i % len(PALETTE)] + (" bold reverse" if (r, c) in marks else "")
             out.append(ch, style=style)
         out.append("\n")
     out.append(" " * lw + " └" + "─" * cols + "\n")
@@ -116,7 +127,10 @@ def basin_map(ms, variables, *, color: bool = False):
     out.append("".join(line).rstrip() + "\n")
     names = variables if len(variables) == 2 else ("x", "y")
     out.append(" " * (lw + 2) + f"{names[0]} →   ↑ {names[1]}\n")
-    out.append(f"letters: basins as in the table · {POINT_CHAR} the basin's point · {FAILED_CHAR} diverged")
+    legend = f"letters: basins as in the table · {POINT_CHAR} the basin's point · {FAILED_CHAR} diverged"
+    if (m.cells == -2).any():
+        legend += f" · {UNCONVERGED_CHAR} not converged"
+    out.append(legend)
     return out
 
 

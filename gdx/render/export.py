@@ -89,8 +89,10 @@ class CsvStream:
                                   epoch=getattr(step, "epoch", None), full_loss=getattr(step, "full_loss", None)))
 
     def close(self) -> Path:
-        """Flush, sync and rename onto the target; an OSError is gdx's io error (exit 6)."""
+        """Flush, sync and rename onto the target, with the mode ``open()`` would give it
+        (:func:`gdx.paths.give_mode`); an OSError is gdx's io error (exit 6)."""
         from ..errors import ExitCode
+        from ..paths import give_mode
 
         try:
             if not self.header:
@@ -100,6 +102,7 @@ class CsvStream:
             self.fh.flush()
             os.fsync(self.fh.fileno())
             self.fh.close()
+            give_mode(self.tmp, self.path)
             os.replace(self.tmp, self.path)
         except OSError as exc:
             self.discard()

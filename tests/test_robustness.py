@@ -131,7 +131,7 @@ def test_deeply_nested_functions_come_back_within_the_bound():
     text = "x"
     for i in range(50):
         text = f"{fs[i % len(fs)]}({text})"
-    proc = subprocess.run([sys.executable, "-m", "gdx", "optimize", text, "--timeout", "5", "--quiet"],
+    proc = subprocess.run([sys.executable, "-m", "gdx", "optimize", text, "--timeout", "2", "--quiet"],
                           capture_output=True, text=True, env=ENV, timeout=GUARD)
     assert proc.returncode in (0, 1, 2, 3), proc.stderr
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr

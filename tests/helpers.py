@@ -36,3 +36,14 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a subprocess a test will Ctrl-C: SIGINT back to its default and
+    unblocked, as in a terminal's foreground job.  A suite started in the background (``… &`` in a
+    script: POSIX shells ignore SIGINT there, and children inherit it) would otherwise start gdx
+    with SIGINT ignored, and Python installs no KeyboardInterrupt for it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -99,7 +99,10 @@ def test_sigint_mid_run_keeps_every_step(tmp_path):
     # ∇f = (eˣ, eʸ) never vanishes, so with --tol 0 this run only ends by Ctrl-C.
     args = [sys.executable, "-m", "gdx", "optimize", "exp(x)+exp(y)", "--steps", "5000000", "--tol", "0",
             "--export", str(out), "--no-plot", "--every", "2000"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, text=True, cwd=tmp_path)
+    from helpers import interruptible
+
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, text=True, cwd=tmp_path,
+                            preexec_fn=interruptible)
     lines = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until the loop is visibly running (step 4000 shown)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import children_of, no_children_left
+from helpers import children_of, interruptible, no_children_left
 
 from gdx.errors import ExitCode, GdxError
 from gdx.sandbox import Deadline, SandboxError, bounded, start
@@ -285,7 +285,8 @@ def _run_watching_children(args, *, interrupt_after: float | None = None):
     """Run gdx, collecting the pids of its children while it runs (optionally sending SIGINT
     after ``interrupt_after`` seconds); returns (process, stdout, stderr, children).  Only this
     process's own children are watched, so other gdx runs on the machine cannot interfere."""
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                            preexec_fn=interruptible if interrupt_after is not None else None)
     children: set[int] = set()
     started = time.monotonic()
     sent = interrupt_after is None

@@ -380,29 +380,47 @@ def preconditioned_sharpness(result, compiled, rows):
     the symmetric P^{-1/2}·H·P^{-1/2}, which has the same eigenvalues."""
     import numpy as np
 
-    pre = _preconditioner(result)
-    if pre is None:
+    scaled = _scaled_hessians(result, compiled, rows)
+    if scaled is None:
         return None
-    rows = np.asarray(rows, dtype=int)
-    lam = np.full(len(rows), np.nan)
-    if not len(rows):
-        return lam
-    hyper = _hyper(result)
-    path = result.path
-    p = pre.p(path.grad[: int(rows.max()) + 1], path.x[: int(rows.max()) + 1], hyper, rows)
-    xs = path.x[rows]
-    hs = np.asarray(_quiet(compiled, lambda: compiled.hess(xs)), dtype=float).reshape(len(rows), compiled.n, compiled.n)
-    if not pre.decoupled:
-        from .optim.preconditioner import coupled_decay
-
-        hs = hs + coupled_decay(hyper) * np.eye(compiled.n)
-    with np.errstate(all="ignore"):
-        d = 1 / np.sqrt(p)
-        m = d[:, :, None] * hs * d[:, None, :]
+    _, m = scaled
+    lam = np.full(len(m), np.nan)
     good = np.all(np.isfinite(m), axis=(1, 2))
     if good.any():
         lam[good] = np.linalg.eigvalsh(m[good])[:, -1]
     return lam
+
+
+def _rebuilt_p(pre, path, hyper: dict, rows):
+    """The diagonal P of each of ``rows`` rebuilt by ``pre`` from the path's gradients up to the last row."""
+    upto = int(rows.max()) + 1
+    return pre.p(path.grad[:upto], path.x[:upto], hyper, rows)
+
+
+def _scaled_hessians(result, compiled, rows, **hyper_changes):
+    """(P, P^{-1/2}·H·P^{-1/2}) at path rows ``rows`` (see :func:`preconditioned_sharpness`:
+    P rebuilt by the registry's preconditioner with the run's hyperparameters, changed by
+    ``hyper_changes``; H plus λ·I for a coupled weight decay); None without a preconditioner."""
+    import numpy as np
+
+    pre = _preconditioner(result)
+    if pre is None:
+        return None
+    rows = np.asarray(rows, dtype=int)
+    n = compiled.n
+    if not len(rows):
+        return np.empty((0, n)), np.empty((0, n, n))
+    hyper = {**_hyper(result), **hyper_changes}
+    path = result.path
+    p = _rebuilt_p(pre, path, hyper, rows)
+    hs = np.asarray(_quiet(compiled, lambda: compiled.hess(path.x[rows])), dtype=float).reshape(len(rows), n, n)
+    if not pre.decoupled:
+        from .optim.preconditioner import coupled_decay
+
+        hs = hs + coupled_decay(hyper) * np.eye(n)
+    with np.errstate(all="ignore"):
+        d = 1 / np.sqrt(p)
+        return p, d[:, :, None] * hs * d[:, None, :]
 
 
 def gradient_share(result, compiled, rows):
@@ -412,22 +430,14 @@ def gradient_share(result, compiled, rows):
     cannot regulate λmax(P⁻¹H)).  None for an optimizer without an adaptive edge."""
     import numpy as np
 
-    pre = _preconditioner(result)
-    if pre is None:
+    scaled = _scaled_hessians(result, compiled, rows)
+    if scaled is None:
         return None
+    p, m = scaled
     rows = np.asarray(rows, dtype=int)
-    out = np.full(len(rows), np.nan)
-    if not len(rows):
-        return out
-    hyper = _hyper(result)
-    path = result.path
-    upto = int(rows.max()) + 1
-    p = pre.p(path.grad[:upto], path.x[:upto], hyper, rows)
-    p0 = pre.p(path.grad[:upto], path.x[:upto], {**hyper, "eps": 0.0}, rows)
-    hs = np.asarray(_quiet(compiled, lambda: compiled.hess(path.x[rows])), dtype=float).reshape(len(rows), compiled.n, compiled.n)
+    p0 = _rebuilt_p(_preconditioner(result), result.path, {**_hyper(result), "eps": 0.0}, rows) if len(rows) else p
+    out = np.full(len(m), np.nan)
     with np.errstate(all="ignore"):
-        d = 1 / np.sqrt(p)
-        m = d[:, :, None] * hs * d[:, None, :]
         share = p0 / p
     good = np.all(np.isfinite(m), axis=(1, 2)) & np.all(np.isfinite(share), axis=1)
     if good.any():

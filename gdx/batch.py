@@ -133,7 +133,7 @@ def evaluator(compiled):
 
     ndarray, array, f64 = np.ndarray, np.array, np.dtype(float)
 
-    def fast(x):
+    def fast(x, k=None):  # k: the step (step_evaluator's signature), the same f and ∇f at every step
         m, n = x.shape
         compiled.nfev += 1
         compiled.njev += 1
@@ -151,6 +151,7 @@ def evaluator(compiled):
                 gT[j] = p  # a constant entry is broadcast
         return f, gT.T
 
+    fast.takes_step = True
     return fast
 
 
@@ -159,6 +160,8 @@ def step_evaluator(compiled, batches=None):
     rows ``batches.at(k)`` of an objective over data (a minibatch run)."""
     if batches is None:
         value_and_grad = evaluator(compiled)
+        if getattr(value_and_grad, "takes_step", False):
+            return value_and_grad  # it takes (x, k) itself: one call less per step
         return lambda x, k: value_and_grad(x)
     return lambda x, k: compiled.value_and_grad(x, rows=batches.at(k)[1])
 
@@ -508,6 +511,21 @@ def _advance(w, k: int, count: int, clip, compiled, value_and_grad, ends, F, G, 
     opt = w.opt
     update, wants_loss = opt.update, getattr(opt, "needs_loss", False)
     made = count
+    if F is not None and path_x is None and cycle is None and lr is not None and clip is None and not wants_loss \
+            and observe is None:  # the common case, its loop without the branches below (the same steps)
+        for i in range(count):
+            F[i] = f
+            G[i] = g.T
+            try:
+                x_new, state = update(g, state, x, lr, k + i + 1, compiled)
+            except faults:
+                made = i
+                break
+            prev = (x, f, g)
+            x = x_new
+            f, g = value_and_grad(x, k + i + 1)
+        w.restore((x, state, f, g, watched, prev))
+        return made
     for i in range(count):
         t = k + i
         if check_x and not math.isfinite(x.sum()):

@@ -169,8 +169,8 @@ def _derive(problem, hessian: bool):
     gradient = tuple(_settled(e, problem) for e in gradient_of(problem))
     refuse_complex(gradient, problem.source, what="its gradient")
     sources = {
-        "_f": _source(_lambdify(problem.symbols, [problem.expr])),
-        "_fg": _source(_lambdify(problem.symbols, [problem.expr, *gradient])),
+        "_f": _source(_lambdify(problem.symbols, [problem.expr], float_literals=True)),
+        "_fg": _source(_lambdify(problem.symbols, [problem.expr, *gradient], float_literals=True)),
     }
     hess = None
     if hessian:

@@ -626,7 +626,7 @@ def _first_flagged(F, G, S, bounds, tol) -> int:
     np.einsum("kjm,kjm->km", G, G, out=S)
     lo, hi = bounds
     floor = tol * tol * (1 + 1e-9)
-    if F.min() >= lo and F.max() <= hi and S.min() > floor and math.isfinite(S.sum()):
+    if F.min() >= lo and F.max() <= hi and S.min() > floor and S.max() < math.inf:  # a NaN fails min's test
         return K
     bad = ~((F >= lo) & (F <= hi)).all(axis=1) | ~((S > floor) & np.isfinite(S)).all(axis=1)
     return int(np.argmax(bad)) if bad.any() else K

@@ -119,3 +119,32 @@ def test_neither_a_miss_nor_a_hit_imports_sympy_in_the_parent(tmp_path):
         return [line for line in proc.stdout.splitlines() if "wall time" not in line]
 
     assert "converged" in miss.stdout and shown(miss) == shown(hit) == shown(uncached)
+
+
+def test_a_builtin_preset_is_served_by_the_cache_without_parsing(tmp_path):
+    # a preset's expression is keyed as that expression typed with the preset's variable order
+    code = ("import io, sys\nfrom gdx.cli import main\nout = io.StringIO()\n"
+            "main(sys.argv[1:], stdout=out, stderr=io.StringIO())\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sympy')[:3])\nprint(out.getvalue())\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "COLUMNS": "80"}
+
+    def run(*argv):
+        return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, timeout=120)
+
+    def shown(proc):
+        return [line for line in proc.stdout.splitlines()[1:] if "wall time" not in line]
+
+    miss = run("optimize", "himmelblau", "--quiet", "--steps", "200")
+    assert len(_entries(tmp_path)) == 1, miss.stderr
+    hit = run("optimize", "himmelblau", "--quiet", "--steps", "200")
+    assert hit.stdout.splitlines()[0] == "[]", hit.stderr  # the hit parsed nothing: no SymPy
+    assert "converged" in hit.stdout and shown(miss) == shown(hit)
+    assert "known global minimum of himmelblau" in " ".join(hit.stdout.split())  # the preset's minima still inform the diagnosis
+    # the same expression typed with the same variable order is the same entry
+    from gdx.presets import load_preset
+
+    preset = load_preset("himmelblau")
+    typed = run("optimize", preset.expression, "--vars", ",".join(preset.variables), "--quiet", "--steps", "200")
+    assert typed.stdout.splitlines()[0] == "[]" and len(_entries(tmp_path)) == 1
+    uncached = run("optimize", "himmelblau", "--quiet", "--steps", "200", "--no-cache")
+    assert shown(uncached) == shown(miss)

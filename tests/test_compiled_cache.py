@@ -148,3 +148,53 @@ def test_a_builtin_preset_is_served_by_the_cache_without_parsing(tmp_path):
     assert typed.stdout.splitlines()[0] == "[]" and len(_entries(tmp_path)) == 1
     uncached = run("optimize", "himmelblau", "--quiet", "--steps", "200", "--no-cache")
     assert shown(uncached) == shown(miss)
+
+
+REPEAT = ("import io, sys\nfrom gdx.cli import main\nout = io.StringIO()\n"
+          "main(sys.argv[1:], stdout=out, stderr=io.StringIO())\n"
+          "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sympy')[:3])\nprint(out.getvalue())\n")
+
+
+def _repeat(tmp_path, *argv):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "COLUMNS": "80"}
+    proc = subprocess.run([sys.executable, "-c", REPEAT, *argv], capture_output=True, text=True, env=env, timeout=120)
+    lines = proc.stdout.splitlines()
+    return lines[0], [line for line in lines[1:] if "wall time" not in line], proc.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["analyze", "himmelblau"],
+    ["analyze", "x^3 - 3*x + y^3 - 3*y", "--json"],
+    ["analyze", "x1^2 + x2^2 + x3^2 + x4^2 + x5^2 + x6^2 + x7^2 + x1*x7", "--at", "1,0,0,0,0,0,1"],
+    ["plot", "rosenbrock"],
+    ["plot", "x^3 - 3*x + y^3 - 3*y", "--box", "-2:2,-2:2"],
+])
+def test_a_repeated_analyze_or_plot_needs_no_sympy_and_says_the_same(tmp_path, argv):
+    # the compiled cache keeps what these commands found about the function: the tidy ∇f and H,
+    # exact solving's solved outcome, the critical-point marks of the box
+    miss = _repeat(tmp_path, *argv)
+    hit = _repeat(tmp_path, *argv)
+    uncached = _repeat(tmp_path, *argv, "--no-cache")
+    assert hit[0] == "[]", hit[2]
+    assert miss[1] == hit[1] == uncached[1] and len(hit[1]) > 5
+
+
+def test_a_finding_of_the_wrong_shape_is_ignored(tmp_path):
+    # a finding whose hash holds but whose value is not what the command stores is recomputed
+    from gdx import cache_settings, compiled_cache
+
+    argv = ["analyze", "x^3 - 3*x + y^3 - 3*y", "--json"]
+    good = _repeat(tmp_path, *argv)[1]
+    saved = dict(cache_settings._SETTINGS)
+    cache_settings.enable({"XDG_CACHE_HOME": str(tmp_path)})
+    try:
+        text = "x^3 - 3*x + y^3 - 3*y"
+        compiled_cache.store_finding(text, None, "exact-solutions", None, ["solved", [[1.0]], "a point of 1 coordinate"])
+        compiled_cache.store_finding(text, None, "calculus-texts", None, {"f": "x", "gradient": ["1"], "hessian": [["0"]]})
+        assert compiled_cache.load_finding(text, None, "exact-solutions", None)[2] == "a point of 1 coordinate"
+    finally:
+        cache_settings._SETTINGS.update(saved)
+    again = _repeat(tmp_path, *argv)[1]
+    document = json.loads("\n".join(again))
+    assert len(document["critical_points"]) == 4 and len(document["gradient"]) == 2
+    assert again == good

@@ -254,11 +254,12 @@ def resolve(function: str, variables=None, *, allow_vector: bool = False, timeou
         variables = ",".join(variables)
     from ..cache_settings import in_cli
 
-    preset_target = _cached_preset(function, variables, allow_vector)
+    preset_target = _cached_preset(function, variables)
     if preset_target is not None:
         return preset_target
     cacheable = not allow_vector and isinstance(function, str) and not _names_preset(function)
-    if compiled_cache.enabled() and cacheable:
+    if compiled_cache.enabled() and isinstance(function, str) and not _names_preset(function):
+        # an entry is always a scalar function's, so a command that allows vectors (analyze) may take it
         compiled = compiled_cache.load(function, variables)
         if compiled is not None:
             _CACHE_KEYS[compiled.problem] = (function, variables, compiled)
@@ -279,14 +280,15 @@ def resolve(function: str, variables=None, *, allow_vector: bool = False, timeou
     return target
 
 
-def _cached_preset(function, variables, allow_vector: bool):
+def _cached_preset(function, variables):
     """A built-in preset (without data) whose expression is in the compiled cache, keyed as the
     same expression typed with the preset's variable order: a hit parses nothing.  On a miss
     the preset is parsed as always and its entry stored by :func:`compile_target`.  None when
-    FUNCTION is no such preset (or --vars is given, which a preset refuses), or the cache is off."""
+    FUNCTION is no such preset (or --vars is given, which a preset refuses), or the cache is off.
+    (A preset is a scalar function: a command that allows vectors takes it as well.)"""
     from .. import compiled_cache, presets
 
-    if variables or allow_vector or not compiled_cache.enabled():
+    if variables or not compiled_cache.enabled():
         return None
     preset = presets.builtin(function)
     if preset is None:
@@ -369,6 +371,14 @@ def _cached_data_target(function, variables, dataset):
 _CACHE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 #: a --data target's problem → (its text, --vars, the data's columns, the cached payload or None).
 _DATA_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def function_key(target):
+    """(text, --vars) under which the compiled cache knows ``target``'s function -- what the
+    findings about it (gdx.compiled_cache.store_finding) are keyed by -- or None (a --data
+    objective, a vector, a function read from no text)."""
+    known = _CACHE_KEYS.get(target.problem)
+    return None if known is None or getattr(target, "data", None) is not None else known[:2]
 
 
 def _names_preset(function: str) -> bool:

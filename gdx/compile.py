@@ -1,11 +1,11 @@
 """Problem → numeric functions f, ∇f and H of one vector argument.
 
 The gradient ∂f/∂xᵢ and Hessian ∂²f/∂xᵢ∂xⱼ are derived symbolically (each once, on first use)
-and compiled with ``lambdify(..., modules="numpy", cse=True)``.  Every compiled function takes
+and printed as ``lambdify(..., modules="numpy", cse=True)`` prints them.  Every compiled function takes
 ``x`` with the variables on the **last** axis, so one call evaluates a single point
 (shape ``(n,)``) or a whole batch of points (shape ``(..., n)``) at once.
 
-Symbols are renamed ``_arg0``, ``_arg1``, … before ``lambdify`` sees them (:func:`_lambdify`), so
+Symbols are renamed ``_arg0``, ``_arg1``, … before the code is printed (:func:`lambdify_source`), so
 no user-chosen name is ever pasted into code.  A constant entry of a
 compiled gradient or Hessian comes back as a Python scalar; it is broadcast to the batch shape
 (DESIGN.md, "Known traps").
@@ -18,53 +18,73 @@ from functools import cached_property
 from .parse import Problem
 
 
+#: The functions of :data:`gdx.activations.NUMPY_FUNCTIONS` by name, known here without numpy
+#: (the printer writes calls of them; tests/test_derive_namespace.py checks both lists agree).
+ACTIVATION_NAMES = ("sigmoid", "relu", "leaky_relu", "leaky_relu_slope", "leaky_relu_negative", "softplus", "Phi", "gelu")
+
+
 def _lambdify(symbols, exprs):
-    """Compile a list of expressions into one function of one vector argument.
+    """Compile a list of expressions into one function of one vector argument: the source
+    :func:`lambdify_source` writes, executed in gdx.derive's namespace (and checked there)."""
+    from .derive import function_from_source
+
+    return function_from_source(lambdify_source(symbols, exprs))
+
+
+def lambdify_source(symbols, exprs) -> str:
+    """The source ``lambdify([args], exprs, modules=[NUMPY_FUNCTIONS, "numpy"], cse=…)`` writes,
+    without lambdify itself -- which imports numpy and fills a namespace only to execute the
+    code (0.1 s in the bounded child, whose only product is this text).
 
     The symbols are replaced by generated names ``_arg0``, ``_arg1``, … here, in one ``xreplace``
-    per expression, so no user-chosen name is pasted into code and lambdify has nothing to
-    substitute (its ``dummify=True`` substitutes each symbol in turn into every expression:
-    O(n · size), 10 s for a 100-variable Hessian)."""
-    from sympy import Symbol, lambdify
-
-    from .activations import NUMPY_FUNCTIONS
-
-    modules = [NUMPY_FUNCTIONS, "numpy"]
+    per expression, so no user-chosen name is pasted into code and nothing is substituted
+    symbol by symbol (lambdify's ``dummify=True``: O(n · size), 10 s for a 100-variable Hessian).
+    A list that is mostly zeros (a large Hessian) is printed without them (:func:`_with_zeros`);
+    cse shares sub-expressions except in a sum of local terms (a few entries per variable)."""
+    from sympy import Symbol
 
     names = [Symbol(f"_arg{i}") for i in range(len(symbols))]
     table = dict(zip(symbols, names))
     exprs = list(exprs)
     kept = [i for i, e in enumerate(exprs) if not (e.is_Number and e == 0)]
     if not kept or len(kept) * 2 > len(exprs):
-        return lambdify([names], [e.xreplace(table) for e in exprs], modules=modules, cse=True, dummify=False)
+        return _printed(names, [e.xreplace(table) for e in exprs], cse=True)
     local = len(kept) <= 4 * len(symbols)  # a few entries a row (a sum of local terms): nothing worth sharing
-    function = lambdify([names], [exprs[i].xreplace(table) for i in kept], modules=modules, cse=not local,
-                        dummify=False)
-    return _with_zeros(function, kept, len(exprs))
+    return _with_zeros(_printed(names, [exprs[i].xreplace(table) for i in kept], cse=not local), kept, len(exprs))
 
 
-def _with_zeros(function, kept: list, size: int):
-    """A sparse list (most of a large Hessian is 0): ``function`` computes the entries at ``kept``;
+def _printed(names, exprs, *, cse: bool) -> str:
+    """lambdify's own steps for ``modules=[NUMPY_FUNCTIONS, "numpy"]``, ``dummify=False``: its
+    NumPyPrinter with the activations as user functions, SymPy's cse when asked, and its
+    ``_EvaluatorPrinter`` writing ``def _lambdifygenerated(_Dummy_…): …``."""
+    from sympy.printing.numpy import NumPyPrinter
+    from sympy.utilities.lambdify import _EvaluatorPrinter
+
+    printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                            "user_functions": {k: k for k in ACTIVATION_NAMES}})
+    if cse:
+        from sympy.simplify.cse_main import cse as common_subexpressions
+
+        cses, body = common_subexpressions(exprs, list=False)
+    else:
+        cses, body = (), exprs
+    return _EvaluatorPrinter(printer, False).doprint("_lambdifygenerated", [names], body, cses=cses)
+
+
+def _with_zeros(source: str, kept: list, size: int) -> str:
+    """A sparse list (most of a large Hessian is 0): ``source`` computes the entries at ``kept``;
     the same code returning the full list of ``size`` with literal 0 elsewhere (the printer and
     cse never see the zeros)."""
     import ast
-    import inspect
 
-    from .derive import _FUNC, _namespace
-
-    tree = ast.parse(inspect.getsource(function))
+    tree = ast.parse(source)
     body = tree.body[0].body
     values = body[-1].value.elts
     full: list = [ast.Constant(0)] * size
     for i, value in zip(kept, values):
         full[i] = value
     body[-1].value.elts = full
-    source = ast.unparse(tree) + "\n"
-    local: dict = {}
-    exec(compile(source, "<gdx-generated>", "exec"), dict(_namespace()), local)  # noqa: S102 - lambdify's own code, reshaped
-    function = local[_FUNC]
-    function.gdx_source = source  # checked (derive.check_generated) where it is received, as lambdify's is
-    return function
+    return ast.unparse(tree) + "\n"
 
 
 def _without_distributions(expr):

@@ -75,3 +75,28 @@ def test_the_command_named_is_the_one_run(argv, expected):
     out, err = io.StringIO(), io.StringIO()
     main(argv, stdout=out, stderr=err, env={**os.environ, "COLUMNS": "100"})
     assert expected in out.getvalue() + err.getvalue()
+
+
+@pytest.mark.parametrize("argv", [["--help"], [], ["optimze", "x^2"], ["--version"]])
+def test_the_roots_answers_equal_the_whole_groups(argv):
+    # the root's help lists the commands from their names and help alone (no options built):
+    # the same text as the group with every command built in full
+    import contextlib
+
+    import typer.main
+
+    from gdx.cli import app
+
+    def run_whole():
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            try:
+                typer.main.get_command(app).main(args=list(argv), prog_name="gdx", standalone_mode=False)
+            except Exception as exc:  # noqa: BLE001 - click's usage error: shown as main shows it
+                exc.show()
+        return out.getvalue()
+
+    out = io.StringIO()
+    main(list(argv), stdout=out, stderr=out, env={**os.environ})
+    whole = run_whole()
+    assert out.getvalue() == whole and whole.strip()

@@ -69,11 +69,29 @@ def _command_named(argv: list[str]):
     word = next((a for a in argv if not a.startswith("-")), None)
     commands = [c for c in app.registered_commands if c.name == word]
     groups = [g for g in app.registered_groups if g.name == word]
-    if not commands and not groups:
-        return typer.main.get_command(app)
     one = copy.copy(app)
+    if not commands and not groups:  # the root's help, --version, a misspelt command: names and help only
+        one.registered_commands = [_listed(c) for c in app.registered_commands]
+        return typer.main.get_command(one)
     one.registered_commands, one.registered_groups = commands, groups
     return typer.main.get_command(one)
+
+
+def _listed(info):
+    """A command as the root's help lists it (name, help, panel), without its options: building
+    those from its signature is what the root never needs (``gdx --help``, ``gdx optimze``)."""
+    import copy
+    import inspect
+
+    listed = copy.copy(info)
+    listed.help = info.help if info.help is not None else inspect.getdoc(info.callback)
+
+    def stand_in() -> None:
+        """Never run: a command is run only through the group :func:`_command_named` builds for it."""
+        raise RuntimeError(f"gdx {info.name} was not built")
+
+    listed.callback = stand_in
+    return listed
 
 
 def _click_exception_class():

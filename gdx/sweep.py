@@ -70,7 +70,7 @@ def parse_range(name: str, text: str, num: int, *, log: bool | None = None, flag
                        hint=hint or f"write a single value or a range A:B, for example {flag} {_example(name)}")
 
     if len(parts) == 1 and "," in text:
-        return _list_axis(name, text, fail, log)
+        return _list_axis(name, text, fail, log, flag)
     if len(parts) == 1:
         return _number(parts[0], 0, fail)
     if len(parts) > 3:
@@ -100,7 +100,7 @@ def is_axis_text(text) -> bool:
     return isinstance(text, str) and (":" in text or "," in text)
 
 
-def _list_axis(name: str, text: str, fail, log: bool | None) -> Axis:
+def _list_axis(name: str, text: str, fail, log: bool | None, flag: str) -> Axis:
     """``"a,b,c"`` → an :class:`Axis` of those values, ascending and each once (see the module
     docstring); log-spaced when ``log`` (None: for :data:`LOG_BY_DEFAULT` and every value > 0)."""
     from .resources import MAX_AXIS_VALUES
@@ -108,7 +108,15 @@ def _list_axis(name: str, text: str, fail, log: bool | None) -> Axis:
     parts = text.split(",")
     if any(not p.strip() for p in parts):
         fail(f"'{text}' has an empty value; a list is a,b,c", hint="separate the values by single commas, e.g. 0.01,0.03,0.1")
-    values = sorted({_number(p, 0, lambda m, part=None, hint=None: fail(m, hint=hint)) for p in parts})
+    numbers, at = set(), 0
+    for p in parts:
+        def bad(message, part=None, hint=None, start=at, width=len(p)):  # the caret under this value
+            raise GdxError(f"{flag}: {message}", kind="usage error", source=text, span=(start, start + max(1, width)),
+                           hint=hint or "a list is numbers separated by commas, e.g. 0.01,0.03,0.1")
+
+        numbers.add(_number(p, 0, bad))
+        at += len(p) + 1
+    values = sorted(numbers)
     if len(values) < 2:
         fail(f"the list '{text}' has one value", hint="give two different values or more, or a single number")
     if len(values) > MAX_AXIS_VALUES:

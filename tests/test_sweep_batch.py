@@ -119,6 +119,9 @@ def test_a_list_of_values_is_an_axis():
     for bad, word in (("0.1,", "empty value"), ("0.1,0.1", "one value"), ("0.1,x", "'x' is not a number")):
         with pytest.raises(GdxError, match=word):
             parse_range("lr", bad, 40)
+    with pytest.raises(GdxError) as caught:
+        parse_range("lr", "0.1,0.3,inf", 40)
+    assert caught.value.span == (8, 11)  # the caret under the bad value
 
 
 # -- tol on the full-data gradient in the batched engine -----------------------------------------

@@ -72,6 +72,19 @@ def test_each_cell_of_batch_size_by_lr_is_the_single_run_to_the_bit(gdx_main, tm
     assert (True, "converged") in seen and (True, "max_steps") in seen
 
 
+def test_a_hyperparameter_sweep_at_one_batch_size_is_the_single_run_to_the_bit(gdx_main, tmp_path):
+    path, _, _ = line_file(tmp_path)
+    common = ["--data", path, "--tol", "1e-3", "--steps", "200", "--seed", "1", "--batch-size", "8"]
+    code, out, err = gdx_main("sweep", LINE, *common, "--lr", "0.005,0.05,0.2", "--json")
+    assert code == 0, err
+    runs = json.loads(out)["runs"]
+    for run in runs:
+        code, single, err = gdx_main("optimize", LINE, *common, "--lr", repr(run["lr"]), "--json")
+        d = json.loads(single)
+        assert (run["status"], run["steps"], run["loss"]) == (d["status"], d["steps"], d["diagnosis"]["full_loss"])
+    assert {r["status"] for r in runs} == {"converged", "max_steps"}
+
+
 def test_the_heatmap_draws_batch_sizes_as_rows(gdx, tmp_path):
     path, _, _ = line_file(tmp_path)
     r = gdx("sweep", LINE, "--data", path, "--batch-size", "4,16,40", "--lr", "0.01:0.2", "--num", "6",

@@ -2,8 +2,9 @@
 
 The grid comes from the hyperparameter flags: a value ``A:B`` (``A:B:log``, ``A:B:lin``) or a
 list ``a,b,c`` is an axis, a plain number is fixed (:func:`parse_grid`).  With ``--data`` and
-several ``--batch-size`` values, the batch size is an axis too (:func:`sweep_batch_sizes`).  The run itself is prepared by the one
-``prepare`` — the swept values enter as (B, 1) hyperparameter columns, so every value is
+several ``--batch-size`` values, the batch size is an axis too (:func:`sweep_batch_sizes`).  The
+run itself is prepared by the one ``prepare`` — the swept values enter as (B, 1) hyperparameter
+columns, so every value is
 validated as a single run's would be, and the schedule, clipping, steps and tol are a single
 run's too.
 """

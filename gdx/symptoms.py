@@ -230,6 +230,23 @@ def _kind(node):
     return None
 
 
+#: The names of a function's text that can make a saturating node (:func:`_kind`): the functions
+#: themselves, gelu (written with erf) and softplus, and every way to write exp(u) (whose
+#: 1/(1 + exp(u)) is a sigmoid), with sinh/cosh/atanh kept for safety.
+SATURATING_NAMES = frozenset({"tanh", "atan", "sigmoid", "gelu", "softplus", "exp", "e", "E", "sinh", "cosh", "atanh"})
+
+
+def may_saturate(text) -> bool:
+    """Could the function typed as ``text`` have a saturating node?  False only when none of
+    :data:`SATURATING_NAMES` is a name in it, so :func:`saturation` is skipped without parsing
+    the text (a function served by the compiled cache then needs no SymPy); True when unsure."""
+    import re
+
+    if not isinstance(text, str):
+        return True
+    return not SATURATING_NAMES.isdisjoint(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
+
+
 def saturation(expr, variables, x, threshold: float = 1e-2) -> list[Saturation]:
     """Every saturating node of ``expr`` whose argument depends on a variable and whose local
     derivative at ``x`` is below ``threshold``, smallest factor first (the chain rule multiplies

@@ -165,6 +165,7 @@ def _in_process(tmp_path, *argv):
     ["analyze", "himmelblau"],
     ["analyze", "x^3 - 3*x + y^3 - 3*y", "--json"],
     ["plot", "rosenbrock"],
+    ["optimize", "rosenbrock", "--quiet", "--steps", "100"],  # a run that stops short: its diagnosis reads f's nodes
 ])
 def test_a_repeated_analyze_or_plot_needs_no_sympy_and_says_the_same(tmp_path, argv):
     # the compiled cache keeps what these commands found about the function: the tidy ∇f and H,

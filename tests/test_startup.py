@@ -100,3 +100,28 @@ def test_the_roots_answers_equal_the_whole_groups(argv):
     main(list(argv), stdout=out, stderr=out, env={**os.environ})
     whole = run_whole()
     assert out.getvalue() == whole and whole.strip()
+
+
+@pytest.mark.parametrize("text, may", [
+    ("x^2 + 3*y^2", False), ("(1-x)^2 + 100*(y-x^2)^2", False), ("sin(x)*cos(y) + log(1 + x^2)", False),
+    ("tanh(5*x)^2 + y^2", True), ("1/(1 + e^(-w*x))", True), ("1/(1 + exp(-w*x))", True), ("sigmoid(a*b)", True),
+    ("gelu(x) + y", True), ("E^x", True), ("atan(x*y)", True), (None, True),
+])
+def test_may_saturate_is_false_only_without_a_saturating_name(text, may):
+    from gdx.symptoms import may_saturate
+
+    assert may_saturate(text) is may
+
+
+def test_a_saturated_tanh_is_still_called_vanishing_from_the_cache(tmp_path):
+    # the name check skips the node walk only when no saturating function can be there: a
+    # cached function (its text kept, not parsed) is still read node by node when it can
+    import json
+
+    argv = ["optimize", "(tanh(w2*tanh(w1)) - 0.2)^2", "--start", "4,4", "--json"]
+    env = {**os.environ, "COLUMNS": "100", "XDG_CACHE_HOME": str(tmp_path)}
+    for _ in ("miss", "hit"):
+        out = io.StringIO()
+        main(argv, stdout=out, stderr=io.StringIO(), env=env)
+        assert json.loads(out.getvalue())["diagnosis"]["verdict"] == "vanishing"
+    assert list((tmp_path / "gdx").glob("*.gdxc"))

@@ -47,21 +47,40 @@ def lambdify_source(symbols, exprs) -> str:
     table = dict(zip(symbols, names))
     exprs = list(exprs)
     kept = [i for i, e in enumerate(exprs) if not (e.is_Number and e == 0)]
+    # beyond REVERSE_MODE_ABOVE variables the printer writes each variable as its generated name
+    # (rebuilding every expression with xreplace costs more than deriving it); up to it the
+    # expressions are renamed first, so the text is exactly lambdify's
+    renamed = table if len(symbols) > REVERSE_MODE_ABOVE else None
+
+    def named(parts):
+        return parts if renamed else [e.xreplace(table) for e in parts]
+
     if not kept or len(kept) * 2 > len(exprs):
-        return _printed(names, [e.xreplace(table) for e in exprs], cse=True)
+        return _printed(names, named(exprs), cse=True, renamed=renamed)
     local = len(kept) <= 4 * len(symbols)  # a few entries a row (a sum of local terms): nothing worth sharing
-    return _with_zeros(_printed(names, [exprs[i].xreplace(table) for i in kept], cse=not local), kept, len(exprs))
+    return _with_zeros(_printed(names, named([exprs[i] for i in kept]), cse=not local, renamed=renamed), kept, len(exprs))
 
 
-def _printed(names, exprs, *, cse: bool) -> str:
+def _printed(names, exprs, *, cse: bool, renamed: dict | None = None) -> str:
     """lambdify's own steps for ``modules=[NUMPY_FUNCTIONS, "numpy"]``, ``dummify=False``: its
     NumPyPrinter with the activations as user functions, SymPy's cse when asked, and its
-    ``_EvaluatorPrinter`` writing ``def _lambdifygenerated(_Dummy_…): …``."""
+    ``_EvaluatorPrinter`` writing ``def _lambdifygenerated(_Dummy_…): …``.  ``renamed``: symbol
+    → generated name, printed instead of the symbol (cse's temporaries never take a name of
+    ``exprs``' symbols, and no generated name is a temporary's ``x0, x1, …``)."""
     from sympy.printing.numpy import NumPyPrinter
     from sympy.utilities.lambdify import _EvaluatorPrinter
 
-    printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
-                            "user_functions": {k: k for k in ACTIVATION_NAMES}})
+    settings = {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                "user_functions": {k: k for k in ACTIVATION_NAMES}}
+    if renamed:
+        class Renaming(NumPyPrinter):
+            def _print_Symbol(self, expr):
+                name = renamed.get(expr)
+                return name.name if name is not None else super()._print_Symbol(expr)
+
+        printer = Renaming(settings)
+    else:
+        printer = NumPyPrinter(settings)
     if cse:
         from sympy.simplify.cse_main import cse as common_subexpressions
 

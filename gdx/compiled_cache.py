@@ -238,9 +238,12 @@ def payload_of(variables, sources: dict, expr, gradient, hessian) -> dict:
     display strings of f, ∇f, H (``hessian`` None: derived without H, no "hessian" text)."""
     from .render.mathtext import math_text
 
-    texts = {"f": math_text(expr), "gradient": [math_text(g) for g in gradient]}
+    def text(e) -> str:
+        return "0" if e.is_Number and e == 0 else math_text(e)  # most of a large H: no printer needed
+
+    texts = {"f": math_text(expr), "gradient": [text(g) for g in gradient]}
     if hessian is not None:
-        texts["hessian"] = [[math_text(h) for h in row] for row in hessian]
+        texts["hessian"] = [[text(h) for h in row] for row in hessian]
     return {"variables": list(variables), "sources": dict(sources), "texts": texts}
 
 

@@ -2,10 +2,12 @@
 
     python bench/bench_scale.py [--repeat N] [--analyze] [--old OLD/bin/gdx]
 
-Prints, for n = 20, 50, 100: the wall time of ``parse_bounded`` + ``compile_bounded`` (the two
-bounded children a cache miss runs: the allow-listed parse, then ∇f, H and their generated
-code) in a fresh interpreter, minus nothing, beside ``python -c "import numpy, sympy"`` (the
-import floor) measured in the same run, alternating.  With ``--analyze``: the wall time of
+Prints, for n = 20, 50, 100: the wall time of ``parse_bounded`` + ``compile_bounded`` (the
+library's path: the allow-listed parse, then ∇f, H and their generated code, each in a bounded
+child, the SymPy objects handed back) and of ``start_reading(…).compiled()`` (a CLI miss: one
+bounded child reads and derives and sends back only code and display strings) in a fresh
+interpreter, minus nothing, beside ``python -c "import numpy, sympy"`` (the import floor)
+measured in the same run, alternating.  With ``--analyze``: the wall time of
 ``gdx analyze <f> --json --no-cache`` for n = 10, 20, 50 (and n = 10 with ``--old``, an older
 install, whose limit is 16 variables).  A benchmark to read, not a test to pass.
 """
@@ -27,6 +29,17 @@ PREPARE = (
 )
 
 
+#: What a CLI miss does (gdx optimize, plot, …): one bounded child reads and derives, sending back
+#: the generated sources and display strings; this process never imports SymPy.
+READ_AND_DERIVE = (
+    "import sys\nfrom gdx.derive import start_reading\n"
+    "n = int(sys.argv[1])\n"
+    "text = '+'.join(f'100*(x{i+1}-x{i}^2)^2+(1-x{i})^2' for i in range(1, n))\n"
+    "c = start_reading(text, timeout=600).compiled(600)\n"
+    "assert c.n == n and 'sympy' not in sys.modules\n"
+)
+
+
 def rosenbrock(n: int) -> str:
     return "+".join(f"100*(x{i + 1}-x{i}^2)^2+(1-x{i})^2" for i in range(1, n))
 
@@ -45,6 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     floor = [sys.executable, "-c", "import numpy, sympy"]
     rows = [(f"parse + derive + compile, n = {n}", [sys.executable, "-c", PREPARE, str(n)]) for n in (20, 50, 100)]
+    rows += [(f"CLI miss: read + derive (one child), n = {n}", [sys.executable, "-c", READ_AND_DERIVE, str(n)])
+             for n in (20, 50, 100)]
     if args.analyze:
         gdx = [sys.executable, "-m", "gdx"]
         rows += [(f"gdx analyze (n = {n}) --json --no-cache", [*gdx, "analyze", rosenbrock(n), "--json", "--no-cache"])

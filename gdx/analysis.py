@@ -347,6 +347,8 @@ class CriticalSearch:
     complete: bool = True  # proven: exact solving finished and the last, finest round of starts found nothing new
     truncated: bool = False
     notes: list = field(default_factory=list)
+    #: exact solving's outcome (status, real solutions, note), or None when it was skipped
+    exact: tuple | None = None
 
     def counts(self) -> dict:
         out = {k: 0 for k in ("minimum", "maximum", "saddle", "degenerate")}
@@ -373,7 +375,8 @@ def critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT) -> list:
     return find_critical_points(compiled, box, timeout=timeout).points
 
 
-def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: int = MAX_POINTS) -> CriticalSearch:
+def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: int = MAX_POINTS,
+                         exact=None) -> CriticalSearch:
     """Solve ∇f = 0 in ``box`` ({var: (lo, hi)} or a list of (lo, hi) in variable order).
 
     1. Exact: ``sympy.solve(∇f, vars)`` in a child of :func:`gdx.sandbox.start` (bounded in
@@ -389,6 +392,10 @@ def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: 
     3. Merge: points closer than 1e-6·(box diagonal), or than ten Newton steps (slow, degenerate
        convergence), are one point; exact solutions take precedence.  Each is classified with
        :func:`classify` on H's eigenvalues.
+
+    ``exact``: the (status, solutions, note) exact solving gave this function before (the
+    compiled cache keeps a ``solved`` outcome, which depends on f alone): used instead of
+    starting the solver, whenever the solver would run.  ``search.exact`` holds the outcome.
     """
     import numpy as np
 
@@ -399,7 +406,8 @@ def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: 
     search = CriticalSearch(points=[], box=box, symbolic="skipped")
 
     budget = _solver_budget(timeout)
-    solver = start_solver(compiled) if budget is not None and not budget.expired else None
+    known = exact if budget is not None and not budget.expired else None
+    solver = start_solver(compiled) if budget is not None and not budget.expired and known is None else None
 
     def at_deadline() -> None:
         """Called at every Newton iteration: the solver is killed when its deadline passes, not
@@ -413,7 +421,9 @@ def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: 
     try:
         found, total_starts, rounds, new_last = _numeric_rounds(compiled, lo, hi, max_points, at_deadline)
         if budget is not None:
-            if solver is None and budget.expired:
+            if known is not None:
+                status, sols, note = known
+            elif solver is None and budget.expired:
                 status, sols, note = "timeout", [], _timeout_note(budget.seconds)
             else:
                 status, sols, note = finish_solver(solver, budget)
@@ -423,6 +433,7 @@ def find_critical_points(compiled, box, *, timeout=DEFAULT_TIMEOUT, max_points: 
     search.starts, search.rounds = total_starts, rounds
     numeric_settled = new_last == 0
     if budget is not None:
+        search.exact = (status, [tuple(float(c) for c in x) for x in sols], note)
         search.symbolic = status
         search.symbolic_count = len(sols)
         if note:

@@ -17,7 +17,11 @@ shape ``(B,)``, or a schedule whose values are ``(B,)`` or ``(B, 1)`` arrays (``
 accepts an array ``lr``).  A schedule that observes the loss (``observes_loss``: ReduceLROnPlateau,
 :class:`gdx.plateau.Plateau`) keeps its state per working row: update k uses ``lr(state)``
 and then ``state = observe(state, f(x_k))``, as in gdx.loop; that state is kept and rolled back
-with the optimizer's and drops the rows that stop.  A schedule that cycles momentum
+with the optimizer's and drops the rows that stop.  With ``batches`` of a minibatch run (B < N)
+tol is judged as gdx.loop judges it (:func:`gdx.loop.batch_step`): a row converges at a step
+where the full-data gradient is evaluated (``batches.evaluates(k)``, the ``--eval-every``
+cadence) and ‖∇L(x_k)‖ ≤ tol; the batch gradient never ends a row as converged (it still ends
+one as broken).  A schedule that cycles momentum
 (``schedule.momentum``, :mod:`gdx.momentum_cycle`) makes update k+1 with the working rows'
 optimizer rebuilt with μ_k, as gdx.loop does.  This module imports numpy inside functions and never prints.
 """
@@ -166,6 +170,25 @@ def step_evaluator(compiled, batches=None):
     return lambda x, k: compiled.value_and_grad(x, rows=batches.at(k)[1])
 
 
+def full_grad_norms(compiled, batches):
+    """(x (m, n), step k) ↦ ‖∇L(x)‖ over every row of the data at a step of a minibatch run where
+    the full-data gradient is evaluated (``batches.evaluates(k)``), else None; None for a run
+    that is not a minibatch run.  A measurement, as in gdx.loop.batch_step: not counted in the
+    evaluations."""
+    if batches is None or batches.full:
+        return None
+
+    def at(x, k: int):
+        if not batches.evaluates(k):
+            return None
+        counts = (compiled.nfev, compiled.njev)
+        _, g = compiled.value_and_grad(x)
+        compiled.nfev, compiled.njev = counts
+        return grad_norms(g)
+
+    return at
+
+
 def sum_squares(gT):
     """Σ over the variables of ∇f², from variable-major gradients ``gT`` of shape (n, …): a cheap
     approximation of ‖∇f‖² (``grad_norms`` gives the loop's exact value) used only to decide
@@ -174,6 +197,13 @@ def sum_squares(gT):
     for j in range(1, len(gT)):
         sq = sq + gT[j] * gT[j]
     return sq
+
+
+def converge_threshold(tol: float) -> float:
+    """The bound Σ∇f² must exceed for no row to converge on this gradient: tol²·(1 + 1e-9) (a
+    margin for the rounding of ``sq``), or −1 for a negative tol (−inf: the batch gradient of a
+    minibatch run, on which no row converges)."""
+    return tol * tol * (1 + 1e-9) if tol >= 0 else -1.0
 
 
 def _all_going(x, f, sq, bounds, tol) -> bool:
@@ -193,7 +223,7 @@ def _all_going(x, f, sq, bounds, tol) -> bool:
     return bool(
         f.min() >= lo
         and f.max() <= hi
-        and sq.min() > tol * tol * (1 + 1e-9)
+        and sq.min() > converge_threshold(tol)
         and math.isfinite(sq.sum())
         and math.isfinite(x.sum())
     )
@@ -413,8 +443,11 @@ def run_batch(
     earlier ones.
 
     ``batches`` (a :class:`gdx.minibatch.Batches`, for an objective over data): f and ∇f of
-    step k are those of the rows ``batches.at(k)``, the same rows for every run.
+    step k are those of the rows ``batches.at(k)``, the same rows for every run; with B < N, tol
+    is judged on the full-data gradient where ``batches.evaluates(k)`` (the module docstring).
     """
+    import math
+
     import numpy as np
 
     X0 = np.array(X0, dtype=float)
@@ -431,6 +464,8 @@ def run_batch(
         clip = lambda g: clip_by_norm(g, clip_norm)  # noqa: E731
     ends = _Ends(B, n, steps, record_path)
     value_and_grad = step_evaluator(compiled, batches)
+    full = full_grad_norms(compiled, batches)
+    tol_b = tol if full is None else -math.inf  # a minibatch run converges on ∇L only (the module docstring)
     point_steps = 0
     started = time.perf_counter()
     k, K = 0, BLOCK_MIN
@@ -440,14 +475,14 @@ def run_batch(
             while K > BLOCK_MIN and k + K > steps:  # the tail: shorter blocks, down to BLOCK_MIN
                 K = max(K // 2, BLOCK_MIN)
             if k + K <= steps:
-                good, m = _block(w, ends, k, K, tol, clip, compiled, value_and_grad)
+                good, m = _block(w, ends, k, K, tol_b, clip, compiled, value_and_grad, full, tol)
                 point_steps += good * m
                 if good == K:
                     k, K = k + K, min(2 * K, BLOCK_MAX)
                     continue
                 k, K = k + good, BLOCK_MIN
             point_steps += len(w.rows)
-            if _exact_step(w, ends, k, steps, tol, clip, compiled):
+            if _exact_step(w, ends, k, steps, tol_b, clip, compiled, full, tol):
                 break
             k += 1
             w.f, w.g = value_and_grad(w.x, k)
@@ -459,7 +494,8 @@ def run_batch(
     )
 
 
-def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) -> tuple[int, int]:
+def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad, full=None,
+           full_tol: float = 0.0) -> tuple[int, int]:
     """Steps k … k+K−1 without per-step checks; returns (how many were clean, rows).
 
     Each step's f and ∇f are copied into the block buffers (:meth:`_Working.buffers`) and
@@ -469,6 +505,8 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) 
     of ``compiled`` are those of the first pass), so that it stands at the first step that needs
     the exact rules, and the path recorded past that step is cleared.  Keeping only the start,
     not every step, lets numpy reuse the memory of each step's arrays at the next.
+    ``full`` (:func:`full_grad_norms`, a minibatch run): a step where some row's ‖∇L‖ ≤
+    ``full_tol`` ends the block there, for the exact rules (which evaluate the same ∇L at the same x).
     """
     import math
 
@@ -477,7 +515,7 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) 
     m = len(w.rows)
     F, G, S = w.buffers(K)
     start = w.snapshot()
-    made = _advance(w, k, K, clip, compiled, value_and_grad, ends, F, G)
+    made = _advance(w, k, K, clip, compiled, value_and_grad, ends, F, G, full=full, full_tol=full_tol)
     flagged = _first_flagged(F[:made], G[:made], S[:made], w.bounds, tol)
     if flagged == made and math.isfinite(w.x.sum()):
         return made, m  # every step clean (made < K: update k+made raised, retaken by _exact_step)
@@ -492,12 +530,14 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad) 
     return good, m
 
 
-def _advance(w, k: int, count: int, clip, compiled, value_and_grad, ends, F, G, check_x: bool = False) -> int:
+def _advance(w, k: int, count: int, clip, compiled, value_and_grad, ends, F, G, check_x: bool = False,
+             full=None, full_tol: float = 0.0) -> int:
     """Make up to ``count`` updates of the working rows from step k, without the stopping rules;
     returns how many were made (fewer when an update raised one of :func:`gdx.stopping.update_faults`,
     or, with ``check_x``, at the first step whose x is not finite).  ``w`` is left at the step
     reached.  Step k+i's f and ∇f go to F[i] and G[i], and its x and f to the recorded path
-    (when ``ends`` records one)."""
+    (when ``ends`` records one).  ``full``: stop before a step where some row's ‖∇L‖ ≤ ``full_tol``
+    (:func:`_block`)."""
     import math
 
     from .stopping import update_faults
@@ -512,7 +552,7 @@ def _advance(w, k: int, count: int, clip, compiled, value_and_grad, ends, F, G, 
     update, wants_loss = opt.update, getattr(opt, "needs_loss", False)
     made = count
     if F is not None and path_x is None and cycle is None and lr is not None and clip is None and not wants_loss \
-            and observe is None:  # the common case, its loop without the branches below (the same steps)
+            and observe is None and full is None:  # the common case, its loop without the branches below (the same steps)
         for i in range(count):
             F[i] = f
             G[i] = g.T
@@ -537,6 +577,11 @@ def _advance(w, k: int, count: int, clip, compiled, value_and_grad, ends, F, G, 
         if path_x is not None:
             path_x[t, rows] = x
             path_fun[t, rows] = f
+        if full is not None:
+            gn = full(x, t)
+            if gn is not None and (gn <= full_tol).any():
+                made = i  # some row may converge here: step i is retaken with the exact rules
+                break
         if cycle is not None:
             opt = cycle(w.opt, t)
             update, wants_loss = opt.update, getattr(opt, "needs_loss", False)
@@ -559,9 +604,10 @@ def _advance(w, k: int, count: int, clip, compiled, value_and_grad, ends, F, G, 
     return made
 
 
-def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled) -> bool:
+def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled, full=None, full_tol: float = 0.0) -> bool:
     """Step k with the exact per-row rules of gdx.stopping, then update k+1 (row by row when the
-    batched update raised).  True when no row is left to run."""
+    batched update raised).  True when no row is left to run.  ``full`` (:func:`full_grad_norms`):
+    a row that did not break converges where ‖∇L(x_k)‖ ≤ ``full_tol`` (gdx.loop's order)."""
     import numpy as np
 
     from .result import Status
@@ -579,6 +625,13 @@ def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled) -> bool
                 status, cause = verdict
                 ends.verdict(w.rows[j], status, cause, k if cause else None)
                 stop[j] = True
+    full_gn = full(w.x, k) if full is not None else None
+    if full_gn is not None:
+        if stop is None:
+            stop = np.zeros(len(w.rows), dtype=bool)
+        for j in np.flatnonzero(~stop & (full_gn <= full_tol)):
+            ends.verdict(w.rows[j], Status.CONVERGED, None, None)
+            stop[j] = True
     if k >= steps:
         ends.record(w, np.ones(len(w.rows), dtype=bool), k)
         return True  # every row still going ends with max_steps
@@ -625,7 +678,7 @@ def _first_flagged(F, G, S, bounds, tol) -> int:
         return 0
     np.einsum("kjm,kjm->km", G, G, out=S)
     lo, hi = bounds
-    floor = tol * tol * (1 + 1e-9)
+    floor = converge_threshold(tol)
     if F.min() >= lo and F.max() <= hi and S.min() > floor and S.max() < math.inf:  # a NaN fails min's test
         return K
     bad = ~((F >= lo) & (F <= hi)).all(axis=1) | ~((S > floor) & np.isfinite(S)).all(axis=1)

@@ -1,11 +1,11 @@
 """Problem → numeric functions f, ∇f and H of one vector argument.
 
 The gradient ∂f/∂xᵢ and Hessian ∂²f/∂xᵢ∂xⱼ are derived symbolically (each once, on first use)
-and compiled with ``lambdify(..., modules="numpy", cse=True)``.  Every compiled function takes
+and printed as ``lambdify(..., modules="numpy", cse=True)`` prints them.  Every compiled function takes
 ``x`` with the variables on the **last** axis, so one call evaluates a single point
 (shape ``(n,)``) or a whole batch of points (shape ``(..., n)``) at once.
 
-Symbols are renamed ``_arg0``, ``_arg1``, … before ``lambdify`` sees them (:func:`_lambdify`), so
+Symbols are renamed ``_arg0``, ``_arg1``, … before the code is printed (:func:`lambdify_source`), so
 no user-chosen name is ever pasted into code.  A constant entry of a
 compiled gradient or Hessian comes back as a Python scalar; it is broadcast to the batch shape
 (DESIGN.md, "Known traps").
@@ -18,79 +18,106 @@ from functools import cached_property
 from .parse import Problem
 
 
+#: The functions of :data:`gdx.activations.NUMPY_FUNCTIONS` by name, known here without numpy
+#: (the printer writes calls of them; tests/test_derive_namespace.py checks both lists agree).
+ACTIVATION_NAMES = ("sigmoid", "relu", "leaky_relu", "leaky_relu_slope", "leaky_relu_negative", "softplus", "Phi", "gelu")
+
+
 def _lambdify(symbols, exprs, *, float_literals: bool = False):
-    """Compile a list of expressions into one function of one vector argument.
+    """Compile a list of expressions into one function of one vector argument: the source
+    :func:`lambdify_source` writes, executed in gdx.derive's namespace (and checked there)."""
+    from .derive import function_from_source
+
+    return function_from_source(lambdify_source(symbols, exprs, float_literals=float_literals))
+
+
+def lambdify_source(symbols, exprs, *, float_literals: bool = False) -> str:
+    """The source ``lambdify([args], exprs, modules=[NUMPY_FUNCTIONS, "numpy"], cse=…)`` writes,
+    without lambdify itself -- which imports numpy and fills a namespace only to execute the
+    code (0.1 s in the bounded child, whose only product is this text).
 
     The symbols are replaced by generated names ``_arg0``, ``_arg1``, … here, in one ``xreplace``
-    per expression, so no user-chosen name is pasted into code and lambdify has nothing to
-    substitute (its ``dummify=True`` substitutes each symbol in turn into every expression:
-    O(n · size), 10 s for a 100-variable Hessian).  ``float_literals``: the code's integer
-    operands of + − × ÷ written as floats (:func:`_float_literals`; the same numbers, faster)."""
-    from sympy import Symbol, lambdify
-
-    from .activations import NUMPY_FUNCTIONS
-
-    modules = [NUMPY_FUNCTIONS, "numpy"]
+    per expression, so no user-chosen name is pasted into code and nothing is substituted
+    symbol by symbol (lambdify's ``dummify=True``: O(n · size), 10 s for a 100-variable Hessian).
+    A list that is mostly zeros (a large Hessian) is printed without them (:func:`_with_zeros`);
+    cse shares sub-expressions except in a sum of local terms (a few entries per variable).
+    ``float_literals``: the integer operands of + − × ÷ written as floats (:func:`_float_literals`:
+    the same numbers, faster)."""
+    from sympy import Symbol
 
     names = [Symbol(f"_arg{i}") for i in range(len(symbols))]
     table = dict(zip(symbols, names))
     exprs = list(exprs)
     kept = [i for i, e in enumerate(exprs) if not (e.is_Number and e == 0)]
+    # beyond REVERSE_MODE_ABOVE variables the printer writes each variable as its generated name
+    # (rebuilding every expression with xreplace costs more than deriving it); up to it the
+    # expressions are renamed first, so the text is exactly lambdify's
+    renamed = table if len(symbols) > REVERSE_MODE_ABOVE else None
+
+    def named(parts):
+        return parts if renamed else [e.xreplace(table) for e in parts]
+
     if not kept or len(kept) * 2 > len(exprs):
-        function = lambdify([names], [e.xreplace(table) for e in exprs], modules=modules, cse=True, dummify=False)
-        return _rewritten(function, float_literals=True) if float_literals else function
-    local = len(kept) <= 4 * len(symbols)  # a few entries a row (a sum of local terms): nothing worth sharing
-    function = lambdify([names], [exprs[i].xreplace(table) for i in kept], modules=modules, cse=not local,
-                        dummify=False)
-    return _rewritten(function, zeros=(kept, len(exprs)), float_literals=float_literals)
+        source = _printed(names, named(exprs), cse=True, renamed=renamed)
+    else:
+        local = len(kept) <= 4 * len(symbols)  # a few entries a row (a sum of local terms): nothing worth sharing
+        source = _with_zeros(_printed(names, named([exprs[i] for i in kept]), cse=not local, renamed=renamed), kept,
+                             len(exprs))
+    return _float_literals(source) if float_literals else source
 
 
-def _with_zeros(function, kept: list, size: int):
-    """A sparse list (most of a large Hessian is 0): ``function`` computes the entries at ``kept``;
+def _printed(names, exprs, *, cse: bool, renamed: dict | None = None) -> str:
+    """lambdify's own steps for ``modules=[NUMPY_FUNCTIONS, "numpy"]``, ``dummify=False``: its
+    NumPyPrinter with the activations as user functions, SymPy's cse when asked, and its
+    ``_EvaluatorPrinter`` writing ``def _lambdifygenerated(_Dummy_…): …``.  ``renamed``: symbol
+    → generated name, printed instead of the symbol (cse's temporaries never take a name of
+    ``exprs``' symbols, and no generated name is a temporary's ``x0, x1, …``)."""
+    from sympy.printing.numpy import NumPyPrinter
+    from sympy.utilities.lambdify import _EvaluatorPrinter
+
+    settings = {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                "user_functions": {k: k for k in ACTIVATION_NAMES}}
+    if renamed:
+        class Renaming(NumPyPrinter):
+            def _print_Symbol(self, expr):
+                name = renamed.get(expr)
+                return name.name if name is not None else super()._print_Symbol(expr)
+
+        printer = Renaming(settings)
+    else:
+        printer = NumPyPrinter(settings)
+    if cse:
+        from sympy.simplify.cse_main import cse as common_subexpressions
+
+        cses, body = common_subexpressions(exprs, list=False)
+    else:
+        cses, body = (), exprs
+    return _EvaluatorPrinter(printer, False).doprint("_lambdifygenerated", [names], body, cses=cses)
+
+
+def _with_zeros(source: str, kept: list, size: int) -> str:
+    """A sparse list (most of a large Hessian is 0): ``source`` computes the entries at ``kept``;
     the same code returning the full list of ``size`` with literal 0 elsewhere (the printer and
     cse never see the zeros)."""
-    return _rewritten(function, zeros=(kept, size))
-
-
-def _rewritten(function, *, zeros: tuple | None = None, float_literals: bool = False):
-    """lambdify's code of ``function``, edited as a syntax tree and compiled again: with
-    ``zeros = (kept, size)`` the returned list filled out to ``size`` entries (``function``
-    computes those at ``kept``; literal 0 elsewhere), with ``float_literals`` its integer
-    operands written as floats.  The source is kept as ``gdx_source``."""
     import ast
-    import inspect
-    import linecache
 
-    from .derive import _FUNC, _namespace
-
-    tree = ast.parse(inspect.getsource(function))
-    if zeros is not None:
-        kept, size = zeros
-        body = tree.body[0].body
-        values = body[-1].value.elts
-        full: list = [ast.Constant(0)] * size
-        for i, value in zip(kept, values):
-            full[i] = value
-        body[-1].value.elts = full
-    if float_literals:
-        _float_literals(tree)
-    source = ast.unparse(tree) + "\n"
-    filename = f"<gdx-generated-{abs(hash(source))}>"  # inspect.getsource finds it, as lambdify's own
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    local: dict = {}
-    exec(compile(source, filename, "exec"), dict(_namespace()), local)  # noqa: S102 - lambdify's own code, reshaped
-    function = local[_FUNC]
-    function.gdx_source = source  # checked (derive.check_generated) where it is received, as lambdify's is
-    return function
+    tree = ast.parse(source)
+    body = tree.body[0].body
+    values = body[-1].value.elts
+    full: list = [ast.Constant(0)] * size
+    for i, value in zip(kept, values):
+        full[i] = value
+    body[-1].value.elts = full
+    return ast.unparse(tree) + "\n"
 
 
 #: Integers up to this size are exactly floats (2⁵³), so writing them as floats changes no number.
 _EXACT_INT = 2**53
 
 
-def _float_literals(tree) -> None:
-    """Write every integer literal that is an operand of + − × ÷ (possibly under a unary −/+)
-    as a float: ``100*x1**2 + (1 - x)**2`` → ``100.0*x1**2 + (1.0 - x)**2``.
+def _float_literals(source: str) -> str:
+    """``source`` with every integer literal that is an operand of + − × ÷ (possibly under a
+    unary −/+) written as a float: ``100*x1**2 + (1 - x)**2`` → ``100.0*x1**2 + (1.0 - x)**2``.
 
     The same numbers: numpy turns a Python int operand into the float64 of the same value
     before the operation (exact below 2⁵³, the only ones changed), and int ÷ int is Python's
@@ -107,10 +134,12 @@ def _float_literals(tree) -> None:
             node.operand = floated(node.operand)
         return node
 
+    tree = ast.parse(source)
     arithmetic = (ast.Add, ast.Sub, ast.Mult, ast.Div)
     for node in ast.walk(tree):
         if isinstance(node, ast.BinOp) and isinstance(node.op, arithmetic):
             node.left, node.right = floated(node.left), floated(node.right)
+    return ast.unparse(tree) + "\n"
 
 
 def _without_distributions(expr):

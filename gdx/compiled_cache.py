@@ -144,6 +144,55 @@ def store_mean(text: str, variables, columns, objective, example) -> None:
         pass
 
 
+def finding_key(text: str, variables, what: str, params) -> str:
+    """The file name of a finding about a function: its key, what was computed and with which
+    parameters (a box, a bound), as canonical JSON."""
+    from . import __version__
+    from .parse import tree_key
+
+    return hashlib.sha256(f"gdx {__version__}\n{tree_key(text, variables)}\nfinding: {what}\n"
+                          f"{json.dumps(params, sort_keys=True)}".encode()).hexdigest()
+
+
+def load_finding(text: str, variables, what: str, params):
+    """A finding stored by :func:`store_finding` (plain JSON data: the caller checks its shape),
+    or None (off, missing, or failing its hash)."""
+    if not enabled():
+        return None
+    directory = usable_dir(_SETTINGS["env"], create=False)
+    if directory is None:
+        return None
+    path = directory / (finding_key(text, variables, what, params) + SUFFIX)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        payload = document["payload"]
+        if document.get("sha256") != _digest(payload) or payload.get("kind") != what:
+            return None
+        os.utime(path)
+        return payload["value"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def store_finding(text: str, variables, what: str, params, value) -> None:
+    """Keep a deterministic result about a function (the critical points of a box, the exact
+    solutions of ∇f = 0) for the next command on it; best effort, as :func:`store`."""
+    if not enabled():
+        return
+    directory = usable_dir(_SETTINGS["env"])
+    if directory is None:
+        return
+    from .paths import write_atomic
+
+    try:
+        payload = {"kind": what, "value": value}
+        write_atomic(directory / (finding_key(text, variables, what, params) + SUFFIX),
+                     json.dumps({"sha256": _digest(payload), "payload": payload}))
+        evict(directory)
+    except Exception:  # noqa: BLE001 - best effort (the GdxError of a full disk included)
+        pass
+
+
 def _digest(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -189,9 +238,12 @@ def payload_of(variables, sources: dict, expr, gradient, hessian) -> dict:
     display strings of f, ∇f, H (``hessian`` None: derived without H, no "hessian" text)."""
     from .render.mathtext import math_text
 
-    texts = {"f": math_text(expr), "gradient": [math_text(g) for g in gradient]}
+    def text(e) -> str:
+        return "0" if e.is_Number and e == 0 else math_text(e)  # most of a large H: no printer needed
+
+    texts = {"f": math_text(expr), "gradient": [text(g) for g in gradient]}
     if hessian is not None:
-        texts["hessian"] = [[math_text(h) for h in row] for row in hessian]
+        texts["hessian"] = [[text(h) for h in row] for row in hessian]
     return {"variables": list(variables), "sources": dict(sources), "texts": texts}
 
 

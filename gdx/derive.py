@@ -39,11 +39,8 @@ def compile_bounded(problem, *, timeout=DEFAULT_TIMEOUT, hessian: bool = True):
     a ``GdxError`` about ``problem.source`` when SymPy fails on the function
     (:func:`gdx.sandbox.library_error`) or it is complex-valued (:func:`gdx.parse.refuse_complex`).
     """
-    import numpy  # noqa: F401 - imported once, here: the forked child inherits it (else both import it)
-
     from .compile import Compiled
 
-    _prefill_lambdify_namespace()
     what = "the symbolic work (gradient" + (" and Hessian)" if hessian else ")")
     gradient, hess, sources = bounded(_derive, problem, hessian, timeout=timeout, what=what, source=problem.source)
     compiled = Compiled(problem, gradient=gradient, hessian=hess)
@@ -128,23 +125,8 @@ def _read_and_derive(text: str, variables, hessian: bool) -> dict:
 
     problem = parse_function(text, variables)
     send_partial((problem.variables, math_text(problem.expr)))
-    _prefill_lambdify_namespace()
     gradient, hess, sources = _derive(problem, hessian)
     return payload_of(problem.variables, sources, problem.expr, gradient, hess)
-
-
-def _prefill_lambdify_namespace() -> None:
-    """Give SymPy's lambdify its numpy namespace from :func:`_namespace`, once, before the fork.
-
-    lambdify fills ``sympy.utilities.lambdify.NUMPY`` on first use with ``from numpy import *``
-    (0.14 s here: numpy.testing, numpy.ma, f2py, …), skipping that when the dict is already
-    filled; every name the printer writes is still imported by lambdify from the printer's own
-    ``module_imports``.  Without those internals (another SymPy) nothing changes."""
-    from sympy.utilities import lambdify as module
-
-    table, default = getattr(module, "NUMPY", None), getattr(module, "NUMPY_DEFAULT", None)
-    if isinstance(table, dict) and table == default:
-        table.update(_namespace())
 
 
 def compile_for_command(problem, timeout=None):
@@ -161,7 +143,7 @@ def compile_for_command(problem, timeout=None):
 
 def _derive(problem, hessian: bool):
     """In the child: the derivatives and the generated source of f, (f, ∇f) and H."""
-    from .compile import _lambdify, gradient_of, hessian_of
+    from .compile import gradient_of, hessian_of, lambdify_source
 
     from .parse import refuse_complex
 
@@ -169,21 +151,14 @@ def _derive(problem, hessian: bool):
     gradient = tuple(_settled(e, problem) for e in gradient_of(problem))
     refuse_complex(gradient, problem.source, what="its gradient")
     sources = {
-        "_f": _source(_lambdify(problem.symbols, [problem.expr], float_literals=True)),
-        "_fg": _source(_lambdify(problem.symbols, [problem.expr, *gradient], float_literals=True)),
+        "_f": lambdify_source(problem.symbols, [problem.expr], float_literals=True),
+        "_fg": lambdify_source(problem.symbols, [problem.expr, *gradient], float_literals=True),
     }
     hess = None
     if hessian:
         hess = tuple(tuple(_settled(e, problem) for e in row) for row in hessian_of(problem, gradient))
-        sources["_h"] = _source(_lambdify(problem.symbols, [e for row in hess for e in row]))
+        sources["_h"] = lambdify_source(problem.symbols, [e for row in hess for e in row])
     return gradient, hess, sources
-
-
-def _source(function) -> str:
-    """The generated source of a compiled function (lambdify's, or gdx's rewrite of it)."""
-    import inspect
-
-    return getattr(function, "gdx_source", None) or inspect.getsource(function)
 
 
 def _settled(expr, problem):

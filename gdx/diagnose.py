@@ -931,7 +931,7 @@ def _vanishing(result, compiled, f_best, at_best, source, gap, setup) -> Diagnos
     """Vanishing gradients from saturation: a lower f is known (the gap), the run barely moved
     toward it (its loss fell by < 10% of the gap), and a saturating node of f whose local
     derivative is < 1e-2 lies on the chain to a variable (gdx.symptoms.saturation)."""
-    from .symptoms import saturation
+    from .symptoms import may_saturate, saturation
 
     if result.status.value == "converged" and _is_critical(result, compiled) and gap <= 0:
         return None
@@ -939,7 +939,10 @@ def _vanishing(result, compiled, f_best, at_best, source, gap, setup) -> Diagnos
     fell = float(loss[0] - loss[-1]) if len(loss) else 0.0
     if not fell < 0.1 * gap:
         return None
-    expr = getattr(getattr(compiled, "problem", None), "expr", None)
+    problem = getattr(compiled, "problem", None)
+    if problem is None or not may_saturate(getattr(problem, "source", None)):
+        return None
+    expr = getattr(problem, "expr", None)
     if expr is None:
         return None
     sat = saturation(expr, result.variables, result.x)

@@ -78,9 +78,7 @@ def parameter_problem(problem: Problem, split: Split) -> Problem:
 
 def _derive_mean(problem: Problem, split: Split):
     """In the child: ∇_θ ℓ, ∇²_θ ℓ and the generated source of ℓ, (ℓ, ∇_θ ℓ), ∇²_θ ℓ over (θ, d)."""
-    import inspect
-
-    from .compile import _lambdify, _without_distributions
+    from .compile import _without_distributions, lambdify_source
     from .derive import _settled
     from .parse import refuse_complex
 
@@ -98,9 +96,9 @@ def _derive_mean(problem: Problem, split: Split):
             rows[i][j] = rows[j][i] = _settled(_without_distributions(gradient[i].diff(theta[j])), problem)
     hessian = tuple(tuple(r) for r in rows)
     sources = {
-        "_f": inspect.getsource(_lambdify(args, [expr])),
-        "_fg": inspect.getsource(_lambdify(args, [expr, *gradient])),
-        "_h": inspect.getsource(_lambdify(args, [e for row in hessian for e in row])),
+        "_f": lambdify_source(args, [expr]),
+        "_fg": lambdify_source(args, [expr, *gradient]),
+        "_h": lambdify_source(args, [e for row in hessian for e in row]),
     }
     return gradient, hessian, sources
 
@@ -108,13 +106,10 @@ def _derive_mean(problem: Problem, split: Split):
 def compile_mean(problem: Problem, dataset, parameters=None, *, timeout):
     """The :class:`MeanObjective` of ``problem`` (all its names) over ``dataset``, its symbolic
     work bounded by ``timeout`` (seconds or a :class:`gdx.sandbox.Deadline`)."""
-    import numpy  # noqa: F401 - imported before the fork
-
-    from .derive import _prefill_lambdify_namespace, function_from_source
+    from .derive import function_from_source
     from .sandbox import bounded
 
     split = split_names(problem, dataset, parameters)
-    _prefill_lambdify_namespace()
     gradient, hessian, sources = bounded(_derive_mean, problem, split, timeout=timeout,
                                          what="the symbolic work (gradient and Hessian)", source=problem.source)
     functions = {attr: function_from_source(src) for attr, src in sources.items()}

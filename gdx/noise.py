@@ -91,14 +91,16 @@ def is_floor(noise: Noise, tol: float) -> bool:
 
 def simulate(prepared, *, schedule=None, batch_size=None):
     """The end of the run remade with one change (a schedule name, or a batch size), from the
-    same start with the same steps, tol and seed: (full-data loss, status) at its end."""
+    same start with the same steps, tol, seed and ``--eval-every`` cadence (the run's own: tol
+    is judged on ∇L at the same steps, so the suggestion is measured as the run was): (full-data
+    loss, status) at its end."""
     import numpy as np
 
     from .loop import run_to_end
     from .minibatch import Batches
     from .schedules import make_schedule
 
-    N, B, seed, _ = prepared.sampling
+    N, B, seed, every = prepared.sampling
     opt = prepared.optimizer
     fn = prepared.schedule if schedule is None else make_schedule(schedule, opt.hyper["lr"], run_steps=prepared.steps)
     compiled = prepared.compiled
@@ -107,8 +109,8 @@ def simulate(prepared, *, schedule=None, batch_size=None):
         with np.errstate(all="ignore"):
             result = run_to_end(compiled, opt, prepared.x0, steps=prepared.steps, tol=prepared.tol, schedule=fn,
                                 schedule_name=schedule or prepared.schedule_name, clip_norm=prepared.clip_norm,
-                                batches=Batches(N, B if batch_size is None else batch_size, seed))
-            full = float(compiled.value(result.x))
+                                batches=Batches(N, B if batch_size is None else batch_size, seed, every))
+            full = float(compiled.value_and_grad(result.x)[0])  # L as measure() reads it
     finally:
         compiled.nfev, compiled.njev, compiled.nhev = saved
     return full, result.status.value

@@ -107,9 +107,12 @@ class Preset:
         return [self.domain[v] for v in self.variables]
 
     def problem(self):
-        """The parsed :class:`~gdx.parse.Problem` (parsed once per expression); with ``[data]``,
-        the per-example loss over the parameters and then the columns."""
-        return _parse(self.expression, self.variables + self.columns)
+        """The parsed :class:`~gdx.parse.Problem` (parsed once per expression, and checked as a
+        file's is: :func:`_problem`); with ``[data]``, the per-example loss over the parameters
+        and then the columns.  A built-in preset is parsed here, when first needed, not when it
+        is loaded: a run served by the compiled cache never parses it (nor imports SymPy)."""
+        return _problem(f"presets/{self.name}.toml" if self.path and _is_builtin_path(self.path) else self.path,
+                        self.expression, self.variables, columns=self.columns)
 
     def to_dict(self) -> dict:
         """A JSON-ready description of the preset."""
@@ -151,8 +154,9 @@ def presets_dir():
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def _builtin_files() -> dict:
-    """name → Traversable of each built-in file."""
+    """name → Traversable of each built-in file (listed once per process)."""
     root = presets_dir()
     try:
         entries = list(root.iterdir())
@@ -368,8 +372,8 @@ def _from_table(raw: dict, *, display: str, path: str, bounded: bool = False) ->
     variables = _variables(display, raw["variables"])
     n = len(variables)
     data = _data(display, raw["data"], variables) if "data" in raw else None
-    problem = _problem(display, expression, variables, bounded=bounded, columns=data.columns if data else ())
-    del problem  # parsed and cached; Preset.problem() returns it
+    if bounded:  # a user's file is parsed (bounded) and checked now; a built-in when first used
+        _problem(display, expression, variables, bounded=True, columns=data.columns if data else ())
 
     start = _numbers(display, raw["start"], "start", n, variables)
     domain = _domain(display, raw["domain"], variables)
@@ -446,6 +450,19 @@ def _problem(display, expression: str, variables: tuple[str, ...], *, bounded: b
             hint=f"the expression uses: {', '.join(v for v in variables if v in used) or 'no variables'}",
         )
     return problem
+
+
+def _is_builtin_path(path: str) -> bool:
+    """Is ``path`` the file of a built-in preset?"""
+    return any(str(e) == path for e in _builtin_files().values())
+
+
+def builtin(text: str):
+    """The built-in preset named ``text`` (no data table), or None."""
+    if not isinstance(text, str) or text not in _builtin_files():
+        return None
+    preset = _load_builtin(text)
+    return preset if preset.data is None else None
 
 
 @lru_cache(maxsize=256)

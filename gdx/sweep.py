@@ -6,7 +6,9 @@ columns).  Rules:
 
 * A range ``A:B`` gives ``num`` values from A to B inclusive, log-spaced (geometric) for the
   learning rate and ε, linear for the others (momentum, β, α, ρ, …, which live in [0, 1));
-  ``A:B:log`` / ``A:B:lin`` choose explicitly.  A log range needs 0 < A.
+  ``A:B:log`` / ``A:B:lin`` choose explicitly.  A log range needs 0 < A.  A list ``a,b,c``
+  gives those values (ascending, each once; at least two), drawn on a log axis for the learning
+  rate and ε when every value is > 0.
 * The **outcome** of a run is its final loss (``metric="loss"``) or the steps it took to
   converge (``metric="steps"``; a run that did not converge counts as ``steps`` + 1).
 * The **best setting** is, among the runs that neither diverged nor faulted, the lowest final
@@ -67,6 +69,8 @@ def parse_range(name: str, text: str, num: int, *, log: bool | None = None, flag
         raise GdxError(f"{flag}: {message}", kind="usage error", source=raw, span=span,
                        hint=hint or f"write a single value or a range A:B, for example {flag} {_example(name)}")
 
+    if len(parts) == 1 and "," in text:
+        return _list_axis(name, text, fail, log, flag)
     if len(parts) == 1:
         return _number(parts[0], 0, fail)
     if len(parts) > 3:
@@ -89,6 +93,37 @@ def parse_range(name: str, text: str, num: int, *, log: bool | None = None, flag
         fail(f"a log-spaced range needs both ends > 0, got '{text}'", 0 if lo <= 0 else 1,
              hint=f"use positive ends (e.g. {flag} 1e-4:1), or linear spacing (--linear, or {text}:lin)")
     return Axis(name, tuple(grid_values(lo, hi, num, log)), bool(log))
+
+
+def is_axis_text(text) -> bool:
+    """Does the text of a sweepable hyperparameter's flag give an axis (a range A:B or a list a,b)?"""
+    return isinstance(text, str) and (":" in text or "," in text)
+
+
+def _list_axis(name: str, text: str, fail, log: bool | None, flag: str) -> Axis:
+    """``"a,b,c"`` → an :class:`Axis` of those values, ascending and each once (see the module
+    docstring); log-spaced when ``log`` (None: for :data:`LOG_BY_DEFAULT` and every value > 0)."""
+    from .resources import MAX_AXIS_VALUES
+
+    parts = text.split(",")
+    if any(not p.strip() for p in parts):
+        fail(f"'{text}' has an empty value; a list is a,b,c", hint="separate the values by single commas, e.g. 0.01,0.03,0.1")
+    numbers, at = set(), 0
+    for p in parts:
+        def bad(message, part=None, hint=None, start=at, width=len(p)):  # the caret under this value
+            raise GdxError(f"{flag}: {message}", kind="usage error", source=text, span=(start, start + max(1, width)),
+                           hint=hint or "a list is numbers separated by commas, e.g. 0.01,0.03,0.1")
+
+        numbers.add(_number(p, 0, bad))
+        at += len(p) + 1
+    values = sorted(numbers)
+    if len(values) < 2:
+        fail(f"the list '{text}' has one value", hint="give two different values or more, or a single number")
+    if len(values) > MAX_AXIS_VALUES:
+        fail(f"the list '{text[:20]}…' has {len(values):,} values (at most {MAX_AXIS_VALUES:,})")
+    if log is None:
+        log = name in LOG_BY_DEFAULT and values[0] > 0
+    return Axis(name, tuple(values), bool(log))
 
 
 def _example(name: str) -> str:
@@ -259,6 +294,24 @@ def stable_lr(compiled, x0) -> tuple[float | None, float | None]:
     return gd_rates(lams)[0], float(max(lams))
 
 
+def full_data_loss(compiled, X, fun):
+    """(B,) the full-data loss L at the end points X (B, n) of minibatch runs, as ``gdx optimize``
+    reports it (gdx.noise.measure: f of the one f-and-∇f function, over every row; not counted in
+    the evaluations); ``fun`` (the batch loss) where X is not finite."""
+    import numpy as np
+
+    out = np.array(fun, dtype=float)
+    ok = np.all(np.isfinite(X), axis=1)
+    if ok.any():
+        counts = (compiled.nfev, compiled.njev)
+        try:
+            with np.errstate(all="ignore"):
+                out[ok] = np.asarray(compiled.value_and_grad(X[ok])[0], dtype=float).reshape(-1)
+        finally:
+            compiled.nfev, compiled.njev = counts
+    return out
+
+
 def grid_settings(axes: tuple[Axis, ...]) -> dict:
     """Every setting of the grid: axis name → (B,) values, row-major (the first axis varies fastest)."""
     import numpy as np
@@ -287,9 +340,7 @@ def run_sweep(compiled, optimizer, axes: tuple[Axis, ...], params: dict, x0, *, 
     res = run_batch(compiled, optimizer, X0, steps=steps, tol=tol, schedule_fn=schedule_fn, clip_norm=clip_norm,
                     batches=batches)
     if batches is not None and not batches.full:  # a minibatch sweep is judged by the full-data loss at its ends
-        ok = np.all(np.isfinite(res.x), axis=1)
-        with np.errstate(all="ignore"):
-            res.fun[ok] = np.asarray(compiled.value(res.x[ok]), dtype=float).reshape(-1)
+        res.fun[:] = full_data_loss(compiled, res.x, res.fun)
     s_lr, lam = stable_lr(compiled, x0)
     best = best_run(metric, res.status, res.fun, res.nit)
     shown_fixed = {k: (v if isinstance(v, (bool, tuple)) else float(v)) for k, v in optimizer.hyper.items()

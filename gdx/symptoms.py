@@ -230,6 +230,23 @@ def _kind(node):
     return None
 
 
+#: The names of a function's text that can make a saturating node (:func:`_kind`): the functions
+#: themselves, gelu (written with erf) and softplus, and every way to write exp(u) (whose
+#: 1/(1 + exp(u)) is a sigmoid), with sinh/cosh/atanh kept for safety.
+SATURATING_NAMES = frozenset({"tanh", "atan", "sigmoid", "gelu", "softplus", "exp", "e", "E", "sinh", "cosh", "atanh"})
+
+
+def may_saturate(text) -> bool:
+    """Could the function typed as ``text`` have a saturating node?  False only when none of
+    :data:`SATURATING_NAMES` is a name in it, so :func:`saturation` is skipped without parsing
+    the text (a function served by the compiled cache then needs no SymPy); True when unsure."""
+    import re
+
+    if not isinstance(text, str):
+        return True
+    return not SATURATING_NAMES.isdisjoint(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
+
+
 def saturation(expr, variables, x, threshold: float = 1e-2) -> list[Saturation]:
     """Every saturating node of ``expr`` whose argument depends on a variable and whose local
     derivative at ``x`` is below ``threshold``, smallest factor first (the chain rule multiplies
@@ -269,7 +286,7 @@ def sample_rows(n_rows: int, samples: int = SAMPLES):
 
     if n_rows <= samples:
         return np.arange(n_rows)
-    return np.unique(np.linspace(0, n_rows - 1, samples).round().astype(int))
+    return sorted_unique(np.linspace(0, n_rows - 1, samples).round().astype(int))
 
 
 def rows_near_steps(k, steps):
@@ -288,7 +305,18 @@ def rows_near_steps(k, steps):
     i = np.minimum(i, len(k) - 1)
     left = np.maximum(i - 1, 0)
     nearer_left = np.abs(np.asarray(steps, dtype=float) - k[left]) < np.abs(k[i] - np.asarray(steps, dtype=float))
-    return np.unique(np.where(nearer_left, left, i))
+    return sorted_unique(np.where(nearer_left, left, i))
+
+
+def sorted_unique(a):
+    """The distinct values of the integer array ``a``, ascending: ``numpy.unique`` without its
+    import of numpy.ma (10 ms of every run's diagnosis)."""
+    import numpy as np
+
+    a = np.sort(np.asarray(a).reshape(-1))
+    if len(a) == 0:
+        return a
+    return a[np.concatenate(([True], a[1:] != a[:-1]))]
 
 
 def middle_row(k) -> int:

@@ -119,3 +119,87 @@ def test_neither_a_miss_nor_a_hit_imports_sympy_in_the_parent(tmp_path):
         return [line for line in proc.stdout.splitlines() if "wall time" not in line]
 
     assert "converged" in miss.stdout and shown(miss) == shown(hit) == shown(uncached)
+
+
+def test_a_builtin_preset_is_served_by_the_cache_without_parsing(tmp_path):
+    # a preset's expression is keyed as that expression typed with the preset's variable order
+    from gdx.presets import load_preset
+
+    argv = ["optimize", "himmelblau", "--quiet", "--steps", "200"]
+    miss = _in_process(tmp_path, *argv)
+    assert len(_entries(tmp_path)) == 1
+    modules, hit, err = _repeat(tmp_path, *argv)
+    assert modules == "[]", err  # the hit parsed nothing: no SymPy
+    assert "converged" in " ".join(hit) and hit == miss
+    assert "known global minimum of himmelblau" in " ".join(" ".join(hit).split())  # the preset's minima still count
+    preset = load_preset("himmelblau")  # the same expression typed with the same variable order: the same entry
+    _in_process(tmp_path, "optimize", preset.expression, "--vars", ",".join(preset.variables), "--quiet")
+    assert len(_entries(tmp_path)) == 1
+    assert _in_process(tmp_path, *argv, "--no-cache") == miss
+
+
+REPEAT = ("import io, sys\nfrom gdx.cli import main\nout = io.StringIO()\n"
+          "main(sys.argv[1:], stdout=out, stderr=io.StringIO())\n"
+          "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sympy')[:3])\nsys.stdout.write(out.getvalue())\n")
+
+
+def _shown(text: str) -> list:
+    return [line for line in text.splitlines() if "wall time" not in line]
+
+
+def _repeat(tmp_path, *argv):
+    """A command in a fresh interpreter: (SymPy modules it loaded, its output lines, stderr)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "COLUMNS": "80"}
+    proc = subprocess.run([sys.executable, "-c", REPEAT, *argv], capture_output=True, text=True, env=env, timeout=120)
+    lines = proc.stdout.split("\n", 1)
+    return lines[0], _shown(lines[1] if len(lines) > 1 else ""), proc.stderr
+
+
+def _in_process(tmp_path, *argv):
+    out = io.StringIO()
+    main(list(argv), stdout=out, stderr=io.StringIO(), env={**os.environ, "XDG_CACHE_HOME": str(tmp_path), "COLUMNS": "80"})
+    return _shown(out.getvalue())
+
+
+@pytest.mark.parametrize("argv", [
+    ["analyze", "himmelblau"],
+    ["analyze", "x^3 - 3*x + y^3 - 3*y", "--json"],
+    ["plot", "rosenbrock"],
+    ["optimize", "rosenbrock", "--quiet", "--steps", "100"],  # a run that stops short: its diagnosis reads f's nodes
+])
+def test_a_repeated_analyze_or_plot_needs_no_sympy_and_says_the_same(tmp_path, argv):
+    # the compiled cache keeps what these commands found about the function: the tidy ∇f and H,
+    # exact solving's solved outcome, the critical-point marks of the box
+    miss = _in_process(tmp_path, *argv)
+    modules, hit, err = _repeat(tmp_path, *argv)
+    assert modules == "[]", err
+    assert hit == miss == _in_process(tmp_path, *argv, "--no-cache") and len(hit) > 5
+
+
+def test_a_repeated_analyze_of_many_variables_says_the_same(tmp_path):
+    # beyond six variables H is listed by its non-zero entries, here from the cached texts
+    argv = ["analyze", "x1^2 + x2^2 + x3^2 + x4^2 + x5^2 + x6^2 + x7^2 + x1*x7", "--at", "1,0,0,0,0,0,1", "--no-critical"]
+    miss = _in_process(tmp_path, *argv)
+    assert any("∂²f/∂x1∂x7" in line for line in miss)
+    assert _in_process(tmp_path, *argv) == miss == _in_process(tmp_path, *argv, "--no-cache")
+
+
+def test_a_finding_of_the_wrong_shape_is_ignored(tmp_path):
+    # a finding whose hash holds but whose value is not what the command stores is recomputed
+    from gdx import cache_settings, compiled_cache
+
+    argv = ["analyze", "x^3 - 3*x + y^3 - 3*y", "--json"]
+    good = _in_process(tmp_path, *argv)
+    saved = dict(cache_settings._SETTINGS)
+    cache_settings.enable({"XDG_CACHE_HOME": str(tmp_path)})
+    try:
+        text = "x^3 - 3*x + y^3 - 3*y"
+        compiled_cache.store_finding(text, None, "exact-solutions", None, ["solved", [[1.0]], "a point of 1 coordinate"])
+        compiled_cache.store_finding(text, None, "calculus-texts", None, {"f": "x", "gradient": ["1"], "hessian": [["0"]]})
+        assert compiled_cache.load_finding(text, None, "exact-solutions", None)[2] == "a point of 1 coordinate"
+    finally:
+        cache_settings._SETTINGS.update(saved)
+    again = _in_process(tmp_path, *argv)
+    document = json.loads("\n".join(again))
+    assert len(document["critical_points"]) == 4 and len(document["gradient"]) == 2
+    assert again == good

@@ -231,7 +231,9 @@ def test_sweep_over_batch_sizes_equals_single_runs(gdx_main, tmp_path):
         assert run["loss"] == pytest.approx(full, rel=1e-12)
 
 
-def test_sweep_batch_size_refuses_a_second_range(gdx_main, tmp_path):
+def test_sweep_batch_size_refuses_a_third_axis(gdx_main, tmp_path):
+    # issue 12 made --batch-size × one range a 2-D sweep (tests/test_sweep_batch.py); a second range is a third axis
     path = _noisy_line(tmp_path, N=20)
-    code, _, err = gdx_main("sweep", LINE, "--data", path, "--batch-size", "2,8", "--lr", "0.01:0.1")
-    assert code == 2 and "holds the hyperparameters fixed" in err
+    code, _, err = gdx_main("sweep", LINE, "--data", path, "--batch-size", "2,8", "-o", "momentum", "--lr", "0.01:0.1",
+                            "--momentum", "0:0.9")
+    assert code == 2 and "at most two parameters can be swept at once" in err

@@ -593,3 +593,13 @@ def test_pyproject_ships_the_presets():
 
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     assert config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]["presets"] == "gdx/data/presets"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_builtin_expression_parses_and_uses_every_variable(name):
+    # built-in presets are parsed when first used, not when loaded (a cache hit never parses
+    # them): the checks a user's file gets at load time hold for each of them here
+    preset = P.load_preset(name)
+    problem = preset.problem()
+    used = {s.name for s in problem.expr.free_symbols}
+    assert set(preset.variables) <= used and used <= set(preset.variables) | set(preset.columns)

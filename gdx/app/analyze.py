@@ -53,9 +53,8 @@ def analyze(function: str, *, at=None, box=None, variables=None, timeout=None, c
 
 
 def _scalar(target, point, box_spec, budget, critical, exact_cap) -> AnalyzeOutcome:
-    from ..analysis import analyze_point, find_critical_points, tidy
+    from ..analysis import analyze_point, find_critical_points
     from ..landscape import default_box, parse_box
-    from ..render.mathtext import math_text
     from .prepare import compile_target
 
     problem = target.problem
@@ -69,19 +68,90 @@ def _scalar(target, point, box_spec, budget, critical, exact_cap) -> AnalyzeOutc
         from ..sandbox import Deadline
 
         exact = budget if exact_cap is None else Deadline(min(budget.left(), exact_cap)) if exact_cap > 0 else 0
-        search = find_critical_points(compiled, box, timeout=exact)
+        search = find_critical_points(compiled, box, timeout=exact, exact=_known_solutions(target))
+        _keep_solutions(target, search)
+    texts = calculus_texts(target, compiled)
     doc = {
         "function": target.text,
         "preset": target.preset.name if target.preset is not None else None,
         "variables": list(problem.variables),
-        "expression": math_text(problem.expr),
-        "gradient": [math_text(tidy(g, problem.symbols)) for g in compiled.gradient],
-        "hessian": [[math_text(tidy(h, problem.symbols)) for h in row] for row in compiled.hessian],
+        "expression": texts["f"],
+        "gradient": texts["gradient"],
+        "hessian": texts["hessian"],
         "critical_points": [p.to_dict() for p in search.points] if search is not None else None,
         "critical_search": search.to_dict() if search is not None else None,
         "at": local.to_dict() if local is not None else None,
     }
     return AnalyzeOutcome(target, doc, compiled=compiled, search=search, local=local)
+
+
+def calculus_texts(target, compiled) -> dict:
+    """f, ∇f and H as ``gdx analyze`` shows them (each entry tidied: gdx.analysis.tidy), read
+    from the compiled cache when an earlier analyze of the function stored them (a repeat
+    needs no SymPy), else written here and stored."""
+    from .. import compiled_cache
+    from .prepare import function_key
+
+    key = function_key(target)
+    n = target.problem.n
+    if key is not None:
+        value = compiled_cache.load_finding(*key, "calculus-texts", None)
+        if _texts_shaped(value, n):
+            return value
+    from ..analysis import tidy
+    from ..render.mathtext import math_text, problem_text
+
+    problem = target.problem
+    texts = {"f": problem_text(problem),
+             "gradient": [math_text(tidy(g, problem.symbols)) for g in compiled.gradient],
+             "hessian": [[math_text(tidy(h, problem.symbols)) for h in row] for row in compiled.hessian]}
+    if key is not None:
+        compiled_cache.store_finding(*key, "calculus-texts", None, texts)
+    return texts
+
+
+def _texts_shaped(value, n: int) -> bool:
+    """Has a cached value the shape of :func:`calculus_texts` for n variables?"""
+    return (isinstance(value, dict) and isinstance(value.get("f"), str)
+            and isinstance(value.get("gradient"), list) and len(value["gradient"]) == n
+            and all(isinstance(g, str) for g in value["gradient"])
+            and isinstance(value.get("hessian"), list) and len(value["hessian"]) == n
+            and all(isinstance(r, list) and len(r) == n and all(isinstance(h, str) for h in r) for r in value["hessian"]))
+
+
+def _known_solutions(target):
+    """Exact solving's ``solved`` outcome for this function from the compiled cache, or None.
+    (A solved outcome depends on f alone; a timeout or failure, on the machine: never kept.)"""
+    import math
+
+    from .. import compiled_cache
+    from .prepare import function_key
+
+    key = function_key(target)
+    if key is None:
+        return None
+    value = compiled_cache.load_finding(*key, "exact-solutions", None)
+    try:
+        status, sols, note = value
+        sols = [tuple(float(c) for c in x) for x in sols]
+    except (TypeError, ValueError):
+        return None
+    n = target.problem.n
+    if status != "solved" or not isinstance(note, str) or not all(len(x) == n and all(map(math.isfinite, x)) for x in sols):
+        return None
+    return status, sols, note
+
+
+def _keep_solutions(target, search) -> None:
+    from .prepare import function_key
+
+    key = function_key(target)
+    if key is None or search.exact is None or search.exact[0] != "solved":
+        return
+    from .. import compiled_cache
+
+    status, sols, note = search.exact
+    compiled_cache.store_finding(*key, "exact-solutions", None, [status, [list(x) for x in sols], note])
 
 
 def _vector(target, point, budget) -> AnalyzeOutcome:

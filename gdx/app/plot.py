@@ -16,6 +16,8 @@ Shared by ``gdx plot``, ``gdx compare`` and ``gdx optimize --landscape/--png``; 
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,9 +259,51 @@ def build_scene(target, compiled, *, box_spec=None, slice_spec=None, axes=None, 
     for i, (label, xy, kind) in enumerate(marks):
         marks[i] = ("local minimum" if "local" in (kind or "") else "minimum", xy, "minimum")
     if critical and target.problem.n == 2:
-        marks = merge_marks(marks, critical_marks(compiled, [box[ix], box[iy]], budget=budget if budget is not None else marks_budget(CRITICAL_BUDGET)),
-                            (box[ix], box[iy]))
+        box2 = [box[ix], box[iy]]
+        found = cached_marks(target, box2)
+        if found is None:
+            found = critical_marks(compiled, box2, budget=budget if budget is not None else marks_budget(CRITICAL_BUDGET))
+            keep_marks(target, box2, found)
+        marks = merge_marks(marks, found, (box[ix], box[iy]))
     return Scene(target, compiled, box, plot_vars, fixed, marks, projected)
+
+
+#: The kinds a critical-point mark may have (gdx.analysis.classify), checked on a cached one.
+MARK_KINDS = ("minimum", "maximum", "saddle", "degenerate", "local minimum", "local maximum")
+
+
+def cached_marks(target, box2) -> list | None:
+    """The critical-point marks of this function in this box from the compiled cache (the
+    numeric search is deterministic: the same function and box find the same points), or None.
+    A cached value is used only when it has the shape of marks, else it is ignored."""
+    from .prepare import function_key
+
+    key = function_key(target)
+    if key is None:
+        return None
+    from .. import compiled_cache
+
+    value = compiled_cache.load_finding(*key, "critical-marks", [list(b) for b in box2])
+    try:
+        marks = [(str(a), (float(x), float(y)), str(k)) for a, (x, y), k in value]
+    except (TypeError, ValueError):
+        return None
+    if not all(a in MARK_KINDS and k in MARK_KINDS and math.isfinite(x) and math.isfinite(y) for a, (x, y), k in marks):
+        return None
+    return marks
+
+
+def keep_marks(target, box2, marks) -> None:
+    """Store marks found (not a timeout or a refusal, None: those depend on the machine's load)."""
+    from .prepare import function_key
+
+    key = function_key(target)
+    if key is None or marks is None:
+        return
+    from .. import compiled_cache
+
+    compiled_cache.store_finding(*key, "critical-marks", [list(b) for b in box2],
+                                 [[a, [x, y], k] for a, (x, y), k in marks])
 
 
 def _settled(compiled, points):
@@ -296,13 +340,13 @@ def _axes(spec, variables):
 def write_scene_png(path, scene, *, log=None, curves=(), title=None) -> None:
     """The publication figure of the scene (and loss curves when given)."""
     from ..render.png import PNG_GRID, write_figure
-    from ..render.mathtext import math_text
+    from ..render.mathtext import problem_text
 
     g = scene.grid(PNG_GRID)
     if title is None:
-        title = scene.target.preset.title if scene.target.preset is not None else f"f = {math_text(scene.target.problem.expr)}"
+        title = scene.target.preset.title if scene.target.preset is not None else f"f = {problem_text(scene.target.problem)}"
         if getattr(scene.target, "data", None) is not None:
-            title = f"L = mean over {scene.target.data.rows} rows of {math_text(scene.target.problem.expr)}"
+            title = f"L = mean over {scene.target.data.rows} rows of {problem_text(scene.target.problem)}"
     write_figure(path, g, paths=scene.paths, points=scene.points, curves=curves, log=log, title=title)
 
 
@@ -310,10 +354,10 @@ def write_scene_gif(path, scene, *, curves, colors=None, title=None) -> list[int
     """The animation of the scene's paths (gdx.render.gif), the loss ``curves`` beside; the steps
     that got a frame."""
     from ..render.gif import GIF_GRID, write_gif
-    from ..render.mathtext import math_text
+    from ..render.mathtext import problem_text
 
     if title is None:
-        title = scene.target.preset.title if scene.target.preset is not None else f"f = {math_text(scene.target.problem.expr)}"
+        title = scene.target.preset.title if scene.target.preset is not None else f"f = {problem_text(scene.target.problem)}"
     return write_gif(path, scene.grid(GIF_GRID), paths=scene.paths, points=scene.points, curves=curves,
                      title=title, colors=colors)
 

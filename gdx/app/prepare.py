@@ -254,8 +254,12 @@ def resolve(function: str, variables=None, *, allow_vector: bool = False, timeou
         variables = ",".join(variables)
     from ..cache_settings import in_cli
 
+    preset_target = _cached_preset(function, variables)
+    if preset_target is not None:
+        return preset_target
     cacheable = not allow_vector and isinstance(function, str) and not _names_preset(function)
-    if compiled_cache.enabled() and cacheable:
+    if compiled_cache.enabled() and isinstance(function, str) and not _names_preset(function):
+        # an entry is always a scalar function's, so a command that allows vectors (analyze) may take it
         compiled = compiled_cache.load(function, variables)
         if compiled is not None:
             _CACHE_KEYS[compiled.problem] = (function, variables, compiled)
@@ -273,6 +277,31 @@ def resolve(function: str, variables=None, *, allow_vector: bool = False, timeou
     target = resolve_target(function, variables, allow_vector=allow_vector, timeout=bound)
     if target.preset is None and not target.problem.is_vector:
         _CACHE_KEYS[target.problem] = (function, variables, None)
+    return target
+
+
+def _cached_preset(function, variables):
+    """A built-in preset (without data) whose expression is in the compiled cache, keyed as the
+    same expression typed with the preset's variable order: a hit parses nothing.  On a miss
+    the preset is parsed as always and its entry stored by :func:`compile_target`.  None when
+    FUNCTION is no such preset (or --vars is given, which a preset refuses), or the cache is off.
+    (A preset is a scalar function: a command that allows vectors takes it as well.)"""
+    from .. import compiled_cache, presets
+
+    if variables or not compiled_cache.enabled():
+        return None
+    preset = presets.builtin(function)
+    if preset is None:
+        return None
+    from ..target import Target, resolve_target
+
+    order = ",".join(preset.variables)
+    compiled = compiled_cache.load(preset.expression, order)
+    if compiled is not None:
+        _CACHE_KEYS[compiled.problem] = (preset.expression, order, compiled)
+        return Target(function, compiled.problem, preset)
+    target = resolve_target(function)
+    _CACHE_KEYS[target.problem] = (preset.expression, order, None)
     return target
 
 
@@ -344,8 +373,16 @@ _CACHE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _DATA_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def function_key(target):
+    """(text, --vars) under which the compiled cache knows ``target``'s function -- what the
+    findings about it (gdx.compiled_cache.store_finding) are keyed by -- or None (a --data
+    objective, a vector, a function read from no text)."""
+    known = _CACHE_KEYS.get(target.problem)
+    return None if known is None or getattr(target, "data", None) is not None else known[:2]
+
+
 def _names_preset(function: str) -> bool:
-    """Does FUNCTION name a preset (they are not cached)?"""
+    """Does FUNCTION name a preset (a built-in one is served by :func:`_cached_preset`; files are not cached)?"""
     from ..presets import looks_like_preset
 
     return looks_like_preset(function)
@@ -397,15 +434,17 @@ def compile_target(target, timeout=None, *, hessian: bool = True):
 
 def check_defined(target, compiled, x0) -> None:
     """Refuse, before a run, a function with no real value at any point tried: the start, 128
-    points uniform in [−10, 10]ⁿ and 128 with coordinates ±10^u, u uniform in [−3, 3] (seeded:
-    the same points every time).  NaN at all of them means f is undefined or complex-valued for
-    real x (``log(-1-x^2)``, ``sqrt(-exp(x))``); ±inf counts as a value (f overflowed there)."""
+    points uniform in [−10, 10]ⁿ and 128 with coordinates ±10^u, u uniform in [−3, 3] (the same
+    points every time: :func:`spread_points`).  NaN at all of them means f is undefined or
+    complex-valued for real x (``log(-1-x^2)``, ``sqrt(-exp(x))``); ±inf counts as a value (f
+    overflowed there)."""
     import numpy as np
 
-    rng = np.random.default_rng(0)
     n = compiled.n
-    points = np.vstack([np.asarray(x0, float).reshape(1, n), rng.uniform(-10, 10, (128, n)),
-                        rng.choice([-1.0, 1.0], (128, n)) * 10.0 ** rng.uniform(-3, 3, (128, n))])
+    u = spread_points(384, n)
+    sign = np.where(u[256:] < 0.5, -1.0, 1.0)
+    points = np.vstack([np.asarray(x0, float).reshape(1, n), -10 + 20 * u[:128],
+                        sign * 10.0 ** (-3 + 6 * u[128:256])])
     nfev = compiled.nfev
     rows = {} if getattr(target, "data", None) is None else {"rows": np.arange(min(target.data.rows, 64))}
     with np.errstate(all="ignore"):
@@ -418,6 +457,21 @@ def check_defined(target, compiled, x0) -> None:
             kind="math error", source=target.text,
             hint="check the signs inside log, sqrt and fractional powers (sqrt(-x^2-1) is never real)",
         )
+
+
+def spread_points(count: int, n: int):
+    """``count`` points of [0, 1)ⁿ spread evenly without a random generator (numpy.random costs
+    7 ms to import): the additive recurrence u_k = frac(½ + k·α) with α_j = frac(√p_j), p_j the
+    j-th prime -- a low-discrepancy (Weyl) sequence, one irrational step per coordinate."""
+    import numpy as np
+
+    primes, p = [], 2
+    while len(primes) < n:
+        if all(p % q for q in primes):
+            primes.append(p)
+        p += 1
+    alpha = np.sqrt(np.array(primes, float)) % 1.0
+    return (0.5 + np.arange(1, count + 1).reshape(-1, 1) * alpha) % 1.0
 
 
 def check_clip_applies(optimizer, clip_norm: float | None) -> None:

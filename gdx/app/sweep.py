@@ -1,8 +1,10 @@
 """``gdx sweep``: one optimizer from one start for every setting of a 1-D or 2-D grid, as one batch.
 
-The grid comes from the hyperparameter flags: a value ``A:B`` (``A:B:log``, ``A:B:lin``) is an
-axis, a plain number is fixed (:func:`parse_grid`).  The run itself is prepared by the one
-``prepare`` — the swept values enter as (B, 1) hyperparameter columns, so every value is
+The grid comes from the hyperparameter flags: a value ``A:B`` (``A:B:log``, ``A:B:lin``) or a
+list ``a,b,c`` is an axis, a plain number is fixed (:func:`parse_grid`).  With ``--data`` and
+several ``--batch-size`` values, the batch size is an axis too (:func:`sweep_batch_sizes`).  The
+run itself is prepared by the one ``prepare`` — the swept values enter as (B, 1) hyperparameter
+columns, so every value is
 validated as a single run's would be, and the schedule, clipping, steps and tol are a single
 run's too.
 """
@@ -24,13 +26,13 @@ class SweepOutcome:
 
 
 def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
-    """(axes, fixed values) from the hyperparameter flags: ranges become axes, in the table's
-    order (the first gets ``num`` values, the second ``grid_num``); plain numbers stay fixed.
-    Without any range, the learning rate is swept over 1e-4:1."""
+    """(axes, fixed values) from the hyperparameter flags: ranges and lists become axes, in the
+    table's order (a range on the first gets ``num`` values, on the second ``grid_num``); plain
+    numbers stay fixed.  Without any range or list, the learning rate is swept over 1e-4:1."""
     from ..optim.hyper import HYPERPARAMETERS
     from ..sweep import Axis, parse_range
 
-    if not any(isinstance(v, str) and ":" in v for v in given.values() if v is not None):
+    if not swept_names(given):
         if given.get("lr") is None:
             given = {**given, "lr": "1e-4:1"}
     axes, fixed = [], {}
@@ -43,7 +45,7 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
             fixed[name] = _fixed_value(h, text)
             continue
         count = num if not axes else grid_num
-        if isinstance(text, str) and ":" in text:
+        if isinstance(text, str) and ":" in text and "," not in text:
             from ..resources import check_axis
 
             check_axis(count, "--num" if not axes else "--grid-num")
@@ -57,6 +59,23 @@ def parse_grid(given: dict, *, num: int, grid_num: int, linear: bool):
         raise GdxError(f"at most two parameters can be swept at once, got {len(axes)} ranges ({names})",
                        kind="usage error", hint="give a single value to all but two of them")
     return tuple(axes), fixed
+
+
+def swept_names(given: dict) -> list[str]:
+    """The sweepable hyperparameters whose flag gives a range or a list (gdx.sweep.is_axis_text)."""
+    from ..optim.hyper import HYPERPARAMETERS
+    from ..sweep import is_axis_text
+
+    return [name for name, text in given.items() if HYPERPARAMETERS[name].sweepable and is_axis_text(text)]
+
+
+def _refuse_num_of_a_list(given: dict, axes, num, grid_num) -> None:
+    """--num / --grid-num count the values of a range: refused when that axis is a list."""
+    from .flags import refuse_inapplicable
+
+    listed = [i for i, a in enumerate(axes) if "," in str(given.get(a.name, ""))]
+    refuse_inapplicable({"--num": num is not None and 0 in listed, "--grid-num": grid_num is not None and 1 in listed},
+                        because="with a list of values", hint="a list a,b,c gives its own values; --num counts those of a range A:B")
 
 
 def _fixed_value(h, value):
@@ -115,9 +134,10 @@ def sweep(request, given: dict, *, num: int | None = None, grid_num: int | None 
 
     axes, fixed = parse_grid(given, num=40 if num is None else num, grid_num=20 if grid_num is None else grid_num,
                              linear=linear)
+    _refuse_num_of_a_list(given, axes, num, grid_num)
     refuse_inapplicable({"--grid-num": grid_num is not None and len(axes) < 2}, because="with one swept range",
                         hint="--grid-num sets the values of a second range (e.g. --momentum 0:0.99)")
-    refuse_inapplicable({"--linear": linear and "lr" not in axes}, because="unless --lr is a range",
+    refuse_inapplicable({"--linear": linear and "lr" not in [a.name for a in axes]}, because="unless --lr is a range",
                         hint="--linear spaces an --lr range A:B linearly")
     return sweep_axes(replace(request, hyper={**request.hyper, **fixed}), axes, metric=metric)
 
@@ -147,78 +167,109 @@ def parse_batch_sizes(text: str, rows: int | None = None) -> tuple[int, ...]:
     return tuple(sorted(sizes))
 
 
-def fixed_hyper(given: dict) -> dict:
-    """The hyperparameter flags of a batch-size sweep: single values only (name → value)."""
-    from ..optim.hyper import HYPERPARAMETERS
-    from ..sweep import parse_range
-
-    fixed = {}
-    for name, text in given.items():
-        if isinstance(text, str) and ":" in text:
-            raise GdxError(f"{HYPERPARAMETERS[name].flag} {text}: a batch-size sweep holds the hyperparameters fixed",
-                           kind="usage error", hint="sweep either --batch-size A:B or one hyperparameter, not both")
-        h = HYPERPARAMETERS[name]
-        fixed[name] = _fixed_value(h, text) if not h.sweepable else parse_range(name, text, 1)
-    return fixed
-
-
 def sweep_batch_sizes(request, sizes, *, given=None, metric: str = "loss", grid=(None, None, False)) -> SweepOutcome:
-    """``gdx sweep --data FILE --batch-size A:B``: one run per batch size (hyperparameters fixed),
-    each with the documented shuffle rule and the request's seed, judged by the full-data loss
-    at its end (a batch size ≥ the rows is the full-batch run).  ``grid`` (--num, --grid-num,
-    --linear) must not be given: the sizes are the axis."""
+    """``gdx sweep --data FILE --batch-size A:B``: one run per batch size, each with the documented
+    shuffle rule, the request's seed and its own ``--eval-every`` cadence, judged by the full-data
+    loss at its end (a batch size ≥ the rows is the full-batch run).  With one hyperparameter
+    given a range or a list too (``given``), a 2-D grid: that hyperparameter is the first axis
+    (the heatmap's columns), the batch size the second (its rows), and each batch size's
+    settings run as one batch on the same rows.  ``grid`` is (--num, --grid-num, --linear):
+    --num and --linear apply to the hyperparameter's range; --grid-num never (the sizes listed are
+    that axis's values)."""
     from .flags import refuse_inapplicable
+    from ..sweep import METRICS
 
-    refuse_inapplicable({"--num": grid[0] is not None, "--grid-num": grid[1] is not None, "--linear": bool(grid[2])},
-                        because="when --batch-size is swept", hint="the batch sizes listed are the sweep's values")
-    request = replace(request, hyper={**request.hyper, **fixed_hyper(given or {})})
+    if metric not in METRICS:
+        raise GdxError(f"--metric: unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
+    num, grid_num, linear = grid
+    given = given or {}
+    swept = swept_names(given)
+    if not swept:
+        refuse_inapplicable({"--num": num is not None, "--grid-num": grid_num is not None, "--linear": bool(linear)},
+                            because="when --batch-size is swept", hint="the batch sizes listed are the sweep's values")
+        axis, fixed = None, fixed_hyper(given)
+    else:
+        if len(swept) > 1:
+            names = ", ".join("--" + n.replace("_", "-") for n in swept)
+            raise GdxError(f"at most two parameters can be swept at once, got --batch-size and {len(swept)} ranges "
+                           f"({names})", kind="usage error",
+                           hint="sweep --batch-size with one hyperparameter; give the others a single value")
+        refuse_inapplicable({"--grid-num": grid_num is not None}, because="when --batch-size is swept",
+                            hint="the batch sizes listed are the second axis; --num sets the values of the range")
+        (axis,), fixed = parse_grid(given, num=40 if num is None else num, grid_num=20, linear=linear)
+        _refuse_num_of_a_list(given, (axis,), num, None)
+        refuse_inapplicable({"--linear": linear and axis.name != "lr"}, because="unless --lr is a range",
+                            hint="--linear spaces an --lr range A:B linearly")
+    return _batch_size_grid(replace(request, hyper={**request.hyper, **fixed}), tuple(sizes), axis, metric)
+
+
+def _batch_size_grid(request, sizes, axis, metric: str) -> SweepOutcome:
+    """Run every batch size of ``sizes`` (and every value of ``axis``, when given) from the
+    request's start: one :func:`gdx.batch.run_batch` per size, its settings as rows."""
     import time
 
     import numpy as np
 
     from ..batch import run_batch
-    from ..minibatch import Batches
-    from ..sweep import METRICS, Axis, SweepResult, best_run, stable_lr
+    from ..resources import check_axis, check_batch
+    from ..sweep import Axis, SweepResult, best_run, full_data_loss, grid_settings, stable_lr
     from .prepare import check_defined, compile_target, plan, settings
     from .runs import target_fields
 
-    if metric not in METRICS:
-        raise GdxError(f"--metric: unknown metric '{metric}'", kind="usage error", hint="choose loss or steps")
     if request.data is None:
         raise GdxError("--batch-size needs --data", kind="usage error",
                        hint="--data FILE makes FUNCTION a per-example loss averaged over its rows")
-    plans = [plan(replace(request, batch_size=int(B)), keep_path=False) for B in sizes[:1]]
+    check_axis(len(sizes), "--batch-size")
+    per = 1 if axis is None else len(axis.values)  # the runs of one batch size, run as one batch
+    check_batch(per, 1, flag="--num", number=per, what="the runs of one batch size")
+    values = {} if axis is None else grid_settings((axis,))
+    hyper = {**request.hyper, **{name: v[:, None] for name, v in values.items()}}
+    plans = [plan(replace(request, batch_size=int(sizes[0]), hyper=hyper), keep_path=False)]
     target = plans[0].target
-    plans += [plan(replace(request, batch_size=int(B)), target=target, keep_path=False) for B in sizes[1:]]
+    plans += [plan(replace(request, batch_size=int(B), hyper=hyper), target=target, keep_path=False) for B in sizes[1:]]
+    check_batch(per, target.problem.n, flag="--num", number=per, what="the runs of one batch size")
     compiled = compile_target(target, plans[0].timeout)
     check_defined(target, compiled, plans[0].x0)
     first = plans[0]
     status, loss, steps = [], [], []
     point_steps, started = 0, time.perf_counter()
     for p in plans:
-        N, B, seed, _ = p.sampling if p.sampling is not None else (target.data.rows, target.data.rows, 0, None)
-        res = run_batch(compiled, p.optimizer, np.asarray(p.x0, float)[None, :], steps=p.steps, tol=p.tol,
-                        schedule_fn=None if p.constant_lr else p.schedule, clip_norm=p.clip_norm,
-                        batches=Batches(N, B, seed))
-        with np.errstate(all="ignore"):
-            full = float(compiled.value(res.x[0])) if np.all(np.isfinite(res.x[0])) else float(res.fun[0])
-        status.append(res.status[0])
-        loss.append(full)
-        steps.append(int(res.nit[0]))
+        res = run_batch(compiled, p.optimizer, np.tile(np.asarray(p.x0, float), (per, 1)), steps=p.steps, tol=p.tol,
+                        schedule_fn=None if p.constant_lr else p.schedule, clip_norm=p.clip_norm, batches=p.batches())
+        minibatch = p.sampling is not None and p.sampling[1] < p.sampling[0]  # judged by the full-data loss at its ends
+        full = full_data_loss(compiled, res.x, res.fun) if minibatch else np.asarray(res.fun, dtype=float)
+        status += list(res.status)
+        loss += full.tolist()
+        steps += res.nit.tolist()
         point_steps += res.point_steps
-    axis = Axis("batch_size", tuple(float(B) for B in sizes), True)
+    size_axis = Axis("batch_size", tuple(float(B) for B in sizes), True)
+    axes = (size_axis,) if axis is None else (axis, size_axis)
+    params = {"batch_size": np.repeat(np.array(sizes, dtype=float), per)}
+    if axis is not None:
+        params = {axis.name: np.tile(values[axis.name], len(sizes)), **params}
     s_lr, lam = stable_lr(compiled, first.x0)
     shown = set(settings(request, target.preset)[1])
     fixed = {k: (v if isinstance(v, (bool, tuple)) else float(v)) for k, v in first.optimizer.hyper.items()
              if getattr(v, "ndim", 0) == 0 and (k in shown or k == "lr")}
     loss_a, steps_a = np.array(loss), np.array(steps)
-    result = SweepResult(axes=(axis,), fixed=fixed, optimizer=first.optimizer.name,
-                         x0=tuple(float(v) for v in first.x0), metric=metric,
-                         params={"batch_size": np.array(sizes, dtype=float)}, status=status, loss=loss_a,
-                         steps=steps_a, max_steps=first.steps, tol=first.tol,
+    result = SweepResult(axes=axes, fixed=fixed, optimizer=first.optimizer.name,
+                         x0=tuple(float(v) for v in first.x0), metric=metric, params=params, status=status,
+                         loss=loss_a, steps=steps_a, max_steps=first.steps, tol=first.tol,
                          best=best_run(metric, status, loss_a, steps_a), stable_lr=s_lr, lambda_max=lam,
                          wall_time=time.perf_counter() - started, point_steps=point_steps)
     document = {**target_fields(target), "schedule": first.schedule_name, "clip_norm": first.clip_norm,
                 "seed": first.sampling[2] if first.sampling else 0, **result.to_dict()}
     code = ExitCode.RUN_FAILED if result.best is None else ExitCode.OK
     return SweepOutcome(first, result, document, code)
+
+
+def fixed_hyper(given: dict) -> dict:
+    """The hyperparameter flags of a 1-D batch-size sweep: single values only (name → value)."""
+    from ..optim.hyper import HYPERPARAMETERS
+    from ..sweep import parse_range
+
+    fixed = {}
+    for name, text in given.items():
+        h = HYPERPARAMETERS[name]
+        fixed[name] = _fixed_value(h, text) if not h.sweepable else parse_range(name, text, 1)
+    return fixed

@@ -63,4 +63,4 @@ def analyze(
     if outcome.vector is not None:
         render_vector(out, outcome.target, outcome.vector)
     else:
-        render_scalar(out, outcome.target, outcome.compiled, search=outcome.search, local=outcome.local)
+        render_scalar(out, outcome.target, outcome.compiled, outcome.document, search=outcome.search, local=outcome.local)

@@ -175,7 +175,8 @@ def batch_options(*, seed: bool = True, text: bool = False) -> list[inspect.Para
     """``--batch-size``, ``--eval-every`` (and ``--seed``): minibatches of a ``--data`` run (gdx.minibatch)."""
     params = [
         _option("batch_size", Optional[str] if text else Optional[int], None, "--batch-size",
-                help=("Batch sizes to sweep: \"8,32,128\" or a range \"8:256\" (powers of two), or one size. "
+                help=("Batch sizes to sweep: \"8,32,128\" or a range \"8:256\" (powers of two), or one size; "
+                      "with one hyperparameter range or list too, a 2-D grid. "
                       if text else "") + "Rows per update, drawn like torch DataLoader(shuffle=True, drop_last=False), "
                      "epoch by epoch. [default: every row]", rich_help_panel=DATA),
         _option("eval_every", Optional[int], None, "--eval-every",

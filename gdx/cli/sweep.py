@@ -11,8 +11,9 @@ from . import common
 HELP = (
     'Run an optimizer from one start for every value of a learning-rate range (and optionally a '
     'second hyperparameter), all at once, and show the outcome against the setting.\n\n'
-    'Give a range as A:B (or A:B:log, A:B:lin) to any hyperparameter flag. --lr and --eps ranges are '
-    'log-spaced (--linear for a linear --lr); the others are linear. One range draws the final loss '
+    'Give a range as A:B (or A:B:log, A:B:lin), or a list a,b,c, to any hyperparameter flag. --lr and '
+    '--eps ranges are log-spaced (--linear for a linear --lr); the others are linear. With --data, '
+    '--batch-size "8,32,128" (or A:B) sweeps the batch size, alone or against one range. One range draws the final loss '
     '(or, with --metric steps, the steps to converge) against it, marks the runs that diverged and '
     'the stability limit 2/λmax of gradient descent at the start; two ranges draw a heatmap. '
     '--schedule, --clip-norm, --steps and --tol apply to every run, as in gdx optimize.'
@@ -22,7 +23,8 @@ EPILOG = (
     'Examples:\n\n'
     'gdx sweep "x^2 + 3*y^2" -o gd --lr 1e-4:1 --num 40\n\n'
     'gdx sweep rosenbrock -o momentum --lr 1e-5:1e-2 --momentum 0:0.99\n\n'
-    'gdx sweep himmelblau -o adam --lr 1e-3:1 --metric steps --json'
+    'gdx sweep himmelblau -o adam --lr 1e-3:1 --metric steps --json\n\n'
+    'gdx sweep "(w*x + b - y)^2" --data pts.csv --batch-size "8,32,128" --lr "0.01,0.03,0.1"'
 )
 
 GRID = "Grid"

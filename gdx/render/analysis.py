@@ -21,7 +21,7 @@ def _matrix(rows, *, numeric: bool = False):
     for _ in range(n):
         table.add_column(justify="right" if numeric else "left", overflow="fold")
     for row in rows:
-        table.add_row(*(fmt(v, 6) if numeric else math_text(v) for v in row))
+        table.add_row(*(fmt(v, 6) if numeric else v if isinstance(v, str) else math_text(v) for v in row))
     return _Bracketed(table)
 
 
@@ -57,34 +57,32 @@ class _Bracketed:
             yield Segment.line()
 
 
-def calculus_panel(target, compiled):
+def calculus_panel(target, variables, texts):
     """f, every ∂f/∂xᵢ (at most MAX_ROWS), ∇f as a vector and H as a matrix -- beyond MATRIX_MAX
-    variables, H's non-zero entries instead (a 20×20 matrix of formulas does not fit a terminal)."""
+    variables, H's non-zero entries instead (a 20×20 matrix of formulas does not fit a terminal).
+    ``texts``: f, ∇f and H as written by gdx.app.analyze.calculus_texts (the document's
+    ``expression``, ``gradient``, ``hessian``)."""
     from rich.console import Group
     from rich.table import Table
 
-    from ..analysis import tidy
-
-    problem = compiled.problem
-    names = problem.variables
+    names = tuple(variables)
     many = len(names) > MATRIX_MAX
-    gradient = [tidy(g, problem.symbols) for g in compiled.gradient]
+    gradient = texts["gradient"]
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row(f"f({names[0]}, …, {names[-1]})" if many else f"f({', '.join(names)})", math_text(problem.expr))
+    table.add_row(f"f({names[0]}, …, {names[-1]})" if many else f"f({', '.join(names)})", texts["expression"])
     for name, g in list(zip(names, gradient))[:MAX_ROWS]:
-        table.add_row(f"∂f/∂{name}", math_text(g))
+        table.add_row(f"∂f/∂{name}", g)
     if len(names) > MAX_ROWS:
         table.add_row("", f"[dim]… and {len(names) - MAX_ROWS} more ∂f/∂xᵢ (all of them with --json)[/]")
     if many:
-        return _titled(target, Group(table, _sparse_hessian(compiled, names)))
-    table.add_row("∇f", "(" + ", ".join(math_text(g) for g in gradient) + ")")
-    hessian = [[tidy(h, problem.symbols) for h in row] for row in compiled.hessian]
+        return _titled(target, Group(table, _sparse_hessian(texts["hessian"], names)))
+    table.add_row("∇f", "(" + ", ".join(gradient) + ")")
     hess = Table.grid(padding=(0, 2))
     hess.add_column(style="bold cyan", no_wrap=True)
     hess.add_column()
-    hess.add_row("H", _matrix(hessian))
+    hess.add_row("H", _matrix(texts["hessian"]))
     return _titled(target, Group(table, hess))
 
 
@@ -92,14 +90,11 @@ def calculus_panel(target, compiled):
 MATRIX_MAX = 6
 
 
-def _sparse_hessian(compiled, names):
+def _sparse_hessian(hessian, names):
     """H of many variables: its non-zero entries on and above the diagonal, at most MAX_ROWS."""
     from rich.table import Table
 
-    from ..analysis import tidy
-
-    symbols = compiled.problem.symbols
-    entries = [(i, j, h) for i, row in enumerate(compiled.hessian) for j, h in enumerate(row) if j >= i and h != 0]
+    entries = [(i, j, h) for i, row in enumerate(hessian) for j, h in enumerate(row) if j >= i and h != "0"]
     n = len(names)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan", no_wrap=True)
@@ -107,7 +102,7 @@ def _sparse_hessian(compiled, names):
     grid.add_row("H", f"[dim]{n}×{n}, symmetric; {len(entries)} non-zero entr{'y' if len(entries) == 1 else 'ies'} "
                       "on and above the diagonal (every entry with --json)[/]")
     for i, j, h in entries[:MAX_ROWS]:
-        grid.add_row(f"∂²f/∂{names[i]}∂{names[j]}" if i != j else f"∂²f/∂{names[i]}²", math_text(tidy(h, symbols)))
+        grid.add_row(f"∂²f/∂{names[i]}∂{names[j]}" if i != j else f"∂²f/∂{names[i]}²", h)
     if len(entries) > MAX_ROWS:
         grid.add_row("", f"[dim]… and {len(entries) - MAX_ROWS} more[/]")
     return grid
@@ -279,8 +274,9 @@ def _sub(i: int) -> str:
     return str(i).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
-def render_scalar(console, target, compiled, *, search=None, local=None) -> None:
-    console.print(calculus_panel(target, compiled))
+def render_scalar(console, target, compiled, document, *, search=None, local=None) -> None:
+    """The calculus panel (from ``document``: gdx.app.analyze's), the point and the critical points."""
+    console.print(calculus_panel(target, compiled.variables, document))
     if local is not None:
         console.print(point_panel(local, compiled.variables))
     if search is not None:

@@ -164,12 +164,12 @@ def print_multistart(out, outcome, *, all_rows: bool = False) -> None:
     from rich.text import Text
 
     from .console import safe_text, terminal_color
-    from .mathtext import math_text
+    from .mathtext import problem_text
 
     ms, prepared = outcome.multistart, outcome.prepared
     target = prepared.target
     variables = target.problem.variables
-    label = safe_text(target.preset.title, markup=False) if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    label = safe_text(target.preset.title, markup=False) if target.preset is not None else f"f = {problem_text(target.problem)}"
     out.print(Text(label))
     out.print(Text(header_line(ms, f"{prepared.optimizer.name} {prepared.settings_line()}")))
     out.print(basins_table(ms, variables, out, all_rows=all_rows))

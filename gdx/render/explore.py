@@ -55,10 +55,10 @@ def landscape_lines(view, grid, points, plot_vars, *, width: int, height: int, c
 
 
 def _title(view) -> str:
-    from .mathtext import math_text
+    from .mathtext import problem_text
 
     target = view.prepared.target
-    name = target.preset.name if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    name = target.preset.name if target.preset is not None else f"f = {problem_text(target.problem)}"
     if view.fixed:
         name += "  slice " + ", ".join(f"{k}={fmt(v, 3)}" for k, v in view.fixed.items())
     return name

@@ -473,15 +473,15 @@ def _clip(text: str, width: int) -> str:
 def scene_text(scene, *, width: int, height: int | None = None, color: bool = False, style: str = "heatmap",
                log: bool | None = None, title: str | None = None, depth: str = "truecolor") -> str:
     """The scene (gdx.app.plot.Scene) drawn by :func:`landscape_text`."""
-    from .mathtext import math_text
+    from .mathtext import problem_text
 
     shape = grid_shape(width, scene.box2, color=color and style == "heatmap", height=height)
     g = scene.grid(shape)
     if title is None:
         args = ", ".join(scene.target.problem.variables)
-        title = f"f({args}) = {math_text(scene.target.problem.expr)}"
+        title = f"f({args}) = {problem_text(scene.target.problem)}"
         if getattr(scene.target, "data", None) is not None:
-            title = f"L({args}) = mean over {scene.target.data.rows} rows of {math_text(scene.target.problem.expr)}"
+            title = f"L({args}) = mean over {scene.target.data.rows} rows of {problem_text(scene.target.problem)}"
         if scene.target.preset is not None:
             from .console import safe_text
 

@@ -31,6 +31,13 @@ def plain_numbers(expr):
     return expr.xreplace(swap) if swap else expr
 
 
+def problem_text(problem) -> str:
+    """f of ``problem`` as :func:`math_text` writes it; a problem from the compiled cache carries
+    that text (``expr_text``), so showing it parses nothing and needs no SymPy."""
+    text = getattr(problem, "expr_text", None)
+    return text if text else math_text(problem.expr)
+
+
 def math_text(expr) -> str:
     """``2*x**2 + 3*y`` → ``2*x^2 + 3*y``; ``1.0*x`` → ``x``; ``0.200000000000000*y`` → ``0.2*y``."""
     from sympy import sstr

@@ -294,9 +294,9 @@ def print_sweep(out, target, result) -> None:
     from rich.text import Text
 
     from .console import fmt_point, safe_text, terminal_color
-    from .mathtext import math_text
+    from .mathtext import problem_text
 
-    label = safe_text(target.preset.title, markup=False) if target.preset is not None else f"f = {math_text(target.problem.expr)}"
+    label = safe_text(target.preset.title, markup=False) if target.preset is not None else f"f = {problem_text(target.problem)}"
     swept = " × ".join(f"{a.name} {a.values[0]:g}…{a.values[-1]:g} ({len(a)}, {'log' if a.log else 'linear'})" for a in result.axes)
     out.print(Text(f"{label}\n{result.optimizer} from x₀ = {fmt_point(result.x0)} · {swept} · ≤ {result.max_steps} steps · tol {result.tol:g}"))
     color = terminal_color(out)

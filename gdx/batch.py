@@ -121,8 +121,10 @@ def evaluator(compiled):
     f and ∇f are the values ``compiled.value_and_grad(x)`` gives (the same generated function,
     given the variables as rows of ``x.T``).  ∇f comes back variable-major (``np.array(parts).T``,
     a Fortran-ordered (m, n) array): no broadcast copies, and when x is Fortran-ordered too the
-    rows of ``x.T`` are contiguous, which numpy works through fastest.  A subclass of Compiled with its own ``value_and_grad`` is
-    called through it.
+    rows of ``x.T`` are contiguous, which numpy works through fastest.  Its common case (every
+    part a float (m,) array) is recognised from the shape of that one array; constant (scalar)
+    entries are broadcast.  A subclass of Compiled with its own ``value_and_grad`` is called
+    through it.
     """
     import numpy as np
 
@@ -133,23 +135,27 @@ def evaluator(compiled):
 
         return compiled.value_and_grad
 
-    def fast(x):
+    ndarray, array, f64 = np.ndarray, np.array, np.dtype(float)
+
+    def fast(x, k=None):  # k: the step (step_evaluator's signature), the same f and ∇f at every step
         m, n = x.shape
         compiled.nfev += 1
         compiled.njev += 1
         out = fg(x.T)
         f = out[0]
-        f = np.full(m, float(f)) if np.ndim(f) == 0 else np.asarray(f, dtype=float)
-        parts = out[1:]
-        if all(getattr(p, "shape", None) == (m,) for p in parts):
-            g = np.array(parts).T
-        else:  # constant entries are scalars: broadcast them
-            g = np.empty((n, m))
-            for j, p in enumerate(parts):
-                g[j] = p
-            g = g.T
-        return f, g
+        if f.__class__ is not ndarray or f.shape != (m,) or f.dtype is not f64:
+            f = np.full(m, float(f)) if np.ndim(f) == 0 else np.asarray(f, dtype=float)
+        try:
+            gT = array(out[1:])
+        except ValueError:  # scalars (constant entries) beside arrays
+            gT = None
+        if gT is None or gT.shape != (n, m) or gT.dtype is not f64:
+            gT = np.empty((n, m))
+            for j, p in enumerate(out[1:]):
+                gT[j] = p  # a constant entry is broadcast
+        return f, gT.T
 
+    fast.takes_step = True
     return fast
 
 
@@ -158,6 +164,8 @@ def step_evaluator(compiled, batches=None):
     rows ``batches.at(k)`` of an objective over data (a minibatch run)."""
     if batches is None:
         value_and_grad = evaluator(compiled)
+        if getattr(value_and_grad, "takes_step", False):
+            return value_and_grad  # it takes (x, k) itself: one call less per step
         return lambda x, k: value_and_grad(x)
     return lambda x, k: compiled.value_and_grad(x, rows=batches.at(k)[1])
 
@@ -334,6 +342,27 @@ class _Working:
         self.limit = EXPLOSION * (1 + np.abs(self.f0))
         self.bounds = _bounds(self.f0, self.limit)
         self.prev = None
+        self._flat = None  # the block buffers (see buffers)
+
+    def buffers(self, K: int):
+        """The block's scratch arrays for K steps of the working rows: F (K, m) of f, G (K, n, m)
+        of ∇f (variable-major, as the evaluator makes it) and S (K, m) of Σ∇f².  Views of flat
+        arrays kept from block to block (allocated again only for a longer block), so no block
+        pays for fresh memory; they hold copies only, and nothing outside a block reads them."""
+        import numpy as np
+
+        m, n = self.x.shape
+        if self._flat is None or len(self._flat[1]) < K * m:
+            self._flat = (np.empty(K * n * m), np.empty(K * m), np.empty(K * m))
+        flat_g, flat_f, flat_s = self._flat
+        return flat_f[: K * m].reshape(K, m), flat_g[: K * n * m].reshape(K, n, m), flat_s[: K * m].reshape(K, m)
+
+    def snapshot(self) -> tuple:
+        """Everything a step changes (the updates are pure: references are enough)."""
+        return self.x, self.state, self.f, self.g, self.watched, self.prev
+
+    def restore(self, snapshot: tuple) -> None:
+        self.x, self.state, self.f, self.g, self.watched, self.prev = snapshot
 
     def opt_at(self, k: int):
         """The working rows' optimizer for update k+1 (rebuilt with μ_k when momentum cycles)."""
@@ -350,12 +379,13 @@ class _Working:
         lr = self.base_lr
         return float(lr[0]) if np.all(lr == lr[0]) else lr[self.rows][:, None]
 
-    def lr_at(self, k: int):
-        """The learning rate of update k+1 for every working row."""
+    def lr_at(self, k: int, watched):
+        """The learning rate of update k+1 for every working row (``watched``: the state of a
+        schedule that observes the loss)."""
         if self.schedule_fn is None:
             return self.lr_const
         if self.watching:
-            return self.schedule_fn.lr(self.watched)[:, None]
+            return self.schedule_fn.lr(watched)[:, None]
         return _lr_column(self.schedule_fn(k), self.B)[self.rows][:, None]
 
     def observe(self, loss) -> None:
@@ -368,7 +398,8 @@ class _Working:
         import numpy as np
 
         keep = np.flatnonzero(~stop)
-        self.rows, self.x, self.g, self.f = self.rows[keep], self.x[keep], self.g[keep], self.f[keep]
+        self.rows, self.g, self.f = self.rows[keep], self.g[keep], self.f[keep]
+        self.x = np.asfortranarray(self.x[keep])  # variable-major again (the evaluator reads rows of x.T)
         self.state = _subset_state(self.state, keep)
         if self.watching:
             self.watched = self.schedule_fn.subset(self.watched, keep)
@@ -402,12 +433,14 @@ def run_batch(
 
     Checking the stopping rules costs a few numpy reductions per step, as much as a small
     gradient.  So steps run in *blocks* (:func:`_block`): up to BLOCK_MAX steps with f and ∇f
-    kept, then one vectorized check of the whole block.  A clean block is kept.  Otherwise the
-    run goes back to the first step of the block at which some row may stop (every step's x,
-    state, f and ∇f are kept, so nothing is recomputed) and takes that step with the exact
-    per-row rules (:func:`_exact_step`).  The result is the same as checking every step: a
-    non-finite x stays non-finite under every update rule of gdx.optim (x + (−lr)·step,
-    x·(1 − lr·λ)), so the finiteness of the block's last x vouches for the earlier ones.
+    copied aside, then one vectorized check of the whole block (the last steps before
+    ``steps`` in blocks halving down to BLOCK_MIN).  A clean block is kept.  Otherwise the run
+    goes back to the block's start, makes again the steps before the first one at which some
+    row may stop (pure updates of the same numbers: the same points), and takes that step
+    with the exact per-row rules (:func:`_exact_step`).  The result is the same as checking
+    every step: a non-finite x stays non-finite under every update rule of gdx.optim
+    (x + (−lr)·step, x·(1 − lr·λ)), so the finiteness of the block's last x vouches for the
+    earlier ones.
 
     ``batches`` (a :class:`gdx.minibatch.Batches`, for an objective over data): f and ∇f of
     step k are those of the rows ``batches.at(k)``, the same rows for every run; with B < N, tol
@@ -439,6 +472,8 @@ def run_batch(
     with np.errstate(all="ignore"):
         w = _Working(optimizer, X0, base_lr, schedule_fn, value_and_grad)
         while True:
+            while K > BLOCK_MIN and k + K > steps:  # the tail: shorter blocks, down to BLOCK_MIN
+                K = max(K // 2, BLOCK_MIN)
             if k + K <= steps:
                 good, m = _block(w, ends, k, K, tol_b, clip, compiled, value_and_grad, full, tol)
                 point_steps += good * m
@@ -463,50 +498,110 @@ def _block(w, ends, k: int, K: int, tol: float, clip, compiled, value_and_grad, 
            full_tol: float = 0.0) -> tuple[int, int]:
     """Steps k … k+K−1 without per-step checks; returns (how many were clean, rows).
 
-    A clean block leaves ``w`` at step k+K.  Otherwise ``w`` goes back to the first step that
-    needs the exact rules (its x, state, f and ∇f were kept), and the path recorded past it is
-    cleared.  ``full`` (:func:`full_grad_norms`): a step where some row's ‖∇L‖ ≤ ``full_tol``
-    ends the block there, for the exact rules (which evaluate the same ∇L at the same x).
+    Each step's f and ∇f are copied into the block buffers (:meth:`_Working.buffers`) and
+    checked together at the end (:func:`_first_flagged`).  A clean block leaves ``w`` at step
+    k+K.  Otherwise ``w`` goes back to the block's start and makes the clean steps again (the
+    same pure updates of the same numbers: the same points, bit for bit; the evaluation counts
+    of ``compiled`` are those of the first pass), so that it stands at the first step that needs
+    the exact rules, and the path recorded past that step is cleared.  Keeping only the start,
+    not every step, lets numpy reuse the memory of each step's arrays at the next.
+    ``full`` (:func:`full_grad_norms`, a minibatch run): a step where some row's ‖∇L‖ ≤
+    ``full_tol`` ends the block there, for the exact rules (which evaluate the same ∇L at the same x).
     """
+    import math
+
     import numpy as np
 
-    from .stopping import update_faults
-
-    m, n = len(w.rows), w.x.shape[1]
-    F = np.empty((K, m))
-    G = np.empty((n, K, m))  # variable-major, so each G[j] is contiguous
-    kept = []
-    made = K
-    for i in range(K):
-        kept.append((w.x, w.state, w.f, w.g, w.watched))
-        F[i] = w.f
-        G[:, i] = w.g.T
-        ends.keep_path(k + i, w)
-        if full is not None:
-            gn = full(w.x, k + i)
-            if gn is not None and (gn <= full_tol).any():
-                made = i  # some row may converge here: step i is retaken with the exact rules
-                break
-        try:
-            opt = w.opt_at(k + i)
-            w.x, w.state = opt.update(clip(w.g) if clip else w.g, w.state, w.x, w.lr_at(k + i), k + i + 1, compiled,
-                                      **loss_of(opt, w.f))
-        except update_faults():
-            made = i  # step i is retaken with the exact rules (and its fallback)
-            break
-        w.observe(w.f)
-        w.f, w.g = value_and_grad(w.x, k + i + 1)
-    good = _clean_steps(F[:made], sum_squares(G[:, :made]), w.x if made == K else None, kept, w.bounds, tol)
-    if good == K:
-        w.prev = (kept[-1][0], kept[-1][2], kept[-1][3])
-        return good, m
-    w.x, w.state, w.f, w.g, w.watched = kept[good]
-    if good:
-        w.prev = (kept[good - 1][0], kept[good - 1][2], kept[good - 1][3])
+    m = len(w.rows)
+    F, G, S = w.buffers(K)
+    start = w.snapshot()
+    made = _advance(w, k, K, clip, compiled, value_and_grad, ends, F, G, full=full, full_tol=full_tol)
+    flagged = _first_flagged(F[:made], G[:made], S[:made], w.bounds, tol)
+    if flagged == made and math.isfinite(w.x.sum()):
+        return made, m  # every step clean (made < K: update k+made raised, retaken by _exact_step)
+    counts = {name: getattr(compiled, name) for name in ("nfev", "njev", "nhev") if hasattr(compiled, name)}
+    w.restore(start)
+    good = _advance(w, k, flagged, clip, compiled, value_and_grad, None, None, None, check_x=True)
+    for name, value in counts.items():
+        setattr(compiled, name, value)
     if ends.path_x is not None:
         ends.path_x[k + good + 1: k + K, w.rows] = np.nan
         ends.path_fun[k + good + 1: k + K, w.rows] = np.nan
     return good, m
+
+
+def _advance(w, k: int, count: int, clip, compiled, value_and_grad, ends, F, G, check_x: bool = False,
+             full=None, full_tol: float = 0.0) -> int:
+    """Make up to ``count`` updates of the working rows from step k, without the stopping rules;
+    returns how many were made (fewer when an update raised one of :func:`gdx.stopping.update_faults`,
+    or, with ``check_x``, at the first step whose x is not finite).  ``w`` is left at the step
+    reached.  Step k+i's f and ∇f go to F[i] and G[i], and its x and f to the recorded path
+    (when ``ends`` records one).  ``full``: stop before a step where some row's ‖∇L‖ ≤ ``full_tol``
+    (:func:`_block`)."""
+    import math
+
+    from .stopping import update_faults
+
+    faults = update_faults()
+    x, state, f, g, watched, prev = w.snapshot()
+    rows, lr, cycle, observe = w.rows, w.lr_const, w.cycle, (w.schedule_fn.observe if w.watching else None)
+    path_x = path_fun = None
+    if ends is not None and ends.path_x is not None:
+        path_x, path_fun = ends.path_x, ends.path_fun
+    opt = w.opt
+    update, wants_loss = opt.update, getattr(opt, "needs_loss", False)
+    made = count
+    if F is not None and path_x is None and cycle is None and lr is not None and clip is None and not wants_loss \
+            and observe is None and full is None:  # the common case, its loop without the branches below (the same steps)
+        for i in range(count):
+            F[i] = f
+            G[i] = g.T
+            try:
+                x_new, state = update(g, state, x, lr, k + i + 1, compiled)
+            except faults:
+                made = i
+                break
+            prev = (x, f, g)
+            x = x_new
+            f, g = value_and_grad(x, k + i + 1)
+        w.restore((x, state, f, g, watched, prev))
+        return made
+    for i in range(count):
+        t = k + i
+        if check_x and not math.isfinite(x.sum()):
+            made = i
+            break
+        if F is not None:
+            F[i] = f
+            G[i] = g.T
+        if path_x is not None:
+            path_x[t, rows] = x
+            path_fun[t, rows] = f
+        if full is not None:
+            gn = full(x, t)
+            if gn is not None and (gn <= full_tol).any():
+                made = i  # some row may converge here: step i is retaken with the exact rules
+                break
+        if cycle is not None:
+            opt = cycle(w.opt, t)
+            update, wants_loss = opt.update, getattr(opt, "needs_loss", False)
+        lr_t = lr if lr is not None else w.lr_at(t, watched)
+        gc = clip(g) if clip is not None else g
+        try:
+            if wants_loss:
+                x_new, state = update(gc, state, x, lr_t, t + 1, compiled, loss=f)
+            else:
+                x_new, state = update(gc, state, x, lr_t, t + 1, compiled)
+        except faults:
+            made = i  # step i is retaken with the exact rules (and its fallback)
+            break
+        if observe is not None:
+            watched = observe(watched, f)
+        prev = (x, f, g)
+        x = x_new
+        f, g = value_and_grad(x, t + 1)
+    w.restore((x, state, f, g, watched, prev))
+    return made
 
 
 def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled, full=None, full_tol: float = 0.0) -> bool:
@@ -545,7 +640,7 @@ def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled, full=No
         w.drop(stop)
         if not len(w.rows):
             return True
-    lr_k = w.lr_at(k)
+    lr_k = w.lr_at(k, w.watched)
     gc = clip(w.g) if clip else w.g
     w.prev = (w.x, w.f, w.g)
     try:
@@ -569,14 +664,11 @@ def _exact_step(w, ends, k: int, steps: int, tol: float, clip, compiled, full=No
     return False
 
 
-def _clean_steps(F, S, x_last, kept, bounds, tol) -> int:
-    """How many leading steps of a block no row can stop at (see :func:`_all_going`).
-
-    F: (K, m) losses, S: (K, m) sums of squared gradients of the block's points; ``x_last``: the point after
-    the block's last update (None when the block was cut short by an exception).  When every
-    F and G pass but ``x_last`` is not finite, the kept points are scanned for the first
-    non-finite x.
-    """
+def _first_flagged(F, G, S, bounds, tol) -> int:
+    """The first step of a block at which some row may stop (``len(F)`` when none; see
+    :func:`_all_going` for the rule): F (K, m) losses and G (K, n, m) gradients of the block's
+    points; S (K, m) receives Σ∇f² of each (``einsum``: one pass, no temporaries, an
+    approximation of ‖∇f‖² within the margin 1e-9)."""
     import math
 
     import numpy as np
@@ -584,19 +676,13 @@ def _clean_steps(F, S, x_last, kept, bounds, tol) -> int:
     K = len(F)
     if K == 0:
         return 0
+    np.einsum("kjm,kjm->km", G, G, out=S)
     lo, hi = bounds
     floor = converge_threshold(tol)
-    if (F.min() >= lo and F.max() <= hi and S.min() > floor and math.isfinite(S.sum())
-            and (x_last is None or math.isfinite(x_last.sum()))):
-        if x_last is not None:
-            return K
-        bad = np.zeros(K, dtype=bool)
-    else:
-        bad = ~((F >= lo) & (F <= hi)).all(axis=1) | ~((S > floor) & np.isfinite(S)).all(axis=1)
-    for i in range(K):  # x_k finite for every kept point before the first bad step?
-        if bad[i] or not math.isfinite(kept[i][0].sum()):
-            return i
-    return K
+    if F.min() >= lo and F.max() <= hi and S.min() > floor and S.max() < math.inf:  # a NaN fails min's test
+        return K
+    bad = ~((F >= lo) & (F <= hi)).all(axis=1) | ~((S > floor) & np.isfinite(S)).all(axis=1)
+    return int(np.argmax(bad)) if bad.any() else K
 
 
 def _empty_result(compiled, optimizer, X0, base_lr, steps, tol, record_path) -> BatchResult:

@@ -151,8 +151,8 @@ def _derive(problem, hessian: bool):
     gradient = tuple(_settled(e, problem) for e in gradient_of(problem))
     refuse_complex(gradient, problem.source, what="its gradient")
     sources = {
-        "_f": lambdify_source(problem.symbols, [problem.expr]),
-        "_fg": lambdify_source(problem.symbols, [problem.expr, *gradient]),
+        "_f": lambdify_source(problem.symbols, [problem.expr], float_literals=True),
+        "_fg": lambdify_source(problem.symbols, [problem.expr, *gradient], float_literals=True),
     }
     hess = None
     if hessian:

@@ -23,9 +23,10 @@ MAX_AXIS_VALUES = 100_000
 def batch_bytes(runs: int, n: int, *, steps: int = 0, record_path: bool = False) -> int:
     """Upper bound of the bytes :func:`gdx.batch.run_batch` needs for ``runs`` runs in n variables.
 
-    Per run, a block of BLOCK_MAX + 1 kept steps of x, ∇f and up to two state vectors (4n
-    floats), a Hessian (n² floats, Newton), f and the stopping flags; with ``record_path``, the
-    whole path, (steps + 1)·(n + 1) floats.
+    Per run, as if a block kept BLOCK_MAX + 1 steps of x, ∇f and up to two state vectors (4n
+    floats), a Hessian (n² floats, Newton), f and the stopping flags (an upper bound: a block
+    keeps its start and buffers of f, ∇f and Σ∇f² per step); with ``record_path``, the whole
+    path, (steps + 1)·(n + 1) floats.
     """
     from .batch import BLOCK_MAX
 

@@ -38,12 +38,19 @@ def _adam(*, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled: bool):
         zeros = np.zeros_like(np.asarray(x, dtype=float))
         return AdamState(zeros, zeros, zeros)
 
+    decays = not (isinstance(weight_decay, float) and weight_decay == 0.0)
+    w1 = 1 - beta1
+    near = isinstance(w1, float) and abs(w1) < 0.5  # lerp's first branch, decided once (base.lerp)
+    w2 = 1 - beta2
+
     def update(g, state, x, lr, t, oracle=None):
         import numpy as np
 
-        g, x = weight_decay_step(g, x, lr, weight_decay, decoupled)
-        m = lerp(state.exp_avg, g, 1 - beta1)
-        v = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
+        if decays:
+            g, x = weight_decay_step(g, x, lr, weight_decay, decoupled)
+        m0 = state.exp_avg
+        m = m0 + w1 * (g - m0) if near else lerp(m0, g, w1)
+        v = state.exp_avg_sq * beta2 + w2 * g * g
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         step_size = lr / bias_correction1

@@ -34,6 +34,13 @@ def gd(*, lr, weight_decay):
     def init(x):
         return EmptyState()
 
+    if isinstance(weight_decay, float) and weight_decay == 0.0:  # no decay: no call per update
+
+        def update(g, state, x, lr, t, oracle=None):
+            return x + (-lr) * g, state
+
+        return init, update
+
     def update(g, state, x, lr, t, oracle=None):
         g = weight_decay_l2(g, x, weight_decay)
         return x + (-lr) * g, state

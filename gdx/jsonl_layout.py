@@ -57,9 +57,9 @@ _CLASS[ord("1"): ord("9") + 1] = _C_DIGIT
 _CLASS[ord("-")], _CLASS[ord("+")], _CLASS[ord(".")] = _C_MINUS, _C_PLUS, _C_DOT
 _CLASS[ord("e")] = _CLASS[ord("E")] = _C_E
 _CLASS[0] = _C_END  # the padding past a token's end (a NUL inside a line is refused before)
-_MUL = np.ones(256, np.int64)  # Horner's step over a digit: m·10 + d; anything else leaves m
+_MUL = np.ones(256, np.uint8)  # Horner's step over a digit: m·10 + d; anything else leaves m
 _MUL[48:58] = 10
-_ADD = np.zeros(256, np.int64)
+_ADD = np.zeros(256, np.uint8)
 _ADD[48:58] = np.arange(10)
 _RULES = {  # state: {class: next state}; anything else rejects
     0: {_C_ZERO: 2, _C_DIGIT: 3, _C_MINUS: 1},  # start
@@ -138,11 +138,22 @@ class _Bytes:
         return ok
 
     def tokens(self, start, length, width: int) -> np.ndarray:
-        """The bytes of each token as a (width, tokens) matrix, 0 past the token's end."""
-        out = np.empty((width, len(start)), np.uint8)
-        for c in range(width):
-            out[c] = np.where(c < length, self.u8.take(start + c), 0)
-        return out
+        """The bytes of each token as a (width, tokens) matrix, 0 past the token's end: 8 bytes
+        a gather, masked by the token's length."""
+        chunks = []
+        for c in range(0, width, 8):
+            rest = np.clip(length - c, 0, 8).astype(np.uint64) * np.uint64(8)
+            mask = np.where(rest == 64, np.uint64(2**64 - 1),
+                            (np.uint64(1) << np.minimum(rest, np.uint64(63))) - np.uint64(1))
+            word = self.u64[start + c] & mask
+            if np.little_endian is False:  # the mask's low bits are the first bytes only on little-endian
+                word = self.u64[start + c].byteswap() & mask
+                word = word.byteswap()
+            chunks.append(word)
+        if not chunks:
+            return np.zeros((0, len(start)), np.uint8)
+        words = np.stack(chunks, 1) if len(chunks) > 1 else chunks[0][:, None]
+        return np.ascontiguousarray(words.view(np.uint8).reshape(len(start), -1)[:, :width].T)
 
 
 def _spans(b: _Bytes, lay: Layout, starts, ends, q):
@@ -170,12 +181,14 @@ def _spans(b: _Bytes, lay: Layout, starts, ends, q):
     return ok, vs, ln
 
 
-def _run(mat) -> np.ndarray:
-    """The automaton's last state for each token (columns of ``mat``, 0 past the end)."""
+def _run(mat):
+    """The automaton over the tokens (columns of ``mat``, 0 past the end): (its state after each
+    byte, a matrix like ``mat``; its final state, ``_ACCEPT`` for a number)."""
+    states = np.empty_like(mat)
     state = np.zeros(mat.shape[1], np.uint8)
-    for row in mat:
-        state = _TRANS.take(state * 8 + _CLASS.take(row))
-    return _TRANS.take(state * 8 + _C_END)
+    for j, row in enumerate(mat):
+        state = states[j] = _TRANS.take(state * 8 + _CLASS.take(row))
+    return states, _TRANS.take(state * 8 + _C_END)
 
 
 def _special(b: _Bytes, start, length) -> np.ndarray:
@@ -188,32 +201,32 @@ def _special(b: _Bytes, start, length) -> np.ndarray:
     return out, bad
 
 
-def numbers(mat, length, state):
-    """(values, integer) of number tokens (``mat`` as from :meth:`_Bytes.tokens`, ``state`` the
-    automaton's): each accepted token's value as float() has it, and whether json reads it as an
-    int."""
+def numbers(mat, length, states, state):
+    """(values, integer) of number tokens (``mat`` as from :meth:`_Bytes.tokens`, ``states`` and
+    ``state`` the automaton's from :func:`_run`): each accepted token's value as float() has it,
+    and whether json reads it as an int."""
     width, n = mat.shape
     accepted = state == _ACCEPT
-    has_dot = (mat == 46).any(0)
-    e = (mat == 101) | (mat == 69)
-    has_e = e.any(0) & accepted
-    epos = np.where(has_e, e.argmax(0), length)
-    body = np.where(np.arange(width)[:, None] < epos, mat, 0) if has_e.any() else mat
+    nf = (states == 5).sum(0)  # digits after the point
+    expo = (states >= 6) & (states <= 8)  # the exponent: e, its sign, its digits
+    has_e = expo.any(0) & accepted
+    body = np.where(expo, 0, mat) if has_e.any() else mat
     m = np.zeros(n, np.int64)
-    for row in body:  # Horner over the mantissa's digits (exact below 10^18)
-        m = m * _MUL.take(row) + _ADD.take(row)
-    nf = np.where(has_dot, epos - (mat == 46).argmax(0) - 1, 0)  # digits after the point
+    mul, add = _MUL.take(body), _ADD.take(body)
+    for j in range(width):  # Horner over the mantissa's digits (exact below 10^18)
+        np.multiply(m, mul[j], out=m)
+        np.add(m, add[j], out=m)
     e10 = -nf
     fast = accepted & (length <= 18) & (m <= 2**53)
     at = np.flatnonzero(has_e)
-    if len(at):  # the exponent: its digits after e, and its sign
-        sub, after = mat[:, at], np.arange(width)[:, None] > epos[at]
+    if len(at):  # the exponent's value: its digits, and its sign
+        sub = np.where(states[:, at] == 8, mat[:, at], 0)
         ex = np.zeros(len(at), np.int64)
-        for row in np.where(after, sub, 0):
+        for row in sub:
             ex = ex * _MUL.take(row) + _ADD.take(row)
-        neg = ((sub == 45) & after).any(0)
+        neg = ((mat[:, at] == 45) & (states[:, at] == 7)).any(0)
         e10[at] += np.where(neg, -ex, ex)
-        fast[at] &= (length[at] - epos[at]) <= 6
+        fast[at] &= (states[:, at] == 8).sum(0) <= 4
     fast &= np.abs(e10) <= 22
     mf = m.astype(float)
     v = np.where(e10 >= 0, mf * _POW10.take(np.clip(e10, 0, 22)), mf / _POW10.take(np.clip(-e10, 0, 22)))
@@ -223,7 +236,7 @@ def numbers(mat, length, state):
         rows = np.where(mat[:, slow] == 0, 32, mat[:, slow]).T
         text = np.concatenate([rows, np.full((len(slow), 1), 32, np.uint8)], 1).tobytes()
         v[slow] = np.fromstring(text, sep=" ")
-    integer = accepted & ~has_dot & ~has_e
+    integer = accepted & (nf == 0) & ~has_e
     return np.where(integer, v + 0.0, v), integer  # json reads an integer as int: -0 is 0
 
 
@@ -305,14 +318,14 @@ def read(text: str):
         idx = np.flatnonzero(ok)
         length = ln[i].take(idx)
         mat = b.tokens(vs[i].take(idx), length, int(length.max()) if len(idx) else 0)
-        state = _run(mat)
+        states, state = _run(mat)
         reject = state != _ACCEPT
         if reject.any():
             r = np.flatnonzero(reject)
             special, notspecial = _special(b, vs[i].take(idx[r]), length[r])
             ok[idx[r[notspecial]]] = False
             values_at[i] = (idx[r[~notspecial]], special[~notspecial])
-        tokens[i] = (idx, mat, length, state)
+        tokens[i] = (idx, mat, length, states, state)
     nonblank = int(np.count_nonzero(~blank))
     if np.count_nonzero(ok) < MIN_SHARE * nonblank:
         return None
@@ -365,11 +378,11 @@ def _assemble(raw, lay, starts, ends, blank, ok, vs, ln, values_at, tokens):
     build = {}
     for i, key in enumerate(lay.keys):
         def column(i=i):
-            idx, mat, length, state = tokens.pop(i)
+            idx, mat, length, states, state = tokens.pop(i)
             keep = ok.take(idx)
             if not keep.all():  # a later value of the line was no number
-                idx, mat, length, state = idx[keep], mat[:, keep], length[keep], state[keep]
-            v, integer = numbers(mat, length, state)
+                idx, mat, length, states, state = idx[keep], mat[:, keep], length[keep], states[:, keep], state[keep]
+            v, integer = numbers(mat, length, states, state)
             if i in values_at:  # NaN, Infinity, -Infinity
                 at, special = values_at[i]
                 keep = ok.take(at)

@@ -156,9 +156,9 @@ def test_numbers_agree_with_float_on_random_tokens():
     start = np.concatenate(([0], nl[:-1] + 1))
     length = nl - start
     mat = b.tokens(start, length, int(length.max()))
-    state = jsonl_layout._run(mat)
+    states, state = jsonl_layout._run(mat)
     assert (state == jsonl_layout._ACCEPT).all()
-    values, integer = jsonl_layout.numbers(mat, length, state)
+    values, integer = jsonl_layout.numbers(mat, length, states, state)
     want = np.array([float(json.loads(t)) for t in toks])
     assert values.tobytes() == want.tobytes()
     assert integer.tolist() == [isinstance(json.loads(t), int) for t in toks]

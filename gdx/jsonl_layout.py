@@ -57,10 +57,6 @@ _CLASS[ord("1"): ord("9") + 1] = _C_DIGIT
 _CLASS[ord("-")], _CLASS[ord("+")], _CLASS[ord(".")] = _C_MINUS, _C_PLUS, _C_DOT
 _CLASS[ord("e")] = _CLASS[ord("E")] = _C_E
 _CLASS[0] = _C_END  # the padding past a token's end (a NUL inside a line is refused before)
-_MUL = np.ones(256, np.uint8)  # Horner's step over a digit: m·10 + d; anything else leaves m
-_MUL[48:58] = 10
-_ADD = np.zeros(256, np.uint8)
-_ADD[48:58] = np.arange(10)
 _RULES = {  # state: {class: next state}; anything else rejects
     0: {_C_ZERO: 2, _C_DIGIT: 3, _C_MINUS: 1},  # start
     1: {_C_ZERO: 2, _C_DIGIT: 3},  # after the sign
@@ -78,6 +74,7 @@ _TRANS = np.full(11 * 8, _REJECT, np.uint8)
 for _s, _row in _RULES.items():
     for _c, _t in _row.items():
         _TRANS[_s * 8 + _c] = _t
+_MASKS = np.array([(1 << 8 * j) - 1 for j in range(9)], np.uint64)  # the first j bytes of 8 (little-endian)
 _POW10 = 10.0 ** np.arange(23)  # exact up to 10^22
 _SPECIAL = {b"NaN": float("nan"), b"Infinity": float("inf"), b"-Infinity": float("-inf")}
 
@@ -142,9 +139,7 @@ class _Bytes:
         a gather, masked by the token's length."""
         chunks = []
         for c in range(0, width, 8):
-            rest = np.clip(length - c, 0, 8).astype(np.uint64) * np.uint64(8)
-            mask = np.where(rest == 64, np.uint64(2**64 - 1),
-                            (np.uint64(1) << np.minimum(rest, np.uint64(63))) - np.uint64(1))
+            mask = _MASKS[np.clip(length - c, 0, 8)]
             word = self.u64[start + c] & mask
             if np.little_endian is False:  # the mask's low bits are the first bytes only on little-endian
                 word = self.u64[start + c].byteswap() & mask
@@ -160,8 +155,8 @@ def _spans(b: _Bytes, lay: Layout, starts, ends, q):
     """(ok, value starts, value lengths) of lines [starts, ends): ok where the pieces are the
     layout's (the values not yet checked)."""
     k = len(lay.keys)
-    fq = np.searchsorted(q, starts)
-    ok = (np.searchsorted(q, ends) - fq) == 2 * k
+    fq = np.searchsorted(q, starts)  # the first quote at or after each line's start
+    ok = np.diff(fq, append=len(q)) == 2 * k  # quotes per line (no quote is a newline)
     fq = np.where(ok, fq, 0)
     vs, ve = [], []
     for i, head in enumerate(lay.heads):
@@ -212,7 +207,10 @@ def numbers(mat, length, states, state):
     has_e = expo.any(0) & accepted
     body = np.where(expo, 0, mat) if has_e.any() else mat
     m = np.zeros(n, np.int64)
-    mul, add = _MUL.take(body), _ADD.take(body)
+    digit = body - np.uint8(48)  # a digit's value; other bytes wrap to 10 or more
+    isdigit = digit < 10
+    mul = np.where(isdigit, np.uint8(10), np.uint8(1))
+    add = np.where(isdigit, digit, np.uint8(0))
     for j in range(width):  # Horner over the mantissa's digits (exact below 10^18)
         np.multiply(m, mul[j], out=m)
         np.add(m, add[j], out=m)
@@ -222,8 +220,8 @@ def numbers(mat, length, states, state):
     if len(at):  # the exponent's value: its digits, and its sign
         sub = np.where(states[:, at] == 8, mat[:, at], 0)
         ex = np.zeros(len(at), np.int64)
-        for row in sub:
-            ex = ex * _MUL.take(row) + _ADD.take(row)
+        for row in sub.astype(np.int64):
+            ex = np.where(row > 0, ex * 10 + row - 48, ex)
         neg = ((mat[:, at] == 45) & (states[:, at] == 7)).any(0)
         e10[at] += np.where(neg, -ex, ex)
         fast[at] &= (states[:, at] == 8).sum(0) <= 4
@@ -360,7 +358,7 @@ def _assemble(raw, lay, starts, ends, blank, ok, vs, ln, values_at, tokens):
     good_other = np.array([i for i, _ in records], dtype=np.int64)
     row_lines = np.sort(np.concatenate([match_lines, good_other])) if len(good_other) else match_lines
     rows = (range(1, len(row_lines) + 1) if len(row_lines) == len(starts) else (row_lines + 1).tolist())
-    match_rows = np.searchsorted(row_lines, match_lines)
+    match_rows = np.arange(len(match_lines)) if not len(good_other) else np.searchsorted(row_lines, match_lines)
     other = [(int(r), rec) for r, (_, rec) in zip(np.searchsorted(row_lines, good_other).tolist(), records)]
     # names in order of first appearance
     seen: dict = {}

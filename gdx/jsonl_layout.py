@@ -307,7 +307,8 @@ def read(text: str):
         return None
     line = raw[starts[first]:ends[first]].decode("utf-8")
     lay = None if _BREAKS.search(line) else layout(line)
-    if lay is None:
+    if lay is None or sum(map(len, lay.heads)) + len(lay.tail) + len(lay.keys) * MAX_TOKEN > _max_line():
+        # (a matching line is never longer than the line-by-line reader reads)
         return None
     q = np.flatnonzero(u8 == 34)
     ok, vs, ln = _spans(b, lay, starts, ends, q)
@@ -323,14 +324,30 @@ def read(text: str):
             special, notspecial = _special(b, vs[i].take(idx[r]), length[r])
             ok[idx[r[notspecial]]] = False
             values_at[i] = (idx[r[~notspecial]], special[~notspecial])
-        tokens[i] = (idx, mat, length, states, state)
+        # kept for the columns doctor is likely to read; the others' are built again if asked for
+        tokens[i] = (idx, mat, length, states, state) if _likely(lay.keys[i]) else (idx, None, length, None, None)
     nonblank = int(np.count_nonzero(~blank))
     if np.count_nonzero(ok) < MIN_SHARE * nonblank:
         return None
-    return _assemble(raw, lay, starts, ends, blank, ok, vs, ln, values_at, tokens)
+    return _assemble(raw, b, lay, starts, ends, blank, ok, vs, ln, values_at, tokens)
 
 
-def _assemble(raw, lay, starts, ends, blank, ok, vs, ln, values_at, tokens):
+def _max_line() -> int:
+    from .trainlog import MAX_LINE
+
+    return MAX_LINE
+
+
+def _likely(key: str) -> bool:
+    """Whether doctor is likely to read column ``key`` (a name of trainlog.ROLES, an lr-… column,
+    a W&B chart export's "<run> - <metric>")."""
+    from .trainlog import ROLES, normalise
+
+    k = normalise(key)
+    return any(k in names for names in ROLES.values()) or k.startswith("lr_") or " - " in key
+
+
+def _assemble(raw, b, lay, starts, ends, blank, ok, vs, ln, values_at, tokens):
     from .trainlog import MAX_LINE
 
     match_lines = np.flatnonzero(ok)
@@ -377,6 +394,9 @@ def _assemble(raw, lay, starts, ends, blank, ok, vs, ln, values_at, tokens):
     for i, key in enumerate(lay.keys):
         def column(i=i):
             idx, mat, length, states, state = tokens.pop(i)
+            if mat is None:
+                mat = b.tokens(vs[i].take(idx), length, int(length.max()) if len(idx) else 0)
+                states, state = _run(mat)
             keep = ok.take(idx)
             if not keep.all():  # a later value of the line was no number
                 idx, mat, length, states, state = idx[keep], mat[:, keep], length[keep], states[:, keep], state[keep]

@@ -253,3 +253,19 @@ def test_named_columns_and_a_fuzzed_log_agree(tmp_path, monkeypatch):
             lines[j] = s + "\n"
         agree(tmp_path, monkeypatch, "".join(lines), name=f"f{trial}.jsonl", fast=None if trial == 8 else True)
     agree(tmp_path, monkeypatch, "".join(base), columns={"loss": "grad_norm", "step": "lr"})
+
+
+def test_a_column_doctor_does_not_expect_is_built_when_named(tmp_path, monkeypatch):
+    text = "".join(json.dumps({"t": i, "objective": 1.0 / (i + 1), "note": -0.0 if i % 7 else 1e-7}) + "\n"
+                   for i in range(90))
+    log = agree(tmp_path, monkeypatch, text, columns={"step": "t", "loss": "objective", "val": "note"})
+    assert log.columns == {"step": "t", "loss": "objective", "val": "note"} and len(log.runs[0].val) == 90
+
+
+def test_lines_longer_than_the_line_reader_reads_are_left_to_it(tmp_path, monkeypatch):
+    """MAX_LINE bounds a line for both readers: a layout whose lines could be longer is declined."""
+    monkeypatch.setattr(trainlog, "MAX_LINE", 100)
+    text = "".join(rows_text(50))
+    agree(tmp_path, monkeypatch, text, fast=False)
+    monkeypatch.setattr(trainlog, "MAX_LINE", 300)
+    agree(tmp_path, monkeypatch, text)

@@ -6,11 +6,11 @@ The rules, one function each:
 * the **layout** is the first non-blank line with its values taken out — ``{"step": `` ·
   ``, "loss": `` · … · ``}`` — when that line is a flat object whose keys are unique and free of
   escapes and whose values are all JSON numbers (:func:`layout`);
-* a line **matches** when it is exactly those pieces with a JSON number in each value's place
-  (:func:`matching`): checked for every line at once on the bytes — the quotes of each line at
-  the layout's places, the pieces compared 8 bytes at a time, and each value run through the
-  finite automaton of RFC 8259's ``number`` (:data:`_TRANS`), or one of json's ``NaN``,
-  ``Infinity``, ``-Infinity``;
+* a line **matches** when it is exactly those pieces with a JSON number in each value's place:
+  checked for every line at once on the bytes — as many quotes as the layout has, each piece
+  compared 8 bytes at a time where its quotes are (:func:`_spans`), and each value run through
+  the finite automaton of RFC 8259's ``number`` (:data:`_TRANS`, :func:`_run`), or one of
+  json's ``NaN``, ``Infinity``, ``-Infinity``;
 * a matching line's numbers are converted as ``float()`` converts them: ``m·10^e`` by one
   correctly rounded multiplication or division when ``m ≤ 2^53`` and ``|e| ≤ 22`` (Clinger's
   fast path: both operands are exact), every other token by numpy's correctly rounded strtod
@@ -19,9 +19,11 @@ The rules, one function each:
   with such a line is built as a list of cells and converted by the same rule
   (``trainlog.to_numbers``) as before.
 
-None (the general reader then reads the file) when the first line has no layout, the text has a
-line break other than ``\\n`` or ``\\r\\n`` (``str.splitlines`` would number lines differently),
-or more than a quarter of the lines do not match (json's own array decoding is then faster).
+None (the general reader then reads the file) when the first line has no layout, a matching line
+could be longer than ``trainlog.MAX_LINE``, the text has a line break other than ``\\n`` or
+``\\r\\n`` (``str.splitlines`` would number the lines differently), or more than a quarter of the
+lines do not match (json's own array decoding is then faster).  Memory: the bytes twice, and per
+column a token matrix of the longest token's width.
 """
 
 from __future__ import annotations
@@ -187,7 +189,7 @@ def _run(mat):
 
 
 def _special(b: _Bytes, start, length) -> np.ndarray:
-    """NaN where a token is not json's NaN/Infinity/-Infinity, else its value."""
+    """(values, not special) of tokens that may be json's NaN, Infinity or -Infinity."""
     out = np.full(len(start), np.nan)
     bad = np.ones(len(start), bool)
     for word, value in _SPECIAL.items():

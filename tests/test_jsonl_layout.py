@@ -269,3 +269,41 @@ def test_lines_longer_than_the_line_reader_reads_are_left_to_it(tmp_path, monkey
     agree(tmp_path, monkeypatch, text, fast=False)
     monkeypatch.setattr(trainlog, "MAX_LINE", 300)
     agree(tmp_path, monkeypatch, text)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_layouts_agree(tmp_path, monkeypatch, seed):
+    """Logs of random layouts (keys, their order, compact or spaced separators, ints, floats of
+    every length, exponents, NaN/Infinity), some lines with a missing, extra or reordered key."""
+    rng = np.random.default_rng(100 + seed)
+    keys = list(rng.permutation(["step", "loss", "val_loss", "lr", "grad_norm", "epoch", "acc"]))[:int(rng.integers(2, 7))]
+    if "loss" not in keys:
+        keys[0] = "loss"
+    seps = [(",", ":"), (", ", ": "), (" , ", " : ")][seed % 3]
+
+    def value():
+        r = rng.random()
+        if r < 0.3:
+            return int(rng.integers(-10**6, 10**6))
+        if r < 0.35:
+            return float(rng.choice([np.nan, np.inf, -np.inf, -0.0, 0.0]))
+        x = float(rng.standard_normal() * 10.0 ** int(rng.integers(-30, 30)))
+        return x if r < 0.6 else float(f"{x:.{int(rng.integers(1, 8))}g}")  # short: Clinger's path
+
+    lines = []
+    for i in range(300):
+        rec = {k: (i if k == "step" else value()) for k in keys}
+        r = rng.random() if i else 1.0  # the first line sets the layout
+        if r < 0.03:
+            rec.pop(keys[-1])
+        elif r < 0.06:
+            rec["extra"] = value()
+        elif r < 0.08:
+            rec = dict(reversed(list(rec.items())))
+        line = json.dumps(rec, separators=seps)
+        if rng.random() < 0.01 and i:
+            line = repr(round(value(), 3)) + line  # garbage in front
+        lines.append(line + "\n")
+    if seed % 2:
+        lines[-1] = lines[-1][: len(lines[-1]) // 2]
+    agree(tmp_path, monkeypatch, "".join(lines))

@@ -274,7 +274,9 @@ def _csv_module(lines, numbers, delim, path):
 def _parse_json(text: str, path) -> Table:
     """JSON Lines (one object per line), or one JSON document: gdx's export (``{"path": [rows]}``)
     or a list of row objects."""
-    first = text.lstrip().split("\n", 1)[0].strip()
+    stripped = text.lstrip()
+    end = stripped.find("\n")
+    first = (stripped if end < 0 else stripped[:end]).strip()  # the first line, without copying the rest
     records, lines, skipped, fmt = None, None, [], "jsonl"
     try:
         whole = json.loads(text)  # one document (a JSON Lines file of 2+ lines fails at its second)

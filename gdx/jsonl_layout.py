@@ -297,11 +297,12 @@ def read(text: str):
             return None
         raw = raw.replace(b"\r\n", b"\n")
     b = _Bytes(raw)
+    raw = b.padded  # the same bytes up to b.n (one copy kept, not two)
     u8 = b.u8[:b.n]
     nl = np.flatnonzero(u8 == 10)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [b.n]))
-    if raw.endswith(b"\n"):
+    if b.n and raw[b.n - 1] == 10:  # str.splitlines: no empty line after a final newline
         starts, ends = starts[:-1], ends[:-1]
     blank = ends == starts
     first = int(np.argmax(~blank)) if (~blank).any() else None

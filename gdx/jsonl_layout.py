@@ -3,9 +3,10 @@ as ``json.loads`` line by line.
 
 The rules, one function each:
 
-* the **layout** is the first non-blank line with its values taken out — ``{"step": `` ·
-  ``, "loss": `` · … · ``}`` — when that line is a flat object whose keys are unique and free of
-  escapes and whose values are all JSON numbers (:func:`layout`);
+* the **layout** of a line is its text with the values taken out — ``{"step": `` ·
+  ``, "loss": `` · … · ``}`` — when it is a flat object whose keys are unique and free of escapes
+  and whose values are all JSON numbers (:func:`layout`); the file's is the commonest among its
+  first lines (:func:`_commonest`);
 * a line **matches** when it is exactly those pieces with a JSON number in each value's place:
   checked for every line at once on the bytes — as many quotes as the layout has, each piece
   compared 8 bytes at a time where its quotes are (:func:`_spans`), and each value run through
@@ -19,7 +20,7 @@ The rules, one function each:
   with such a line is built as a list of cells and converted by the same rule
   (``trainlog.to_numbers``) as before.
 
-None (the general reader then reads the file) when the first line has no layout, a matching line
+None (the general reader then reads the file) when no first line has a layout, a matching line
 could be longer than ``trainlog.MAX_LINE``, the text has a line break other than ``\\n`` or
 ``\\r\\n`` (``str.splitlines`` would number the lines differently), or more than a quarter of the
 lines do not match (json's own array decoding is then faster).  Memory: the bytes twice, and per
@@ -38,6 +39,8 @@ import numpy as np
 #: json.loads: it bounds the work per token, and keeps huge integers — which float() refuses —
 #: off this path).
 MAX_TOKEN = 32
+#: The layout is the commonest among this many first non-blank lines.
+SAMPLE = 64
 #: Fewer matching lines than this share of the non-blank ones: not worth it.
 MIN_SHARE = 0.75
 
@@ -48,7 +51,7 @@ _NEXT = re.compile(r"[ \t]*,[ \t]*" + _KEY + r"[ \t]*:[ \t]*")
 _VALUE = re.compile(_NUM + "|NaN|-?Infinity")
 _END = re.compile(r"[ \t]*\}\Z")
 #: What str.splitlines breaks a line at, besides \n (a matching line holds none of them: its
-#: pieces are the first line's, its values numbers).
+#: pieces are the layout's, its values numbers).
 _BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 # the automaton of a JSON number over byte classes; state 9 accepts, 10 rejects
@@ -305,11 +308,7 @@ def read(text: str):
     if b.n and raw[b.n - 1] == 10:  # str.splitlines: no empty line after a final newline
         starts, ends = starts[:-1], ends[:-1]
     blank = ends == starts
-    first = int(np.argmax(~blank)) if (~blank).any() else None
-    if first is None:
-        return None
-    line = raw[starts[first]:ends[first]].decode("utf-8")
-    lay = None if _BREAKS.search(line) else layout(line)
+    lay = _commonest(raw, starts, ends, blank)
     if lay is None or sum(map(len, lay.heads)) + len(lay.tail) + len(lay.keys) * MAX_TOKEN > _max_line():
         # (a matching line is never longer than the line-by-line reader reads)
         return None
@@ -333,6 +332,25 @@ def read(text: str):
     if np.count_nonzero(ok) < MIN_SHARE * nonblank:
         return None
     return _assemble(raw, b, lay, starts, ends, blank, ok, vs, ln, values_at, tokens)
+
+
+def _commonest(raw, starts, ends, blank) -> Layout | None:
+    """The layout most of the first :data:`SAMPLE` non-blank lines have (the earliest of equals):
+    a log whose first line also carries a metric logged every n-th step (a validation loss) is
+    read by the layout of the lines between."""
+    counts: dict = {}
+    for i in np.flatnonzero(~blank[: 4 * SAMPLE])[:SAMPLE].tolist():
+        try:
+            line = raw[starts[i]:ends[i]].decode("utf-8")
+        except UnicodeDecodeError:  # cannot happen: the text was decoded from UTF-8
+            continue
+        lay = None if _BREAKS.search(line) else layout(line)
+        if lay is not None:
+            key = (tuple(lay.heads), lay.tail)
+            counts.setdefault(key, [0, lay])[0] += 1
+    if not counts:
+        return None
+    return max(counts.values(), key=lambda c: c[0])[1]  # max keeps the first of equals
 
 
 def _max_line() -> int:

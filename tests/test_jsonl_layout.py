@@ -29,6 +29,20 @@ def _read(path, monkeypatch, how, **kw):
             return f"error: {exc}"
 
 
+def _names(path, monkeypatch, how):
+    """The table's column names (their order decides which of two spellings a role takes)."""
+    with monkeypatch.context() as m:
+        if how != "layout":
+            m.setattr(trainlog, "_jsonl_layout", lambda text: None)
+        if how == "per-line":
+            m.setattr(trainlog, "_jsonl_whole", lambda text: None)
+        try:
+            table = trainlog.parse(trainlog.read_text(path), str(path))
+        except GdxError as exc:
+            return f"error: {exc}"
+        return table.names, list(table.lines)
+
+
 def _summary(log):
     if isinstance(log, str):
         return log
@@ -55,6 +69,7 @@ def agree(tmp_path, monkeypatch, text, name="m.jsonl", fast=True, **kw):
     b = _read(path, monkeypatch, "per-line", **kw)
     c = _read(path, monkeypatch, "array", **kw)
     assert _summary(a) == _summary(b) == _summary(c)
+    assert _names(path, monkeypatch, "layout") == _names(path, monkeypatch, "per-line")
     return a
 
 
@@ -196,8 +211,8 @@ def test_files_with_tricky_bytes_agree(tmp_path, monkeypatch, case):
     elif case == "one line":
         text = lines[0]
     elif case == "first line differs":
-        lines[0] = '{"step": 0, "loss": 2.0, "note": "start"}\n'
-        text, fast = "".join(lines), False
+        lines[0] = '{"step": 0, "loss": 2.0, "note": "start"}\n'  # the layout is the next lines'
+        text = "".join(lines)
     elif case == "a very long line":
         lines[9] = json.dumps({"step": 9, "loss": 0.5, "blob": "x" * (trainlog.MAX_LINE + 10)}) + "\n"
         text = "".join(lines)
@@ -307,3 +322,13 @@ def test_random_layouts_agree(tmp_path, monkeypatch, seed):
     if seed % 2:
         lines[-1] = lines[-1][: len(lines[-1]) // 2]
     agree(tmp_path, monkeypatch, "".join(lines))
+
+
+def test_a_first_line_with_a_sparse_metric_leaves_the_layout_to_the_lines_after_it(tmp_path, monkeypatch):
+    """val_loss every 10 steps, the first line among them: the layout is the commonest (no val)."""
+    text = "".join(json.dumps({"step": i, "loss": 1.0 / (i + 1), **({"val_loss": 2.0 / (i + 1)} if i % 10 == 0 else {})})
+                   + "\n" for i in range(400))
+    log = agree(tmp_path, monkeypatch, text)
+    assert log.columns == {"step": "step", "loss": "loss", "val": "val_loss"} and len(log.runs[0].val) == 40
+    lay = jsonl_layout.read(text)
+    assert lay.names == ["step", "loss", "val_loss"] and len(lay._other) == 40

@@ -14,8 +14,10 @@ The rules, one function each:
   json's ``NaN``, ``Infinity``, ``-Infinity``;
 * a matching line's numbers are converted as ``float()`` converts them: ``m·10^e`` by one
   correctly rounded multiplication or division when ``m ≤ 2^53`` and ``|e| ≤ 22`` (Clinger's
-  fast path: both operands are exact), every other token by numpy's correctly rounded strtod
-  (:func:`numbers`); an integer token is a Python ``int`` to json, so ``-0`` is ``0.0``;
+  fast path: both operands are exact), or in extended precision for ``m < 10^18`` and
+  ``|e| ≤ 27`` unless that lands on a float64 midpoint (:func:`_extended`), every other token by
+  numpy's correctly rounded strtod (:func:`numbers`); an integer token is a Python ``int`` to
+  json, so ``-0`` is ``0.0``;
 * every other line is read by ``json.loads`` as the line-by-line reader reads it, and a column
   with such a line is built as a list of cells and converted by the same rule
   (``trainlog.to_numbers``) as before.
@@ -82,6 +84,34 @@ for _s, _row in _RULES.items():
 _MASKS = np.array([(1 << 8 * j) - 1 for j in range(9)], np.uint64)  # the first j bytes of 8 (little-endian)
 _POW10 = 10.0 ** np.arange(23)  # exact up to 10^22
 _SPECIAL = {b"NaN": float("nan"), b"Infinity": float("inf"), b"-Infinity": float("-inf")}
+
+
+def _extended(m, e10):
+    """(m·10^e10 rounded to float64, whether that is float()'s value) for mantissas past 2^53:
+    one correctly rounded operation in extended precision (m and 10^k for k ≤ 27 are exact there),
+    then the rounding to float64; the two roundings agree with one except when the first lands
+    exactly on a midpoint between two float64s, which is then left to strtod."""
+    ml = m.astype(np.longdouble)
+    p = _POW10L.take(np.abs(e10))
+    r = np.where(e10 >= 0, ml * p, ml / p)
+    d = r.astype(np.float64)
+    dl = d.astype(np.longdouble)
+    beside = np.nextafter(d, np.where(r > dl, np.inf, -np.inf)).astype(np.longdouble)
+    return d, (r == dl) | (r != (dl + beside) / 2)
+
+
+def _exact_powers():
+    """10^0 … 10^27 in extended precision (5^27 < 2^64: exact), or None where numpy's longdouble
+    is float64 (the extended path is then not taken)."""
+    if np.finfo(np.longdouble).nmant < 63:
+        return None
+    out = [np.longdouble(1)]
+    for _ in range(27):
+        out.append(out[-1] * np.longdouble(10))
+    return np.array(out, dtype=np.longdouble)
+
+
+_POW10L = _exact_powers()
 
 
 @dataclass
@@ -220,7 +250,7 @@ def numbers(mat, length, states, state):
         np.multiply(m, mul[j], out=m)
         np.add(m, add[j], out=m)
     e10 = -nf
-    fast = accepted & (length <= 18) & (m <= 2**53)
+    short = np.ones(n, bool)  # the exponent has at most 4 digits
     at = np.flatnonzero(has_e)
     if len(at):  # the exponent's value: its digits, and its sign
         sub = np.where(states[:, at] == 8, mat[:, at], 0)
@@ -229,10 +259,15 @@ def numbers(mat, length, states, state):
             ex = np.where(row > 0, ex * 10 + row - 48, ex)
         neg = ((mat[:, at] == 45) & (states[:, at] == 7)).any(0)
         e10[at] += np.where(neg, -ex, ex)
-        fast[at] &= (states[:, at] == 8).sum(0) <= 4
-    fast &= np.abs(e10) <= 22
+        short[at] = (states[:, at] == 8).sum(0) <= 4
+    exact = accepted & short & (isdigit.sum(0) <= 18)  # m is the mantissa, exactly (below 10^18)
+    fast = exact & (m <= 2**53) & (np.abs(e10) <= 22)
     mf = m.astype(float)
     v = np.where(e10 >= 0, mf * _POW10.take(np.clip(e10, 0, 22)), mf / _POW10.take(np.clip(-e10, 0, 22)))
+    wide = np.flatnonzero(exact & ~fast & (np.abs(e10) < len(_POW10L))) if _POW10L is not None else []
+    if len(wide):
+        v[wide], done = _extended(m[wide], e10[wide])
+        fast[wide[done]] = True
     v = np.where(mat[0] == 45, -v, v)
     slow = np.flatnonzero(accepted & ~fast)
     if len(slow):  # numpy's strtod is correctly rounded, as float() is

@@ -332,3 +332,32 @@ def test_a_first_line_with_a_sparse_metric_leaves_the_layout_to_the_lines_after_
     assert log.columns == {"step": "step", "loss": "loss", "val": "val_loss"} and len(log.runs[0].val) == 40
     lay = jsonl_layout.read(text)
     assert lay.names == ["step", "loss", "val_loss"] and len(lay._other) == 40
+
+
+def test_long_mantissas_agree_with_float_through_extended_precision(monkeypatch):
+    """16–18 digit mantissas (json.dumps of a computed float writes 17) with small exponents: in
+    extended precision when that is exact, by strtod when its rounding lands on a float64
+    midpoint; 100,000 random tokens against float()."""
+    rng = np.random.default_rng(3)
+    n = 100_000
+    lead = rng.integers(1, 10, n)
+    rest = rng.integers(0, 10**15, n, dtype=np.int64)
+    digits = [f"{a}{b:015d}{c}" for a, b, c in zip(lead.tolist(), rest.tolist(), rng.integers(0, 100, n).tolist())]
+    point = rng.integers(1, 17, n).tolist()
+    toks = [d[:p] + "." + d[p:] if i % 3 else d[:p] + "." + d[p:] + f"e{e}"
+            for i, (d, p, e) in enumerate(zip(digits, point, rng.integers(-9, 9, n).tolist()))]
+    calls = []
+    real = jsonl_layout._extended
+    monkeypatch.setattr(jsonl_layout, "_extended", lambda m, e: calls.append(len(m)) or real(m, e))
+    raw = ("\n".join(toks) + "\n").encode()
+    b = jsonl_layout._Bytes(raw)
+    nl = np.flatnonzero(b.u8[:b.n] == 10)
+    start = np.concatenate(([0], nl[:-1] + 1))
+    length = nl - start
+    mat = b.tokens(start, length, int(length.max()))
+    states, state = jsonl_layout._run(mat)
+    values, _ = jsonl_layout.numbers(mat, length, states, state)
+    want = np.array([float(t) for t in toks])
+    assert values.tobytes() == want.tobytes()
+    if jsonl_layout._POW10L is not None:
+        assert sum(calls) > n // 2  # the extended path was taken for most

@@ -10,7 +10,8 @@ Writes a CSV log (step, loss, val_loss every 1000 steps, lr with two step decays
 
 and the same rows as JSON Lines (``{"step", "loss", "lr", "grad_norm"}`` a line), against the
 floor of reading them one line at a time (``[json.loads(line) for line in text.splitlines()]``):
-``read_log`` + ``diagnose`` of it.
+``read_log`` + ``diagnose`` of it, and the same without the layout reader (``gdx.jsonl_layout``:
+the lines decoded as one JSON array, as before issue 15's JSON work).
 
 The issue's bound: read and diagnosed in ≤ 2 s beyond start-up.  Run: ``python bench/bench_doctor.py``.
 """
@@ -95,13 +96,22 @@ def main() -> None:
               f"(ratio {c / b:4.2f})   gdx doctor in-process {w:6.2f} s (ratio {w / b:4.2f})")
         jpath = Path(tmp) / "train.jsonl"
         write_jsonl(jpath)
-        jbase, jcore = [], []
+        import gdx.trainlog as trainlog
+
+        layout = trainlog._jsonl_layout
+        jbase, jcore, jarray = [], [], []
         for _ in range(REPEATS):
             jbase.append(timed(lambda: per_line(jpath))[0])
             jcore.append(timed(lambda: [diagnose(s) for s in read_log(jpath).runs])[0])
-        jb, jc = statistics.median(jbase), statistics.median(jcore)
+            trainlog._jsonl_layout = lambda text: None
+            try:
+                jarray.append(timed(lambda: [diagnose(s) for s in read_log(jpath).runs])[0])
+            finally:
+                trainlog._jsonl_layout = layout
+        jb, jc, ja = statistics.median(jbase), statistics.median(jcore), statistics.median(jarray)
         print(f"{ROWS} JSON Lines ({jpath.stat().st_size / 2**20:.0f} MiB): json.loads per line {jb:6.2f} s   "
-              f"read+diagnose {jc:6.2f} s (ratio {jc / jb:4.2f})")
+              f"read+diagnose {jc:6.2f} s (ratio {jc / jb:4.2f})   without the layout reader {ja:6.2f} s "
+              f"(ratio {ja / jb:4.2f})")
 
 
 if __name__ == "__main__":

@@ -274,7 +274,9 @@ def _csv_module(lines, numbers, delim, path):
 def _parse_json(text: str, path) -> Table:
     """JSON Lines (one object per line), or one JSON document: gdx's export (``{"path": [rows]}``)
     or a list of row objects."""
-    first = text.lstrip().split("\n", 1)[0].strip()
+    stripped = text.lstrip()
+    end = stripped.find("\n")
+    first = (stripped if end < 0 else stripped[:end]).strip()  # the first line, without copying the rest
     records, lines, skipped, fmt = None, None, [], "jsonl"
     try:
         whole = json.loads(text)  # one document (a JSON Lines file of 2+ lines fails at its second)
@@ -300,6 +302,9 @@ def _parse_json(text: str, path) -> Table:
         lines = [f"row {i} of {key}" if isinstance(whole, dict) else f"item {i}" for i in range(len(rows))]
         fmt = ("gdx-json" if key == "path" else "trainer-state-json") if isinstance(whole, dict) else "json"
     else:
+        fast = _jsonl_layout(text)
+        if fast is not None:
+            return _layout_table(fast, path)
         whole_lines = _jsonl_whole(text)
         records, lines = whole_lines if whole_lines is not None else (None, None)
     if records is None:
@@ -340,6 +345,28 @@ def _parse_json(text: str, path) -> Table:
                     seen[k] = None
         names = list(seen)
     return Table(fmt, names, _JsonColumns(records, names, uniform), lines, skipped)
+
+
+def _jsonl_layout(text: str):
+    """The rows of a JSON Lines text whose lines share the first line's layout, read at numpy
+    speed (gdx.jsonl_layout), or None."""
+    from .jsonl_layout import read
+
+    return read(text)
+
+
+def _layout_table(fast, path) -> Table:
+    """The Table of :func:`_jsonl_layout`'s rows, with the line-by-line reader's account of the
+    lines that are not JSON objects."""
+    skipped = []
+    if fast.bad:
+        if fast.bad > len(fast.rows):
+            raise _fail(path, "most lines are not JSON objects", where=fast.bad_first,
+                        hint="JSON Lines: one {\"step\": …, \"loss\": …} object per line")
+        skipped.append(Skip("lines that are not a JSON object (a truncated last line?)", fast.bad, fast.bad_first))
+    if not fast.rows:
+        raise _fail(path, "has no rows")
+    return Table("jsonl", fast.names, fast, fast.rows, skipped)
 
 
 def _jsonl_whole(text: str):
@@ -513,7 +540,8 @@ def read_log(path, *, columns: dict | None = None, run: str | None = None) -> Tr
     skipped = list(table.skipped)
     numeric = {}
     for role, name in roles.items():
-        values, present, skip = to_numbers(table.cells[name], name, table.lines)
+        numbers = getattr(table.cells, "numbers", None)  # the layout reader's columns convert themselves
+        values, present, skip = numbers(name) if numbers else to_numbers(table.cells[name], name, table.lines)
         numeric[role] = (values, present)
         if skip:
             skipped.append(skip)

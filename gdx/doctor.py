@@ -642,6 +642,20 @@ def clipping(series, instabilities, until=None) -> list:
                     f"{frac:.0%} of steps — if more than half get clipped, lower the lr instead (the playbook)")]
 
 
+def _flat_around(lr, jump):
+    """For each index i of ``jump``: is the lr constant to 1% over the (up to) 3 values before i
+    (max − min ≤ 1% of lr[i−1]) and the 3 from i on (≤ 1% of lr[i])?  All at once: a schedule
+    that changes the lr at every row (jitter, cyclic) gives a jump at most rows."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    padded = np.concatenate([np.full(3, np.nan), lr, np.full(3, np.nan)])
+    windows = sliding_window_view(padded, 3)
+    before, after = windows[jump], windows[jump + 3]  # lr[i−3:i] and lr[i:i+3], NaN past the ends
+    spread_before = np.fmax.reduce(before, axis=1) - np.fmin.reduce(before, axis=1)
+    spread_after = np.fmax.reduce(after, axis=1) - np.fmin.reduce(after, axis=1)
+    return ~((spread_before > 0.01 * np.abs(lr[jump - 1])) | (spread_after > 0.01 * np.abs(lr[jump])))
+
+
 def lr_events(step, loss, series, most: int = 20) -> list:
     """Step changes of the lr: ≥ 20% between two logged values, the lr constant (1%) over the 3
     values before and after; the loss's median in a window before vs after."""
@@ -652,15 +666,9 @@ def lr_events(step, loss, series, most: int = 20) -> list:
         return []
     r = lr[1:] / np.where(lr[:-1] == 0, np.nan, lr[:-1])
     jump = np.flatnonzero(np.isfinite(r) & ((r >= 1.2) | (r <= 1 / 1.2))) + 1
-    out = []
     fin = np.isfinite(loss)
     s, y = step[fin], loss[fin]
-    for i in jump:
-        before, after = lr[max(0, i - 3):i], lr[i:i + 3]
-        if np.ptp(before) > 0.01 * abs(before[-1]) or np.ptp(after) > 0.01 * abs(after[0]):
-            continue
-        out.append(i)
-    out = out[:most]
+    out = [int(i) for i in jump[_flat_around(lr, jump)][:most]]
     found = []
     for n_, i in enumerate(out):
         at = ls[i]

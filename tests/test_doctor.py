@@ -361,3 +361,21 @@ def test_hugging_face_trainer_state_and_a_tensorboard_csv_are_read(gdx_main, tmp
                                                      for k, r in enumerate(saturated_mlp(steps=200))))
     code, doc = doctor_json(gdx_main, tb)
     assert doc["columns"] == {"step": "Step", "loss": "Value"} and kinds(doc)[0] == "plateau"
+
+
+def test_an_lr_step_counts_only_where_the_lr_is_flat_around_it():
+    # the rule, value by value: a jump ≥ 20% at i counts when max − min of the (up to) 3 lr values
+    # before i is ≤ 1% of lr[i−1] and of the 3 from i on is ≤ 1% of lr[i] -- checked against a
+    # direct reading of it on random two-level schedules with jitter
+    import numpy as np
+
+    from gdx.doctor import _flat_around
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n = int(rng.integers(8, 60))
+        lr = np.where(rng.random(n) < 0.5, 1e-3, 1e-4) * (1 + (rng.random(n) < 0.3) * rng.random(n) * 0.03)
+        r = lr[1:] / lr[:-1]
+        jump = np.flatnonzero((r >= 1.2) | (r <= 1 / 1.2)) + 1
+        direct = [bool(np.ptp(lr[max(0, i - 3):i]) <= 0.01 * lr[i - 1] and np.ptp(lr[i:i + 3]) <= 0.01 * lr[i]) for i in jump]
+        assert _flat_around(lr, jump).tolist() == direct

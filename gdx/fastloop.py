@@ -368,6 +368,8 @@ class FastRun:
                 i, k, X, S, pending = block(fg, self.schedule, X, S, k, kend, above, *inside(f0, band), cols)
                 if pending is INTERRUPTED:
                     sigint.hit, pending = True, None
+                elif pending is not None and any(isinstance(v, complex) for v in pending):
+                    pending = None  # a complex value (Python's power of a negative number): numpy evaluates again
                 compiled.nfev += i + (pending is not None)
                 compiled.njev += i + (pending is not None)
                 chunk = self._chunk(cols, k, i) if i else None

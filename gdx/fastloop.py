@@ -346,9 +346,11 @@ class FastRun:
         self.constant_lr = constant_lr
         self.block, self.ncols = compiled_block(rule, n, constant_lr, compiled._fg)
 
-    def blocks(self, x, state, steps: int, tol: float, block_size: int = BLOCK):
+    def blocks(self, x, state, steps: int, tol: float, block_size: int = BLOCK, record=None):
         """Generator of Path chunks (k, x, loss, grad, ‖∇f‖, lr) of the steps run here; its
-        return value (StopIteration.value) is the Handover."""
+        return value (StopIteration.value) is the Handover.  ``record``: called with each chunk
+        before it is yielded, with Ctrl-C held (a PathRecord's ``add_block``: the steps kept and
+        exported are then the same)."""
         import numpy as np
 
         from .stopping import EXPLOSION
@@ -373,6 +375,8 @@ class FastRun:
                 compiled.nfev += i + (pending is not None)
                 compiled.njev += i + (pending is not None)
                 chunk = self._chunk(cols, k, i) if i else None
+                if chunk is not None and record is not None:
+                    record(chunk)
                 if f0 is None and chunk is not None:
                     f0 = float(chunk.loss[0])
                     band = EXPLOSION * (1 + abs(f0))
@@ -433,26 +437,40 @@ _LARGEST = 1.7976931348623157e308
 
 
 class _deferred_sigint:
-    """Ctrl-C during a block's computation and bookkeeping is held (``hit``) instead of raised
-    half-way, so every step computed is recorded (and exported) before the run ends as
-    interrupted.  Only where Python's default handler is installed and in the main thread."""
+    """Ctrl-C (and SIGTERM/SIGHUP where gdx's CLI handles them like Ctrl-C) during a block's
+    computation and bookkeeping is held instead of raised half-way, so every step computed is
+    recorded and exported: SIGINT sets ``hit`` (the run then ends as interrupted); a held
+    SIGTERM/SIGHUP goes to its own handler on leaving (which raises there).  Only in the main
+    thread, and SIGINT only where Python's default handler is installed."""
 
     def __enter__(self):
         import signal
         import threading
 
-        self.hit, self.old = False, None
-        if threading.current_thread() is threading.main_thread() \
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self.old = signal.signal(signal.SIGINT, self._hold)
+        self.hit, self.old, self.held = False, {}, []
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.old[signal.SIGINT] = signal.signal(signal.SIGINT, self._hold)
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None and callable(signal.getsignal(signum)):
+                self.old[signum] = signal.signal(signum, self._hold)
         return self
 
     def _hold(self, signum, frame):
-        self.hit = True
+        import signal
+
+        if signum == signal.SIGINT:
+            self.hit = True
+        else:
+            self.held.append(signum)
 
     def __exit__(self, *exc):
-        if self.old is not None:
-            import signal
+        import signal
 
-            signal.signal(signal.SIGINT, self.old)
+        for signum, handler in self.old.items():
+            signal.signal(signum, handler)
+        for signum in self.held:
+            self.old[signum](signum, None)
         return False

@@ -117,15 +117,14 @@ def run(
             fast = fast_plan(compiled, optimizer, schedule, clip=clip, callback=callback, batches=batches,
                              cycle=cycle, watched=watched)
             if fast is not None:  # steps on Python floats until a stopping rule or a fault needs the generic loop
-                chunks = fast.blocks(x, state, steps, tol)
+                chunks = fast.blocks(x, state, steps, tol, record=record.add_block if blocks else None)
                 while True:
                     try:
                         chunk = next(chunks)
                     except StopIteration as stop:
                         handover = stop.value
                         break
-                    if blocks:
-                        record.add_block(chunk)
+                    if blocks:  # recorded by the fast path
                         yield StepBlock(chunk)
                     else:
                         for step in StepBlock(chunk).steps():

@@ -319,3 +319,11 @@ def test_live_table_block_shows_the_same_rows():
         stream.close()
         texts.append(out.getvalue())
     assert texts[0] == texts[1] and texts[0].count("\n") > 20
+
+
+def test_minimize_drains_blocks_to_the_same_result():
+    kwargs = dict(start=(1.5, -0.5), optimizer="adam", steps=3 * fastloop.BLOCK, tol=0, lr=1e-3)
+    blocked = gdx.minimize("x^4 + 3*y^2 + x*y", **kwargs)
+    stepwise = list(gdx.run("x^4 + 3*y^2 + x*y", **kwargs))[-1].result
+    assert_same(blocked, stepwise)
+    assert len(blocked.path) == 3 * fastloop.BLOCK + 1

@@ -5,13 +5,14 @@ one plain function of a list (:class:`gdx.compile.Compiled`), scalar hyperparame
 of :data:`RULES`, a schedule that neither observes the loss nor cycles momentum, no clipping and
 no callback — :func:`plan` gives a :class:`FastRun`: a function generated once per
 (optimizer, hyperparameters, n) whose loop keeps x and the optimizer's state in local floats,
-pastes in ``compiled._fg``'s own statements (or calls it on ``[x0, x1, …]``) and writes each step into columns (lists), with
-every update in **exactly** the operations and order of the numpy rule (gdx/optim/*.py), so its
-path is the generic loop's, bit for bit (‖∇f‖ aside: Σgᵢ² summed in order, where numpy's dot
-may round in another order, ≤ 1 ulp).
+pastes in ``compiled._fg``'s own statements (or calls it on ``[x0, x1, …]``) and writes each
+step into columns (lists), with every update in **exactly** the operations and order of the
+numpy rule (gdx/optim/*.py), so its path is the generic loop's, bit for bit (‖∇f‖ aside:
+√(Σgᵢ²) summed in order, where numpy's dot may round in another order, ≤ 1 ulp).
 
-It runs a step k while the common case of the stopping rules holds (``gn > tol``, f, ‖∇f‖ and
-Σxᵢ finite, |f − f₀| ≤ band) and k < steps.  It stops *before* recording step k, and hands the
+It runs a step k while the common case of the stopping rules holds (‖∇f‖ > tol, f, ‖∇f‖ and
+Σxᵢ finite, |f − f₀| ≤ band — tested conservatively: :func:`threshold`, :func:`inside`) and
+k < steps.  It stops *before* recording step k, and hands the
 run to the generic loop at that exact step, when
 
 * the common case fails (convergence, divergence, a fault, the band, k = steps): the pending f
@@ -41,6 +42,8 @@ ENABLED = True
 TAKEN = 0
 
 _CACHE: dict = {}
+#: Generated loops kept (then the cache starts again).
+CACHE_SIZE = 256
 
 
 # -- eligibility --------------------------------------------------------------------------------
@@ -234,7 +237,9 @@ def inlined(fg, n: int):
 def source(rule, n: int, constant_lr: float | None, evaluate: list[str] | None = None) -> tuple[str, int]:
     """The generated block function of ``rule`` on n variables, and its number of state fields.
 
-    ``block(fg, schedule, X, S, k, kend, tol, f0, band, cols)`` runs steps k … kend−1 and returns
+    ``block(fg, schedule, X, S, k, kend, above, lo, hi, cols)`` runs steps k … kend−1 (the
+    common case of the stopping rules tested as ‖∇f‖² > above and lo < f < hi: :func:`threshold`,
+    :func:`inside`) and returns
     ``(i, k, X, S, pending)``: i steps written to ``cols`` (loss, x₀…, g₀…, and lr unless
     constant; ‖∇f‖ is recomputed from the g columns by the same operations), the step it stopped
     before, x and state there, and (f, g₀, …) of that step when it was evaluated and the stopping
@@ -306,6 +311,8 @@ def compiled_block(rule, n: int, constant_lr: float | None, fg=None):
     evaluate = inlined(fg, n) if fg is not None else None
     key = (rule[0], tuple(sorted(rule[1].items())), rule[2], n, constant_lr, tuple(evaluate or ()))
     if key not in _CACHE:
+        if len(_CACHE) >= CACHE_SIZE:  # a long session (explore) makes one per learning rate tried
+            _CACHE.clear()
         _CACHE[key] = _build(rule, n, constant_lr, evaluate, fg)
     return _CACHE[key]
 

@@ -96,10 +96,10 @@ def _lerp(start: str, end: str, weight: float) -> str:
 
 def _grad(h, maximize: bool, decay: str = "weight_decay") -> list[str]:
     """u_i: the gradient the rule sees — negated with maximize, then + λ·x (L2, skipped at λ = 0)."""
-    lines = ["u{i} = -g{i}" if maximize else "u{i} = g{i}"]
+    g = "-g{i}" if maximize else "g{i}"
     if decay and h[decay] != 0.0:
-        lines.append(f"u{{i}} = u{{i}} + {_c(h[decay])} * x{{i}}")
-    return lines
+        return [f"u{{i}} = {g} + {_c(h[decay])} * x{{i}}"]
+    return [f"u{{i}} = {g}"]
 
 
 def _gd(h, maximize):
@@ -111,10 +111,11 @@ def _sgd_momentum(nesterov: bool):
     def rule(h, maximize):
         """momentum / nesterov (gdx.optim.sgd._momentum): b ← g (t = 1) else b·μ + (1 − τ)·g."""
         mu = _c(h["momentum"])
-        damp = _c(1 - h.get("dampening", 0.0))
+        damp = 1 - h.get("dampening", 0.0)
+        scaled = "u{i}" if damp == 1.0 else f"{_c(damp)} * u{{i}}"  # 1.0·u is u, bit for bit
         step = f"u{{i}} + {mu} * n_s0_{{i}}" if nesterov else "n_s0_{i}"
         per = [*_grad(h, maximize),
-               f"n_s0_{{i}} = u{{i}} if first else s0_{{i}} * {mu} + {damp} * u{{i}}",
+               f"n_s0_{{i}} = u{{i}} if first else s0_{{i}} * {mu} + {scaled}",
                f"n_x{{i}} = x{{i}} + nl * ({step})"]
         return ["buf"], ["nl = -lr", "first = k == 0"], per
     return rule
@@ -265,6 +266,16 @@ def source(rule, n: int, constant_lr: float | None, evaluate: list[str] | None =
         step_lines = [re.sub(r"\bnl\b", _c(-constant_lr), line) for line in step_lines]
     uses_k = lr is not None or any(re.search(r"\bk\b", line) for line in step_lines)
     columns = ["F"] + [f"X{i}" for i in range(n)] + [f"G{i}" for i in range(n)] + ([] if constant_lr is not None else ["LR"])
+    # an update of only + − × (gd, momentum, nesterov) cannot raise: it may write x and the state
+    # in place after the step is recorded, with no temporaries
+    in_place = not any(("/" in line or "_sqrt" in line or "**" in line) for line in step_lines)
+    if in_place:
+        step_lines = [re.sub(r"\bn_(x\d+|s\d+_\d+)\b", r"\1", line) for line in step_lines]
+    record = [
+        "F[i] = f",
+        *[f"X{i}[i] = x{i}" for i in range(n)], *[f"G{i}[i] = g{i}" for i in range(n)],
+        *(["LR[i] = lr"] if constant_lr is None else []),
+    ]
     body = [
         *(evaluate or [f"{', '.join(['f'] + gs)}, = fg([{', '.join(xs)}])"]),
         f"gg = {' + '.join(f'g{i} * g{i}' for i in range(n))}",
@@ -276,11 +287,8 @@ def source(rule, n: int, constant_lr: float | None, evaluate: list[str] | None =
         f"    return i, k0 + i, {tup(xs)}, {tup(ss)}, {tup(['f'] + gs)}",
         *(["k = k0 + i"] if uses_k else []),
         *([lr] if lr else []),
-        *step_lines,
-        "F[i] = f",
-        *[f"X{i}[i] = x{i}" for i in range(n)], *[f"G{i}[i] = g{i}" for i in range(n)],
-        *(["LR[i] = lr"] if constant_lr is None else []),
-        f"{', '.join(v for v, _ in changed)}, = {', '.join(nv for _, nv in changed)},",
+        *((record + step_lines) if in_place else
+          (step_lines + record + [f"{', '.join(v for v, _ in changed)}, = {', '.join(nv for _, nv in changed)},"])),
     ]
     lines = [
         "def block(fg, schedule, X, S, k0, kend, above, lo, hi, cols):",

@@ -47,7 +47,7 @@ def compile_problem(problem):
 def run(function: str, *, start=None, optimizer: str | None = None, steps: int | None = None,
         tol: float | None = None, schedule: str | None = None, clip_norm: float | None = None,
         variables=None, callback=None, timeout: float | None = None, data=None, batch_size: int | None = None,
-        seed: int | None = None, eval_every: int | None = None, **hyper):
+        seed: int | None = None, eval_every: int | None = None, _blocks: bool = False, **hyper):
     """The event generator of one run: ``Started``, ``Step``…, ``Finished(result)``.
 
     The same request, checks and defaults as ``gdx optimize`` (:func:`gdx.app.prepare.prepare`):
@@ -64,11 +64,12 @@ def run(function: str, *, start=None, optimizer: str | None = None, steps: int |
     request = RunRequest(function=function, variables=variables, optimizer=optimizer, hyper=hyper, schedule=schedule,
                          schedule_args=scheduling, clip_norm=clip_norm, steps=steps, tol=tol, start=start,
                          timeout=timeout, data=data, batch_size=batch_size, seed=seed, eval_every=eval_every)
-    return prepare(request).run(callback=callback)
+    return prepare(request).run(callback=callback, blocks=_blocks)
 
 
 def minimize(function: str, **kwargs):
-    """Run to the end and return the :class:`gdx.result.Result` (x, fun, jac, nit, status, path, …)."""
-    for event in run(function, **kwargs):
+    """Run to the end and return the :class:`gdx.result.Result` (x, fun, jac, nit, status, path, …);
+    the steps are drained in blocks where the fast loop runs (the same Result)."""
+    for event in run(function, _blocks=True, **kwargs):
         pass
     return event.result

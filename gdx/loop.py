@@ -20,7 +20,7 @@ import math
 import time
 from typing import Callable, Iterator
 
-from .result import MESSAGES, Finished, Path, Result, Started, Status, Step
+from .result import MESSAGES, Finished, Result, Started, Status, Step, StepBlock
 from .stopping import EXPLOSION, broken_cause, fault_cause, is_finite_point, point_verdict, status_of_cause, update_faults
 
 __all__ = ["run", "run_to_end", "constant_schedule", "EXPLOSION", "broken_cause", "status_of_cause"]
@@ -34,7 +34,24 @@ def loss_of(optimizer, f) -> dict:
 
 def constant_schedule(lr: float) -> Callable[[int], float]:
     """k ↦ lr."""
-    return lambda k: lr
+
+    def constant(k):
+        return lr
+
+    constant.constant_lr = lr  # gdx.fastloop writes it into its loop
+    return constant
+
+
+def fast_plan(compiled, optimizer, schedule, **run):
+    """The run's fast path (:func:`gdx.fastloop.plan`), or None (also when ``fastloop.ENABLED`` is off)."""
+    from . import fastloop
+
+    if not fastloop.ENABLED:
+        return None
+    fast = fastloop.plan(compiled, optimizer, schedule, **run)
+    if fast is not None:
+        fastloop.TAKEN += 1
+    return fast
 
 
 def run(
@@ -50,6 +67,7 @@ def run(
     callback: Callable[[Step], bool | None] | None = None,
     batches=None,
     record=None,
+    blocks: bool = False,
 ) -> Iterator:
     """Run ``optimizer`` on ``compiled`` from ``x0``; yield Started, Step…, Finished(result).
 
@@ -58,7 +76,11 @@ def run(
     and, where ``batches.evaluates(k)``, f over every row.
 
     ``record``: a :class:`gdx.path_record.PathRecord` the steps go to (default: one keeping every
-    step); the result's path is the steps it kept."""
+    step); the result's path is the steps it kept.
+
+    ``blocks=True``: where the run takes the fast path (:mod:`gdx.fastloop`), its steps come as
+    :class:`gdx.result.StepBlock` events (columns of up to ``fastloop.BLOCK`` steps) instead of one
+    Step each; the steps, the path and the result are the same either way."""
     import numpy as np
 
     from .momentum_cycle import cycle_of
@@ -89,11 +111,32 @@ def run(
         with np.errstate(all="ignore"):
             state = (optimizer if cycle is None else cycle(optimizer, 0)).init(x)
             watched = schedule.init(1) if getattr(schedule, "observes_loss", False) else None
-            f0 = band = None
+            f0 = band = pending = None
             value_and_grad, append, isfinite, sqrt = compiled.value_and_grad, record.append, math.isfinite, math.sqrt
             seen = {}
+            fast = fast_plan(compiled, optimizer, schedule, clip=clip, callback=callback, batches=batches,
+                             cycle=cycle, watched=watched)
+            if fast is not None:  # steps on Python floats until a stopping rule or a fault needs the generic loop
+                chunks = fast.blocks(x, state, steps, tol, record=record.add_block if blocks else None)
+                while True:
+                    try:
+                        chunk = next(chunks)
+                    except StopIteration as stop:
+                        handover = stop.value
+                        break
+                    if blocks:  # recorded by the fast path
+                        yield StepBlock(chunk)
+                    else:
+                        for step in StepBlock(chunk).steps():
+                            append(step)
+                            yield step
+                k, x, state, f0, band, pending = handover[:6]
+                if handover.interrupted:
+                    raise KeyboardInterrupt
             while True:
-                if batches is None:
+                if pending is not None:  # x_k evaluated (and counted) by the fast path
+                    f, g, pending = float(pending[0]), np.array(pending[1:], dtype=float), None
+                elif batches is None:
                     f, g = value_and_grad(x)
                 else:
                     seen = batch_step(compiled, batches, k, x)
@@ -139,7 +182,8 @@ def run(
     except KeyboardInterrupt:
         status = Status.INTERRUPTED
     wall = time.perf_counter() - started
-    yield Finished(_result(compiled, optimizer, schedule_name, record.steps(), status, cause, fault_step, wall))
+    yield Finished(_result(compiled, optimizer, schedule_name, record.path(compiled.variables), status, cause,
+                           fault_step, wall))
 
 
 def batch_step(compiled, batches, k: int, x) -> dict:
@@ -181,18 +225,17 @@ def scaled_norm(g) -> float:
     return s * math.sqrt(float(gs @ gs))
 
 
-def _result(compiled, optimizer, schedule_name, record, status, cause, fault_step, wall) -> Result:
+def _result(compiled, optimizer, schedule_name, path, status, cause, fault_step, wall) -> Result:
     """Assemble the Result; x/fun/jac are those of the last finite point (gdx.stopping)."""
     import numpy as np
 
-    path = Path.from_steps(compiled.variables, record)
-    last = _last_finite(record)
-    k = record[-1].k if record else 0
+    last = _last_finite(path)
+    k = int(path.k[-1]) if len(path) else 0
     if last is None:
         nan = np.full(compiled.n, np.nan)
         x, fun, jac, gn = nan, math.nan, nan, math.nan
     else:
-        x, fun, jac, gn = last.x, last.loss, last.grad, last.grad_norm
+        x, fun, jac, gn = path.x[last], path.loss[last], path.grad[last], path.grad_norm[last]
     message = MESSAGES[status].format(k=fault_step if fault_step is not None else k, cause=cause)
     return Result(
         x=np.array(x, dtype=float),
@@ -216,16 +259,20 @@ def _result(compiled, optimizer, schedule_name, record, status, cause, fault_ste
     )
 
 
-def _last_finite(record: list[Step]) -> Step | None:
-    """The last step whose x, f and ‖∇f‖ are all finite (what the Result reports)."""
-    for step in reversed(record):
-        if is_finite_point(step.x, step.loss, step.grad_norm):
-            return step
-    return None
+def _last_finite(path) -> int | None:
+    """The row of the last step whose x, f and ‖∇f‖ are all finite (what the Result reports)."""
+    import numpy as np
+
+    if not len(path):
+        return None
+    ok = np.isfinite(path.loss) & np.isfinite(path.grad_norm) & np.isfinite(path.x).all(axis=1)
+    rows = np.flatnonzero(ok)
+    return int(rows[-1]) if len(rows) else None
 
 
 def run_to_end(*args, **kwargs) -> Result:
-    """Drain :func:`run` and return its Result."""
+    """Drain :func:`run` (its steps in blocks where it can) and return its Result."""
+    kwargs.setdefault("blocks", True)
     for event in run(*args, **kwargs):
         pass
     return event.result

@@ -130,6 +130,29 @@ class Path:
         )
 
 
+class StepBlock(NamedTuple):
+    """Consecutive steps as columns (``path``: a :class:`Path` whose ``variables`` may be empty),
+    what :func:`gdx.loop.run` yields with ``blocks=True`` where the fast path (gdx.fastloop) runs
+    instead of one :class:`Step` per point."""
+
+    path: "Path"
+
+    def __len__(self) -> int:
+        return len(self.path)
+
+    def steps(self):
+        """The same steps as Step events, one at a time."""
+        p = self.path
+        for k, x, loss, gn, lr, g in zip(p.k.tolist(), p.x, p.loss.tolist(), p.grad_norm.tolist(), p.lr.tolist(),
+                                         p.grad):
+            yield Step(k, x, loss, gn, lr, g)
+
+    def step(self, i: int) -> Step:
+        """Row i as a Step."""
+        p = self.path
+        return Step(int(p.k[i]), p.x[i], float(p.loss[i]), float(p.grad_norm[i]), float(p.lr[i]), p.grad[i])
+
+
 @dataclass
 class Result:
     """The outcome of one run.

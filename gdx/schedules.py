@@ -356,7 +356,11 @@ def _need(args: dict, key: str, name: str, why: str):
 
 
 def _constant(lr, args, run_steps):
-    return lambda k: lr
+    def constant(k):
+        return lr
+
+    constant.constant_lr = lr  # gdx.fastloop writes it into its loop
+    return constant
 
 
 def _constant_factor(lr, args, run_steps):

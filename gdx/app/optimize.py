@@ -75,13 +75,13 @@ def prepare_single(request):
     return prepare(request, keep_path=not bounded_path(request.export))
 
 
-def optimize(prepared, *, on_step=None, png=None, gif=None) -> OptimizeOutcome:
-    """Run ``prepared`` (steps go to ``on_step``), then diagnose, export and draw it.  With a
+def optimize(prepared, *, on_step=None, png=None, gif=None, on_block=None) -> OptimizeOutcome:
+    """Run ``prepared`` (steps go to ``on_step``, blocks of steps to ``on_block``), then diagnose, export and draw it.  With a
     bounded path (:func:`bounded_path`) the run keeps a thinned record (gdx.path_record) and a CSV
     export receives every step while it runs."""
     export = prepared.request.export
     if not bounded_path(export):
-        return finish(prepared, consume(prepared, on_step), png=png, gif=gif)
+        return finish(prepared, consume(prepared, on_step, on_block=on_block), png=png, gif=gif)
     from ..path_record import LIMIT, PathRecord
 
     stream = None
@@ -90,7 +90,9 @@ def optimize(prepared, *, on_step=None, png=None, gif=None) -> OptimizeOutcome:
 
         stream = CsvStream(export, prepared.compiled.variables)
     try:
-        result = consume(prepared, on_step, PathRecord(LIMIT, sink=stream.write if stream else None))
+        record = PathRecord(LIMIT, sink=stream.write if stream else None,
+                            block_sink=stream.write_block if stream else None)
+        result = consume(prepared, on_step, record, on_block=on_block)
     except BaseException:
         if stream is not None:
             stream.discard()

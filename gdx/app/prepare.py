@@ -87,13 +87,14 @@ class Prepared:
 
         return Batches(*self.sampling)
 
-    def run(self, *, callback=None, record=None):
-        """The event generator of this run (see :func:`gdx.loop.run`; ``record``: where its steps go)."""
+    def run(self, *, callback=None, record=None, blocks: bool = False):
+        """The event generator of this run (see :func:`gdx.loop.run`; ``record``: where its steps go;
+        ``blocks``: StepBlock events where the fast loop runs)."""
         from ..loop import run
 
         return run(self.compiled, self.optimizer, self.x0, steps=self.steps, tol=self.tol, schedule=self.schedule,
                    schedule_name=self.schedule_name, clip_norm=self.clip_norm, callback=callback,
-                   batches=self.batches(), record=record)
+                   batches=self.batches(), record=record, blocks=blocks)
 
     def run_batch(self, X0=None, *, record_path: bool = False):
         """Rows of ``X0`` (default: x₀ once per setting of the optimizer) as one batch

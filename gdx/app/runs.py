@@ -4,19 +4,27 @@ and turn its outcome into an exit status.  Plain data; no printing."""
 from __future__ import annotations
 
 from ..errors import ExitCode
-from ..result import Finished, Status, Step
+from ..result import Finished, Status, Step, StepBlock
 
 
-def consume(prepared, on_step=None, record=None):
+def consume(prepared, on_step=None, record=None, on_block=None):
     """Drain the run's events into ``on_step``; Ctrl-C still yields the Result so far.
-    ``record``: the :class:`gdx.path_record.PathRecord` its steps go to (None: every step kept)."""
-    events = prepared.run() if record is None else prepared.run(record=record)
+    ``record``: the :class:`gdx.path_record.PathRecord` its steps go to (None: every step kept).
+    The run's steps come in blocks where it can (:mod:`gdx.fastloop`): a block goes to
+    ``on_block`` when given, else its steps to ``on_step`` one by one."""
+    events = prepared.run(blocks=True) if record is None else prepared.run(record=record, blocks=True)
     result = None
     try:
         for event in events:
             if isinstance(event, Step):
                 if on_step is not None:
                     on_step(event)
+            elif isinstance(event, StepBlock):
+                if on_block is not None:
+                    on_block(event)
+                elif on_step is not None:
+                    for step in event.steps():
+                        on_step(step)
             elif isinstance(event, Finished):
                 result = event.result
     except KeyboardInterrupt:

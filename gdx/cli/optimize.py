@@ -92,7 +92,8 @@ def optimize(
         print_header(out, prepared.target, prepared.compiled, prepared.optimizer, prepared.x0, prepared.settings_line())
         stream = IterationStream(out, prepared.compiled.variables, every=every, batched=prepared.sampling is not None)
     try:
-        outcome = run_optimize(prepared, on_step=stream.step if stream else None, png=png, gif=gif)
+        outcome = run_optimize(prepared, on_step=stream.step if stream else None, png=png, gif=gif,
+                               on_block=stream.block if stream else None)
     finally:
         if stream is not None:
             stream.close()

@@ -511,9 +511,11 @@ def make_optimizer(name: str, **hyper) -> Optimizer:
     builder = getattr(import_module(f"{__name__}.{spec.module}"), spec.builder)
     given = {k: v for k, v in resolved.items() if k != "maximize"}
     init, update = builder(**given)
-    if "maximize" in resolved and HYPERPARAMETERS["maximize"].check(resolved["maximize"]):
+    maximize = "maximize" in resolved and bool(HYPERPARAMETERS["maximize"].check(resolved["maximize"]))
+    if maximize:
         update = _maximizing(update)
     resolved = {k: _plain_value(k, v) for k, v in resolved.items()}
+    update.fast_rule = (spec.name, dict(resolved), maximize)  # what gdx.fastloop generates its loop from
     return Optimizer(name=spec.name, hyper=resolved, needs_hessian=spec.needs_hessian, init=init, update=update,
                      needs_loss=spec.needs_loss)
 

@@ -60,6 +60,15 @@ def _row(k, x, loss, grad_norm, lr, nfev, grad, *, epoch=None, full_loss=None) -
             + ([int(nfev)] if nfev is not None else []) + [repr(float(v)) for v in grad])
 
 
+def block_csv(rows) -> str:
+    """The CSV lines of consecutive steps (a Path without nfev or epoch) as :func:`_row` writes
+    them: ``step, x…, loss, grad_norm, lr, grad…`` with floats as ``repr``."""
+    columns = [map(str, rows.k.tolist()), *(map(repr, c) for c in rows.x.T.tolist()), map(repr, rows.loss.tolist()),
+               map(repr, rows.grad_norm.tolist()), map(repr, rows.lr.tolist()), *(map(repr, c) for c in rows.grad.T.tolist())]
+    lines = "\n".join(map(",".join, zip(*columns)))
+    return lines + "\n" if lines else ""
+
+
 class CsvStream:
     """``--export run.csv`` written while the run goes on: each step is a row (as :func:`csv_text`
     writes it) appended to a temporary file beside the target, renamed onto it by :meth:`close`
@@ -87,6 +96,17 @@ class CsvStream:
             self.header = True
         self.writer.writerow(_row(step.k, step.x, step.loss, step.grad_norm, step.lr, step.nfev, step.grad,
                                   epoch=getattr(step, "epoch", None), full_loss=getattr(step, "full_loss", None)))
+
+    def write_block(self, rows) -> None:
+        """Append consecutive steps given as columns (a :class:`gdx.result.Path` without nfev or
+        epoch, from the fast loop): the same text as :meth:`write` of each step, in one write."""
+        from ..result import path_columns
+
+        if not self.header:
+            self.writer.writerow(path_columns(self.variables))
+            self.header = True
+        text = block_csv(rows)
+        self.fh.write(text)
 
     def close(self) -> Path:
         """Flush, sync and rename onto the target, with the mode ``open()`` would give it

@@ -60,6 +60,19 @@ def shown(k: int, every: int | None) -> bool:
     return k % scale == 0
 
 
+def shown_between(a: int, b: int, every: int | None) -> list[int]:
+    """The steps k in [a, b) that get a row (:func:`shown`), without testing each k."""
+    if every:
+        return list(range(a + (-a) % every, b, every))
+    ks = list(range(a, min(b, 11)))
+    scale = 10
+    while scale < b:  # the numbers of d digits, d ≥ 2, show at multiples of 10^(d−1)
+        lo, hi = max(a, scale, 11), min(b, scale * 10)
+        ks += range(lo + (-lo) % scale, hi, scale)
+        scale *= 10
+    return ks
+
+
 class IterationStream:
     """A sink for Step events; ``close()`` after the last one."""
 
@@ -90,6 +103,25 @@ class IterationStream:
             if now >= self._next_refresh:
                 self._next_refresh = now + 1.0 / REFRESH_HZ
                 self._refresh(step)
+
+    def block(self, block) -> None:
+        """A :class:`gdx.result.StepBlock`: its shown steps get rows, the live table is redrawn
+        at most once, as :meth:`step` of each would."""
+        if self.batched or not len(block):
+            for step in block.steps():
+                self.step(step)
+            return
+        ks = block.path.k
+        a, n = int(ks[0]), len(ks)
+        last = block.step(n - 1)
+        for k in shown_between(a, a + n, self.every):
+            self._show(last if k - a == n - 1 else block.step(k - a))
+        self.last = last
+        if self.live_mode:
+            now = time.monotonic()
+            if now >= self._next_refresh:
+                self._next_refresh = now + 1.0 / REFRESH_HZ
+                self._refresh(last)
 
     def close(self) -> None:
         if self.last is not None and self.last_shown is not self.last:

@@ -204,10 +204,12 @@ def inlined(fg, n: int):
     ``f, g0, … = …``; None when the code is not of that plain shape (then the loop calls fg)."""
     import ast
 
-    from .derive import _source, check_generated
+    import inspect
+
+    from .derive import check_generated
 
     try:
-        source_text = _source(fg)
+        source_text = getattr(fg, "gdx_source", None) or inspect.getsource(fg)
         check_generated(source_text, fg.__globals__)
         func = ast.parse(source_text).body[0]
     except Exception:  # noqa: BLE001 - no source, or not lambdify's shape: call the function instead

@@ -3,7 +3,8 @@
 A :class:`Candidate` is a change to a run (another lr, optimizer, schedule, clipping, start,
 weight decay or step budget) written as the flags a user would type.  :func:`try_candidates`
 runs each from the run's own start with the run's own budget (:class:`Setup`: steps, tol,
-schedule, clipping) through the batched engine (:func:`gdx.batch.run_batch`, one row each), and
+schedule, clipping) through the single-run loop (:func:`gdx.loop.run_to_end`: its float fast
+path for small n; the same path as the batched engine's row, to the bit), and
 :func:`pick` keeps the best one that did better than the run itself, by these rules:
 
 * a run that failed (diverged, fault) is never better;
@@ -133,8 +134,9 @@ def run_candidate(compiled, setup: Setup, cand: Candidate) -> Outcome:
     """Run one candidate from the setup's start (or its own) with the setup's budget (or its own)."""
     import numpy as np
 
-    from .batch import run_batch
+    from .loop import run_to_end
     from .optim import make_optimizer
+    from .path_record import PathRecord
     from .schedules import make_schedule
 
     opt = make_optimizer(cand.optimizer, **cand.hyper)
@@ -152,11 +154,13 @@ def run_candidate(compiled, setup: Setup, cand: Candidate) -> Outcome:
         return _run_minibatch(compiled, setup, cand, opt, x0[0], steps, schedule_fn, name, clip)
     saved = (compiled.nfev, compiled.njev, compiled.nhev)
     try:
-        b = run_batch(compiled, opt, x0, steps=steps, tol=setup.tol, schedule_fn=schedule_fn, clip_norm=clip)
+        with np.errstate(all="ignore"):  # one run: the single-run loop (its fast path for small n), its end kept
+            r = run_to_end(compiled, opt, x0[0], steps=steps, tol=setup.tol,
+                           schedule=schedule_fn, schedule_name=name, clip_norm=clip, record=PathRecord(256, tail=16))
     finally:
         compiled.nfev, compiled.njev, compiled.nhev = saved
     settled = None
-    xe = np.asarray(b.x[0], dtype=float)
+    xe = np.asarray(r.x, dtype=float)
     if cand.penalty and np.all(np.isfinite(xe)):
         saved = (compiled.nfev, compiled.njev, compiled.nhev)
         try:
@@ -164,7 +168,7 @@ def run_candidate(compiled, setup: Setup, cand: Candidate) -> Outcome:
                 settled = float(np.linalg.norm(np.asarray(compiled.grad(xe), dtype=float) + cand.penalty * xe))
         finally:
             compiled.nfev, compiled.njev, compiled.nhev = saved
-    return Outcome(cand, b.status[0].value, int(b.nit[0]), float(b.fun[0]), float(b.grad_norm[0]), b.fault_step[0],
+    return Outcome(cand, r.status.value, int(r.nit), float(r.fun), float(r.grad_norm), r.fault_step,
                    settled, tuple(float(c) for c in xe))
 
 

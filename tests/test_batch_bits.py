@@ -70,7 +70,7 @@ CASES = [
 @pytest.mark.parametrize("text,name,hyper,lrs,tol,span", CASES, ids=[c[1] for c in CASES])
 def test_every_run_is_the_single_run_to_the_bit(text, name, hyper, lrs, tol, span, recorded):
     c = Compiled(parse_function(text))
-    B, steps = 30, 700
+    B, steps = 15, 700
     X0 = np.random.default_rng(len(name)).uniform(-span, span, size=(B, 2))
     lr = np.resize(np.array(lrs, float), B)
     batch = run_batch(c, make_optimizer(name, **hyper), X0, steps=steps, tol=tol, lr=lr, record_path=recorded)

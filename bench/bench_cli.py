@@ -41,6 +41,19 @@ def wall(cmd: list[str], repeat: int, warm: bool = True) -> float:
     return statistics.median(times)
 
 
+def interleaved(cmds: list[list[str]], repeat: int) -> list[float]:
+    """Median wall times of commands run in turn, ``repeat`` rounds (one warm-up round first):
+    a machine that gets busier or quieter meanwhile weighs on every command alike."""
+    times: list[list[float]] = [[] for _ in cmds]
+    for round_ in range(repeat + 1):
+        for i, cmd in enumerate(cmds):
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            if round_:
+                times[i].append(time.perf_counter() - t)
+    return [statistics.median(t) for t in times]
+
+
 def help_imports() -> str:
     code = (
         "import sys\nfrom gdx.cli import main\n"
@@ -163,9 +176,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100_000)
     args = ap.parse_args()
     gdx = gdx_command()
-    floor = wall([sys.executable, "-c", "import numpy, sympy"], args.repeat)
-    t_help = wall(gdx + ["--help"], args.repeat)
-    t_opt = wall(gdx + ["optimize", "x**2+3*y**2", "--quiet"], args.repeat)
+    floor, t_help, t_opt = interleaved([[sys.executable, "-c", "import numpy, sympy"], gdx + ["--help"],
+                                        gdx + ["optimize", "x**2+3*y**2", "--quiet"]], args.repeat)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; gdx = {' '.join(gdx)}")
     print(f"python -c 'import numpy, sympy'         {floor * 1000:8.1f} ms   (1.00×)")
     print(f"gdx --help                              {t_help * 1000:8.1f} ms   ({t_help / floor:.2f}×)")

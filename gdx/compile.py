@@ -111,6 +111,28 @@ def _with_zeros(source: str, kept: list, size: int) -> str:
     return ast.unparse(tree) + "\n"
 
 
+def value_only(source: str) -> str:
+    """The code of f alone cut out of the code of (f, ∇f): the argument unpacking, then only the
+    assignments f's value needs (read back from the return's first entry), then ``return [f]``.
+    The same arithmetic as f in (f, ∇f), so value(x) and value_and_grad(x)[0] agree to the bit."""
+    import ast
+
+    tree = ast.parse(source)
+    func = tree.body[0]
+    unpack, *assigns, ret = func.body
+    value = ret.value.elts[0]
+    needed = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+    kept = []
+    for stmt in reversed(assigns):
+        target = stmt.targets[0].id
+        if target in needed:
+            kept.append(stmt)
+            needed |= {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+    ret.value.elts = [value]
+    func.body = [unpack, *reversed(kept), ret]
+    return ast.unparse(tree) + "\n"
+
+
 #: Integers up to this size are exactly floats (2⁵³), so writing them as floats changes no number.
 _EXACT_INT = 2**53
 

@@ -150,10 +150,17 @@ def _derive(problem, hessian: bool):
     refuse_complex(problem.exprs, problem.source)
     gradient = tuple(_settled(e, problem) for e in gradient_of(problem))
     refuse_complex(gradient, problem.source, what="its gradient")
-    sources = {
-        "_f": lambdify_source(problem.symbols, [problem.expr], float_literals=True),
-        "_fg": lambdify_source(problem.symbols, [problem.expr, *gradient], float_literals=True),
-    }
+    from .compile import REVERSE_MODE_ABOVE, value_only
+
+    fg = lambdify_source(problem.symbols, [problem.expr, *gradient], float_literals=True)
+    many = problem.n > REVERSE_MODE_ABOVE  # f's code cut out of (f, ∇f)'s: no second cse over f
+    f = None
+    if many:
+        try:
+            f = value_only(fg)
+        except (AttributeError, IndexError, TypeError, ValueError):  # not the printer's usual shape
+            f = None
+    sources = {"_f": f or lambdify_source(problem.symbols, [problem.expr], float_literals=True), "_fg": fg}
     hess = None
     if hessian:
         hess = tuple(tuple(_settled(e, problem) for e in row) for row in hessian_of(problem, gradient))

@@ -113,3 +113,24 @@ def test_over_limit_text_is_refused_before_sympy_is_imported():
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60).stdout
     assert out.splitlines() == ["too many variables (129; the limit is 128)", "False"]
+
+
+def test_beyond_16_variables_f_is_cut_from_the_code_of_f_and_its_gradient():
+    # gdx.compile.value_only: f's code is (f, ∇f)'s without the gradient, so the two agree to the
+    # bit, and f is the closed form's value (here n-D Rosenbrock plus a coupling sine)
+    import numpy as np
+
+    from gdx.derive import _derive, function_from_source
+    from gdx.parse import parse_function
+
+    n = 20
+    text = "+".join(f"100*(x{i+1}-x{i}^2)^2+(1-x{i})^2+sin(x{i}*x{i+1})" for i in range(1, n))
+    problem = parse_function(text)
+    _, _, sources = _derive(problem, False)
+    f, fg = function_from_source(sources["_f"]), function_from_source(sources["_fg"])
+    X = np.random.default_rng(0).uniform(-2, 2, (40, n))
+    assert np.array_equal(np.asarray(f(X.T)[0]), np.asarray(fg(X.T)[0]))
+    closed = sum(100 * (X[:, i] - X[:, i - 1] ** 2) ** 2 + (1 - X[:, i - 1]) ** 2 + np.sin(X[:, i - 1] * X[:, i])
+                 for i in range(1, n))
+    np.testing.assert_allclose(np.asarray(f(X.T)[0]), closed, rtol=1e-13)
+    assert "return [" in sources["_f"] and sources["_f"].count("x") < sources["_fg"].count("x")

@@ -192,7 +192,7 @@ def main() -> None:
     print(f"gdx optimize rosenbrock -o NAME --lr LR --steps {args.steps} --tol 0 --quiet, minus the same with")
     print("--steps 1, medians of interleaved runs, against the hand loop.  The difference is the steps, the")
     print("bounded path record AND the diagnosis of the longer path (its suggestion tries other settings for")
-    print("as many steps: batched runs); 'loop' is the run's own wall_time in the --json document (N minus 1):")
+    print("as many steps: single runs); 'loop' is the run's own wall_time in the --json document (N minus 1):")
     for name, (py, diff, loop) in cli_ratios(gdx, args.steps, max(3, args.repeat // 2)).items():
         print(f"  {name:<5}  hand {py * 1000:8.1f} ms   whole command {diff * 1000:8.1f} ms ({py / diff:.2f}×)"
               f"   loop {loop * 1000:7.1f} ms ({py / loop:.2f}×)")

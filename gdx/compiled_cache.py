@@ -121,24 +121,31 @@ def store_mean(text: str, variables, columns, objective, example) -> None:
     its split into parameters and data, the generated sources and the display strings."""
     if not enabled():
         return
+    from .render.mathtext import math_text
+
+    _write_entry(data_entry_key(text, variables, columns), lambda: {
+        "kind": "mean",
+        "names": list(example.variables),
+        "parameters": list(objective.split.parameters),
+        "data": list(objective.split.data),
+        "sources": dict(objective.sources),
+        "texts": {"f": math_text(example.expr), "gradient": [math_text(g) for g in objective.gradient],
+                  "hessian": [[math_text(h) for h in row] for row in objective.hessian]},
+    })
+
+
+def _write_entry(name: str, payload) -> None:
+    """Write ``payload`` (a dict, or a function making it) as the entry ``name`` with its SHA-256,
+    atomically, then evict beyond MAX_BYTES.  Best effort: a cache that cannot be written (no
+    usable directory, a full disk, a payload that fails to build) is no failure of the command."""
     directory = usable_dir(_SETTINGS["env"])
     if directory is None:
         return
     from .paths import write_atomic
-    from .render.mathtext import math_text
 
     try:
-        payload = {
-            "kind": "mean",
-            "names": list(example.variables),
-            "parameters": list(objective.split.parameters),
-            "data": list(objective.split.data),
-            "sources": dict(objective.sources),
-            "texts": {"f": math_text(example.expr), "gradient": [math_text(g) for g in objective.gradient],
-                      "hessian": [[math_text(h) for h in row] for row in objective.hessian]},
-        }
-        write_atomic(directory / (data_entry_key(text, variables, columns) + SUFFIX),
-                     json.dumps({"sha256": _digest(payload), "payload": payload}))
+        payload = payload() if callable(payload) else payload
+        write_atomic(directory / (name + SUFFIX), json.dumps({"sha256": _digest(payload), "payload": payload}))
         evict(directory)
     except Exception:  # noqa: BLE001 - best effort (the GdxError of a full disk included)
         pass
@@ -177,20 +184,8 @@ def load_finding(text: str, variables, what: str, params):
 def store_finding(text: str, variables, what: str, params, value) -> None:
     """Keep a deterministic result about a function (the critical points of a box, the exact
     solutions of ∇f = 0) for the next command on it; best effort, as :func:`store`."""
-    if not enabled():
-        return
-    directory = usable_dir(_SETTINGS["env"])
-    if directory is None:
-        return
-    from .paths import write_atomic
-
-    try:
-        payload = {"kind": what, "value": value}
-        write_atomic(directory / (finding_key(text, variables, what, params) + SUFFIX),
-                     json.dumps({"sha256": _digest(payload), "payload": payload}))
-        evict(directory)
-    except Exception:  # noqa: BLE001 - best effort (the GdxError of a full disk included)
-        pass
+    if enabled():
+        _write_entry(finding_key(text, variables, what, params), {"kind": what, "value": value})
 
 
 def _digest(payload: dict) -> str:
@@ -252,17 +247,7 @@ def store_payload(text: str, variables, payload: dict) -> None:
     best effort, as :func:`store`."""
     if not enabled() or not all(a in payload["sources"] for a in ("_f", "_fg")):  # H optional (backprop)
         return
-    directory = usable_dir(_SETTINGS["env"])
-    if directory is None:
-        return
-    from .paths import write_atomic
-
-    try:
-        write_atomic(directory / (entry_key(text, variables) + SUFFIX),
-                     json.dumps({"sha256": _digest(payload), "payload": payload}))
-        evict(directory)
-    except Exception:  # noqa: BLE001 - best effort (the GdxError of a full disk included)
-        pass
+    _write_entry(entry_key(text, variables), payload)
 
 
 def evict(directory: Path, max_bytes: int = MAX_BYTES) -> int:

@@ -404,7 +404,7 @@ def _likely(key: str) -> bool:
 
 
 def _assemble(raw, b, lay, starts, ends, blank, ok, vs, ln, values_at, tokens):
-    from .trainlog import MAX_LINE
+    from .trainlog import json_object
 
     match_lines = np.flatnonzero(ok)
     others = np.flatnonzero(~ok & ~blank)
@@ -416,13 +416,8 @@ def _assemble(raw, b, lay, starts, ends, blank, ok, vs, ln, values_at, tokens):
         s = s.strip()
         if not s:
             continue
-        try:
-            if len(s) > MAX_LINE:
-                raise ValueError("line too long")
-            rec = json.loads(s)
-        except (ValueError, RecursionError):
-            rec = None
-        if not isinstance(rec, dict):
+        rec = json_object(s)
+        if rec is None:
             bad += 1
             bad_first = bad_first or f"line {i + 1}"
             continue

@@ -314,13 +314,8 @@ def _parse_json(text: str, path) -> Table:
             s = line.strip()
             if not s:
                 continue
-            try:
-                if len(s) > MAX_LINE:
-                    raise ValueError("line too long")
-                rec = json.loads(s)
-            except (ValueError, RecursionError):
-                rec = None
-            if not isinstance(rec, dict):
+            rec = json_object(s)
+            if rec is None:
                 bad += 1
                 bad_first = bad_first or f"line {i + 1}"
                 continue
@@ -345,6 +340,18 @@ def _parse_json(text: str, path) -> Table:
                     seen[k] = None
         names = list(seen)
     return Table(fmt, names, _JsonColumns(records, names, uniform), lines, skipped)
+
+
+def json_object(line: str):
+    """One stripped JSON Lines line as a dict, or None: too long (MAX_LINE), not JSON, too
+    deeply nested, or JSON but not an object."""
+    if len(line) > MAX_LINE:
+        return None
+    try:
+        rec = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return rec if isinstance(rec, dict) else None
 
 
 def _jsonl_layout(text: str):

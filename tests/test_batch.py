@@ -26,6 +26,7 @@ from gdx.optim import make_optimizer
 from gdx.parse import parse_function
 from gdx.result import Status
 from gdx.schedules import make_schedule
+from row_compiled import RowCompiled
 
 ROSENBROCK = "(1 - x)^2 + 100*(y - x^2)^2"
 HIMMELBLAU = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
@@ -34,21 +35,6 @@ WAVY = "sin(x)*cos(y) + exp(x/5) + 0.1*y^2"
 
 def compiled(text):
     return Compiled(parse_function(text))
-
-
-class RowCompiled(Compiled):
-    """A single point evaluated as a batch of one (the same numpy array kernels as a batch)."""
-
-    def value_and_grad(self, x):
-        x = np.asarray(x, dtype=float)
-        if x.ndim > 1:
-            return super().value_and_grad(x)
-        f, g = super().value_and_grad(x[None])
-        return float(f[0]), g[0]
-
-    def hess(self, x):
-        x = np.asarray(x, dtype=float)
-        return super().hess(x[None])[0] if x.ndim == 1 else super().hess(x)
 
 
 def references(c):

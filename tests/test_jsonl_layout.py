@@ -82,6 +82,19 @@ def rows_text(n=200, seed=0, end="\n", fmt=json.dumps):
     return out
 
 
+def _scanned(toks):
+    """Number tokens, one per line, through the layout reader's scanner: (token matrix, lengths,
+    automaton states, final state)."""
+    raw = ("\n".join(toks) + "\n").encode()
+    b = jsonl_layout._Bytes(raw)
+    nl = np.flatnonzero(b.u8[:b.n] == 10)
+    start = np.concatenate(([0], nl[:-1] + 1))
+    length = nl - start
+    mat = b.tokens(start, length, int(length.max()))
+    states, state = jsonl_layout._run(mat)
+    return mat, length, states, state
+
+
 def test_a_plain_log_is_read_by_the_layout_reader_with_the_same_result(tmp_path, monkeypatch):
     log = agree(tmp_path, monkeypatch, "".join(rows_text()))
     assert log.rows == 200 and log.columns == {"step": "step", "loss": "loss", "lr": "lr", "grad_norm": "grad_norm"}
@@ -165,13 +178,7 @@ def test_numbers_agree_with_float_on_random_tokens():
         if rng.random() < 0.4:
             t += rng.choice(["e", "E"]) + rng.choice(["", "+", "-"]) + str(int(rng.integers(0, 40)))
         toks.append(("-" if rng.random() < 0.3 else "") + t)
-    raw = ("\n".join(toks) + "\n").encode()
-    b = jsonl_layout._Bytes(raw)
-    nl = np.flatnonzero(b.u8[:b.n] == 10)
-    start = np.concatenate(([0], nl[:-1] + 1))
-    length = nl - start
-    mat = b.tokens(start, length, int(length.max()))
-    states, state = jsonl_layout._run(mat)
+    mat, length, states, state = _scanned(toks)
     assert (state == jsonl_layout._ACCEPT).all()
     values, integer = jsonl_layout.numbers(mat, length, states, state)
     want = np.array([float(json.loads(t)) for t in toks])
@@ -349,13 +356,7 @@ def test_long_mantissas_agree_with_float_through_extended_precision(monkeypatch)
     calls = []
     real = jsonl_layout._extended
     monkeypatch.setattr(jsonl_layout, "_extended", lambda m, e: calls.append(len(m)) or real(m, e))
-    raw = ("\n".join(toks) + "\n").encode()
-    b = jsonl_layout._Bytes(raw)
-    nl = np.flatnonzero(b.u8[:b.n] == 10)
-    start = np.concatenate(([0], nl[:-1] + 1))
-    length = nl - start
-    mat = b.tokens(start, length, int(length.max()))
-    states, state = jsonl_layout._run(mat)
+    mat, length, states, state = _scanned(toks)
     values, _ = jsonl_layout.numbers(mat, length, states, state)
     want = np.array([float(t) for t in toks])
     assert values.tobytes() == want.tobytes()

@@ -24,7 +24,7 @@ lean_help.install()  # before typer formats any help: no rich.markdown / rich.tr
 from . import analyze, backprop, cache, common, compare, doctor, explore, optimize, optimizers, plot, presets, schedules, sweep
 from .argv import function_first
 
-app = typer.Typer(
+_app = typer.Typer(
     name="gdx",
     help="gdx — a gradient descent explorer: see how optimizers walk a loss landscape, and why.\n\n"
     'Example: gdx optimize "x^2 + 3*y^2" -o momentum --lr 0.05',
@@ -42,7 +42,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def _root(
     ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
@@ -54,8 +54,8 @@ def _root(
 
 
 for module in (optimize, optimizers, schedules, presets, plot, explore, analyze, backprop, compare, sweep, doctor, cache):
-    module.register(app)
-common.escape_help(app)
+    module.register(_app)
+common.escape_help(_app)
 
 
 def _command_named(argv: list[str]):
@@ -67,13 +67,14 @@ def _command_named(argv: list[str]):
     import copy
 
     word = next((a for a in argv if not a.startswith("-")), None)
-    commands = [c for c in app.registered_commands if c.name == word]
-    groups = [g for g in app.registered_groups if g.name == word]
-    one = copy.copy(app)
+    commands = [c for c in _app.registered_commands if c.name == word]
+    groups = [g for g in _app.registered_groups if g.name == word]
+    one = copy.copy(_app)
     if not commands and not groups:  # the root's help, --version, a misspelt command: names and help only
-        one.registered_commands = [_listed(c) for c in app.registered_commands]
+        one.registered_commands = [_listed(c) for c in _app.registered_commands]
         return typer.main.get_command(one)
     one.registered_commands, one.registered_groups = commands, groups
+    common.settle(one)  # this command's options, built now
     return typer.main.get_command(one)
 
 
@@ -92,6 +93,15 @@ def _listed(info):
 
     listed.callback = stand_in
     return listed
+
+
+def __getattr__(name: str):
+    """``gdx.cli.app``: the typer app with every command built in full (tests build its whole
+    click group); the CLI itself builds only the command it runs (:func:`_command_named`)."""
+    if name == "app":
+        common.settle(_app)
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _click_exception_class():

@@ -33,7 +33,7 @@ EPILOG = (
 
 
 def register(app: typer.Typer) -> None:
-    common.command(app, "analyze", help=HELP, epilog=EPILOG, options=common.problem_options())(analyze)
+    common.command(app, "analyze", help=HELP, epilog=EPILOG, options=common.problem_options)(analyze)
 
 
 def analyze(

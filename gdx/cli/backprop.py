@@ -29,7 +29,7 @@ EPILOG = (
 
 
 def register(app: typer.Typer) -> None:
-    common.command(app, "backprop", help=HELP, epilog=EPILOG, options=common.problem_options())(backprop)
+    common.command(app, "backprop", help=HELP, epilog=EPILOG, options=common.problem_options)(backprop)
 
 
 def backprop(

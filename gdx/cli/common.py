@@ -89,14 +89,29 @@ def markup_escape(text: str | None) -> str | None:
 
 
 def escape_help(app: typer.Typer) -> None:
-    """Escape (:func:`markup_escape`) the help of the app, of every command, argument and option.
-    Called once, when the commands are registered."""
+    """Escape (:func:`markup_escape`) the help of the app and of every command.  Called once, when
+    the commands are registered; their arguments' and options' help is escaped by :func:`settle`."""
     app.info.help = markup_escape(app.info.help)
     for info in app.registered_commands:
         info.help, info.epilog = markup_escape(info.help), markup_escape(info.epilog)
-        for param in inspect.signature(info.callback).parameters.values():
+
+
+def settle(app: typer.Typer) -> None:
+    """Give every command of ``app`` its whole signature -- its own parameters and the options
+    :func:`command` generates (built here, on first need: ``gdx --help`` lists the commands
+    without them) -- with the help of each argument and option escaped; once per command."""
+    for info in app.registered_commands:
+        func = info.callback
+        if getattr(func, "gdx_settled", False):
+            continue
+        options = getattr(func, "gdx_options", None)
+        if options is not None:
+            own = [p for p in inspect.signature(func).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+            func.__signature__ = inspect.Signature([*own, *(options() if callable(options) else options)])
+        for param in inspect.signature(func).parameters.values():
             if hasattr(param.default, "help"):
                 param.default.help = markup_escape(param.default.help)
+        func.gdx_settled = True
 
 
 def hyper_options(*, ranges: bool = False) -> list[inspect.Parameter]:
@@ -226,12 +241,12 @@ def timeout_option() -> inspect.Parameter:
 
 
 def command(app: typer.Typer, name: str, *, help: str, epilog: str, options=()):
-    """Register ``func`` as command ``name`` with the generated ``options`` appended to its
-    signature (they arrive in its ``**flags``)."""
+    """Register ``func`` as command ``name``; the generated ``options`` (a list, or a function
+    making it) are appended to its signature by :func:`settle` when the command is built (they
+    arrive in its ``**flags``)."""
 
     def register(func):
-        own = [p for p in inspect.signature(func).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-        func.__signature__ = inspect.Signature([*own, *options])
+        func.gdx_options = options
         app.command(name, help=help, epilog=epilog)(func)
         return func
 

@@ -32,7 +32,7 @@ VIEW = "View"
 
 def register(app: typer.Typer) -> None:
     common.command(app, "compare", help=HELP, epilog=EPILOG,
-                   options=[*common.schedule_options(), *common.run_options(start_help='Start point for all: "1.5,-0.5" or "x=1.5,y=-0.5".')])(compare)
+                   options=lambda: [*common.schedule_options(), *common.run_options(start_help='Start point for all: "1.5,-0.5" or "x=1.5,y=-0.5".')])(compare)
 
 
 def compare(

@@ -34,7 +34,7 @@ VIEW = "View"
 
 def register(app: typer.Typer) -> None:
     common.command(app, "explore", help=HELP, epilog=EPILOG,
-                   options=[*common.hyper_options(), *common.schedule_options(), *common.run_options()])(explore)
+                   options=lambda: [*common.hyper_options(), *common.schedule_options(), *common.run_options()])(explore)
 
 
 def explore(

@@ -29,7 +29,7 @@ STARTS = "Many starts"
 
 def register(app: typer.Typer) -> None:
     common.command(app, "optimize", help=HELP, epilog=EPILOG,
-                   options=[*common.hyper_options(), *common.schedule_options(), *common.run_options(seed=False)])(optimize)
+                   options=lambda: [*common.hyper_options(), *common.schedule_options(), *common.run_options(seed=False)])(optimize)
 
 
 def optimize(

@@ -34,7 +34,7 @@ VIEW = "View"
 
 
 def register(app: typer.Typer) -> None:
-    common.command(app, "plot", help=HELP, epilog=EPILOG, options=common.problem_options())(plot)
+    common.command(app, "plot", help=HELP, epilog=EPILOG, options=common.problem_options)(plot)
 
 
 def plot(

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
              "k and lr.",
         epilog='Examples:  gdx schedules   ·   gdx schedules step --step-size 10 --gamma 0.5 --steps 40   ·   '
                'gdx schedules "lr*min(1, (k+1)/100)*(1 + cos(pi*k/1000))/2" --steps 1000 --json',
-        options=common.schedule_options(),
+        options=common.schedule_options,
     )(schedules)
 
 

@@ -32,7 +32,7 @@ GRID = "Grid"
 
 def register(app: typer.Typer) -> None:
     common.command(app, "sweep", help=HELP, epilog=EPILOG,
-                   options=[*common.hyper_options(ranges=True), *common.schedule_options(), *common.run_options(batch_text=True)])(sweep)
+                   options=lambda: [*common.hyper_options(ranges=True), *common.schedule_options(), *common.run_options(batch_text=True)])(sweep)
 
 
 def sweep(

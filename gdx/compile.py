@@ -36,9 +36,10 @@ def lambdify_source(symbols, exprs, *, float_literals: bool = False) -> str:
     without lambdify itself -- which imports numpy and fills a namespace only to execute the
     code (0.1 s in the bounded child, whose only product is this text).
 
-    The symbols are replaced by generated names ``_arg0``, ``_arg1``, … here, in one ``xreplace``
-    per expression, so no user-chosen name is pasted into code and nothing is substituted
-    symbol by symbol (lambdify's ``dummify=True``: O(n · size), 10 s for a 100-variable Hessian).
+    The symbols are written as generated names ``_arg0``, ``_arg1``, …, so no user-chosen name
+    is pasted into code and nothing is substituted symbol by symbol (lambdify's ``dummify=True``:
+    O(n · size), 10 s for a 100-variable Hessian): renamed by one ``xreplace`` per expression up
+    to REVERSE_MODE_ABOVE variables (the text is then exactly lambdify's), by the printer beyond.
     A list that is mostly zeros (a large Hessian) is printed without them (:func:`_with_zeros`);
     cse shares sub-expressions except in a sum of local terms (a few entries per variable).
     ``float_literals``: the integer operands of + − × ÷ written as floats (:func:`_float_literals`:

@@ -143,24 +143,17 @@ def compile_for_command(problem, timeout=None):
 
 def _derive(problem, hessian: bool):
     """In the child: the derivatives and the generated source of f, (f, ∇f) and H."""
-    from .compile import gradient_of, hessian_of, lambdify_source
-
+    from .compile import REVERSE_MODE_ABOVE, gradient_of, hessian_of, lambdify_source, value_only
     from .parse import refuse_complex
 
     refuse_complex(problem.exprs, problem.source)
     gradient = tuple(_settled(e, problem) for e in gradient_of(problem))
     refuse_complex(gradient, problem.source, what="its gradient")
-    from .compile import REVERSE_MODE_ABOVE, value_only
-
     fg = lambdify_source(problem.symbols, [problem.expr, *gradient], float_literals=True)
-    many = problem.n > REVERSE_MODE_ABOVE  # f's code cut out of (f, ∇f)'s: no second cse over f
-    f = None
-    if many:
-        try:
-            f = value_only(fg)
-        except (AttributeError, IndexError, TypeError, ValueError):  # not the printer's usual shape
-            f = None
-    sources = {"_f": f or lambdify_source(problem.symbols, [problem.expr], float_literals=True), "_fg": fg}
+    # many variables: f's code cut out of (f, ∇f)'s, not printed (and cse'd) a second time
+    f = value_only(fg) if problem.n > REVERSE_MODE_ABOVE else \
+        lambdify_source(problem.symbols, [problem.expr], float_literals=True)
+    sources = {"_f": f, "_fg": fg}
     hess = None
     if hessian:
         hess = tuple(tuple(_settled(e, problem) for e in row) for row in hessian_of(problem, gradient))

@@ -111,8 +111,7 @@ class Preset:
         file's is: :func:`_problem`); with ``[data]``, the per-example loss over the parameters
         and then the columns.  A built-in preset is parsed here, when first needed, not when it
         is loaded: a run served by the compiled cache never parses it (nor imports SymPy)."""
-        return _problem(f"presets/{self.name}.toml" if self.path and _is_builtin_path(self.path) else self.path,
-                        self.expression, self.variables, columns=self.columns)
+        return _problem(self.path, self.expression, self.variables, columns=self.columns)
 
     def to_dict(self) -> dict:
         """A JSON-ready description of the preset."""
@@ -153,7 +152,6 @@ def presets_dir():
     return Path(__file__).resolve().parent.parent / "presets"
 
 
-@lru_cache(maxsize=1)
 @lru_cache(maxsize=1)
 def _builtin_files() -> dict:
     """name → Traversable of each built-in file (listed once per process)."""
@@ -450,11 +448,6 @@ def _problem(display, expression: str, variables: tuple[str, ...], *, bounded: b
             hint=f"the expression uses: {', '.join(v for v in variables if v in used) or 'no variables'}",
         )
     return problem
-
-
-def _is_builtin_path(path: str) -> bool:
-    """Is ``path`` the file of a built-in preset?"""
-    return any(str(e) == path for e in _builtin_files().values())
 
 
 def builtin(text: str):

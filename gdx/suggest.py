@@ -149,13 +149,13 @@ def run_candidate(compiled, setup: Setup, cand: Candidate) -> Outcome:
         args.setdefault("t_max", steps) if name == "cosine" else args.pop("t_max", None)
         schedule_fn = make_schedule(name, float(opt.hyper["lr"]), **args)
     clip = setup.clip_norm if cand.clip_norm == "same" else cand.clip_norm
-    x0 = np.asarray(setup.x0 if cand.x0 is None else cand.x0, dtype=float)[None, :]
+    x0 = np.asarray(setup.x0 if cand.x0 is None else cand.x0, dtype=float)
     if setup.batches is not None:
-        return _run_minibatch(compiled, setup, cand, opt, x0[0], steps, schedule_fn, name, clip)
+        return _run_minibatch(compiled, setup, cand, opt, x0, steps, schedule_fn, name, clip)
     saved = (compiled.nfev, compiled.njev, compiled.nhev)
     try:
         with np.errstate(all="ignore"):  # one run: the single-run loop (its fast path for small n), its end kept
-            r = run_to_end(compiled, opt, x0[0], steps=steps, tol=setup.tol,
+            r = run_to_end(compiled, opt, x0, steps=steps, tol=setup.tol,
                            schedule=schedule_fn, schedule_name=name, clip_norm=clip, record=PathRecord(256, tail=16))
     finally:
         compiled.nfev, compiled.njev, compiled.nhev = saved

@@ -89,15 +89,11 @@ def calculus_texts(target, compiled) -> dict:
     """f, ∇f and H as ``gdx analyze`` shows them (each entry tidied: gdx.analysis.tidy), read
     from the compiled cache when an earlier analyze of the function stored them (a repeat
     needs no SymPy), else written here and stored."""
-    from .. import compiled_cache
-    from .prepare import function_key
+    from .prepare import keep_finding, known_finding
 
-    key = function_key(target)
-    n = target.problem.n
-    if key is not None:
-        value = compiled_cache.load_finding(*key, "calculus-texts", None)
-        if _texts_shaped(value, n):
-            return value
+    value = known_finding(target, "calculus-texts")
+    if _texts_shaped(value, target.problem.n):
+        return value
     from ..analysis import tidy
     from ..render.mathtext import math_text, problem_text
 
@@ -105,8 +101,7 @@ def calculus_texts(target, compiled) -> dict:
     texts = {"f": problem_text(problem),
              "gradient": [math_text(tidy(g, problem.symbols)) for g in compiled.gradient],
              "hessian": [[math_text(tidy(h, problem.symbols)) for h in row] for row in compiled.hessian]}
-    if key is not None:
-        compiled_cache.store_finding(*key, "calculus-texts", None, texts)
+    keep_finding(target, "calculus-texts", None, texts)
     return texts
 
 
@@ -124,13 +119,9 @@ def _known_solutions(target):
     (A solved outcome depends on f alone; a timeout or failure, on the machine: never kept.)"""
     import math
 
-    from .. import compiled_cache
-    from .prepare import function_key
+    from .prepare import known_finding
 
-    key = function_key(target)
-    if key is None:
-        return None
-    value = compiled_cache.load_finding(*key, "exact-solutions", None)
+    value = known_finding(target, "exact-solutions")
     try:
         status, sols, note = value
         sols = [tuple(float(c) for c in x) for x in sols]
@@ -143,15 +134,12 @@ def _known_solutions(target):
 
 
 def _keep_solutions(target, search) -> None:
-    from .prepare import function_key
+    """Keep exact solving's outcome when it solved ∇f = 0 (it depends on f alone)."""
+    from .prepare import keep_finding
 
-    key = function_key(target)
-    if key is None or search.exact is None or search.exact[0] != "solved":
-        return
-    from .. import compiled_cache
-
-    status, sols, note = search.exact
-    compiled_cache.store_finding(*key, "exact-solutions", None, [status, [list(x) for x in sols], note])
+    if search.exact is not None and search.exact[0] == "solved":
+        status, sols, note = search.exact
+        keep_finding(target, "exact-solutions", None, [status, [list(x) for x in sols], note])
 
 
 def _vector(target, point, budget) -> AnalyzeOutcome:

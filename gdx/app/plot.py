@@ -276,14 +276,9 @@ def cached_marks(target, box2) -> list | None:
     """The critical-point marks of this function in this box from the compiled cache (the
     numeric search is deterministic: the same function and box find the same points), or None.
     A cached value is used only when it has the shape of marks, else it is ignored."""
-    from .prepare import function_key
+    from .prepare import known_finding
 
-    key = function_key(target)
-    if key is None:
-        return None
-    from .. import compiled_cache
-
-    value = compiled_cache.load_finding(*key, "critical-marks", [list(b) for b in box2])
+    value = known_finding(target, "critical-marks", [list(b) for b in box2])
     try:
         marks = [(str(a), (float(x), float(y)), str(k)) for a, (x, y), k in value]
     except (TypeError, ValueError):
@@ -295,15 +290,10 @@ def cached_marks(target, box2) -> list | None:
 
 def keep_marks(target, box2, marks) -> None:
     """Store marks found (not a timeout or a refusal, None: those depend on the machine's load)."""
-    from .prepare import function_key
+    from .prepare import keep_finding
 
-    key = function_key(target)
-    if key is None or marks is None:
-        return
-    from .. import compiled_cache
-
-    compiled_cache.store_finding(*key, "critical-marks", [list(b) for b in box2],
-                                 [[a, [x, y], k] for a, (x, y), k in marks])
+    if marks is not None:
+        keep_finding(target, "critical-marks", [list(b) for b in box2], [[a, [x, y], k] for a, (x, y), k in marks])
 
 
 def _settled(compiled, points):

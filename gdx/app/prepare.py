@@ -374,12 +374,30 @@ _CACHE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _DATA_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def function_key(target):
+def _function_key(target):
     """(text, --vars) under which the compiled cache knows ``target``'s function -- what the
-    findings about it (gdx.compiled_cache.store_finding) are keyed by -- or None (a --data
-    objective, a vector, a function read from no text)."""
+    findings about it are keyed by -- or None (a --data objective, a vector, a function read
+    from no text)."""
     known = _CACHE_KEYS.get(target.problem)
     return None if known is None or getattr(target, "data", None) is not None else known[:2]
+
+
+def known_finding(target, what: str, params=None):
+    """What an earlier command found about ``target``'s function (gdx.compiled_cache.load_finding:
+    plain JSON, the caller checks its shape), or None."""
+    from .. import compiled_cache
+
+    key = _function_key(target)
+    return None if key is None else compiled_cache.load_finding(*key, what, params)
+
+
+def keep_finding(target, what: str, params, value) -> None:
+    """Keep a finding about ``target``'s function for the next command (best effort)."""
+    from .. import compiled_cache
+
+    key = _function_key(target)
+    if key is not None:
+        compiled_cache.store_finding(*key, what, params, value)
 
 
 def _names_preset(function: str) -> bool:

@@ -72,11 +72,11 @@ def diagnose_run(prepared, result):
 
 def target_fields(target) -> dict:
     """The fields every JSON document starts with: the function as typed, as math, the preset."""
-    from ..render.mathtext import math_text
+    from ..render.mathtext import problem_text
 
     return {
         "function": target.text,
-        "expression": getattr(target.problem, "expr_text", None) or math_text(target.problem.expr),
+        "expression": problem_text(target.problem),
         "preset": target.preset.name if target.preset is not None else None,
         "variables": list(target.problem.variables),
     }

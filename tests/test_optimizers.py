@@ -595,8 +595,12 @@ def test_default_lrs_make_a_first_run_converge():
     for name in OPTIMIZERS:
         # tol = 0, but Newton lands exactly on the minimum (∇f = 0) in one step and converges
         result = run_to_end(oracle, make_optimizer(name), [1.5, -0.5], steps=600, tol=0)
-        assert result.status in (Status.MAX_STEPS, Status.CONVERGED), name
         f = list(result.path.loss)
+        # or a line search that finds no Wolfe step once f is at round-off level: where CG lands
+        # after 7 steps (∇f exactly 0, or ~1e-34 and then no step) depends on how the CPU's BLAS
+        # rounds a dot product (seen: f = 1.7e-69 at step 7 on an AVX-512 machine)
+        at_round_off = result.cause is not None and result.cause.startswith("line search failed") and f[-1] <= 1e-30 * f[0]
+        assert result.status in (Status.MAX_STEPS, Status.CONVERGED) or at_round_off, name
         assert f[min(5, len(f) - 1)] < f[0], name  # visibly moves
         assert f[-1] < 1e-2 * f[0], name
         assert math.isfinite(f[-1])

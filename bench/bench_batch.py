@@ -11,6 +11,11 @@ B = 1000 starts × 1000 steps on Rosenbrock, f = (1 − x)² + 100·(y − x²)�
 
 A point-step is one gradient evaluation and update of one run.  Prints the rates and the
 ratios engine / hand-written (issue 17's aim: ≥ 0.8).  Run: ``python bench/bench_batch.py``.
+
+``--kernel``: what gdx.fill's kernel is worth, by batch size: the engine with it against the
+engine copying the plain function's arrays (1000 gd steps, best of 5, interleaved), the time to
+make a kernel, and one evaluation with the constants as columns against as numbers (the choice
+``gdx.fill.COLUMNS_UP_TO`` makes).
 """
 
 from __future__ import annotations
@@ -125,5 +130,50 @@ def main() -> None:
         )
 
 
+def kernel_table() -> None:
+    """The --kernel table (module docstring)."""
+    import timeit
+
+    import gdx.batch
+    from gdx.compile import Compiled
+    from gdx.fill import filling
+    from gdx.optim import make_optimizer
+    from gdx.parse import parse_function
+
+    problem = parse_function("(1 - x)^2 + 100*(y - x^2)^2")
+    plain = Compiled(problem)
+    plain.warm()
+    made = min(timeit.repeat(lambda: filling(plain._fg, 3), number=20, repeat=5)) / 20
+    print(f"making the kernel: {made * 1e3:.2f} ms")
+    print(f"{'B':>7} {'engine, kernel':>15} {'copying':>9} {'ratio':>6} {'eval, columns':>14} {'numbers':>9}")
+    filler = gdx.batch.filler
+    kernel = filling(plain._fg, 3)
+    for B in (10, 100, 1000, 4096, 10000, 100000):
+        X0 = np.random.default_rng(0).uniform([-1.5, -0.5], [1.5, 2.0], size=(B, 2))
+        steps = 1000 if B <= 10000 else gdx.batch.KERNEL_FROM_STEPS
+
+        def engine(use: bool):
+            gdx.batch.filler = filler if use else (lambda compiled, batches=None: None)
+            try:
+                return gdx.batch.run_batch(plain, make_optimizer("gd", lr=1e-4), X0, steps=steps, tol=0.0)
+            finally:
+                gdx.batch.filler = filler
+
+        (t_kernel, t_copy), _ = best_times(lambda: engine(True), lambda: engine(False))
+        x = np.ascontiguousarray(X0.T)
+        outs = [np.empty(B) for _ in range(3)]
+        temps = [np.empty(B) for _ in range(kernel.temps)]
+        columns = [np.full(B, c) for c in kernel.consts]
+        numbers = list(kernel.consts)
+        number = max(5, 200_000 // B)
+        t_cols, t_nums = (min(timeit.repeat(lambda c=c: kernel.function(x, outs, temps, c), number=number, repeat=5))
+                          / number for c in (columns, numbers))
+        print(f"{B:>7} {t_kernel * 1e3:>12.2f} ms {t_copy * 1e3:>6.2f} ms {t_copy / t_kernel:>6.2f}"
+              f" {t_cols * 1e6:>11.1f} µs {t_nums * 1e6:>6.1f} µs")
+
+
 if __name__ == "__main__":
-    main()
+    if "--kernel" in sys.argv[1:]:
+        kernel_table()
+    else:
+        main()

@@ -60,6 +60,7 @@ def test_every_run_is_the_single_run_to_the_bit(text, name, hyper, lrs, tol, spa
     X0 = np.random.default_rng(len(name)).uniform(-span, span, size=(B, 2))
     lr = np.resize(np.array(lrs, float), B)
     batch = run_batch(c, make_optimizer(name, **hyper), X0, steps=steps, tol=tol, lr=lr, record_path=recorded)
+    assert c.__dict__["_fill"] is not None  # the steps were evaluated by the kernel (gdx.fill)
     assert_rows_are_single_runs(batch, RowCompiled(c.problem), name, hyper, lr, X0, steps, tol, recorded)
     # runs stop at many different steps (blocks cut short and made again), some after many full blocks
     assert len(set(batch.nit.tolist())) >= 5 and batch.nit.max() >= 300

@@ -36,19 +36,25 @@ def batch_bytes(runs: int, n: int, *, steps: int = 0, record_path: bool = False)
     return int(runs) * per_run
 
 
-def check_memory(nbytes: int, *, what: str, flag: str, number) -> None:
-    """Refuse work whose estimated memory ``nbytes`` is over the budget, naming ``flag number``."""
+def check_memory(nbytes: int, *, what: str, flag: str, number, at_least: bool = False) -> None:
+    """Refuse work whose estimated memory ``nbytes`` is over the budget, naming ``flag number``
+    (``at_least``: the estimate is a lower bound, made before the function's size is known)."""
     mib = nbytes / 2**20
     if mib > MEMORY_BUDGET_MB:
+        about = "at least" if at_least else "about"
         raise GdxError(
-            f"{flag} {number}: {what} would need about {_size(mib)} of memory (the limit is {_size(MEMORY_BUDGET_MB)})",
+            f"{flag} {number}: {what} would need {about} {_size(mib)} of memory (the limit is {_size(MEMORY_BUDGET_MB)})",
             kind="usage error",
             hint=f"give a smaller {flag}",
         )
 
 
-def check_batch(runs: int, n: int, *, flag: str, number, what: str = "the runs") -> None:
-    """:func:`check_memory` of :func:`batch_bytes` (``runs`` runs in ``n`` variables)."""
+def check_batch(runs: int, n: int | None, *, flag: str, number, what: str = "the runs") -> None:
+    """:func:`check_memory` of :func:`batch_bytes` (``runs`` runs in ``n`` variables; n = None
+    before the function is read: a lower bound, at one variable)."""
+    if n is None:
+        check_memory(batch_bytes(runs, 1), what=f"{what} ({runs:,} runs)", flag=flag, number=number, at_least=True)
+        return
     check_memory(batch_bytes(runs, max(1, n)), what=f"{what} ({runs:,} in {max(1, n)} variable{'s' if n != 1 else ''})",
                  flag=flag, number=number)
 

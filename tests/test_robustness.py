@@ -74,8 +74,14 @@ def test_bad_input_is_a_usage_error_not_an_internal_one(gdx_main, argv, code, wo
 
 
 def test_memory_refusals_name_the_estimate(gdx_main):
+    # before the function is read: a lower bound, said as one (not "in 1 variable" of a 2-variable f)
     _, _, err = gdx_main("optimize", "x^2+y^2", "--starts", "10000000")
-    assert "would need about" in err and "GiB" in err and "the limit is 4.0 GiB" in err
+    assert "(10,000,000 runs) would need at least" in err and "GiB" in err and "the limit is 4.0 GiB" in err
+    assert "variable" not in err
+    # once it is read: the estimate for its 30 variables (10,000 runs of 30 fit at one variable)
+    f = "+".join(f"x{i}^2" for i in range(1, 31))
+    code, _, err = gdx_main("optimize", f, "--starts", "10000")
+    assert code == 2 and "(10,000 in 30 variables) would need about" in err and "GiB" in err
 
 
 def test_a_function_complex_only_in_part_of_the_space_still_runs(gdx_main):

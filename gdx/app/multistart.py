@@ -28,7 +28,7 @@ def check_multistart_flags(*, starts: int, start, export, landscape: bool, png, 
     check_seed(seed)
     if starts < 1:
         raise GdxError(f"Invalid starts value: {starts}", kind="usage error", hint="--starts must be 1 or more")
-    check_batch(starts, 1, flag="--starts", number=starts, what="the random starts")
+    check_batch(starts, None, flag="--starts", number=starts, what="the random starts")
     refuse_inapplicable({"--start": start is not None, "--export": export is not None, "--landscape": landscape,
                          "--png": png is not None, "--quiet": quiet, "--no-plot": no_plot, "--every": every is not None},
                         because="with --starts",

@@ -104,7 +104,7 @@ def sweep_axes(request, axes, *, metric: str = "loss", target=None, compiled=Non
         cells *= len(axis.values)
     shape = " × ".join(str(len(a.values)) for a in axes)
     # the memory of the grid before any other work (1 variable at least), then for the target's n
-    check_batch(cells, target.problem.n if target is not None else 1, flag="--num", number=shape, what="the sweep grid")
+    check_batch(cells, target.problem.n if target is not None else None, flag="--num", number=shape, what="the sweep grid")
     params = grid_settings(tuple(axes))
     hyper = {**request.hyper, **{name: values[:, None] for name, values in params.items()}}
     prepared = plan(replace(request, hyper=hyper), target=target, keep_path=False)
@@ -221,7 +221,7 @@ def _batch_size_grid(request, sizes, axis, metric: str) -> SweepOutcome:
                        hint="--data FILE makes FUNCTION a per-example loss averaged over its rows")
     check_axis(len(sizes), "--batch-size")
     per = 1 if axis is None else len(axis.values)  # the runs of one batch size, run as one batch
-    check_batch(per, 1, flag="--num", number=per, what="the runs of one batch size")
+    check_batch(per, None, flag="--num", number=per, what="the runs of one batch size")
     values = {} if axis is None else grid_settings((axis,))
     hyper = {**request.hyper, **{name: v[:, None] for name, v in values.items()}}
     plans = [plan(replace(request, batch_size=int(sizes[0]), hyper=hyper), keep_path=False)]

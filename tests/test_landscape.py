@@ -307,6 +307,17 @@ def test_plot_himmelblau_marks_its_maximum_and_saddles(gdx_main):
     assert "× saddle ×4" in out and "★ minimum ×4" in out
 
 
+def test_the_legend_names_only_the_points_it_draws(gdx_main):
+    """Himmelblau's four minima are (3, 2), (−2.805, 3.131), (−3.779, −3.283), (3.584, −1.848):
+    none is in [−1, 1]², two are in [−5, 5] × [−5, 1]; a marker in the legend is one on the map."""
+    code, out, err = gdx_main("plot", "himmelblau", "--box=-1:1,-1:1", "--width", "100")
+    assert code == 0, err
+    assert "★" not in out and "minimum ×4 outside the box" in out
+    code, out, err = gdx_main("plot", "himmelblau", "--box=-5:5,-5:1", "--width", "100")
+    assert code == 0, err
+    assert "★ minimum ×2" in out and "minimum ×2 outside the box" in out and out.count("★") == 3  # 2 + legend
+
+
 def test_csv_exported_by_optimize_round_trips_into_plot_path(gdx_main, tmp_path):
     run = tmp_path / "run.csv"
     code, _, err = gdx_main("optimize", "x^2 + 3*y^2", "--start", "1.5,-0.8", "--lr", "0.1", "--steps", "40",

@@ -127,10 +127,12 @@ def landscape_text(grid, *, paths=(), points=(), width: int = 80, height: int | 
         canvas.line(to_cell.cells(p), letter, PATH_COLORS[i % len(PATH_COLORS)], priority=1)
         if _leaves(p, box2):
             outside.append(letter)
+    drawn_points, away = [], []  # the known points inside the box (drawn) and outside it
     for label, (x, y), char in points:
         cell = to_cell.cell(x, y)
         if cell is not None:
             canvas.put(cell, char, POINT_COLOR, priority=2)
+        (drawn_points if cell is not None else away).append((label, (x, y), char))
     for i, (label, p) in enumerate(drawn_paths):
         finite = p[np.all(np.isfinite(p), axis=1)]
         if len(finite):
@@ -145,7 +147,8 @@ def landscape_text(grid, *, paths=(), points=(), width: int = 80, height: int | 
     if title:
         lines.append(_clip(title, width))
     lines.extend(_framed(canvas.lines(), box2, rows, cols, grid.names))
-    lines.extend(_legend(lv, count, colors, drawn_paths, points, outside, bool(np.isnan(values).any()), grid, width))
+    lines.extend(_legend(lv, count, colors, drawn_paths, drawn_points, outside, bool(np.isnan(values).any()), grid,
+                         width, away))
     return "\n".join(lines)
 
 
@@ -411,7 +414,7 @@ def _framed(body: list[str], box2, rows: int, cols: int, names) -> list[str]:
     return out
 
 
-def _legend(lv, count, colors, paths, points, outside, has_nan, grid, width) -> list[str]:
+def _legend(lv, count, colors, paths, points, outside, has_nan, grid, width, away=()) -> list[str]:
     """Shade scale with its values; path letters; markers; slice; notes."""
     lines = []
     if colors:
@@ -429,15 +432,8 @@ def _legend(lv, count, colors, paths, points, outside, has_nan, grid, width) -> 
     for i, (label, p) in enumerate(paths):
         letter = LETTERS[i % len(LETTERS)]
         items.append(f"{START_CHAR}{letter}…{letter.upper()} {label}")
-    seen = set()
-    for label, (x, y), char in points:
-        key = (label, char)
-        if key in seen:
-            continue
-        seen.add(key)
-        same = [pt for pt in points if (pt[0], pt[2]) == key]
-        where = f"({_tick(x)}, {_tick(y)})" if len(same) == 1 else f"×{len(same)}"
-        items.append(f"{char} {label} {where}")
+    items.extend(f"{char} {label} {where}" for label, char, where in _point_items(points))
+    items.extend(f"{label} {where} outside the box" for label, _, where in _point_items(away))
     if grid.fixed:
         items.append("slice " + ", ".join(f"{k} = {fmt(v, 4)}" for k, v in grid.fixed.items()))
     if outside:
@@ -446,6 +442,20 @@ def _legend(lv, count, colors, paths, points, outside, has_nan, grid, width) -> 
         items.append(f"{NAN_CHAR} f undefined")
     lines.extend(_wrap(items, width))
     return lines
+
+
+def _point_items(points) -> list[tuple]:
+    """(label, marker, where) per kind of known point: its coordinates when it is the only one
+    of its kind, else how many (``×4``)."""
+    items, seen = [], set()
+    for label, (x, y), char in points:
+        key = (label, char)
+        if key in seen:
+            continue
+        seen.add(key)
+        same = [pt for pt in points if (pt[0], pt[2]) == key]
+        items.append((label, char, f"({_tick(x)}, {_tick(y)})" if len(same) == 1 else f"×{len(same)}"))
+    return items
 
 
 def _wrap(items: list[str], width: int, sep: str = "   ") -> list[str]:

@@ -104,7 +104,7 @@ def run(
     faults = update_faults()
     compiled.warm(hessian=optimizer.needs_hessian)
     counting = getattr(optimizer, "needs_loss", False)  # the path records nfev for line-search methods
-    nfev0 = compiled.nfev
+    counts0 = (compiled.nfev, compiled.njev, compiled.nhev)  # the run's own evaluations are counted from here
     started = time.perf_counter()
     k = 0
     try:
@@ -146,7 +146,7 @@ def run(
                 if gn == math.inf:
                     gn = scaled_norm(g)
                 lr = float(schedule(k)) if watched is None else float(schedule.lr(watched)[0])
-                step = Step(k, x, f, gn, lr, g, compiled.nfev - nfev0 if counting else None, **seen)
+                step = Step(k, x, f, gn, lr, g, compiled.nfev - counts0[0] if counting else None, **seen)
                 append(step)
                 yield step
                 if f0 is None:
@@ -183,7 +183,7 @@ def run(
         status = Status.INTERRUPTED
     wall = time.perf_counter() - started
     yield Finished(_result(compiled, optimizer, schedule_name, record.path(compiled.variables), status, cause,
-                           fault_step, wall))
+                           fault_step, wall, counts0))
 
 
 def batch_step(compiled, batches, k: int, x) -> dict:
@@ -225,7 +225,7 @@ def scaled_norm(g) -> float:
     return s * math.sqrt(float(gs @ gs))
 
 
-def _result(compiled, optimizer, schedule_name, path, status, cause, fault_step, wall) -> Result:
+def _result(compiled, optimizer, schedule_name, path, status, cause, fault_step, wall, counts0=(0, 0, 0)) -> Result:
     """Assemble the Result; x/fun/jac are those of the last finite point (gdx.stopping)."""
     import numpy as np
 
@@ -243,9 +243,9 @@ def _result(compiled, optimizer, schedule_name, path, status, cause, fault_step,
         jac=np.array(jac, dtype=float),
         grad_norm=float(gn),
         nit=k,
-        nfev=compiled.nfev,
-        njev=compiled.njev,
-        nhev=compiled.nhev,
+        nfev=compiled.nfev - counts0[0],  # this run's evaluations (a compiled function may serve many runs)
+        njev=compiled.njev - counts0[1],
+        nhev=compiled.nhev - counts0[2],
         status=status,
         message=message,
         path=path,

@@ -63,6 +63,25 @@ def gd_steps_to_tol(x0, lr, tol, steps):
         x = x - lr * g
 
 
+def test_each_run_counts_its_own_evaluations(gdx_main):
+    """The runs of a comparison share one compiled function; each reports the evaluations it made
+    (the counts were the running totals: newton after gd showed gd's 63 too), the same as the
+    run made alone by ``gdx optimize``. bfgs's line search evaluates more than once a step;
+    newton evaluates H once a step; the others never."""
+    names = ["gd", "newton", "bfgs", "adam"]
+    code, out, err = gdx_main("compare", "himmelblau", "-o", ",".join(names), "--json")
+    assert code == 0, err
+    runs = json.loads(out)["runs"]
+    for name, row in zip(names, runs):
+        code, alone, err = gdx_main("optimize", "himmelblau", "-o", name, "--json")
+        alone = json.loads(alone)
+        assert (row["steps"], row["nfev"], row["njev"], row["nhev"]) == \
+            (alone["steps"], alone["nfev"], alone["njev"], alone["nhev"]), name
+    gd, newton, bfgs, adam = runs
+    assert gd["nfev"] == gd["steps"] + 1 and gd["nhev"] == 0 and adam["nhev"] == 0
+    assert newton["nhev"] == newton["steps"] and bfgs["nfev"] > bfgs["steps"] + 1
+
+
 def test_json_table_matches_independent_runs(gdx_main, tmp_path):
     code, out, err = gdx_main("compare", "x^2 + 3*y^2", "-o", "gd:lr=0.1,newton,gd:lr=0.01", "--start", "1.5,-0.5",
                               "--steps", "100", "--tol", "1e-6", "--json", "--export", str(tmp_path / "runs"))

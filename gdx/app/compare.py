@@ -301,6 +301,9 @@ def table_row(run) -> dict:
         "grad_norm": json_number(r.grad_norm),
         "x": json_numbers(r.x),
         "distance_to_minimum": None if found is None else json_number(found[1]),
+        "nfev": r.nfev,
+        "njev": r.njev,
+        "nhev": r.nhev,
         "wall_time": r.wall_time,
     }
     if run.diagnosis is not None:

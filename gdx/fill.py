@@ -148,12 +148,7 @@ class _Emitter:
                 return ast.UnaryOp(op=node.op, operand=operand), True, None, []
             return ast.UnaryOp(op=node.op, operand=operand), False, None, oh
         if isinstance(node, ast.Call):
-            args, holds, any_array = [], [], False
-            for arg in node.args:
-                a, is_array, _, h = self.emit(arg)
-                args.append(a)
-                holds += h
-                any_array |= is_array
+            args, holds, any_array = self._emit_all(node.args)
             fn = self.namespace.get(node.func.id) if isinstance(node.func, ast.Name) else None
             if any_array and _is_ufunc(fn) and fn.nout == 1 and fn.nin == len(args) and node.func.id not in NO_OUT:
                 return self._ufunc(None, args, holds, out, func=node.func)
@@ -165,14 +160,19 @@ class _Emitter:
                 return ast.Call(func=node.func, args=args, keywords=[]), True, None, []
             return ast.Call(func=node.func, args=args, keywords=[]), False, None, holds
         if isinstance(node, (ast.List, ast.Tuple)):
-            elts, holds, any_array = [], [], False
-            for elt in node.elts:
-                e, is_array, _, h = self.emit(elt)
-                elts.append(e)
-                holds += h
-                any_array |= is_array
+            elts, holds, any_array = self._emit_all(node.elts)
             return type(node)(elts=elts, ctx=ast.Load()), any_array, None, holds
         raise _Unsupported(type(node).__name__)
+
+    def _emit_all(self, nodes) -> tuple:
+        """Emit ``nodes`` left to right: (the rewritten nodes, their holds, is any an array)."""
+        out, holds, any_array = [], [], False
+        for node in nodes:
+            rewritten, is_array, _, h = self.emit(node)
+            out.append(rewritten)
+            holds += h
+            any_array |= is_array
+        return out, holds, any_array
 
     def _operand(self, original, rewritten, is_array: bool):
         """A number literal beside an array becomes its column; everything else stays."""

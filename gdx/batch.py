@@ -168,12 +168,7 @@ def filler(compiled, batches=None):
 
     if batches is not None or type(compiled).value_and_grad is not Compiled.value_and_grad:
         return None
-    if "_fill" not in compiled.__dict__:
-        from .fill import filling
-
-        fg = getattr(compiled, "_fg", None)
-        compiled.__dict__["_fill"] = filling(fg, compiled.n + 1) if fg is not None else None
-    return compiled.__dict__["_fill"]
+    return compiled._fill
 
 
 def step_evaluator(compiled, batches=None):

@@ -253,6 +253,13 @@ class Compiled:
         return _lambdify(self.problem.symbols, [self.problem.expr, *self.gradient], float_literals=True)
 
     @cached_property
+    def _fill(self):
+        # the batched engine's kernel of (f, ∇f) (gdx.fill), or None when there is none
+        from .fill import filling
+
+        return filling(self._fg, self.n + 1)
+
+    @cached_property
     def _h(self):
         return _lambdify(self.problem.symbols, [e for row in self.hessian for e in row])
 
